@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/**
+ * Where an accepted asynchronous run can be picked up again: a small versioned
+ * JSON record with no headers and no body. It carries the poll URL unredacted,
+ * so treat it as the caller's secret.
+ */
+export const CheckpointSchema = z.strictObject({
+  version: z.literal(1),
+  /** The status URL to poll. */
+  pollUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  /** The backend's run id, when one was read. */
+  runId: z.string().optional(),
+  /** When the backend accepted the run (ISO 8601). */
+  acceptedAt: z.iso.datetime({ offset: true }),
+  /** The original deadline of the whole run (ISO 8601), when it has one. */
+  deadlineAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** A resumable record of an accepted asynchronous run. */
+export type Checkpoint = z.output<typeof CheckpointSchema>;

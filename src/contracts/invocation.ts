@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { issuesFromZod, type ValidationIssue } from "./issues.js";
+import { RXP_SCHEMA_VERSION } from "./vocabulary.js";
+
+const nonEmptyString = z.string().min(1, { error: "must be a non-empty string" });
+const stringMap = z.record(z.string(), z.string()).default({});
+const optionalPath = z.string().nullable().default(null);
+
+/**
+ * RxP v0.1 `RuntimeInvocation`, accepted liberally: the defaulted fields may be
+ * left out, and `working_directory`/`command` are only needed by the
+ * subprocess runner. Unknown top-level fields are rejected.
+ */
+export const RuntimeInvocationSchema = z.strictObject({
+  schema_version: z.literal(RXP_SCHEMA_VERSION, { error: `must be "${RXP_SCHEMA_VERSION}"` }).default(RXP_SCHEMA_VERSION),
+  contract_kind: z
+    .literal("runtime_invocation", { error: 'must be "runtime_invocation"' })
+    .default("runtime_invocation"),
+  invocation_id: nonEmptyString,
+  runtime_name: nonEmptyString,
+  runtime_kind: nonEmptyString,
+  working_directory: z.string().nullable().default(null),
+  command: z.array(z.string()).default([]),
+  environment: stringMap,
+  timeout_seconds: z
+    .number()
+    .int({ error: "must be a whole number of seconds" })
+    .positive({ error: "must be a positive number of seconds" })
+    .nullable()
+    .default(null),
+  input_payload_path: optionalPath,
+  output_result_path: optionalPath,
+  artifact_directory: optionalPath,
+  metadata: stringMap,
+});
+
+/** A validated invocation, with every default filled in. */
+export type RuntimeInvocation = z.output<typeof RuntimeInvocationSchema>;
+
+/** An invocation as callers may write it: defaulted fields are optional. */
+export type RuntimeInvocationInput = z.input<typeof RuntimeInvocationSchema>;
+
+/** The field names of an RxP v0.1 invocation. */
+export const INVOCATION_FIELDS: readonly string[] = Object.keys(RuntimeInvocationSchema.shape);
+
+/** The outcome of `parseInvocation`: the invocation, or every problem found. */
+export type InvocationParseResult =
+  | { readonly ok: true; readonly invocation: RuntimeInvocation }
+  | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
+
+/** Validates any value as an invocation and reports every problem at once. */
+export function parseInvocation(input: unknown): InvocationParseResult {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    const got = input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`;
+    return { ok: false, issues: [{ path: "", message: `an invocation must be a JSON object, got ${got}` }] };
+  }
+  const parsed = RuntimeInvocationSchema.safeParse(input, { reportInput: true });
+  if (parsed.success) return { ok: true, invocation: parsed.data };
+  return { ok: false, issues: issuesFromZod(parsed.error, INVOCATION_FIELDS) };
+}

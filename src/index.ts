@@ -1,0 +1,47 @@
+export { ExecutorRuntime, type ExecutorRuntimeOptions } from "./runtime.js";
+export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
+export type {
+  AcceptedEvent,
+  CancelEvent,
+  Checkpoint,
+  KickoffEvent,
+  PendingEvent,
+  PollEvent,
+  RetryEvent,
+  RunEvent,
+  RunOptions,
+  Runner,
+  TerminalEvent,
+  WaitEvent,
+} from "./runners/runner.js";
+export { CheckpointSchema } from "./contracts/checkpoint.js";
+export {
+  INVOCATION_FIELDS,
+  RuntimeInvocationSchema,
+  parseInvocation,
+  type InvocationParseResult,
+  type RuntimeInvocation,
+  type RuntimeInvocationInput,
+} from "./contracts/invocation.js";
+export {
+  RuntimeResultSchema,
+  buildResult,
+  checkResult,
+  identityOf,
+  type ResultDetails,
+  type ResultIdentity,
+  type ResultOutcome,
+  type RuntimeResult,
+} from "./contracts/result.js";
+export { ArtifactDescriptorSchema, describeArtifact, type ArtifactDescriptor } from "./contracts/artifact.js";
+export type { ValidationIssue } from "./contracts/issues.js";
+export {
+  FINAL_STATUSES,
+  RUNTIME_KINDS,
+  RUNTIME_STATUSES,
+  RXP_SCHEMA_VERSION,
+  isRuntimeKind,
+  type FinalStatus,
+  type RuntimeKind,
+  type RuntimeStatus,
+} from "./contracts/vocabulary.js";

@@ -1,0 +1,94 @@
+import type { Checkpoint } from "../contracts/checkpoint.js";
+import type { RuntimeInvocation } from "../contracts/invocation.js";
+import type { RuntimeResult } from "../contracts/result.js";
+import type { RuntimeStatus } from "../contracts/vocabulary.js";
+
+export type { Checkpoint };
+
+/** Runs invocations of one kind. `run` resolves to a result for every expected outcome. */
+export interface Runner {
+  run(invocation: RuntimeInvocation, options?: RunOptions): Promise<RuntimeResult>;
+  /** Releases what the runner owns (connection pools). */
+  close?(): Promise<void>;
+}
+
+/** Per-run options. */
+export interface RunOptions {
+  /** Aborting it ends the run `cancelled` at once. */
+  readonly signal?: AbortSignal;
+  /** Receives progress events; a listener that throws does not break the run. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Continue an accepted asynchronous run instead of starting it again. */
+  readonly resume?: Checkpoint;
+}
+
+interface EventBase {
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
+}
+
+/** The kickoff request was answered. */
+export interface KickoffEvent extends EventBase {
+  readonly type: "kickoff";
+  readonly httpStatus: number;
+}
+
+/** The backend accepted the run; the checkpoint lets another process resume it. */
+export interface AcceptedEvent extends EventBase {
+  readonly type: "accepted";
+  readonly checkpoint: Checkpoint;
+}
+
+/** A poll request was answered (the terminal one too). */
+export interface PollEvent extends EventBase {
+  readonly type: "poll";
+  readonly attempt: number;
+  readonly httpStatus: number;
+  readonly status?: string;
+}
+
+/** A poll was answered with one of `http.poll_pending_codes`. */
+export interface PendingEvent extends EventBase {
+  readonly type: "pending";
+  readonly attempt: number;
+  readonly httpStatus: number;
+}
+
+/** A poll failed transiently (network error, 5xx, 429) and will be retried. */
+export interface RetryEvent extends EventBase {
+  readonly type: "retry";
+  readonly attempt: number;
+  readonly error: string;
+}
+
+/** The runner is about to wait. */
+export interface WaitEvent extends EventBase {
+  readonly type: "wait";
+  readonly delayMs: number;
+  readonly source: "interval" | "retry-after";
+}
+
+/** The backend reported a terminal status. */
+export interface TerminalEvent extends EventBase {
+  readonly type: "terminal";
+  readonly status: string;
+  readonly outcome: RuntimeStatus;
+}
+
+/** The best-effort cancel request was answered, or failed. */
+export interface CancelEvent extends EventBase {
+  readonly type: "cancel";
+  readonly httpStatus?: number;
+  readonly error?: string;
+}
+
+/** Progress of a run, for progress output, logs and metrics. */
+export type RunEvent =
+  | KickoffEvent
+  | AcceptedEvent
+  | PollEvent
+  | PendingEvent
+  | RetryEvent
+  | WaitEvent
+  | TerminalEvent
+  | CancelEvent;

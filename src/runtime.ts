@@ -1,0 +1,139 @@
+import { CheckpointSchema } from "./contracts/checkpoint.js";
+import { parseInvocation } from "./contracts/invocation.js";
+import { issuesFromZod, summarizeIssues } from "./contracts/issues.js";
+import { buildResult, checkResult, identityOf, type RuntimeResult } from "./contracts/result.js";
+import { didYouMean } from "./contracts/suggest.js";
+import type { RunOptions, Runner } from "./runners/runner.js";
+import { writeFileAtomic } from "./util/atomic-write.js";
+import { errorMessage } from "./util/error-message.js";
+
+/** Options of `new ExecutorRuntime()`. */
+export interface ExecutorRuntimeOptions {
+  /**
+   * Runners to register, keyed by runtime kind.
+   * @default {}
+   * @example { http_async: new AsyncHttpRunner() }
+   */
+  readonly runners?: Readonly<Record<string, Runner>>;
+}
+
+/**
+ * The facade dispatcher code calls: a registry of runners keyed by runtime
+ * kind. `run()` validates the invocation, picks its runner and always resolves
+ * to an RxP v0.1 result; it never throws and never rejects.
+ *
+ * @example
+ * const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
+ * const result = await runtime.run(invocation, { signal, onEvent });
+ */
+export class ExecutorRuntime {
+  readonly #runners = new Map<string, Runner>();
+
+  constructor(options: ExecutorRuntimeOptions = {}) {
+    for (const [kind, runner] of Object.entries(options.runners ?? {})) this.register(kind, runner);
+  }
+
+  /** Registers `runner` for `kind`, replacing any runner registered before; returns the runtime. */
+  register(kind: string, runner: Runner): this {
+    if (typeof kind !== "string" || kind.length === 0) {
+      throw new TypeError(`Expected \`kind\` to be a non-empty string, got ${JSON.stringify(kind)}`);
+    }
+    if (typeof runner !== "object" || runner === null || typeof runner.run !== "function") {
+      throw new TypeError(`Expected \`runner\` for kind '${kind}' to have a run() method`);
+    }
+    this.#runners.set(kind, runner);
+    return this;
+  }
+
+  /** Whether a runner is registered for `kind`. */
+  isRegistered(kind: string): boolean {
+    return this.#runners.has(kind);
+  }
+
+  /** Removes the runner of `kind`; returns whether there was one. It is not closed. */
+  unregister(kind: string): boolean {
+    return this.#runners.delete(kind);
+  }
+
+  /** The registered kinds, in registration order. */
+  kinds(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  /**
+   * Runs one invocation on the runner of its kind. Resolves to `rejected` for
+   * invalid input or an unregistered kind, to `failed` when the runner throws,
+   * and otherwise to the runner's result. When `output_result_path` is set,
+   * the result is also written there atomically.
+   */
+  async run(invocation: unknown, options: RunOptions = {}): Promise<RuntimeResult> {
+    const startedAtMs = Date.now();
+    let result: RuntimeResult;
+    try {
+      result = await this.#dispatch(invocation, options, startedAtMs);
+    } catch (error) {
+      result = buildResult(identityOf(invocation), { status: "failed", summary: errorMessage(error) }, { startedAtMs });
+    }
+    return await persistResult(result, outputPathOf(invocation));
+  }
+
+  /** Closes every registered runner that owns connections. */
+  async close(): Promise<void> {
+    const runners = new Set(this.#runners.values());
+    await Promise.allSettled([...runners].map(async (runner) => runner.close?.()));
+  }
+
+  async #dispatch(input: unknown, options: RunOptions, startedAtMs: number): Promise<RuntimeResult> {
+    const parsed = parseInvocation(input);
+    if (!parsed.ok) {
+      const summary = summarizeIssues("invalid invocation", parsed.issues);
+      return buildResult(identityOf(input), { status: "rejected", summary }, { startedAtMs });
+    }
+    const { invocation } = parsed;
+    const runner = this.#runners.get(invocation.runtime_kind);
+    if (runner === undefined) {
+      return buildResult(invocation, { status: "rejected", summary: this.#unknownKind(invocation.runtime_kind) }, { startedAtMs });
+    }
+    if (options.resume !== undefined) {
+      const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
+      if (!checkpoint.success) {
+        const summary = summarizeIssues("invalid resume checkpoint", issuesFromZod(checkpoint.error));
+        return buildResult(invocation, { status: "rejected", summary }, { startedAtMs });
+      }
+    }
+    let returned: unknown;
+    try {
+      returned = await runner.run(invocation, options);
+    } catch (error) {
+      const summary = `runner for '${invocation.runtime_kind}' threw: ${errorMessage(error)}`;
+      return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
+    }
+    const checked = checkResult(returned);
+    if (checked.ok) return checked.result;
+    return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
+  }
+
+  #unknownKind(kind: string): string {
+    const kinds = this.kinds();
+    const registered = kinds.length === 0 ? "none are registered" : `registered: ${kinds.join(", ")}`;
+    return `no runner registered for runtime_kind '${kind}'${didYouMean(kind, kinds)} (${registered})`;
+  }
+}
+
+function outputPathOf(input: unknown): string | undefined {
+  if (typeof input !== "object" || input === null || !Object.hasOwn(input, "output_result_path")) return undefined;
+  const path = (input as { output_result_path?: unknown }).output_result_path;
+  return typeof path === "string" && path.length > 0 ? path : undefined;
+}
+
+async function persistResult(result: RuntimeResult, path: string | undefined): Promise<RuntimeResult> {
+  if (path === undefined) return result;
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  } catch (error) {
+    const problem = `result could not be written to ${path}: ${errorMessage(error)}`;
+    const summary = result.error_summary === null ? problem : `${result.error_summary}; ${problem}`;
+    return { ...result, error_summary: summary };
+  }
+}

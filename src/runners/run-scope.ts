@@ -1,0 +1,92 @@
+/** Why a run was stopped before it finished on its own. */
+export type StopReason = "cancelled" | "timed_out";
+
+/** setTimeout's largest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The lifetime of one run: one AbortController that the caller's signal and
+ * the deadline both abort, and a deadline timer that `dispose()` clears.
+ * (`AbortSignal.any` with `AbortSignal.timeout` is avoided on purpose: on
+ * Node 20 the combined signal can be garbage-collected before it fires.)
+ */
+export class RunScope {
+  readonly #controller = new AbortController();
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #stopReason: StopReason | undefined;
+
+  /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
+  readonly deadlineAtMs: number | undefined;
+
+  constructor(options: { signal?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }) {
+    this.#now = options.now;
+    this.#callerSignal = options.signal;
+    this.deadlineAtMs = options.deadlineAtMs;
+    if (options.signal?.aborted) {
+      this.#stop("cancelled");
+      return;
+    }
+    options.signal?.addEventListener("abort", this.#onCallerAbort, { once: true });
+    if (this.deadlineAtMs !== undefined) this.#armDeadline();
+  }
+
+  /** Aborted when the caller aborts or the deadline passes; pass it to every request and wait. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Why the run was stopped, once it was. */
+  get stopReason(): StopReason | undefined {
+    return this.#stopReason;
+  }
+
+  /** Milliseconds left before the deadline (never negative); Infinity without one. */
+  remainingMs(): number {
+    if (this.deadlineAtMs === undefined) return Infinity;
+    return Math.max(0, this.deadlineAtMs - this.#now());
+  }
+
+  /**
+   * Stops the run as timed out when the deadline has passed by the injected
+   * clock (the timer only covers real time); returns whether the run is stopped.
+   */
+  checkStopped(): boolean {
+    if (this.#stopReason === undefined && this.deadlineAtMs !== undefined && this.#now() >= this.deadlineAtMs) {
+      this.#stop("timed_out");
+    }
+    return this.#stopReason !== undefined;
+  }
+
+  /** Clears the timer and the listener on the caller's signal. Call it when the run ends. */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
+  }
+
+  readonly #onCallerAbort = (): void => {
+    this.#stop("cancelled");
+  };
+
+  #armDeadline(): void {
+    const remaining = this.remainingMs();
+    if (remaining <= 0) {
+      this.#stop("timed_out");
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (remaining > MAX_TIMER_MS) this.#armDeadline();
+      else this.#stop("timed_out");
+    }, Math.min(remaining, MAX_TIMER_MS));
+  }
+
+  #stop(reason: StopReason): void {
+    if (this.#stopReason !== undefined) return;
+    this.#stopReason = reason;
+    this.dispose();
+    this.#controller.abort(reason);
+  }
+}

@@ -1,0 +1,48 @@
+/** What replaces a secret. */
+export const REDACTED = "[REDACTED]";
+
+/** Body previews in summaries are at most this many characters. */
+export const PREVIEW_CHARS = 200;
+
+/** Header values shorter than this are not treated as secrets: they would blank out ordinary words. */
+const MIN_SECRET_CHARS = 4;
+
+// Query parameters whose names look secret: token, api_key, X-Amz-Signature, password, auth...
+const SECRET_QUERY = /([?&;][^=&#\s"'<>]*?(?:token|key|secret|password|passwd|sig|signature|auth)[^=&#\s"'<>]*=)[^&#\s"'<>]*/gi;
+const URL_USERINFO = /\b(https?:\/\/)[^\s/?#@"'<>]+@/gi;
+const WHITESPACE_RUN = /\s+/g;
+
+/** Removes secrets from text bound for summaries, metadata and events. */
+export type Redact = (text: string) => string;
+
+/**
+ * Builds the redactor of one run. `secrets` are the header values of the run
+ * (the runner's `headers` and `http.headers`); each is removed wherever it
+ * appears, and so is each word of one (`Bearer abc...` loses `abc...` alone
+ * too, for a backend that echoes just the token). URL userinfo and the values
+ * of secret-looking query parameters are always removed.
+ */
+export function createRedactor(secrets: Iterable<string>): Redact {
+  const values = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_CHARS) values.add(secret);
+    for (const word of secret.split(" ")) if (word.length >= MIN_SECRET_CHARS) values.add(word);
+  }
+  // Longest first, so a value that contains another is removed whole.
+  const ordered = [...values].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let redacted = text;
+    for (const value of ordered) {
+      if (redacted.includes(value)) redacted = redacted.split(value).join(REDACTED);
+    }
+    return redacted.replace(URL_USERINFO, `$1${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+  };
+}
+
+/** A body as a one-line preview of at most PREVIEW_CHARS characters, redacted; "(empty body)" for none. */
+export function previewBody(body: string, redact: Redact): string {
+  // Cut before redacting too, so a huge body is not scanned whole.
+  const oneLine = redact(body.slice(0, PREVIEW_CHARS * 4).replace(WHITESPACE_RUN, " ").trim());
+  if (oneLine.length === 0) return "(empty body)";
+  return oneLine.length > PREVIEW_CHARS ? `${oneLine.slice(0, PREVIEW_CHARS - 1)}…` : oneLine;
+}

@@ -1,0 +1,80 @@
+/** Waits the runners make: `sleep(ms, signal)` must end early when the signal aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** No single wait is longer than this (one hour), whatever the backend or the backoff asks for. */
+export const MAX_WAIT_MS = 3_600_000;
+
+/** How the waits between polls grow. */
+export interface IntervalPolicy {
+  readonly pollIntervalMs: number;
+  readonly pollBackoff: number;
+  readonly pollMaxIntervalMs: number | undefined;
+}
+
+/** Wait number `n` (1, 2, ...): min(interval x backoff^(n-1), cap), never above MAX_WAIT_MS. */
+export function intervalDelayMs(policy: IntervalPolicy, n: number): number {
+  const grown = policy.pollIntervalMs * policy.pollBackoff ** (n - 1);
+  return Math.min(grown, policy.pollMaxIntervalMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
+}
+
+const DELAY_SECONDS = /^\s*(\d+)\s*$/;
+
+/**
+ * Parses a Retry-After header: delay-seconds or an HTTP date (relative to
+ * `nowMs`). Undefined when absent or unreadable; never negative.
+ */
+export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = DELAY_SECONDS.exec(value);
+  if (seconds !== null) return Number(seconds[1]) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** Bounds a wait by the time left and by MAX_WAIT_MS, so no value can overflow a timer into a hot loop. */
+export function clampWaitMs(delayMs: number, remainingMs: number): number {
+  const bounded = Math.min(delayMs, remainingMs, MAX_WAIT_MS);
+  return bounded > 0 ? Math.ceil(bounded) : 0;
+}
+
+/** The default `sleep`: a timer cleared, and its abort listener removed, however the wait ends. */
+export const defaultSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/**
+ * Settles with `promise`, or rejects with the signal's reason as soon as the
+ * signal aborts, for injected functions that ignore the signal. The listener
+ * is removed either way.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}

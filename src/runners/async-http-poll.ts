@@ -1,0 +1,140 @@
+import { readJsonPath } from "../http/json-path.js";
+import type { AsyncHttpConfig } from "../http/metadata.js";
+import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
+import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
+import {
+  parseJsonBody,
+  readRunId,
+  readStatus,
+  statusProblem,
+  terminalEnding,
+  type Ending,
+} from "./async-http-status.js";
+import type { HttpRun } from "./http-run.js";
+
+/** The state of one asynchronous run, shared by its steps. */
+export interface AsyncRunState {
+  readonly run: HttpRun;
+  readonly config: AsyncHttpConfig;
+  /** Headers of polls (and cancels): the run's headers without a body's content type. */
+  readonly pollHeaders: Readonly<Record<string, string>>;
+  /** Whether the poll template needs `{run_id}`; otherwise run ids are read from poll bodies too. */
+  readonly templateNeedsRunId: boolean;
+  pollUrl: URL | undefined;
+  runId: string | undefined;
+  /** Set once the backend has the job: from then on a stopped run sends the cancel request. */
+  accepted: boolean;
+  polls: number;
+  waits: number;
+  consecutiveErrors: number;
+  /** A Retry-After that replaces the next wait only. */
+  retryAfterMs: number | undefined;
+  lastStatus: string | undefined;
+}
+
+/** Polls the accepted run until a terminal status, a failure, the deadline or an abort. */
+export async function pollUntilTerminal(state: AsyncRunState, pollUrl: URL): Promise<Ending> {
+  const { run, config } = state;
+  const request: TransportRequest = { method: "GET", url: pollUrl, headers: state.pollHeaders, signal: run.scope.signal };
+  const readsRunIdFromPolls = config.pollRunIdPath !== undefined && !state.templateNeedsRunId;
+  for (;;) {
+    await wait(state);
+    if (run.scope.checkStopped()) return stopped(state);
+    const attempt = ++state.polls;
+    const response = await run.send(request);
+    if (run.scope.checkStopped()) return stopped(state);
+    if (response instanceof TransportError) {
+      if (response.kind !== "network") return { outcome: run.transportFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
+      const failure = transientError(state, attempt, response.message);
+      if (failure !== undefined) return failure;
+      continue;
+    }
+    state.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), run.options.now());
+    const code = response.status;
+    if (config.pendingCodes.has(code)) {
+      state.consecutiveErrors = 0;
+      run.emit?.({ type: "poll", attempt, httpStatus: code });
+      run.emit?.({ type: "pending", attempt, httpStatus: code });
+      continue;
+    }
+    if (code >= 200 && code <= 299) {
+      const json = parseJsonBody(response.body);
+      if (readsRunIdFromPolls) state.runId = readRunId(json, config.pollRunIdPath!) ?? state.runId;
+      const reading = readStatus(json, config.pollStatusPath);
+      if (reading.kind !== "status") {
+        run.emit?.({ type: "poll", attempt, httpStatus: code });
+        const problem = statusProblem(reading, config.pollStatusPath);
+        return { outcome: { status: "failed", summary: `poll ${attempt} response from ${pollUrl.href} ${problem}: ${run.preview(response.body)}` } };
+      }
+      run.emit?.({ type: "poll", attempt, httpStatus: code, status: reading.status });
+      state.consecutiveErrors = 0;
+      state.lastStatus = reading.status;
+      if (config.terminalStates.has(reading.status)) return reachTerminal(state, reading.status, response);
+      continue;
+    }
+    run.emit?.({ type: "poll", attempt, httpStatus: code });
+    if (code >= 500 || code === 429) {
+      const failure = transientError(state, attempt, `HTTP ${code}: ${run.preview(response.body)}`);
+      if (failure !== undefined) return failure;
+      continue;
+    }
+    return { outcome: run.httpFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
+  }
+}
+
+/** The ending for a terminal status, with its event and `http.result`. */
+export function reachTerminal(state: AsyncRunState, status: string, response: TransportResponse, json?: unknown): Ending {
+  const { run, config } = state;
+  const ending = terminalEnding(config, status, response.body);
+  run.emit?.({ type: "terminal", status, outcome: ending.outcome.status });
+  if (config.resultPath !== undefined) {
+    const parsed = json === undefined ? parseJsonBody(response.body) : json;
+    const value = readJsonPath(parsed, config.resultPath);
+    if (value !== undefined) run.metadata["http.result"] = JSON.stringify(value);
+  }
+  return ending;
+}
+
+/** The ending of a run the deadline or the caller stopped. */
+export function stopped(state: AsyncRunState): Ending {
+  const { run, config } = state;
+  if (!state.accepted) return { outcome: run.stoppedOutcome(`during the kickoff (${config.method} ${config.url.href})`) };
+  const last = state.lastStatus === undefined ? "" : `, last status '${state.lastStatus}'`;
+  return { outcome: run.stoppedOutcome(`while polling ${state.pollUrl?.href ?? ""} (${state.polls} polls${last})`) };
+}
+
+async function wait(state: AsyncRunState): Promise<void> {
+  const { run } = state;
+  const n = ++state.waits;
+  let delayMs: number;
+  let source: "interval" | "retry-after";
+  if (state.retryAfterMs === undefined) {
+    delayMs = intervalDelayMs(state.config, n);
+    source = "interval";
+  } else {
+    delayMs = state.retryAfterMs;
+    source = "retry-after";
+    state.retryAfterMs = undefined;
+  }
+  delayMs = clampWaitMs(delayMs, run.scope.remainingMs());
+  run.emit?.({ type: "wait", delayMs, source });
+  const { signal } = run.scope;
+  try {
+    await untilAborted(run.options.sleep(delayMs, signal), signal);
+  } catch (error) {
+    // A sleep may reject when the run is aborted; any other rejection is a real error.
+    if (!signal.aborted) throw error;
+  }
+}
+
+function transientError(state: AsyncRunState, attempt: number, error: string): Ending | undefined {
+  const { run, config } = state;
+  state.consecutiveErrors += 1;
+  if (state.consecutiveErrors > config.maxConsecutiveErrors) {
+    const times = state.consecutiveErrors === 1 ? "once" : `${state.consecutiveErrors} times in a row`;
+    const budget = `http.poll_max_consecutive_errors is ${config.maxConsecutiveErrors}`;
+    return { outcome: { status: "failed", summary: `poll of ${state.pollUrl?.href ?? ""} failed ${times} (${budget}); last error: ${error}` } };
+  }
+  run.emit?.({ type: "retry", attempt, error: run.redact(error) });
+  return undefined;
+}

@@ -1,0 +1,208 @@
+import { CheckpointSchema } from "../contracts/checkpoint.js";
+import type { RuntimeInvocation } from "../contracts/invocation.js";
+import { issuesFromZod, summarizeIssues } from "../contracts/issues.js";
+import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import { parseAsyncHttpMetadata, type AsyncHttpConfig } from "../http/metadata.js";
+import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
+import { parseRetryAfterMs } from "../http/timing.js";
+import { createTransport, TransportError, type Transport, type TransportResponse } from "../http/transport.js";
+import { errorMessage } from "../util/error-message.js";
+import { pollUntilTerminal, reachTerminal, stopped, type AsyncRunState } from "./async-http-poll.js";
+import { expandUrlTemplate, parseJsonBody, readRunId, readStatus, type Ending } from "./async-http-status.js";
+import { HttpRun } from "./http-run.js";
+import type { Checkpoint, RunOptions, Runner } from "./runner.js";
+
+/**
+ * Runs a job on an asynchronous HTTP backend: sends the kickoff, then polls a
+ * status URL until the backend reports a terminal status. A 2xx kickoff that
+ * already carries a terminal status is the final answer. Every setting comes
+ * from the invocation's `http.*` metadata (see `asyncHttpMetadata`).
+ *
+ * @example
+ * const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
+ */
+export class AsyncHttpRunner implements Runner {
+  readonly #options: ResolvedHttpRunnerOptions;
+  readonly #transport: Transport;
+
+  constructor(options: HttpRunnerOptions = {}) {
+    this.#options = resolveHttpRunnerOptions(options);
+    this.#transport = createTransport(this.#options);
+  }
+
+  /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
+  async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
+    const startedAtMs = this.#options.now();
+    const parsed = parseAsyncHttpMetadata(invocation.metadata);
+    if (!parsed.ok) {
+      const summary = summarizeIssues("invalid http_async metadata", parsed.issues);
+      return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
+    }
+    let resume: Checkpoint | undefined;
+    if (options.resume !== undefined) {
+      const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
+      if (!checkpoint.success) {
+        const summary = summarizeIssues("invalid resume checkpoint", issuesFromZod(checkpoint.error));
+        return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
+      }
+      resume = checkpoint.data;
+    }
+    const config = parsed.config;
+    const run = new HttpRun(invocation, options, this.#options, this.#transport, {
+      deadlineAtMs: deadlineOf(invocation, resume, startedAtMs),
+      secrets: [...Object.values(this.#options.headers), ...Object.values(config.headers)],
+      startedAtMs,
+    });
+    const state = openState(run, config);
+    let ending: Ending;
+    try {
+      ending = await drive(state, resume);
+    } catch (error) {
+      ending = { outcome: { status: "failed", summary: `runner error: ${errorMessage(error)}` } };
+    }
+    run.scope.dispose();
+    const { status } = ending.outcome;
+    const stoppedByUs = run.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
+    if (stoppedByUs && state.accepted && config.cancelUrlTemplate !== undefined) await sendCancel(state, config.cancelUrlTemplate);
+    recordMetadata(state);
+    return run.finish(ending.outcome, ending);
+  }
+
+  /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+}
+
+function openState(run: HttpRun, config: AsyncHttpConfig): AsyncRunState {
+  const pollHeaders: Record<string, string> = { accept: "application/json", ...run.options.headers, ...config.headers };
+  return {
+    run,
+    config,
+    pollHeaders,
+    templateNeedsRunId: config.pollUrlTemplate?.includes("{run_id}") ?? false,
+    pollUrl: undefined,
+    runId: undefined,
+    accepted: false,
+    polls: 0,
+    waits: 0,
+    consecutiveErrors: 0,
+    retryAfterMs: undefined,
+    lastStatus: undefined,
+  };
+}
+
+async function drive(state: AsyncRunState, resume: Checkpoint | undefined): Promise<Ending> {
+  if (state.run.scope.checkStopped()) return stopped(state);
+  if (resume !== undefined) {
+    state.runId = resume.runId;
+    state.accepted = true;
+    state.pollUrl = new URL(resume.pollUrl);
+    return pollUntilTerminal(state, state.pollUrl);
+  }
+  const kickoffEnding = await kickoff(state);
+  if (kickoffEnding !== undefined) return kickoffEnding;
+  return pollUntilTerminal(state, state.pollUrl!);
+}
+
+/** Sends the kickoff. Resolves to an ending, or to undefined once the run is accepted and polling follows. */
+async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
+  const { run, config } = state;
+  const what = `kickoff ${config.method} ${config.url.href}`;
+  const headers: Record<string, string> = { ...state.pollHeaders };
+  if (config.contentType !== undefined) headers["content-type"] = config.contentType;
+  if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.invocation.invocation_id;
+  const response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.signal });
+  if (run.scope.checkStopped()) return stopped(state);
+  if (response instanceof TransportError) return { outcome: run.transportFailure(what, response) };
+  run.emit?.({ type: "kickoff", httpStatus: response.status });
+  if (response.status < 200 || response.status > 299) return { outcome: run.httpFailure(what, response) };
+  const json = parseJsonBody(response.body);
+  if (config.pollRunIdPath !== undefined) state.runId = readRunId(json, config.pollRunIdPath);
+  const reading = readStatus(json, config.pollStatusPath);
+  if (reading.kind === "status") {
+    state.lastStatus = reading.status;
+    if (config.terminalStates.has(reading.status)) return reachTerminal(state, reading.status, response, json);
+  }
+  state.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), run.options.now());
+  const pollUrl = resolvePollUrl(state, response);
+  if (!(pollUrl instanceof URL)) return pollUrl;
+  accept(state, pollUrl);
+  return undefined;
+}
+
+function resolvePollUrl(state: AsyncRunState, response: TransportResponse): URL | Ending {
+  const { run, config } = state;
+  if (config.pollUrlTemplate !== undefined) {
+    if (state.templateNeedsRunId && state.runId === undefined) {
+      const summary = `kickoff response has no run id at '${config.pollRunIdPath?.text ?? ""}' (http.poll_run_id_path), which http.poll_url_template needs: ${run.preview(response.body)}`;
+      return { outcome: { status: "failed", summary } };
+    }
+    return expandUrlTemplate(config.pollUrlTemplate, state.runId, config.url);
+  }
+  const location = response.header("operation-location") ?? response.header("location");
+  if (location === undefined) {
+    const summary = `kickoff answered HTTP ${response.status} with no status URL: no Location or Operation-Location header, and no http.poll_url_template; set http.poll_url_template`;
+    return { outcome: { status: "failed", summary } };
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(location, response.url);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return { outcome: { status: "failed", summary: `kickoff answered with a status URL that is not http(s): ${location}` } };
+  }
+  return url;
+}
+
+function accept(state: AsyncRunState, pollUrl: URL): void {
+  const { run } = state;
+  state.pollUrl = pollUrl;
+  state.accepted = true;
+  if (run.emit === undefined) return;
+  const checkpoint: Checkpoint = { version: 1, pollUrl: pollUrl.href, acceptedAt: new Date(run.options.now()).toISOString() };
+  if (state.runId !== undefined) checkpoint.runId = state.runId;
+  if (run.scope.deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(run.scope.deadlineAtMs).toISOString();
+  run.emit({ type: "accepted", checkpoint });
+}
+
+/** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own. */
+async function sendCancel(state: AsyncRunState, template: string): Promise<void> {
+  const { run, config } = state;
+  if (template.includes("{run_id}") && state.runId === undefined) {
+    run.metadata["http.cancel_status"] = "error: no run id to cancel";
+    run.emit?.({ type: "cancel", error: "no run id to cancel" });
+    return;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error("cancel request timed out")), run.options.cancelTimeoutMs);
+  try {
+    const url = expandUrlTemplate(template, state.runId, config.url);
+    const response = await run.send({ method: config.cancelMethod, url, headers: state.pollHeaders, signal: controller.signal }, false);
+    if (response instanceof TransportError) {
+      const error = response.kind === "aborted" ? `no answer within ${run.options.cancelTimeoutMs} ms` : response.message;
+      run.metadata["http.cancel_status"] = `error: ${error}`;
+      run.emit?.({ type: "cancel", error: run.redact(error) });
+    } else {
+      run.metadata["http.cancel_status"] = String(response.status);
+      run.emit?.({ type: "cancel", httpStatus: response.status });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function recordMetadata(state: AsyncRunState): void {
+  const { metadata } = state.run;
+  metadata["http.polls"] = String(state.polls);
+  if (state.runId !== undefined) metadata["http.run_id"] = state.runId;
+  if (state.pollUrl !== undefined) metadata["http.poll_url"] = state.pollUrl.href;
+  if (state.lastStatus !== undefined) metadata["http.last_status"] = state.lastStatus;
+}
+
+function deadlineOf(invocation: RuntimeInvocation, resume: Checkpoint | undefined, startedAtMs: number): number | undefined {
+  if (resume !== undefined) return resume.deadlineAt === undefined ? undefined : Date.parse(resume.deadlineAt);
+  return invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
+}

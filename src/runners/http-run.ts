@@ -1,0 +1,133 @@
+import { join } from "node:path";
+import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact.js";
+import type { RuntimeInvocation } from "../contracts/invocation.js";
+import { buildResult, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
+import { createRedactor, previewBody, type Redact } from "../http/redact.js";
+import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
+import { toTransportError, type TransportError } from "../http/transport-error.js";
+import type { Transport, TransportRequest, TransportResponse } from "../http/transport.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { errorMessage } from "../util/error-message.js";
+import { createEmitter, type Emit } from "./events.js";
+import { RunScope } from "./run-scope.js";
+import type { RunOptions } from "./runner.js";
+
+/** A request of a run: everything but the signal, which the run supplies. */
+export type RunRequest = Omit<TransportRequest, "signal">;
+
+/**
+ * One run of an HTTP runner: its scope (deadline and abort), its redactor,
+ * its events and the result metadata it collects. Both HTTP runners build
+ * their results through `finish`.
+ */
+export class HttpRun {
+  readonly invocation: RuntimeInvocation;
+  readonly options: ResolvedHttpRunnerOptions;
+  readonly scope: RunScope;
+  readonly emit: Emit | undefined;
+  readonly redact: Redact;
+  readonly startedAtMs: number;
+  /** Result metadata, filled as the run goes; redacted in `finish`. */
+  readonly metadata: Record<string, string> = {};
+  /** The HTTP status of the last response about the job (`http.status_code`). */
+  lastHttpStatus: number | undefined;
+  readonly #transport: Transport;
+
+  constructor(
+    invocation: RuntimeInvocation,
+    runOptions: RunOptions,
+    options: ResolvedHttpRunnerOptions,
+    transport: Transport,
+    run: { readonly deadlineAtMs: number | undefined; readonly secrets: Iterable<string>; readonly startedAtMs: number },
+  ) {
+    this.invocation = invocation;
+    this.options = options;
+    this.#transport = transport;
+    this.startedAtMs = run.startedAtMs;
+    this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: run.deadlineAtMs, now: options.now });
+    this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
+    this.redact = createRedactor(run.secrets);
+  }
+
+  /**
+   * Sends a request. Every failure comes back as a TransportError value, so
+   * callers never need a try block. `tracked` responses
+   * (all but the cancel request's) set `http.status_code`.
+   */
+  async send(request: TransportRequest, tracked = true): Promise<TransportResponse | TransportError> {
+    try {
+      const response = await this.#transport.send(request);
+      if (tracked) this.lastHttpStatus = response.status;
+      return response;
+    } catch (error) {
+      return toTransportError(error, request.signal);
+    }
+  }
+
+  /** The outcome of a run the deadline or the caller stopped, naming what it was doing. */
+  stoppedOutcome(doing: string): ResultOutcome {
+    if (this.scope.stopReason === "cancelled") {
+      return { status: "cancelled", summary: `cancelled by the caller ${doing}` };
+    }
+    return { status: "timed_out", summary: `timed out after ${this.#timeoutText()} ${doing}` };
+  }
+
+  /** `failed` for a request that produced no usable response. */
+  transportFailure(what: string, error: TransportError): ResultOutcome {
+    return { status: "failed", summary: `${what} failed: ${error.message}` };
+  }
+
+  /** `failed` for an HTTP answer the run cannot use, with the code and a body preview. */
+  httpFailure(what: string, response: TransportResponse): ResultOutcome {
+    return { status: "failed", summary: `${what} answered HTTP ${response.status}: ${previewBody(response.body, this.redact)}` };
+  }
+
+  /** A body preview for a summary. */
+  preview(body: string): string {
+    return previewBody(body, this.redact);
+  }
+
+  /**
+   * Builds the run's result: summary and metadata redacted, and the response
+   * body saved as `response.json` in `artifact_directory` when one is set.
+   */
+  async finish(outcome: ResultOutcome, details: { exitCode?: number | null; responseBody?: string } = {}): Promise<RuntimeResult> {
+    this.scope.dispose();
+    const artifacts: ArtifactDescriptor[] = [];
+    const directory = this.invocation.artifact_directory;
+    if (directory !== null && details.responseBody !== undefined) {
+      const path = join(directory, "response.json");
+      try {
+        await writeFileAtomic(path, details.responseBody);
+        artifacts.push(
+          describeArtifact({
+            artifactId: `${this.invocation.invocation_id}/response.json`,
+            path,
+            kind: "http_response",
+            description: "body of the final HTTP response",
+          }),
+        );
+      } catch (error) {
+        this.metadata["http.artifact_error"] = `response.json not written: ${errorMessage(error)}`;
+      }
+    }
+    if (this.lastHttpStatus !== undefined) this.metadata["http.status_code"] = String(this.lastHttpStatus);
+    for (const key of Object.keys(this.metadata)) this.metadata[key] = this.redact(this.metadata[key]!);
+    const redacted: ResultOutcome =
+      outcome.status === "succeeded" ? outcome : { status: outcome.status, summary: this.redact(outcome.summary) };
+    return buildResult(this.invocation, redacted, {
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: this.options.now(),
+      exitCode: details.exitCode ?? null,
+      artifacts,
+      metadata: this.metadata,
+    });
+  }
+
+  #timeoutText(): string {
+    const seconds = this.invocation.timeout_seconds;
+    if (seconds !== null) return `${seconds} s (timeout_seconds)`;
+    const deadline = this.scope.deadlineAtMs;
+    return deadline === undefined ? "the deadline" : `the deadline ${new Date(deadline).toISOString()}`;
+  }
+}

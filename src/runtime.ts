@@ -109,8 +109,11 @@ export class ExecutorRuntime {
       return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
     }
     const checked = checkResult(returned);
-    if (checked.ok) return checked.result;
-    return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
+    if (!checked.ok) return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
+    const mismatch = IDENTITY_FIELDS.find((field) => checked.result[field] !== invocation[field]);
+    if (mismatch === undefined) return checked.result;
+    const summary = `runner for '${invocation.runtime_kind}' returned a result whose ${mismatch} is '${checked.result[mismatch]}', not '${invocation[mismatch]}'`;
+    return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
   }
 
   #unknownKind(kind: string): string {
@@ -119,6 +122,9 @@ export class ExecutorRuntime {
     return `no runner registered for runtime_kind '${kind}'${didYouMean(kind, kinds)} (${registered})`;
   }
 }
+
+/** The fields a result echoes from its invocation. */
+const IDENTITY_FIELDS = ["invocation_id", "runtime_name", "runtime_kind"] as const;
 
 function outputPathOf(input: unknown): string | undefined {
   if (typeof input !== "object" || input === null || !Object.hasOwn(input, "output_result_path")) return undefined;

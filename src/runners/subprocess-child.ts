@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { errorMessage } from "../util/error-message.js";
-import { closeFileStream, type OutputFiles } from "./subprocess-files.js";
+import { closeOutputFiles, type OutputFiles } from "./subprocess-files.js";
 import { guardProcessGroup, signalProcessGroup } from "./subprocess-group.js";
 
 /**
@@ -23,6 +20,7 @@ export interface ChildSpec {
   readonly env: NodeJS.ProcessEnv;
   /** A file descriptor to use as stdin, or undefined for none. */
   readonly stdinFd: number | undefined;
+  /** The child's stdout and stderr; `superviseChild` closes these handles once it is spawned. */
   readonly output: OutputFiles;
   /** Aborting it stops the child; `stopCauseOf` says why it was aborted. */
   readonly signal: AbortSignal;
@@ -44,16 +42,18 @@ export type ChildOutcome =
       readonly stopCause: StopCause | undefined;
       /** Whether SIGKILL was sent after the grace period. */
       readonly escalated: boolean;
-      /** The first failure writing an output file, if any. */
-      readonly outputError: string | undefined;
     };
 
 /**
- * Runs a command as the leader of its own process group, streams its stdout
- * and stderr into the output files, and resolves once it has exited and both
- * files are written and closed. When `signal` aborts or this process receives
- * SIGTERM, the whole group gets SIGTERM, then SIGKILL after `killGraceMs`.
- * Every timer and listener is removed and both files are closed on every path.
+ * Runs a command as the leader of its own process group, with the output
+ * files' descriptors as its stdout and stderr, and resolves once it has
+ * exited. The output never passes through this process: the child (and any
+ * grandchild it hands them to) holds its own copies of the descriptors, and
+ * this process's handles are closed right after the spawn, so a grandchild
+ * that keeps writing does not keep the run open. When `signal` aborts or this
+ * process receives SIGTERM, the whole group gets SIGTERM, then SIGKILL after
+ * `killGraceMs`. Every timer and listener is removed and both handles are
+ * closed on every path.
  * @internal
  */
 export async function superviseChild(spec: ChildSpec): Promise<ChildOutcome> {
@@ -65,26 +65,25 @@ export async function superviseChild(spec: ChildSpec): Promise<ChildOutcome> {
       env: spec.env,
       // Its own process group, so the whole tree can be signalled at once.
       detached: true,
-      stdio: [spec.stdinFd ?? "ignore", "pipe", "pipe"],
+      stdio: [spec.stdinFd ?? "ignore", spec.output.stdout.fd, spec.output.stderr.fd],
       shell: false,
       windowsHide: true,
     });
   } catch (error) {
-    await Promise.all([closeFileStream(spec.output.stdout), closeFileStream(spec.output.stderr)]);
+    await closeOutputFiles(spec.output);
     return { started: false, error };
   }
+  // Both listeners go on before anything is awaited: 'error' is emitted on a
+  // later tick when the program cannot be started, and unheard it would throw.
   const failedToStart = new Promise<unknown>((resolve) => child.once("error", resolve));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
-  const written = Promise.all([
-    streamToFile(child.stdout, spec.output.stdout, spec.output.stdoutPath),
-    streamToFile(child.stderr, spec.output.stderr, spec.output.stderrPath),
-  ]);
+  // spawn() returns after the child has taken its copies of the descriptors.
+  const closed = closeOutputFiles(spec.output);
   const pid = child.pid;
   if (pid === undefined) {
-    const error = await failedToStart;
-    await written;
+    const [error] = await Promise.all([failedToStart, closed]);
     return { started: false, error };
   }
   // A later 'error' (none is expected once spawned) must not crash the process.
@@ -108,41 +107,12 @@ export async function superviseChild(spec: ChildSpec): Promise<ChildOutcome> {
   const release = guardProcessGroup({ pid, stop: () => stop("parent_sigterm") });
   try {
     if (spec.signal.aborted) onAbort();
-    const [exit, outputErrors] = await Promise.all([exited, written]);
-    return {
-      started: true,
-      pid,
-      exitCode: exit.code,
-      exitSignal: exit.signal,
-      stopCause,
-      escalated,
-      outputError: outputErrors.find((error) => error !== undefined),
-    };
+    const [exit] = await Promise.all([exited, closed]);
+    return { started: true, pid, exitCode: exit.code, exitSignal: exit.signal, stopCause, escalated };
   } finally {
     settled = true;
     if (graceTimer !== undefined) clearTimeout(graceTimer);
     spec.signal.removeEventListener("abort", onAbort);
     release();
-  }
-}
-
-/**
- * Pipes one output stream into its file (with backpressure, so nothing
- * accumulates in memory) and waits until the file is closed. Resolves to a
- * description of the failure, if writing failed.
- */
-async function streamToFile(
-  source: Readable | null,
-  file: OutputFiles["stdout"],
-  path: string,
-): Promise<string | undefined> {
-  try {
-    if (source === null) return undefined;
-    await pipeline(source, file);
-    return undefined;
-  } catch (error) {
-    return `could not write ${path}: ${errorMessage(error)}`;
-  } finally {
-    await closeFileStream(file);
   }
 }

@@ -1,12 +1,11 @@
-import type { WriteStream } from "node:fs";
 import { mkdir, mkdtemp, open, rm, stat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { once } from "node:events";
 import { errorMessage } from "../util/error-message.js";
 
 /**
- * The two files a child's output streams to, open for writing.
+ * The two files a child writes its output to, open for writing until they are
+ * handed to the child.
  * @internal
  */
 export interface OutputFiles {
@@ -18,10 +17,10 @@ export interface OutputFiles {
   readonly stdoutPath: string;
   /** Absolute path of `stderr.txt`. */
   readonly stderrPath: string;
-  /** Open for writing; closes its file when it ends. */
-  readonly stdout: WriteStream;
-  /** Open for writing; closes its file when it ends. */
-  readonly stderr: WriteStream;
+  /** `stdout.txt`, open for writing; its fd becomes the child's stdout. */
+  readonly stdout: FileHandle;
+  /** `stderr.txt`, open for writing; its fd becomes the child's stderr. */
+  readonly stderr: FileHandle;
 }
 
 /**
@@ -96,8 +95,8 @@ export async function openOutputFiles(artifactDirectory: string | null): Promise
     temporary: artifactDirectory === null,
     stdoutPath,
     stderrPath,
-    stdout: stdoutHandle.createWriteStream(),
-    stderr: stderrHandle.createWriteStream(),
+    stdout: stdoutHandle,
+    stderr: stderrHandle,
   };
 }
 
@@ -107,7 +106,7 @@ export async function openOutputFiles(artifactDirectory: string | null): Promise
  * @internal
  */
 export async function discardOutputFiles(output: OutputFiles): Promise<void> {
-  await Promise.all([closeFileStream(output.stdout), closeFileStream(output.stderr)]);
+  await closeOutputFiles(output);
   const removals = output.temporary
     ? [rm(output.directory, { recursive: true, force: true })]
     : [rm(output.stdoutPath, { force: true }), rm(output.stderrPath, { force: true })];
@@ -115,15 +114,14 @@ export async function discardOutputFiles(output: OutputFiles): Promise<void> {
 }
 
 /**
- * Ends a file stream and waits until its file is closed.
+ * Closes this process's handles of both output files; calling it again does
+ * nothing. A child they were handed to keeps its own copies of the
+ * descriptors. Never throws: nothing was written through these handles, so a
+ * failing close loses no output.
  * @internal
  */
-export async function closeFileStream(stream: WriteStream): Promise<void> {
-  if (stream.closed) return;
-  const closed = once(stream, "close").catch(() => undefined);
-  if (stream.writableEnded || stream.destroyed) stream.destroy();
-  else stream.end();
-  await closed;
+export async function closeOutputFiles(output: OutputFiles): Promise<void> {
+  await Promise.allSettled([output.stdout.close(), output.stderr.close()]);
 }
 
 /**

@@ -46,18 +46,17 @@ type Finish = (outcome: ResultOutcome, details?: ResultDetails) => RuntimeResult
  * group (grandchildren included) gets SIGTERM, then SIGKILL after
  * `killGraceMs`.
  *
- * stdout and stderr stream to `stdout.txt` and `stderr.txt` in
- * `artifact_directory` (created when missing) or in a fresh
- * `executor-runtime-*` directory under the system's temporary directory;
- * nothing is buffered in memory. The run ends once the child has exited and
- * both files are closed, so a grandchild that keeps the output open keeps the
- * run going (still bounded by the timeout).
+ * The child writes its stdout and stderr straight into `stdout.txt` and
+ * `stderr.txt` in `artifact_directory` (created when missing) or in a fresh
+ * `executor-runtime-*` directory under the system's temporary directory: it
+ * gets the files' descriptors, so no output passes through this process. The
+ * run ends once the child has exited; a grandchild it leaves running may
+ * still be writing to the files then.
  *
  * Exit 0 gives `succeeded`; a non-zero exit or a signal gives `failed` with
  * the last 200 characters of stderr in the summary. Result metadata:
  * `subprocess.pid`, `subprocess.signal` (when killed by a signal) and
- * `subprocess.duration_ms` (from the start of the process until its output
- * was closed).
+ * `subprocess.duration_ms` (from the start of the process until it exited).
  *
  * If this process receives SIGTERM during a run and has SIGTERM listeners of
  * its own, the run is stopped as if aborted (`cancelled`); without any, the
@@ -233,7 +232,6 @@ async function describeEnd(
         };
     }
   }
-  if (ended.outputError !== undefined) return { status: "failed", summary: `${shown}: ${ended.outputError}` };
   if (ended.exitSignal === null && ended.exitCode === 0) return { status: "succeeded" };
   const how = ended.exitSignal !== null ? `was killed by signal ${ended.exitSignal}` : `exited with code ${ended.exitCode}`;
   const tail = await readFileTail(context.stderrPath, STDERR_TAIL_CHARS);

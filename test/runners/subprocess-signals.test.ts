@@ -17,7 +17,7 @@ import {
 afterEach(cleanUp);
 
 /** A run of hang.mjs (a child with a grandchild, both waiting forever) in a scratch directory. */
-async function hangingRun(mode: "plain" | "ignore-term" = "plain") {
+async function hangingRun(mode: "plain" | "ignore-term" | "leave-grandchild" = "plain") {
   const directory = await makeScratchDirectory();
   const pidFile = join(directory, "pids");
   const invocation = subprocessInvocation({
@@ -89,6 +89,16 @@ describe(SubprocessRunner.name, () => {
     expect(result).toMatchObject({ status: "cancelled", metadata: { "subprocess.signal": "SIGKILL" } });
     expect(result.error_summary).toContain("sent SIGTERM to its process group, then SIGKILL after 50 ms");
     expect(await isGone(child)).toBe(true);
+  });
+
+  it("ends the run when the child exits, even though its grandchild still holds the output open", async () => {
+    const { invocation, pidFile } = await hangingRun("leave-grandchild");
+
+    const result = await new SubprocessRunner().run({ ...invocation, timeout_seconds: 3 });
+
+    const { grandchild } = await readyPids(pidFile);
+    expect(result).toMatchObject({ status: "succeeded", exit_code: 0 });
+    expect(() => process.kill(grandchild, 0)).not.toThrow();
   });
 
   it("leaves no listener, timer, child handle or open file behind", async () => {

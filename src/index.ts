@@ -1,5 +1,25 @@
 export { ExecutorRuntime, type ExecutorRuntimeOptions } from "./runtime.js";
 export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
+export { AsyncHttpRunner } from "./runners/async-http.js";
+export { HttpRunner } from "./runners/http.js";
+export { SubprocessRunner, type SubprocessRunnerOptions } from "./runners/subprocess.js";
+export type { HttpRunnerOptions } from "./http/runner-options.js";
+export type { Sleep } from "./http/timing.js";
+export type { FetchFunction } from "./http/transport.js";
+export {
+  ASYNC_HTTP_METADATA_KEYS,
+  HTTP_METADATA_KEYS,
+  asyncHttpMetadata,
+  httpMetadata,
+  parseAsyncHttpMetadata,
+  parseHttpMetadata,
+  type AsyncHttpConfig,
+  type AsyncHttpMetadataFields,
+  type HttpMetadataFields,
+  type HttpRequestConfig,
+  type MetadataParseResult,
+} from "./http/metadata.js";
+export type { JsonPath } from "./http/json-path.js";
 export type {
   AcceptedEvent,
   CancelEvent,

@@ -1,11 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts" },
+  // The library (side-effect free) and the `executor-runtime` command, each
+  // bundled on its own: importing the library never loads the command.
+  entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: true,
+  dts: { entry: { index: "src/index.ts" } },
   clean: true,
   sourcemap: true,
   splitting: false,

@@ -1,0 +1,84 @@
+import type { RuntimeResult } from "../contracts/result.js";
+import type { RunEvent } from "../runners/runner.js";
+
+/** What the progress output says about a run before it starts. */
+export interface RunStart {
+  readonly invocationId: string;
+  readonly runtimeName: string;
+  readonly runtimeKind: string;
+  /** What is sent first, e.g. `POST https://api.example.com/runs`, redacted; absent when unknown. */
+  readonly target?: string;
+}
+
+/** Removes secrets from text shown to people or shipped to logs. */
+export type Redact = (text: string) => string;
+
+/** `0.42s`, `12.3s`, `2m05s`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  if (seconds < 10) return `${seconds.toFixed(2)}s`;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+}
+
+/** The first line of a run: `archon-demo-1 (http_async, archon): POST http://...`. */
+export function describeStart(run: RunStart): string {
+  const what = `${run.invocationId} (${run.runtimeKind}, ${run.runtimeName})`;
+  return run.target === undefined ? `run ${what}` : `run ${what}: ${run.target}`;
+}
+
+/** One event as a phrase, for a plain progress line. */
+export function describeEvent(event: RunEvent, redact: Redact): string {
+  switch (event.type) {
+    case "kickoff":
+      return `kickoff answered HTTP ${event.httpStatus}`;
+    case "accepted": {
+      const runId = event.checkpoint.runId === undefined ? "" : `, run id ${event.checkpoint.runId}`;
+      return `accepted${runId}; status URL ${redact(event.checkpoint.pollUrl)}`;
+    }
+    case "poll":
+      return event.status === undefined
+        ? `poll ${event.attempt} answered HTTP ${event.httpStatus}`
+        : `poll ${event.attempt} answered HTTP ${event.httpStatus}, status ${JSON.stringify(event.status)}`;
+    case "pending":
+      return `poll ${event.attempt}: HTTP ${event.httpStatus} means not ready yet (http.poll_pending_codes)`;
+    case "retry":
+      return `poll ${event.attempt} failed, will retry: ${redact(event.error)}`;
+    case "wait":
+      return event.source === "retry-after"
+        ? `waiting ${formatDuration(event.delayMs)} (the backend's Retry-After)`
+        : `waiting ${formatDuration(event.delayMs)}`;
+    case "terminal":
+      return `backend status ${JSON.stringify(event.status)} is terminal: ${event.outcome}`;
+    case "cancel":
+      return event.httpStatus === undefined
+        ? `cancel request failed: ${redact(event.error ?? "unknown error")}`
+        : `cancel request answered HTTP ${event.httpStatus}`;
+  }
+}
+
+/** The outcome of a run in one line: `succeeded in 1.42s (6 polls, last status "completed", HTTP 200)`. */
+export function describeOutcome(result: RuntimeResult, elapsedMs: number, redact: Redact): string {
+  const facts = outcomeFacts(result);
+  const details = facts.length === 0 ? "" : ` (${facts.join(", ")})`;
+  const summary = result.error_summary === null ? "" : `: ${redact(result.error_summary)}`;
+  return `${result.status} in ${formatDuration(elapsedMs)}${details}${summary}`;
+}
+
+function outcomeFacts(result: RuntimeResult): string[] {
+  const metadata = result.metadata;
+  const facts: string[] = [];
+  const polls = metadata["http.polls"];
+  if (polls !== undefined && polls !== "0") facts.push(polls === "1" ? "1 poll" : `${polls} polls`);
+  const lastStatus = metadata["http.last_status"];
+  if (lastStatus !== undefined) facts.push(`last status ${JSON.stringify(lastStatus)}`);
+  const httpStatus = metadata["http.status_code"];
+  if (httpStatus !== undefined) facts.push(`HTTP ${httpStatus}`);
+  else if (result.exit_code !== null && result.runtime_kind === "subprocess") facts.push(`exit code ${result.exit_code}`);
+  const cancelStatus = metadata["http.cancel_status"];
+  if (cancelStatus !== undefined) {
+    facts.push(/^\d+$/.test(cancelStatus) ? `cancel request HTTP ${cancelStatus}` : `cancel request ${cancelStatus}`);
+  }
+  return facts;
+}

@@ -1,0 +1,162 @@
+import type { RuntimeResult } from "../contracts/result.js";
+import type { RunEvent } from "../runners/runner.js";
+import type { OutputStream } from "./io.js";
+import { LiveProgress, type Schedule } from "./progress-live.js";
+import { describeEvent, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
+
+/** Receives what happens during one run and shows it on stderr. */
+export interface ProgressReporter {
+  /** The run is about to start. */
+  start(run: RunStart): void;
+  /** A runner event. */
+  event(event: RunEvent): void;
+  /** Ctrl-C or SIGTERM arrived: the run is being cancelled; `text` says so. */
+  interrupt(text: string): void;
+  /** The run ended; the last thing reported. */
+  finish(result: RuntimeResult, exitCode: number): void;
+}
+
+/**
+ * - `live`: one status line redrawn in place, for a terminal;
+ * - `lines`: one plain line per event, for logs and CI;
+ * - `json`: one JSON object per line per event, for log shippers;
+ * - `quiet`: nothing.
+ */
+export type ProgressMode = "live" | "lines" | "json" | "quiet";
+
+/** Options of `createProgress`. */
+export interface ProgressOptions {
+  readonly redact: Redact;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** Drives the live line's spinner. */
+  readonly schedule?: Schedule;
+  /** Color the live outcome line. @default false */
+  readonly color?: boolean;
+}
+
+/** The progress mode for the flags and the stream: live on a terminal that can redraw, plain lines otherwise. */
+export function chooseProgressMode(
+  flags: { readonly quiet: boolean; readonly jsonEvents: boolean },
+  stream: OutputStream,
+  env: Readonly<Record<string, string | undefined>>,
+): ProgressMode {
+  if (flags.jsonEvents) return "json";
+  if (flags.quiet) return "quiet";
+  return stream.isTTY === true && env.TERM !== "dumb" ? "live" : "lines";
+}
+
+/** Whether the live line may use color: a terminal, and neither NO_COLOR nor TERM=dumb. */
+export function useColor(stream: OutputStream, env: Readonly<Record<string, string | undefined>>): boolean {
+  return stream.isTTY === true && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb";
+}
+
+/** The reporter of `mode`, writing to `stream`. */
+export function createProgress(mode: ProgressMode, stream: OutputStream, options: ProgressOptions): ProgressReporter {
+  switch (mode) {
+    case "live":
+      return new LiveProgress(stream, options);
+    case "lines":
+      return new LineProgress(stream, options.redact, options.now ?? Date.now);
+    case "json":
+      return new JsonProgress(stream, options.redact, options.now ?? Date.now);
+    case "quiet":
+      return { start() {}, event() {}, interrupt() {}, finish() {} };
+  }
+}
+
+/** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`. */
+class LineProgress implements ProgressReporter {
+  #startedAtMs = 0;
+
+  readonly stream: OutputStream;
+  readonly redact: Redact;
+  readonly now: () => number;
+
+  constructor(stream: OutputStream, redact: Redact, now: () => number) {
+    this.stream = stream;
+    this.redact = redact;
+    this.now = now;
+    this.#startedAtMs = now();
+  }
+
+  start(run: RunStart): void {
+    this.#startedAtMs = this.now();
+    this.stream.write(`${describeStart(run)}\n`);
+  }
+
+  event(event: RunEvent): void {
+    this.#line(event.elapsedMs, describeEvent(event, this.redact));
+  }
+
+  interrupt(text: string): void {
+    this.#line(this.now() - this.#startedAtMs, text);
+  }
+
+  finish(result: RuntimeResult): void {
+    this.#line(this.now() - this.#startedAtMs, describeOutcome(result, this.now() - this.#startedAtMs, this.redact));
+  }
+
+  #line(elapsedMs: number, text: string): void {
+    this.stream.write(`[${formatDuration(elapsedMs).padStart(7)}] ${text}\n`);
+  }
+}
+
+/**
+ * One JSON object per line: `{"time":..., "invocationId":..., "type":"poll", "elapsedMs":..., ...}`.
+ * Runner events keep their fields, except `accepted`, whose checkpoint is a
+ * secret of the caller's: it gives `runId` and the redacted `pollUrl` instead.
+ * The command adds `start`, `interrupt` and `result` objects.
+ */
+class JsonProgress implements ProgressReporter {
+  #startedAtMs = 0;
+  #invocationId = "unknown";
+
+  readonly stream: OutputStream;
+  readonly redact: Redact;
+  readonly now: () => number;
+
+  constructor(stream: OutputStream, redact: Redact, now: () => number) {
+    this.stream = stream;
+    this.redact = redact;
+    this.now = now;
+    this.#startedAtMs = now();
+  }
+
+  start(run: RunStart): void {
+    this.#startedAtMs = this.now();
+    this.#invocationId = run.invocationId;
+    const { invocationId: _, target, ...rest } = run;
+    this.#write({ type: "start", elapsedMs: 0, ...rest, ...(target === undefined ? {} : { target }) });
+  }
+
+  event(event: RunEvent): void {
+    if (event.type === "accepted") {
+      const { checkpoint } = event;
+      this.#write({ type: "accepted", elapsedMs: event.elapsedMs, runId: checkpoint.runId, pollUrl: this.redact(checkpoint.pollUrl) });
+    } else if (event.type === "retry" || event.type === "cancel") {
+      this.#write(event.error === undefined ? { ...event } : { ...event, error: this.redact(event.error) });
+    } else {
+      this.#write({ ...event });
+    }
+  }
+
+  interrupt(text: string): void {
+    this.#write({ type: "interrupt", elapsedMs: this.now() - this.#startedAtMs, message: text });
+  }
+
+  finish(result: RuntimeResult, exitCode: number): void {
+    this.#write({
+      type: "result",
+      elapsedMs: this.now() - this.#startedAtMs,
+      status: result.status,
+      exitCode,
+      errorSummary: result.error_summary,
+    });
+  }
+
+  #write(fields: Record<string, unknown>): void {
+    const line = { time: new Date(this.now()).toISOString(), invocationId: this.#invocationId, ...fields };
+    this.stream.write(`${JSON.stringify(line)}\n`);
+  }
+}

@@ -1,0 +1,152 @@
+import { parseInvocation, type RuntimeInvocation } from "../contracts/invocation.js";
+import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import { createRedactor } from "../http/redact.js";
+import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata.js";
+import { AsyncHttpRunner } from "../runners/async-http.js";
+import { HttpRunner } from "../runners/http.js";
+import type { Runner } from "../runners/runner.js";
+import { SubprocessRunner } from "../runners/subprocess.js";
+import { ExecutorRuntime } from "../runtime.js";
+import { EXIT_INTERRUPTED, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+import { chooseProgressMode, createProgress, useColor } from "./progress.js";
+import type { Schedule } from "./progress-live.js";
+import type { Redact, RunStart } from "./progress-text.js";
+import { readInvocationInput } from "./read-input.js";
+
+/** Options of `executor-runtime run`. */
+export interface RunCommandOptions {
+  /**
+   * Register the subprocess runner, which runs local commands.
+   * @default false
+   */
+  readonly allowSubprocess?: boolean;
+  /**
+   * No progress on stderr.
+   * @default false
+   */
+  readonly quiet?: boolean;
+  /**
+   * Progress as one JSON object per line on stderr.
+   * @default false
+   */
+  readonly jsonEvents?: boolean;
+  /** Aborting it cancels the run; its `reason` (e.g. "SIGINT") is named on stderr. */
+  readonly signal?: AbortSignal;
+  /** The clock of the progress output, in epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** Drives the live line's spinner. @default an unref'd setInterval */
+  readonly schedule?: Schedule;
+}
+
+/**
+ * The core of `executor-runtime run`: reads the invocation at `path` (`-` for
+ * stdin), runs it on a runtime with the `http` and `http_async` runners (and
+ * `subprocess` when allowed), shows progress on stderr and prints the result
+ * JSON on stdout. Resolves to the exit code: by status (0 succeeded, 1 failed,
+ * 2 rejected, 124 timed out, 130 cancelled), 2 when the file cannot be read
+ * or parsed (nothing on stdout then), 130 when `signal` was aborted.
+ */
+export async function runInvocationFile(path: string, io: CliIo, options: RunCommandOptions = {}): Promise<number> {
+  const reading = await readInvocationInput(path, io);
+  if (!reading.ok) {
+    io.stderr.write(`executor-runtime: ${reading.message}\n`);
+    return EXIT_USAGE;
+  }
+  const { signal } = options;
+  if (signal?.aborted === true) return EXIT_INTERRUPTED;
+
+  const parsed = parseInvocation(reading.value);
+  const redact = createRedactor(parsed.ok ? headerSecrets(parsed.invocation) : []);
+  const mode = chooseProgressMode({ quiet: options.quiet ?? false, jsonEvents: options.jsonEvents ?? false }, io.stderr, io.env);
+  const progress = createProgress(mode, io.stderr, {
+    redact,
+    color: useColor(io.stderr, io.env),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+  });
+  if (parsed.ok) progress.start(describeRun(parsed.invocation, redact));
+
+  let interrupted = false;
+  const onAbort = (): void => {
+    interrupted = true;
+    const reason = typeof signal?.reason === "string" ? signal.reason : "an interrupt";
+    const again = reason === "SIGINT" ? " (Ctrl-C again exits at once)" : "";
+    progress.interrupt(`received ${reason}: cancelling the run${again}`);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const runtime = createCliRuntime(options.allowSubprocess ?? false);
+  let result: RuntimeResult;
+  try {
+    result = await runtime.run(reading.value, {
+      onEvent: (event) => progress.event(event),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    await runtime.close();
+  }
+  const exitCode = interrupted ? EXIT_INTERRUPTED : exitCodeOf(result.status);
+  progress.finish(result, exitCode);
+  io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return exitCode;
+}
+
+/** The kinds `executor-runtime run` can run (subprocess only with --allow-subprocess). */
+export const CLI_KINDS = ["http", "http_async", "subprocess"] as const;
+
+/** The command's runtime: `http` and `http_async`, and `subprocess` when allowed (otherwise it rejects, naming the flag). */
+export function createCliRuntime(allowSubprocess: boolean): ExecutorRuntime {
+  return new ExecutorRuntime()
+    .register("http", new HttpRunner())
+    .register("http_async", new AsyncHttpRunner())
+    .register("subprocess", allowSubprocess ? new SubprocessRunner() : subprocessNotAllowed);
+}
+
+const subprocessNotAllowed: Runner = {
+  run: async (invocation) => {
+    const summary = "subprocess invocations run a local command; pass --allow-subprocess to allow them";
+    return buildResult(invocation, { status: "rejected", summary });
+  },
+};
+
+/** What the progress output shows before the run: identity, and the first request or the command. */
+function describeRun(invocation: RuntimeInvocation, redact: Redact): RunStart {
+  const start = {
+    invocationId: invocation.invocation_id,
+    runtimeName: invocation.runtime_name,
+    runtimeKind: invocation.runtime_kind,
+  };
+  const target = targetOf(invocation);
+  return target === undefined ? start : { ...start, target: redact(target) };
+}
+
+function targetOf(invocation: RuntimeInvocation): string | undefined {
+  switch (invocation.runtime_kind) {
+    case "http_async": {
+      const parsed = parseAsyncHttpMetadata(invocation.metadata);
+      return parsed.ok ? `${parsed.config.method} ${parsed.config.url.href}` : invocation.metadata["http.url"];
+    }
+    case "http": {
+      const parsed = parseHttpMetadata(invocation.metadata);
+      return parsed.ok ? `${parsed.config.method} ${parsed.config.url.href}` : invocation.metadata["http.url"];
+    }
+    case "subprocess":
+      return invocation.command.length === 0 ? undefined : invocation.command.join(" ");
+    default:
+      return undefined;
+  }
+}
+
+/** The values of `http.headers`, which progress output must never show. */
+function headerSecrets(invocation: RuntimeInvocation): string[] {
+  const headers = invocation.metadata["http.headers"];
+  if (headers === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(headers);
+    if (typeof parsed !== "object" || parsed === null) return [];
+    return Object.values(parsed).filter((value): value is string => typeof value === "string");
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,128 @@
+import { parseInvocation } from "../contracts/invocation.js";
+import type { ValidationIssue } from "../contracts/issues.js";
+import { createRedactor } from "../http/redact.js";
+import { parseAsyncHttpMetadata, parseHttpMetadata, type AsyncHttpConfig, type HttpRequestConfig } from "../http/metadata.js";
+import { EXIT_USAGE } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+import { formatDuration } from "./progress-text.js";
+import { readInvocationInput, STDIN_PATH } from "./read-input.js";
+import { CLI_KINDS } from "./run-command.js";
+
+/** The outcome of checking an invocation: what would run, or every problem found. */
+export type InvocationCheck =
+  | { readonly ok: true; readonly kind: string; readonly details: readonly string[] }
+  | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
+
+/**
+ * The core of `executor-runtime validate`: checks the invocation at `path`
+ * and its runner's metadata without sending anything. Prints what would run
+ * on stdout and resolves to 0, or prints every problem on stderr as
+ * `<key>: <message>` and resolves to 2.
+ */
+export async function validateInvocationFile(path: string, io: CliIo): Promise<number> {
+  const reading = await readInvocationInput(path, io);
+  if (!reading.ok) {
+    io.stderr.write(`executor-runtime: ${reading.message}\n`);
+    return EXIT_USAGE;
+  }
+  const name = path === STDIN_PATH ? "standard input" : path;
+  const check = checkInvocation(reading.value);
+  if (!check.ok) {
+    for (const issue of check.issues) io.stderr.write(`${issue.path === "" ? "(invocation)" : issue.path}: ${issue.message}\n`);
+    const count = check.issues.length === 1 ? "1 problem" : `${check.issues.length} problems`;
+    io.stderr.write(`${name}: ${count}; nothing was sent\n`);
+    return EXIT_USAGE;
+  }
+  io.stdout.write(`${name}: a valid ${check.kind} invocation; nothing was sent\n`);
+  for (const line of check.details) io.stdout.write(`  ${line}\n`);
+  return 0;
+}
+
+/**
+ * Checks an invocation and the metadata of its kind, collecting every
+ * problem: the metadata is checked even when other fields are wrong.
+ */
+export function checkInvocation(input: unknown): InvocationCheck {
+  const parsed = parseInvocation(input);
+  const issues: ValidationIssue[] = parsed.ok ? [] : [...parsed.issues];
+  const fields = typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  const kind = parsed.ok ? parsed.invocation.runtime_kind : fields.runtime_kind;
+  const metadata = parsed.ok ? parsed.invocation.metadata : stringMap(fields.metadata ?? {});
+  if (typeof kind !== "string" || kind === "") return { ok: false, issues };
+
+  let details: string[] = [];
+  if (kind === "http_async" && metadata !== undefined) {
+    const checked = parseAsyncHttpMetadata(metadata);
+    if (checked.ok) details = describeAsync(checked.config);
+    else issues.push(...checked.issues);
+  } else if (kind === "http" && metadata !== undefined) {
+    const checked = parseHttpMetadata(metadata);
+    if (checked.ok) details = [`request   ${describeRequest(checked.config)}`];
+    else issues.push(...checked.issues);
+  } else if (kind === "subprocess") {
+    const command = parsed.ok ? parsed.invocation.command : fields.command;
+    if (!Array.isArray(command) || command.length === 0) {
+      if (parsed.ok || command === undefined) issues.push({ path: "command", message: "must name the program to run and its arguments" });
+    } else if (command[0] === "") {
+      issues.push({ path: "command[0]", message: "must name the program to run" });
+    } else {
+      details = [`command   ${command.join(" ")}`, "runs only with --allow-subprocess"];
+    }
+    if (parsed.ok && parsed.invocation.working_directory === null) {
+      issues.push({ path: "working_directory", message: "is required to run a command" });
+    }
+  } else if (!(CLI_KINDS as readonly string[]).includes(kind)) {
+    issues.push({ path: "runtime_kind", message: `is ${JSON.stringify(kind)}, which executor-runtime cannot run (it runs ${CLI_KINDS.join(", ")})` });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  if (parsed.ok && parsed.invocation.timeout_seconds !== null) details.push(`timeout   ${parsed.invocation.timeout_seconds}s`);
+  return { ok: true, kind, details };
+}
+
+function describeRequest(config: HttpRequestConfig): string {
+  const redact = createRedactor(Object.values(config.headers));
+  const headers = Object.keys(config.headers);
+  const extras = [
+    ...(config.body === undefined ? [] : [`${config.contentType === "application/json" ? "JSON" : "form"} body`]),
+    ...(headers.length === 0 ? [] : [`headers: ${headers.join(", ")}`]),
+  ];
+  return `${config.method} ${redact(config.url.href)}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`;
+}
+
+function describeAsync(config: AsyncHttpConfig): string[] {
+  const redact = createRedactor(Object.values(config.headers));
+  const failure = [...config.terminalStates].filter((state) => !config.successStates.has(state) && !config.cancelledStates.has(state));
+  const wait = config.pollBackoff === 1 ? formatDuration(config.pollIntervalMs) : `${formatDuration(config.pollIntervalMs)}, x${config.pollBackoff} each time`;
+  const cap = config.pollMaxIntervalMs === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalMs)}`;
+  const lines = [
+    `kickoff   ${describeRequest(config)}`,
+    `status    ${config.pollUrlTemplate === undefined ? "the kickoff's Location or Operation-Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`}`,
+    `          status at ${config.pollStatusPath.text}${config.pollRunIdPath === undefined ? "" : `, run id at ${config.pollRunIdPath.text}`}`,
+    `          success: ${list(config.successStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.cancelledStates)}`,
+    `polling   every ${wait}${cap}; pending codes: ${list(config.pendingCodes)}; errors tolerated in a row: ${config.maxConsecutiveErrors}`,
+  ];
+  if (config.cancelUrlTemplate !== undefined) lines.push(`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`);
+  if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);
+  return lines;
+}
+
+/** A URL template resolved against the kickoff URL, `{run_id}` kept readable. */
+function resolveTemplate(template: string, base: URL): string {
+  const marker = "RUN-ID-PLACEHOLDER";
+  try {
+    return new URL(template.replaceAll("{run_id}", marker), base).href.replaceAll(marker, "{run_id}");
+  } catch {
+    return template;
+  }
+}
+
+function list(values: ReadonlySet<string | number>): string {
+  return values.size === 0 ? "(none)" : [...values].join(", ");
+}
+
+/** `value` when it is an object of strings (so its metadata can be checked too), else undefined. */
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  return entries.every(([, item]) => typeof item === "string") ? Object.fromEntries(entries as [string, string][]) : undefined;
+}

@@ -1,0 +1,215 @@
+import { describe, expect, it } from "vitest";
+import { chooseProgressMode, createProgress, useColor, type ProgressMode } from "../../src/cli/progress.js";
+import { LiveProgress, REDRAW_MS } from "../../src/cli/progress-live.js";
+import { describeOutcome, formatDuration } from "../../src/cli/progress-text.js";
+import { buildResult, type RuntimeResult } from "../../src/contracts/result.js";
+import type { RunEvent } from "../../src/runners/runner.js";
+
+const START = { invocationId: "job-1", runtimeName: "engine", runtimeKind: "http_async", target: "POST http://127.0.0.1:8080/runs" };
+const IDENTITY = { invocation_id: "job-1", runtime_name: "engine", runtime_kind: "http_async" };
+const noRedact = (text: string) => text;
+
+function fakeStream(options: { isTTY?: boolean; columns?: number } = {}) {
+  const chunks: string[] = [];
+  return { write: (text: string) => chunks.push(text), ...options, chunks, text: () => chunks.join("") };
+}
+
+function succeeded(metadata: Record<string, string> = {}): RuntimeResult {
+  return buildResult(IDENTITY, { status: "succeeded" }, { exitCode: 0, metadata });
+}
+
+/** A clock that moves only when told, and a spinner schedule that ticks only when told. */
+function fakeTime() {
+  let nowMs = 1_000_000;
+  let tick: (() => void) | undefined;
+  let stopped = false;
+  return {
+    now: () => nowMs,
+    advance: (ms: number) => (nowMs += ms),
+    schedule: (callback: () => void) => {
+      tick = callback;
+      return () => (stopped = true);
+    },
+    tick: () => tick?.(),
+    stopped: () => stopped,
+  };
+}
+
+function event(fields: Record<string, unknown>): RunEvent {
+  return { elapsedMs: 0, ...fields } as unknown as RunEvent;
+}
+
+describe(LiveProgress.name, () => {
+  it("redraws one line in place with spinner, phase, poll count, last status and elapsed time", () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    time.advance(500);
+    progress.event(event({ type: "poll", attempt: 3, httpStatus: 200, status: "running" }));
+    expect(stream.chunks[0]).toBe("run job-1 (http_async, engine): POST http://127.0.0.1:8080/runs\n");
+    expect(stream.chunks.at(-1)).toBe("\r\x1b[2K⠋ polling · poll 3 · running · 0.50s");
+  });
+
+  it("counts down a wait and names a Retry-After", () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    progress.event(event({ type: "poll", attempt: 1, httpStatus: 429 }));
+    progress.event(event({ type: "retry", attempt: 1, error: "HTTP 429" }));
+    progress.event(event({ type: "wait", delayMs: 1000, source: "retry-after" }));
+    time.advance(400);
+    expect(progress.line()).toBe("⠋ waiting (Retry-After): next poll in 0.60s · poll 1 · HTTP 429 (retrying) · 0.40s");
+    time.advance(600);
+    expect(progress.line()).toBe("⠋ polling · poll 1 · HTTP 429 (retrying) · 1.00s");
+  });
+
+  it("shows a pending answer by its HTTP code", () => {
+    const time = fakeTime();
+    const progress = new LiveProgress(fakeStream({ isTTY: true }), { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    progress.event(event({ type: "poll", attempt: 2, httpStatus: 404 }));
+    progress.event(event({ type: "pending", attempt: 2, httpStatus: 404 }));
+    expect(progress.line()).toBe("⠋ polling · poll 2 · HTTP 404 (pending) · 0.00s");
+  });
+
+  it(`redraws for events at most once per ${REDRAW_MS} ms, and on every spinner tick`, () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    const drawsAfterStart = stream.chunks.length;
+    progress.event(event({ type: "kickoff", httpStatus: 202 }));
+    progress.event(event({ type: "accepted", checkpoint: { version: 1, pollUrl: "http://x/", acceptedAt: "" } }));
+    expect(stream.chunks.length).toBe(drawsAfterStart);
+    time.advance(REDRAW_MS);
+    time.tick();
+    expect(stream.chunks.at(-1)).toBe("\r\x1b[2K⠙ accepted · HTTP 202 · 0.08s");
+  });
+
+  it("ends with one outcome line and stops the spinner", () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    time.advance(1420);
+    progress.finish(succeeded({ "http.polls": "6", "http.last_status": "completed", "http.status_code": "200" }));
+    expect(stream.chunks.at(-1)).toBe('\r\x1b[2K✔ succeeded in 1.42s (6 polls, last status "completed", HTTP 200)\n');
+    expect(time.stopped()).toBe(true);
+  });
+
+  it("cuts the line to the terminal width, so a redraw never wraps", () => {
+    const stream = fakeStream({ isTTY: true, columns: 20 });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    expect(stream.chunks.at(-1)).toBe("\r\x1b[2K⠋ kickoff · 0.00s");
+    time.advance(REDRAW_MS);
+    progress.event(event({ type: "poll", attempt: 12, httpStatus: 200, status: "waiting-for-approval" }));
+    expect(stream.chunks.at(-1)).toBe("\r\x1b[2K⠋ polling · poll 1…");
+  });
+
+  it("prints the interrupt note on a line of its own and shows the run as cancelling", () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    progress.event(event({ type: "wait", delayMs: 5000, source: "interval" }));
+    progress.interrupt("received SIGINT: cancelling the run");
+    expect(stream.text()).toContain("\r\x1b[2Kreceived SIGINT: cancelling the run\n");
+    expect(progress.line()).toBe("⠋ cancelling · 0.00s");
+  });
+
+  it("colors the outcome mark when asked", () => {
+    const stream = fakeStream({ isTTY: true });
+    const time = fakeTime();
+    const progress = new LiveProgress(stream, { redact: noRedact, now: time.now, schedule: time.schedule, color: true });
+    progress.start(START);
+    progress.finish(buildResult(IDENTITY, { status: "failed", summary: "boom" }));
+    expect(stream.chunks.at(-1)).toBe("\r\x1b[2K\x1b[31m✖\x1b[39m failed in 0.00s: boom\n");
+  });
+});
+
+describe(createProgress.name, () => {
+  const events: RunEvent[] = [
+    event({ type: "kickoff", httpStatus: 202, elapsedMs: 12 }),
+    event({ type: "accepted", elapsedMs: 12, checkpoint: { version: 1, pollUrl: "http://h/runs/1?token=abc", runId: "1", acceptedAt: "" } }),
+    event({ type: "wait", delayMs: 200, source: "interval", elapsedMs: 12 }),
+    event({ type: "poll", attempt: 1, httpStatus: 200, status: "completed", elapsedMs: 230 }),
+    event({ type: "terminal", status: "completed", outcome: "succeeded", elapsedMs: 230 }),
+  ];
+  const redact = (text: string) => text.replace("abc", "[REDACTED]");
+
+  function replay(mode: ProgressMode) {
+    const stream = fakeStream();
+    const time = fakeTime();
+    const progress = createProgress(mode, stream, { redact, now: time.now });
+    progress.start(START);
+    for (const item of events) progress.event(item);
+    time.advance(231);
+    progress.finish(succeeded({ "http.polls": "1" }), 0);
+    return stream.text();
+  }
+
+  it("writes one plain line per event, with the elapsed time", () => {
+    expect(replay("lines")).toBe(
+      [
+        "run job-1 (http_async, engine): POST http://127.0.0.1:8080/runs",
+        "[  0.01s] kickoff answered HTTP 202",
+        "[  0.01s] accepted, run id 1; status URL http://h/runs/1?token=[REDACTED]",
+        "[  0.01s] waiting 0.20s",
+        '[  0.23s] poll 1 answered HTTP 200, status "completed"',
+        '[  0.23s] backend status "completed" is terminal: succeeded',
+        "[  0.23s] succeeded in 0.23s (1 poll)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("writes one JSON object per event, without the checkpoint's secret poll URL", () => {
+    const lines = replay("json").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line.type)).toEqual(["start", "kickoff", "accepted", "wait", "poll", "terminal", "result"]);
+    expect(lines[2]).toEqual({ time: expect.any(String), invocationId: "job-1", type: "accepted", elapsedMs: 12, runId: "1", pollUrl: "http://h/runs/1?token=[REDACTED]" });
+    expect(lines[6]).toMatchObject({ type: "result", status: "succeeded", exitCode: 0, errorSummary: null, elapsedMs: 231 });
+  });
+
+  it("writes nothing when quiet", () => {
+    expect(replay("quiet")).toBe("");
+  });
+});
+
+describe(chooseProgressMode.name, () => {
+  it("picks the live line for a terminal and plain lines otherwise", () => {
+    const flags = { quiet: false, jsonEvents: false };
+    expect(chooseProgressMode(flags, { write() {}, isTTY: true }, {})).toBe("live");
+    expect(chooseProgressMode(flags, { write() {}, isTTY: false }, {})).toBe("lines");
+    expect(chooseProgressMode(flags, { write() {}, isTTY: true }, { TERM: "dumb" })).toBe("lines");
+  });
+
+  it("lets the flags win over the stream", () => {
+    expect(chooseProgressMode({ quiet: true, jsonEvents: false }, { write() {}, isTTY: true }, {})).toBe("quiet");
+    expect(chooseProgressMode({ quiet: false, jsonEvents: true }, { write() {}, isTTY: true }, {})).toBe("json");
+  });
+
+  it("uses color only on a terminal without NO_COLOR", () => {
+    expect(useColor({ write() {}, isTTY: true }, {})).toBe(true);
+    expect(useColor({ write() {}, isTTY: true }, { NO_COLOR: "1" })).toBe(false);
+    expect(useColor({ write() {}, isTTY: false }, {})).toBe(false);
+  });
+});
+
+describe(describeOutcome.name, () => {
+  it("names the cancel request and the summary of a cancelled run", () => {
+    const result = buildResult(IDENTITY, { status: "cancelled", summary: "cancelled by the caller while polling" }, {
+      metadata: { "http.polls": "3", "http.last_status": "running", "http.cancel_status": "200" },
+    });
+    expect(describeOutcome(result, 900, noRedact)).toBe(
+      'cancelled in 0.90s (3 polls, last status "running", cancel request HTTP 200): cancelled by the caller while polling',
+    );
+  });
+
+  it("formats durations for people", () => {
+    expect([formatDuration(42), formatDuration(12_340), formatDuration(125_000)]).toEqual(["0.04s", "12.3s", "2m05s"]);
+  });
+});

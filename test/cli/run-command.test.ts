@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { runInvocationFile } from "../../src/cli/run-command.js";
+import type { RuntimeResult } from "../../src/contracts/result.js";
+import { startFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../examples/fake-backend.js";
+import { exampleInvocation, fakeIo, writeJson, type ExampleName } from "../support/cli-harness.js";
+import { expectRxpValid } from "../support/rxp-schema.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const backends: FakeBackend[] = [];
+afterEach(async () => {
+  await Promise.all(backends.splice(0).map((backend) => backend.close()));
+});
+
+async function backend(options: FakeBackendOptions = {}): Promise<FakeBackend> {
+  const started = await startFakeBackend({ retryAfterSeconds: 0, ...options });
+  backends.push(started);
+  return started;
+}
+
+/** Runs an invocation file in-process; returns the exit code, the parsed stdout and the stderr text. */
+async function run(invocation: unknown, options: Parameters<typeof runInvocationFile>[2] = {}) {
+  const path = await writeJson(await makeTempDir(), "job.json", invocation);
+  const { io, stdout, stderr } = fakeIo();
+  const exitCode = await runInvocationFile(path, io, options);
+  return { exitCode, result: JSON.parse(stdout()) as RuntimeResult, stdout: stdout(), stderr: stderr() };
+}
+
+describe(runInvocationFile.name, () => {
+  it.each<[ExampleName, NonNullable<FakeBackendOptions["outcome"]>, RuntimeResult["status"], number]>([
+    ["archon-style", "success", "succeeded", 0],
+    ["classic-202", "success", "succeeded", 0],
+    ["archon-style", "failure", "failed", 1],
+    ["classic-202", "cancelled", "cancelled", 130],
+  ])("runs %s against a backend whose job ends in %s: %s, exit %d", async (name, outcome, status, exitCode) => {
+    const fake = await backend({ outcome });
+    const ran = await run(exampleInvocation(name, fake.origin));
+    expect(ran).toMatchObject({ exitCode, result: { status } });
+    expectRxpValid(ran.result);
+  });
+
+  it("prints exactly one result as JSON on stdout", async () => {
+    const fake = await backend();
+    const { stdout } = await run(exampleInvocation("archon-style", fake.origin));
+    expect(stdout.endsWith("}\n")).toBe(true);
+    expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+  });
+
+  it("exits 124 when the invocation times out", async () => {
+    const fake = await backend({ runningPolls: Infinity });
+    const invocation = exampleInvocation("classic-202", fake.origin, {
+      fields: { timeout_seconds: 1 },
+      metadata: { "http.poll_interval_seconds": "0.05" },
+    });
+    const ran = await run(invocation);
+    expect(ran).toMatchObject({ exitCode: 124, result: { status: "timed_out", metadata: { "http.cancel_status": "202" } } });
+  });
+
+  it("exits 2 with a rejected result that names the bad metadata key", async () => {
+    const invocation = exampleInvocation("archon-style", "http://127.0.0.1:9", { metadata: { "http.poll_intervall_seconds": "1" } });
+    const ran = await run(invocation);
+    expect(ran.exitCode).toBe(2);
+    expect(ran.result.status).toBe("rejected");
+    expect(ran.stderr).toContain('metadata["http.poll_intervall_seconds"]');
+  });
+
+  it("exits 2 with a rejected result for an invocation of the wrong shape", async () => {
+    const ran = await run({ invocation_id: "x", runtime_kind: "http_async", timeout_second: 5 });
+    expect(ran).toMatchObject({ exitCode: 2, result: { status: "rejected", invocation_id: "x" } });
+    expect(ran.stderr).toMatch(/^\[ *\S+\] rejected in \S+: invalid invocation: runtime_name is required; timeout_second is not a known field \(did you mean 'timeout_seconds'\?\)\n$/);
+  });
+
+  it("rejects a subprocess invocation unless --allow-subprocess is given", async () => {
+    const invocation = { invocation_id: "local", runtime_name: "sh", runtime_kind: "subprocess", working_directory: process.cwd(), command: [process.execPath, "-e", "process.exit(3)"] };
+    const refused = await run(invocation);
+    expect(refused).toMatchObject({ exitCode: 2, result: { status: "rejected", error_summary: expect.stringContaining("--allow-subprocess") } });
+    const allowed = await run(invocation, { allowSubprocess: true });
+    expect(allowed).toMatchObject({ exitCode: 1, result: { status: "failed", exit_code: 3 } });
+  });
+
+  it("cancels the run when the signal aborts, sends the cancel request and exits 130", async () => {
+    const fake = await backend({ runningPolls: Infinity });
+    const controller = new AbortController();
+    const path = await writeJson(await makeTempDir(), "job.json", exampleInvocation("archon-style", fake.origin, {
+      metadata: { "http.poll_interval_seconds": "0.05" },
+    }));
+    const { io, stdout, stderr } = fakeIo();
+    const running = runInvocationFile(path, io, { signal: controller.signal });
+    await expect.poll(() => stderr()).toContain('status "running"');
+    controller.abort("SIGINT");
+    expect(await running).toBe(130);
+    expect(JSON.parse(stdout())).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "200" } });
+    expect(stderr()).toContain("received SIGINT: cancelling the run (Ctrl-C again exits at once)");
+    expect(fake.requests).toContainEqual({ method: "POST", path: "/api/workflows/runs/run-0001/cancel" });
+  });
+
+  it("writes one JSON object per line on stderr with --json-events", async () => {
+    const fake = await backend();
+    const ran = await run(exampleInvocation("classic-202", fake.origin), { jsonEvents: true });
+    const types = ran.stderr.trimEnd().split("\n").map((line) => (JSON.parse(line) as { type: string }).type);
+    expect(types[0]).toBe("start");
+    expect(types).toContain("retry");
+    expect(types.at(-1)).toBe("result");
+  });
+
+  it("writes nothing on stderr with --quiet", async () => {
+    const fake = await backend();
+    expect(await run(exampleInvocation("classic-202", fake.origin), { quiet: true })).toMatchObject({ exitCode: 0, stderr: "" });
+  });
+
+  it("never shows the values of http.headers or secret query parameters in progress lines", async () => {
+    const fake = await backend();
+    const invocation = exampleInvocation("archon-style", fake.origin, {
+      metadata: { "http.headers": '{"Authorization":"Bearer s3cr3t-value"}', "http.url": fake.url("/api/workflows/assist/run?api_key=k3y-value") },
+    });
+    const ran = await run(invocation);
+    expect(ran.exitCode).toBe(0);
+    expect(ran.stderr).toContain("api_key=[REDACTED]");
+    expect(ran.stderr).not.toMatch(/s3cr3t-value|k3y-value/);
+  });
+
+  it("exits 2 with one line on stderr and nothing on stdout for a missing file", async () => {
+    const { io, stdout, stderr } = fakeIo();
+    expect(await runInvocationFile("/nonexistent/job.json", io)).toBe(2);
+    expect(stdout()).toBe("");
+    expect(stderr()).toBe("executor-runtime: cannot read /nonexistent/job.json: no such file\n");
+  });
+});

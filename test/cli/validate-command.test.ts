@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { checkInvocation, validateInvocationFile } from "../../src/cli/validate-command.js";
+import { fakeIo, writeJson } from "../support/cli-harness.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const EXAMPLES = new URL("../../examples/invocations/", import.meta.url).pathname;
+
+describe(validateInvocationFile.name, () => {
+  it.each(["archon-style.json", "classic-202.json"])("accepts examples/invocations/%s and says what would be sent", async (name) => {
+    const { io, stdout, stderr } = fakeIo();
+    expect(await validateInvocationFile(`${EXAMPLES}${name}`, io)).toBe(0);
+    expect(stdout()).toContain(`${EXAMPLES}${name}: a valid http_async invocation; nothing was sent\n  kickoff   POST http://127.0.0.1:8080/`);
+    expect(stderr()).toBe("");
+  });
+
+  it("prints every problem with the key it concerns and exits 2", async () => {
+    const path = await writeJson(await makeTempDir(), "bad.json", {
+      invocation_id: "",
+      runtime_name: "engine",
+      runtime_kind: "http_async",
+      metadata: { "http.url": "ftp://example.com/x", "http.poll_status_path": "status", "http.poll_interval_secs": "2" },
+    });
+    const { io, stdout, stderr } = fakeIo();
+    expect(await validateInvocationFile(path, io)).toBe(2);
+    expect(stdout()).toBe("");
+    const lines = stderr().trimEnd().split("\n");
+    expect(lines).toContain("invocation_id: must be a non-empty string");
+    expect(lines.some((line) => line.startsWith('metadata["http.url"]: '))).toBe(true);
+    expect(lines.some((line) => line.startsWith('metadata["http.poll_terminal_states"]: '))).toBe(true);
+    expect(lines.some((line) => line.startsWith('metadata["http.poll_interval_secs"]: ') && line.includes("http.poll_interval_seconds"))).toBe(true);
+    expect(lines.at(-1)).toBe(`${path}: ${lines.length - 1} problems; nothing was sent`);
+  });
+
+  it("gives one line for a file that is not JSON", async () => {
+    const path = await writeJson(await makeTempDir(), "bad.json", "{ nope");
+    const { io, stderr } = fakeIo();
+    expect(await validateInvocationFile(path, io)).toBe(2);
+    expect(stderr()).toMatch(/^executor-runtime: \S+ is not valid JSON: [^\n]+\n$/);
+  });
+});
+
+describe(checkInvocation.name, () => {
+  it("names a kind the command cannot run", () => {
+    expect(checkInvocation({ invocation_id: "a", runtime_name: "b", runtime_kind: "container" })).toEqual({
+      ok: false,
+      issues: [{ path: "runtime_kind", message: 'is "container", which executor-runtime cannot run (it runs http, http_async, subprocess)' }],
+    });
+  });
+
+  it("checks http metadata", () => {
+    expect(checkInvocation({ invocation_id: "a", runtime_name: "b", runtime_kind: "http", metadata: {} })).toEqual({
+      ok: false,
+      issues: [{ path: 'metadata["http.url"]', message: "is required" }],
+    });
+  });
+
+  it("wants a command and a working directory for a subprocess invocation", () => {
+    expect(checkInvocation({ invocation_id: "a", runtime_name: "b", runtime_kind: "subprocess" })).toMatchObject({
+      ok: false,
+      issues: [{ path: "command" }, { path: "working_directory" }],
+    });
+  });
+
+  it("names the value itself when it is not an object", () => {
+    expect(checkInvocation([])).toEqual({ ok: false, issues: [{ path: "", message: "an invocation must be a JSON object, got an array" }] });
+  });
+});

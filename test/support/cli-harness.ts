@@ -1,0 +1,123 @@
+/**
+ * Helpers for testing the `executor-runtime` command: in-process with a fake
+ * CliIo, or as a child process running the bundled command.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { build } from "tsup";
+import type { CliIo } from "../../src/cli/io.js";
+import { withOrigin } from "../../src/cli/demo.js";
+
+/** A CliIo whose output is collected; `isTTY` makes stderr a terminal. */
+export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: string; env?: Record<string, string> } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: { write: (text: string) => out.push(text), isTTY: false },
+    stderr: {
+      write: (text: string) => err.push(text),
+      isTTY: options.isTTY ?? false,
+      ...(options.columns === undefined ? {} : { columns: options.columns }),
+    },
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    env: options.env ?? {},
+  };
+  return { io, stdout: () => out.join(""), stderr: () => err.join("") };
+}
+
+/** The example invocations of examples/invocations/. */
+export type ExampleName = "archon-style" | "classic-202";
+
+/**
+ * An example invocation pointed at `origin`, polling without waits unless
+ * `metadata` says otherwise; `fields` and `metadata` replace or add entries.
+ */
+export function exampleInvocation(
+  name: ExampleName,
+  origin: string,
+  changes: { fields?: Record<string, unknown>; metadata?: Record<string, string> } = {},
+): Record<string, unknown> & { metadata: Record<string, string> } {
+  const file = new URL(`../../examples/invocations/${name}.json`, import.meta.url);
+  const example = JSON.parse(readFileSync(file, "utf8")) as { metadata: Record<string, string> };
+  const moved = withOrigin(example, origin);
+  return {
+    ...moved,
+    ...changes.fields,
+    metadata: { ...moved.metadata, "http.poll_interval_seconds": "0", ...changes.metadata },
+  };
+}
+
+/** Writes `value` as JSON to `name` in `directory`; returns the path. */
+export async function writeJson(directory: string, name: string, value: unknown): Promise<string> {
+  const path = join(directory, name);
+  await writeFile(path, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  return path;
+}
+
+/** The command bundled by tsup, as it is published (dist/cli.js), into a scratch directory inside the repository. */
+export async function buildCli(): Promise<{ path: string; remove: () => Promise<void> }> {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  // Inside the repository, so that the bundle resolves undici and zod from node_modules.
+  await mkdir(join(root, ".tmp"), { recursive: true });
+  const directory = await mkdtemp(join(root, ".tmp", "cli-test-"));
+  await build({
+    config: false,
+    entry: { cli: join(root, "src/cli/main.ts") },
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    outDir: directory,
+    dts: false,
+    clean: false,
+    splitting: false,
+    silent: true,
+  });
+  return { path: join(directory, "cli.js"), remove: () => rm(directory, { recursive: true, force: true }) };
+}
+
+/** A running command: its output so far, and how it ended. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once `text` has appeared on stderr. */
+  stderrIncludes(text: string): Promise<void>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `node <cli> ...args` with piped stdio (so stderr is not a terminal). */
+export function spawnCli(cli: string, args: readonly string[], options: { input?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  let err = "";
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => {
+    err += chunk.toString("utf8");
+    for (const waiter of waiters.filter((candidate) => err.includes(candidate.text))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  child.stdin.end(options.input ?? "");
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stderrIncludes: (text) =>
+      err.includes(text)
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            waiters.push({ text, resolve });
+            void exited.then(() => reject(new Error(`exited before printing ${JSON.stringify(text)}; stderr:\n${err}`)));
+          }),
+    exited,
+  };
+}

@@ -37,7 +37,7 @@ class FetchExchange implements Exchange {
       };
       response = await settleOnAbort(fetch(hop.url.href, init), signal);
     } catch (error) {
-      throw toTransportError(error, signal);
+      throw toTransportError(error, signal, "headers");
     }
     if (typeof response?.status !== "number") {
       throw toTransportError(new TypeError("fetch did not resolve to a Response"), signal);
@@ -73,7 +73,7 @@ class FetchResponse implements ExchangeResponse {
     const max = this.#maxResponseBytes;
     if (signal.aborted) {
       cancel(body);
-      throw abortedError(signal);
+      throw abortedError(signal, "body");
     }
     if (body === null) return "";
     const length = this.#response.headers.get("content-length");
@@ -108,7 +108,7 @@ async function readCapped(
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (signal.aborted) throw abortedError(signal);
+      if (signal.aborted) throw abortedError(signal, "body");
       if (done) break;
       total += value.byteLength;
       if (total > max) throw tooLargeError(max);
@@ -116,7 +116,7 @@ async function readCapped(
     }
   } catch (error) {
     reader.cancel().catch(ignore);
-    throw toTransportError(error, signal);
+    throw toTransportError(error, signal, "body");
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
@@ -130,7 +130,7 @@ async function readCapped(
  */
 function settleOnAbort(pending: Promise<Response>, signal: AbortSignal): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(signal));
+    const onAbort = (): void => reject(abortedError(signal, "headers"));
     pending.then(
       (response) => {
         signal.removeEventListener("abort", onAbort);

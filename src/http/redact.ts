@@ -11,6 +11,8 @@ const MIN_SECRET_CHARS = 4;
 const SECRET_QUERY = /([?&;][^=&#\s"'<>]*?(?:token|key|secret|password|passwd|sig|signature|auth)[^=&#\s"'<>]*=)[^&#\s"'<>]*/gi;
 const URL_USERINFO = /\b(https?:\/\/)[^\s/?#@"'<>]+@/gi;
 const WHITESPACE_RUN = /\s+/g;
+// Words of a header value: `Bearer <token>`, cookie pairs `a=1; b=2`, lists `x, y`.
+const SECRET_PARTS = /[\s;,]+/;
 
 /** Removes secrets from text bound for summaries, metadata and events. */
 export type Redact = (text: string) => string;
@@ -18,15 +20,22 @@ export type Redact = (text: string) => string;
 /**
  * Builds the redactor of one run. `secrets` are the header values of the run
  * (the runner's `headers` and `http.headers`); each is removed wherever it
- * appears, and so is each word of one (`Bearer abc...` loses `abc...` alone
- * too, for a backend that echoes just the token). URL userinfo and the values
- * of secret-looking query parameters are always removed.
+ * appears, and so is each part of one, for a backend that echoes just a part:
+ * the words (`Bearer abc...` loses `abc...` alone too) and the values of
+ * `name=value` pairs (a Cookie `sid=abc123; theme=dark` loses `abc123` and `dark`). URL
+ * userinfo and the values of secret-looking query parameters are always removed.
  */
 export function createRedactor(secrets: Iterable<string>): Redact {
   const values = new Set<string>();
+  const keep = (value: string): void => {
+    if (value.length >= MIN_SECRET_CHARS) values.add(value);
+  };
   for (const secret of secrets) {
-    if (secret.length >= MIN_SECRET_CHARS) values.add(secret);
-    for (const word of secret.split(" ")) if (word.length >= MIN_SECRET_CHARS) values.add(word);
+    keep(secret);
+    for (const word of secret.split(SECRET_PARTS)) {
+      keep(word);
+      keep(word.slice(word.indexOf("=") + 1));
+    }
   }
   // Longest first, so a value that contains another is removed whole.
   const ordered = [...values].sort((a, b) => b.length - a.length);

@@ -9,14 +9,20 @@ export type TransportFailure =
   /** Too many redirects, or a redirect to a URL that is not http(s). */
   | "redirect";
 
+/** What an aborted request was waiting for: its response headers, or the rest of its body. */
+export type RequestStage = "headers" | "body";
+
 /** A request that produced no response; `kind` says why, `cause` holds the original error. */
 export class TransportError extends Error {
   override readonly name = "TransportError";
   readonly kind: TransportFailure;
+  /** For an `aborted` request that was sent: what it was waiting for when the signal aborted. */
+  readonly stage: RequestStage | undefined;
 
-  constructor(kind: TransportFailure, message: string, options?: { cause?: unknown }) {
+  constructor(kind: TransportFailure, message: string, options?: { cause?: unknown; stage?: RequestStage }) {
     super(message, options);
     this.kind = kind;
+    this.stage = options?.stage;
   }
 }
 
@@ -54,9 +60,18 @@ const NETWORK_ERROR_TEXT: Readonly<Record<string, string>> = {
 /** `fetch` wraps the socket error in `cause` ("fetch failed"), sometimes twice. */
 const MAX_CAUSE_DEPTH = 4;
 
-/** The error that ends a request whose signal was aborted. */
-export function abortedError(signal: AbortSignal): TransportError {
-  return new TransportError("aborted", "request aborted", { cause: signal.reason });
+const STAGE_TEXT: Readonly<Record<RequestStage, string>> = {
+  headers: "waiting for the response headers",
+  body: "reading the response body",
+};
+
+/**
+ * The error that ends a request whose signal was aborted; `stage` says what
+ * the request was waiting for, and is left out when nothing was sent.
+ */
+export function abortedError(signal: AbortSignal, stage?: RequestStage): TransportError {
+  if (stage === undefined) return new TransportError("aborted", "request aborted", { cause: signal.reason });
+  return new TransportError("aborted", `request aborted while ${STAGE_TEXT[stage]}`, { cause: signal.reason, stage });
 }
 
 /** The error for a body over the cap. */
@@ -66,12 +81,12 @@ export function tooLargeError(maxResponseBytes: number): TransportError {
 
 /**
  * Wraps anything a request threw: a TransportError as is, anything while the
- * signal is aborted as `aborted` (the abort is why it failed, whatever undici
- * or a stub reports), everything else as `network`.
+ * signal is aborted as `aborted` at `stage` (the abort is why it failed,
+ * whatever undici or a stub reports), everything else as `network`.
  */
-export function toTransportError(error: unknown, signal: AbortSignal): TransportError {
+export function toTransportError(error: unknown, signal: AbortSignal, stage?: RequestStage): TransportError {
   if (error instanceof TransportError) return error;
-  if (signal.aborted) return abortedError(signal);
+  if (signal.aborted) return abortedError(signal, stage);
   return new TransportError("network", describeNetworkError(error), { cause: error });
 }
 

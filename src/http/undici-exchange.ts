@@ -48,7 +48,7 @@ class UndiciExchange implements Exchange {
         dispatcher: this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections })),
       });
     } catch (error) {
-      throw toTransportError(error, signal);
+      throw toTransportError(error, signal, "headers");
     }
     return new UndiciResponse(data, hop, this.#maxResponseBytes);
   }
@@ -94,7 +94,7 @@ class UndiciResponse implements ExchangeResponse {
     const max = this.#maxResponseBytes;
     if (signal.aborted) {
       destroy(body);
-      throw abortedError(signal);
+      throw abortedError(signal, "body");
     }
     // Fail before reading a byte when the server announces too much.
     const length = this.#contentLength;
@@ -116,7 +116,7 @@ class UndiciResponse implements ExchangeResponse {
       }
     } catch (error) {
       destroy(body);
-      throw toTransportError(error, signal);
+      throw toTransportError(error, signal, "body");
     }
     if (chunks.length === 1) return (chunks[0] as Buffer).toString("utf8");
     return total === 0 ? "" : Buffer.concat(chunks, total).toString("utf8");

@@ -42,7 +42,7 @@ export async function pollUntilTerminal(state: AsyncRunState, pollUrl: URL): Pro
     if (run.scope.checkStopped()) return stopped(state);
     const attempt = ++state.polls;
     const response = await run.send(request);
-    if (run.scope.checkStopped()) return stopped(state);
+    if (run.scope.checkStopped()) return stopped(state, response);
     if (response instanceof TransportError) {
       if (response.kind !== "network") return { outcome: run.transportFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
       const failure = transientError(state, attempt, response.message);
@@ -95,12 +95,12 @@ export function reachTerminal(state: AsyncRunState, status: string, response: Tr
   return ending;
 }
 
-/** The ending of a run the deadline or the caller stopped. */
-export function stopped(state: AsyncRunState): Ending {
+/** The ending of a run the deadline or the caller stopped; `interrupted` is the answer of the request it cut off. */
+export function stopped(state: AsyncRunState, interrupted?: TransportResponse | TransportError): Ending {
   const { run, config } = state;
-  if (!state.accepted) return { outcome: run.stoppedOutcome(`during the kickoff (${config.method} ${config.url.href})`) };
+  if (!state.accepted) return { outcome: run.stoppedOutcome(`during the kickoff (${config.method} ${config.url.href})`, interrupted) };
   const last = state.lastStatus === undefined ? "" : `, last status '${state.lastStatus}'`;
-  return { outcome: run.stoppedOutcome(`while polling ${state.pollUrl?.href ?? ""} (${state.polls} polls${last})`) };
+  return { outcome: run.stoppedOutcome(`while polling ${state.pollUrl?.href ?? ""} (${state.polls} polls${last})`, interrupted) };
 }
 
 async function wait(state: AsyncRunState): Promise<void> {

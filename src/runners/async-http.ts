@@ -93,13 +93,15 @@ function openState(run: HttpRun, config: AsyncHttpConfig): AsyncRunState {
 }
 
 async function drive(state: AsyncRunState, resume: Checkpoint | undefined): Promise<Ending> {
-  if (state.run.scope.checkStopped()) return stopped(state);
+  // A resumed job is already on the backend: stopped before its first poll (the deadline passed while
+  // no process ran it, or the signal is aborted), it ends as stopped while polling and gets its cancel request.
   if (resume !== undefined) {
     state.runId = resume.runId;
     state.accepted = true;
     state.pollUrl = new URL(resume.pollUrl);
-    return pollUntilTerminal(state, state.pollUrl);
   }
+  if (state.run.scope.checkStopped()) return stopped(state);
+  if (state.pollUrl !== undefined) return pollUntilTerminal(state, state.pollUrl);
   const kickoffEnding = await kickoff(state);
   if (kickoffEnding !== undefined) return kickoffEnding;
   return pollUntilTerminal(state, state.pollUrl!);
@@ -113,7 +115,7 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   if (config.contentType !== undefined) headers["content-type"] = config.contentType;
   if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.invocation.invocation_id;
   const response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.signal });
-  if (run.scope.checkStopped()) return stopped(state);
+  if (run.scope.checkStopped()) return stopped(state, response);
   if (response instanceof TransportError) return { outcome: run.transportFailure(what, response) };
   run.emit?.({ type: "kickoff", httpStatus: response.status });
   if (response.status < 200 || response.status > 299) return { outcome: run.httpFailure(what, response) };

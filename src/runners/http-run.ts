@@ -4,13 +4,20 @@ import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
 import { createRedactor, previewBody, type Redact } from "../http/redact.js";
 import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
-import { toTransportError, type TransportError } from "../http/transport-error.js";
+import { TransportError, toTransportError, type RequestStage } from "../http/transport-error.js";
 import type { Transport, TransportRequest, TransportResponse } from "../http/transport.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
 import { RunScope } from "./run-scope.js";
 import type { RunOptions } from "./runner.js";
+
+/** What a stopped run's summary adds about the request it cut off. */
+const STOPPED_WHILE: Readonly<Record<RequestStage | "none", string>> = {
+  headers: "; no response headers had arrived",
+  body: "; the response body was still arriving",
+  none: "",
+};
 
 /** A request of a run: everything but the signal, which the run supplies. */
 export type RunRequest = Omit<TransportRequest, "signal">;
@@ -64,12 +71,16 @@ export class HttpRun {
     }
   }
 
-  /** The outcome of a run the deadline or the caller stopped, naming what it was doing. */
-  stoppedOutcome(doing: string): ResultOutcome {
+  /**
+   * The outcome of a run the deadline or the caller stopped, naming what it
+   * was doing and, when a request was cut off, what that request was waiting for.
+   */
+  stoppedOutcome(doing: string, interrupted?: TransportResponse | TransportError): ResultOutcome {
+    const waiting = interrupted instanceof TransportError ? STOPPED_WHILE[interrupted.stage ?? "none"] : "";
     if (this.scope.stopReason === "cancelled") {
-      return { status: "cancelled", summary: `cancelled by the caller ${doing}` };
+      return { status: "cancelled", summary: `cancelled by the caller ${doing}${waiting}` };
     }
-    return { status: "timed_out", summary: `timed out after ${this.#timeoutText()} ${doing}` };
+    return { status: "timed_out", summary: `timed out after ${this.#timeoutText()} ${doing}${waiting}` };
   }
 
   /** `failed` for a request that produced no usable response. */

@@ -51,7 +51,7 @@ export class HttpRunner implements Runner {
     } catch (error) {
       return run.finish({ status: "failed", summary: `runner error: ${errorMessage(error)}` });
     }
-    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
+    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing, response));
     if (response instanceof TransportError) return run.finish(run.transportFailure(what, response));
     const ok = response.status >= 200 && response.status <= 299;
     return run.finish(ok ? { status: "succeeded" } : run.httpFailure(what, response), {

@@ -5,6 +5,39 @@ export type StopReason = "cancelled" | "timed_out";
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
+ * The stop callbacks of the live scopes of each caller signal. A dispatcher
+ * may share one signal across thousands of runs: each signal gets a single
+ * 'abort' listener, removed when its last scope is disposed, so a shared
+ * signal never collects one listener per run (MaxListenersExceededWarning,
+ * and O(n) removals).
+ */
+const scopesBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onSharedAbort(event: Event): void {
+  const signal = event.target as AbortSignal;
+  const stops = scopesBySignal.get(signal);
+  scopesBySignal.delete(signal);
+  for (const stop of stops ?? []) stop();
+}
+
+function watchSignal(signal: AbortSignal, stop: () => void): void {
+  let stops = scopesBySignal.get(signal);
+  if (stops === undefined) {
+    stops = new Set();
+    scopesBySignal.set(signal, stops);
+    signal.addEventListener("abort", onSharedAbort, { once: true });
+  }
+  stops.add(stop);
+}
+
+function unwatchSignal(signal: AbortSignal, stop: () => void): void {
+  const stops = scopesBySignal.get(signal);
+  if (stops === undefined || !stops.delete(stop) || stops.size > 0) return;
+  scopesBySignal.delete(signal);
+  signal.removeEventListener("abort", onSharedAbort);
+}
+
+/**
  * The lifetime of one run: one AbortController that the caller's signal and
  * the deadline both abort, and a deadline timer that `dispose()` clears.
  * (`AbortSignal.any` with `AbortSignal.timeout` is avoided on purpose: on
@@ -28,7 +61,7 @@ export class RunScope {
       this.#stop("cancelled");
       return;
     }
-    options.signal?.addEventListener("abort", this.#onCallerAbort, { once: true });
+    if (options.signal !== undefined) watchSignal(options.signal, this.#onCallerAbort);
     if (this.deadlineAtMs !== undefined) this.#armDeadline();
   }
 
@@ -63,7 +96,7 @@ export class RunScope {
   dispose(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
+    if (this.#callerSignal !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
   }
 
   readonly #onCallerAbort = (): void => {

@@ -102,7 +102,7 @@ describe("createTransport (fetch)", () => {
     const sending = newTransport(fetch).send(request("http://backend.test/", { signal: controller.signal }));
     await calledOnce;
     controller.abort("cancelled");
-    await expect(sending).rejects.toMatchObject({ kind: "aborted", cause: "cancelled" });
+    await expect(sending).rejects.toMatchObject({ kind: "aborted", stage: "headers", cause: "cancelled" });
   });
 
   it("rejects as aborted while a body that ignores the signal is read", async () => {
@@ -122,7 +122,7 @@ describe("createTransport (fetch)", () => {
     );
     await readingStarted;
     controller.abort("timed_out");
-    await expect(sending).rejects.toMatchObject({ kind: "aborted", cause: "timed_out" });
+    await expect(sending).rejects.toMatchObject({ kind: "aborted", stage: "body", cause: "timed_out" });
   });
 
   it("cancels a streamed body past the cap", async () => {

@@ -80,7 +80,12 @@ describe("createTransport (undici)", () => {
     const sending = newTransport().send(get(server.url(), {}, controller.signal));
     await server.waitFor(() => server.requests.length === 1);
     controller.abort("cancelled");
-    await expect(sending).rejects.toMatchObject({ kind: "aborted", cause: "cancelled" });
+    await expect(sending).rejects.toMatchObject({
+      kind: "aborted",
+      stage: "headers",
+      message: "request aborted while waiting for the response headers",
+      cause: "cancelled",
+    });
     await server.waitFor(() => server.openConnectionCount === 0);
   });
 
@@ -97,6 +102,8 @@ describe("createTransport (undici)", () => {
     const server = await startScriptedServer([{ body: "unused" }]);
     await expect(newTransport().send(get(server.url(), {}, AbortSignal.abort("cancelled")))).rejects.toMatchObject({
       kind: "aborted",
+      stage: undefined,
+      message: "request aborted",
     });
     expect(server.requests).toHaveLength(0);
   });

@@ -74,3 +74,50 @@ export const invocationLikeArbitrary = fc
     }
     return record;
   });
+
+/** Names that reach into prototypes when a reader is careless. */
+export const PROTOTYPE_KEYS = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "length"] as const;
+
+/**
+ * Any string a hostile or careless caller could put in a metadata value:
+ * printable, control characters, any code point, prototype names, numbers
+ * that overflow, placeholders, URLs, and very long text.
+ */
+export const hostileStringArbitrary: fc.Arbitrary<string> = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary-ascii" }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.constantFrom(...PROTOTYPE_KEYS, "", " ", "\u0000", "\r\n", "{run_id}", "{}", "[]", "null", "1e999", "-0", "NaN", "0x10", "http://127.0.0.1:9/x"),
+  fc.string({ unit: "grapheme-ascii", minLength: 5_000, maxLength: 20_000 }),
+);
+
+/**
+ * A dotted path: prototype names, empty segments (`a..b`, a leading or
+ * trailing dot), array indexes, arbitrary text, and very long paths.
+ */
+export const dottedPathArbitrary: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .array(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS, "", "0", "1", "name", "status", "id", "result"), fc.string({ maxLength: 8 })), { minLength: 1, maxLength: 6 })
+    .map((segments) => segments.join(".")),
+  fc.integer({ min: 500, max: 5_000 }).map((depth) => Array.from({ length: depth }, (_, i) => (i % 2 === 0 ? "__proto__" : "a")).join(".")),
+  fc.string(),
+);
+
+/** A JSON value whose objects often carry prototype names, the keys a run reads, and statuses. */
+export const hostileJsonArbitrary: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.constantFrom("completed", "failed", "cancelled", "running", "1"),
+    fc.jsonValue({ maxDepth: 2 }),
+    tie("object"),
+    fc.array(tie("value"), { maxLength: 3 }),
+  ),
+  object: fc
+    .array(fc.tuple(fc.constantFrom(...PROTOTYPE_KEYS, "status", "id", "result", "run"), tie("value")), { maxLength: 4 })
+    .map((entries) => {
+      // defineProperty, so that `__proto__` becomes an own key as JSON.parse makes it, not the prototype.
+      const object: Record<string, unknown> = {};
+      for (const [key, value] of entries) Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      return object;
+    }),
+})).value;

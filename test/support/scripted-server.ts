@@ -1,6 +1,8 @@
 /**
  * A loopback HTTP backend for tests: it answers requests with a script of
- * responses, in order, and records every request.
+ * responses, in order, and records every request. The steps include the
+ * faults of a bad backend (see ScriptedResponse); a `fallback` answers every
+ * request once the script is used up (a redirect loop, a router by hand).
  *
  * @example
  * afterEach(closeScriptedServers);
@@ -34,10 +36,13 @@ export interface ScriptedHead {
 }
 
 /**
- * One step of the script. A plain reply, or an `action`:
+ * One step of the script. A plain reply (`closeConnection` ends the
+ * keep-alive socket once the reply is sent, as a server that drops idle
+ * connections does), or an `action`:
  * - `hang`: never answer (not even headers);
  * - `hang-mid-body`: send the head and `body`, then never finish;
  * - `destroy`: destroy the socket without answering;
+ * - `reset`: reset the connection (TCP RST) without answering;
  * - `destroy-mid-body`: announce more bytes than `body` in content-length, send `body`, destroy the socket;
  * - `endless`: a chunked body that never ends;
  * - `huge`: a body of `bytes` bytes, streamed in chunks (announced in content-length when `contentLength` is true);
@@ -45,8 +50,9 @@ export interface ScriptedHead {
  * Streamed bodies follow backpressure and stop when the client goes away.
  */
 export type ScriptedResponse =
-  | (ScriptedHead & { readonly body?: string | Uint8Array; readonly json?: unknown })
+  | (ScriptedHead & { readonly body?: string | Uint8Array; readonly json?: unknown; readonly closeConnection?: boolean })
   | { readonly action: "hang" }
+  | { readonly action: "reset" }
   | (ScriptedHead & { readonly action: "hang-mid-body"; readonly body: string })
   | { readonly action: "destroy" }
   | (ScriptedHead & { readonly action: "destroy-mid-body"; readonly body: string })
@@ -64,6 +70,8 @@ export interface ScriptedServer {
   readonly connectionCount: number;
   /** TCP connections open now. */
   readonly openConnectionCount: number;
+  /** Bytes written to connections that have closed (headers included). */
+  readonly bytesWritten: number;
   /** An absolute URL on this server. */
   url(path?: string): string;
   /** Appends steps to the script. */
@@ -77,16 +85,26 @@ export interface ScriptedServer {
 const STREAM_CHUNK = Buffer.alloc(64 * 1024, "x");
 const running = new Set<ScriptedServer>();
 
+/** Options of `startScriptedServer`. */
+export interface ScriptedServerOptions {
+  /** Answers every request once the script is used up. @default a 500 "no scripted response left" */
+  readonly fallback?: ScriptedResponse;
+}
+
 /**
- * Starts a server on 127.0.0.1, port 0, answering with `script` in order.
- * Once the script is used up it answers 500 "no scripted response left".
+ * Starts a server on 127.0.0.1, port 0, answering with `script` in order,
+ * then with `options.fallback`.
  */
-export async function startScriptedServer(script: readonly ScriptedResponse[] = []): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  script: readonly ScriptedResponse[] = [],
+  options: ScriptedServerOptions = {},
+): Promise<ScriptedServer> {
   const steps = [...script];
   const requests: RecordedRequest[] = [];
   const waiters: { condition: () => boolean; resolve: () => void }[] = [];
   let connectionCount = 0;
   let openConnectionCount = 0;
+  let bytesWritten = 0;
 
   const notify = (): void => {
     for (let i = waiters.length - 1; i >= 0; i--) {
@@ -109,7 +127,7 @@ export async function startScriptedServer(script: readonly ScriptedResponse[] = 
         body: Buffer.concat(chunks).toString("utf8"),
       };
       requests.push(recorded);
-      play(steps.shift(), recorded, res);
+      play(steps.shift() ?? options.fallback, recorded, res);
       notify();
     });
   });
@@ -118,6 +136,7 @@ export async function startScriptedServer(script: readonly ScriptedResponse[] = 
     openConnectionCount++;
     socket.on("close", () => {
       openConnectionCount--;
+      bytesWritten += socket.bytesWritten;
       notify();
     });
     notify();
@@ -133,6 +152,9 @@ export async function startScriptedServer(script: readonly ScriptedResponse[] = 
     },
     get openConnectionCount() {
       return openConnectionCount;
+    },
+    get bytesWritten() {
+      return bytesWritten;
     },
     url: (path = "/") => new URL(path, origin).href,
     push: (...responses) => void steps.push(...responses),
@@ -165,11 +187,14 @@ function play(step: ScriptedResponse | undefined, request: RecordedRequest, res:
     return;
   }
   if (!("action" in step)) {
+    const socket = res.socket;
+    // Ended after the reply, without a `connection: close` header: the client learns it only from the FIN.
+    const sent = step.closeConnection === true ? () => socket?.end() : undefined;
     if (step.json !== undefined) {
       res.writeHead(step.status ?? 200, { "content-type": "application/json", ...step.headers });
-      res.end(JSON.stringify(step.json));
+      res.end(JSON.stringify(step.json), sent);
     } else {
-      res.writeHead(step.status ?? 200, step.headers).end(step.body ?? "");
+      res.writeHead(step.status ?? 200, step.headers).end(step.body ?? "", sent);
     }
     return;
   }
@@ -178,6 +203,9 @@ function play(step: ScriptedResponse | undefined, request: RecordedRequest, res:
       return;
     case "destroy":
       res.socket?.destroy();
+      return;
+    case "reset":
+      res.socket?.resetAndDestroy();
       return;
     case "hang-mid-body":
       res.writeHead(step.status ?? 200, step.headers).write(step.body);

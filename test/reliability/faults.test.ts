@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { RuntimeInvocationSchema } from "../../src/contracts/invocation.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { HttpRunner } from "../../src/runners/http.js";
+import { loopbackBackend, loopbackInvocation, timedRun, type TimedRun } from "../support/async-http.js";
+import { expectRxpValid } from "../support/rxp-schema.js";
+import type { ScriptedResponse } from "../support/scripted-server.js";
+
+/** Every run here has timeout_seconds 1; whatever the fault, the result must be there by then, give or take the margin. */
+const DEADLINE_MS = 1000;
+const MARGIN_MS = 1000;
+
+const accepted: ScriptedResponse = { status: 202, json: { id: "1" } };
+const running: ScriptedResponse = { json: { status: "running" } };
+const completed: ScriptedResponse = { json: { status: "completed" } };
+
+/** Runs a 1 s invocation against `script` on a fresh AsyncHttpRunner (default undici transport). */
+async function runAgainst(script: readonly ScriptedResponse[], metadata: Record<string, string> = {}) {
+  const server = await loopbackBackend(script);
+  const run: TimedRun = await timedRun(new AsyncHttpRunner(), server, loopbackInvocation(server.origin, metadata, { timeout_seconds: 1 }));
+  expectRxpValid(run.result);
+  return { ...run, server };
+}
+
+describe.concurrent("a backend that stops answering", () => {
+  it.for([
+    [
+      "hangs before the kickoff's response headers",
+      [{ action: "hang" }],
+      "timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs); no response headers had arrived",
+    ],
+    [
+      "hangs before a poll's response headers",
+      [accepted, { action: "hang" }],
+      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (1 polls); no response headers had arrived",
+    ],
+    [
+      "stops in the middle of a poll's body",
+      [accepted, running, { action: "hang-mid-body", body: '{"status": "run' }],
+      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (2 polls, last status 'running'); the response body was still arriving",
+    ],
+  ] satisfies [string, ScriptedResponse[], string][])(
+    "ends timed_out at the deadline when the backend %s",
+    async ([, script, summary], { expect }) => {
+      const outcome = await runAgainst(script);
+      expect(outcome.result.status).toBe("timed_out");
+      expect(outcome.summary).toBe(summary);
+      expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+      // The request in flight was aborted: its connection is gone.
+      await outcome.server.waitFor(() => outcome.server.openConnectionCount === 0);
+    },
+  );
+
+  it("ends an HttpRunner request timed_out at the deadline when the backend never answers", async ({ expect }) => {
+    const server = await loopbackBackend([{ action: "hang" }]);
+    const invocation = RuntimeInvocationSchema.parse({
+      invocation_id: "inv-1",
+      runtime_name: "backend",
+      runtime_kind: "http",
+      timeout_seconds: 1,
+      metadata: { "http.url": `${server.origin}/runs` },
+    });
+    const outcome = await timedRun(new HttpRunner(), server, invocation);
+    expect(outcome.result.status).toBe("timed_out");
+    expect(outcome.summary).toBe("timed out after 1 s (timeout_seconds) during the request (POST {origin}/runs); no response headers had arrived");
+    expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+  });
+});
+
+describe("a backend that breaks the connection", () => {
+  it.for([
+    [
+      "resets the connection instead of answering the kickoff",
+      [{ action: "reset" }],
+      "kickoff POST {origin}/runs failed: connection reset (ECONNRESET)",
+    ],
+    [
+      "closes the connection instead of answering the kickoff",
+      [{ action: "destroy" }],
+      "kickoff POST {origin}/runs failed: socket closed before the response was complete (UND_ERR_SOCKET)",
+    ],
+    [
+      "resets the connection instead of answering a poll",
+      [accepted, { action: "reset" }],
+      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: connection reset (ECONNRESET)",
+    ],
+    [
+      "closes the connection in the middle of a poll's body",
+      [accepted, { action: "destroy-mid-body", body: '{"status": "run' }],
+      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: socket closed before the response was complete (UND_ERR_SOCKET)",
+    ],
+  ] satisfies [string, ScriptedResponse[], string][])(
+    "fails at once, naming the phase and the fault, when the backend %s",
+    async ([, script, summary]) => {
+      const outcome = await runAgainst(script);
+      expect(outcome.result.status).toBe("failed");
+      expect(outcome.summary).toBe(summary);
+      expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+    },
+  );
+
+  it("fails naming the refused connection when nothing listens", async () => {
+    const server = await loopbackBackend();
+    await server.close();
+    const outcome = await timedRun(new AsyncHttpRunner(), server, loopbackInvocation(server.origin, {}, { timeout_seconds: 1 }));
+    expect(outcome.result.status).toBe("failed");
+    expect(outcome.summary).toBe("kickoff POST {origin}/runs failed: connection refused (ECONNREFUSED)");
+  });
+
+  it("retries a reset poll within http.poll_max_consecutive_errors and succeeds", async () => {
+    const outcome = await runAgainst([accepted, { action: "reset" }, { action: "reset" }, completed], {
+      "http.poll_max_consecutive_errors": "2",
+    });
+    expect(outcome.result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "3" } });
+  });
+
+  it("polls on a fresh connection when the backend closes each keep-alive socket after answering", async () => {
+    const polls = [...Array.from({ length: 5 }, () => ({ status: "running" })), { status: "completed" }];
+    const script: ScriptedResponse[] = [accepted, ...polls.map((json) => ({ json }))].map((step) => ({ ...step, closeConnection: true }));
+    const outcome = await runAgainst(script);
+    expect(outcome.result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "6" } });
+    expect(outcome.server.connectionCount).toBe(outcome.server.requests.length);
+  });
+});

@@ -1,15 +1,16 @@
 import { CheckpointSchema } from "../contracts/checkpoint.js";
 import type { RuntimeInvocation } from "../contracts/invocation.js";
-import { issuesFromZod, summarizeIssues } from "../contracts/issues.js";
-import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import { issuesFromZod } from "../contracts/issues.js";
+import type { RuntimeResult } from "../contracts/result.js";
 import { parseAsyncHttpMetadata, type AsyncHttpConfig } from "../http/metadata.js";
-import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
+import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { parseRetryAfterMs } from "../http/timing.js";
-import { createTransport, TransportError, type Transport, type TransportResponse } from "../http/transport.js";
+import { TransportError, type TransportResponse } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
 import { pollUntilTerminal, reachTerminal, stopped, type AsyncRunState } from "./async-http-poll.js";
 import { expandUrlTemplate, parseJsonBody, readRunId, readStatus, type Ending } from "./async-http-status.js";
-import { HttpRun } from "./http-run.js";
+import { HttpClient } from "./http-client.js";
+import type { HttpRun } from "./http-run.js";
 import type { Checkpoint, RunOptions, Runner } from "./runner.js";
 
 /**
@@ -22,38 +23,29 @@ import type { Checkpoint, RunOptions, Runner } from "./runner.js";
  * const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
  */
 export class AsyncHttpRunner implements Runner {
-  readonly #options: ResolvedHttpRunnerOptions;
-  readonly #transport: Transport;
+  readonly #client: HttpClient;
 
   constructor(options: HttpRunnerOptions = {}) {
-    this.#options = resolveHttpRunnerOptions(options);
-    this.#transport = createTransport(this.#options);
+    this.#client = new HttpClient(options);
   }
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
-    const startedAtMs = this.#options.now();
+    const client = this.#client;
+    const startedAtMs = client.options.now();
     const parsed = parseAsyncHttpMetadata(invocation.metadata);
-    if (!parsed.ok) {
-      const summary = summarizeIssues("invalid http_async metadata", parsed.issues);
-      return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
-    }
+    if (!parsed.ok) return client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs);
     let resume: Checkpoint | undefined;
     if (options.resume !== undefined) {
       const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
       if (!checkpoint.success) {
-        const summary = summarizeIssues("invalid resume checkpoint", issuesFromZod(checkpoint.error));
-        return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
+        return client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs);
       }
       resume = checkpoint.data;
     }
     const config = parsed.config;
-    const run = new HttpRun(invocation, options, this.#options, this.#transport, {
-      deadlineAtMs: deadlineOf(invocation, resume, startedAtMs),
-      secrets: [...Object.values(this.#options.headers), ...Object.values(config.headers)],
-      startedAtMs,
-    });
-    const state = openState(run, config);
+    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: deadlineOf(invocation, resume, startedAtMs) });
+    const state = openState(run, config, client.headers(config));
     let ending: Ending;
     try {
       ending = await drive(state, resume);
@@ -70,12 +62,11 @@ export class AsyncHttpRunner implements Runner {
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
   async close(): Promise<void> {
-    await this.#transport.close();
+    await this.#client.close();
   }
 }
 
-function openState(run: HttpRun, config: AsyncHttpConfig): AsyncRunState {
-  const pollHeaders: Record<string, string> = { accept: "application/json", ...run.options.headers, ...config.headers };
+function openState(run: HttpRun, config: AsyncHttpConfig, pollHeaders: Readonly<Record<string, string>>): AsyncRunState {
   return {
     run,
     config,

@@ -1,11 +1,10 @@
 import type { RuntimeInvocation } from "../contracts/invocation.js";
-import { summarizeIssues } from "../contracts/issues.js";
-import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import type { RuntimeResult } from "../contracts/result.js";
 import { parseHttpMetadata } from "../http/metadata.js";
-import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
-import { createTransport, TransportError, type Transport } from "../http/transport.js";
+import type { HttpRunnerOptions } from "../http/runner-options.js";
+import { TransportError } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
-import { HttpRun } from "./http-run.js";
+import { HttpClient } from "./http-client.js";
 import type { RunOptions, Runner } from "./runner.js";
 
 /**
@@ -18,32 +17,25 @@ import type { RunOptions, Runner } from "./runner.js";
  * const runtime = new ExecutorRuntime().register("http", new HttpRunner());
  */
 export class HttpRunner implements Runner {
-  readonly #options: ResolvedHttpRunnerOptions;
-  readonly #transport: Transport;
+  readonly #client: HttpClient;
 
   constructor(options: HttpRunnerOptions = {}) {
-    this.#options = resolveHttpRunnerOptions(options);
-    this.#transport = createTransport(this.#options);
+    this.#client = new HttpClient(options);
   }
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
-    const startedAtMs = this.#options.now();
+    const client = this.#client;
+    const startedAtMs = client.options.now();
     const parsed = parseHttpMetadata(invocation.metadata);
-    if (!parsed.ok) {
-      const summary = summarizeIssues("invalid http metadata", parsed.issues);
-      return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
-    }
+    if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
     const config = parsed.config;
-    const run = new HttpRun(invocation, options, this.#options, this.#transport, {
-      deadlineAtMs: invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000,
-      secrets: [...Object.values(this.#options.headers), ...Object.values(config.headers)],
-      startedAtMs,
-    });
+    const deadlineAtMs = invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
+    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs });
     const what = `${config.method} ${config.url.href}`;
     const doing = `during the request (${what})`;
     if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
-    const headers: Record<string, string> = { accept: "application/json", ...this.#options.headers, ...config.headers };
+    const headers = client.headers(config);
     if (config.contentType !== undefined) headers["content-type"] = config.contentType;
     let response;
     try {
@@ -62,6 +54,6 @@ export class HttpRunner implements Runner {
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
   async close(): Promise<void> {
-    await this.#transport.close();
+    await this.#client.close();
   }
 }

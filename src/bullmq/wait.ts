@@ -15,9 +15,10 @@ export interface WaitForResultOptions {
  * a `failed` result with BullMQ's reason. A job that does not exist yet is
  * waited for.
  *
- * Given a `Queue`, it listens through a `QueueEvents` of its own (one Redis
- * connection, closed when the wait ends). Given a `QueueEvents`, which many
- * waits can share, it opens a short-lived `Queue` for reading the job.
+ * Given a `Queue`, it listens through a `QueueEvents` of its own; given a
+ * `QueueEvents`, it reads the job through a `Queue` of its own. Concurrent
+ * waits on one source share that companion (one Redis connection), which is
+ * closed when the last of them ends.
  *
  * @example const result = await waitForResult(queueEvents, "nightly-42", { signal: AbortSignal.timeout(60_000) });
  */
@@ -28,10 +29,8 @@ export async function waitForResult(
 ): Promise<RuntimeResult> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const { prefix } = source.opts as { prefix?: string };
-  const connectionOptions = { connection: source.opts.connection, ...(prefix === undefined ? {} : { prefix }) };
-  const queue = source instanceof Queue ? source : new Queue(source.name, connectionOptions);
-  const events = source instanceof QueueEvents ? source : new QueueEvents(source.name, connectionOptions);
+  const queue = source instanceof Queue ? source : borrowCompanion(source, () => new Queue(source.name, companionOptions(source)));
+  const events = source instanceof QueueEvents ? source : borrowCompanion(source, () => new QueueEvents(source.name, companionOptions(source)));
   const settle: { done?: (outcome: () => Promise<RuntimeResult>) => void } = {};
   const finished = new Promise<() => Promise<RuntimeResult>>((resolve) => (settle.done = resolve));
   const completedEvent = `completed:${invocationId}`;
@@ -43,20 +42,24 @@ export async function waitForResult(
   events.on(completedEvent as "completed", onCompleted as never);
   events.on(failedEvent as "failed", onFailed as never);
   signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    // Listening first, then reading the job, so that no ending falls between the two.
+  // Listening first, then reading the job, so that no ending falls between the two.
+  const readNow = async (): Promise<void> => {
     await events.waitUntilReady();
+    // The state first: a job read before it finished would carry no return value.
+    const state = await queue.getJobState(invocationId);
+    if (state !== "completed" && state !== "failed") return;
     const job = await Job.fromId<InvocationJobData, unknown>(queue, invocationId);
-    const state = job === undefined ? undefined : await job.getState();
-    if (job !== undefined && state === "completed") settle.done?.(async () => resultOf(invocationId, job.returnvalue, job));
-    if (job !== undefined && state === "failed") settle.done?.(async () => failedInQueue(invocationId, job.failedReason, job));
+    if (state === "completed") settle.done?.(async () => resultOf(invocationId, job?.returnvalue, job));
+    else settle.done?.(async () => failedInQueue(invocationId, job?.failedReason ?? "unknown reason", job));
+  };
+  readNow().catch((error: unknown) => settle.done?.(() => Promise.reject(error as Error)));
+  try {
     return await (await finished)();
   } finally {
     signal?.removeEventListener("abort", onAbort);
     events.removeListener(completedEvent as "completed", onCompleted as never);
     events.removeListener(failedEvent as "failed", onFailed as never);
-    if (events !== source) await events.close();
-    if (queue !== source) await queue.close();
+    await returnCompanion(source);
   }
 }
 
@@ -74,4 +77,29 @@ function failedInQueue(invocationId: string, reason: string, job: Job<Invocation
     status: "failed",
     summary: `job ${invocationId} failed in the queue: ${reason}`,
   });
+}
+
+/** The companion of a source (its Queue's QueueEvents, or its QueueEvents' Queue) and the waits using it. */
+const companions = new WeakMap<Queue | QueueEvents, { readonly companion: Queue | QueueEvents; users: number }>();
+
+function borrowCompanion<T extends Queue | QueueEvents>(source: Queue | QueueEvents, create: () => T): T {
+  let entry = companions.get(source);
+  if (entry === undefined) {
+    entry = { companion: create(), users: 0 };
+    companions.set(source, entry);
+  }
+  entry.users += 1;
+  return entry.companion as T;
+}
+
+async function returnCompanion(source: Queue | QueueEvents): Promise<void> {
+  const entry = companions.get(source);
+  if (entry === undefined || --entry.users > 0) return;
+  companions.delete(source);
+  await entry.companion.close();
+}
+
+function companionOptions(source: Queue | QueueEvents): { connection: Queue["opts"]["connection"]; prefix?: string } {
+  const { prefix } = source.opts as { prefix?: string };
+  return prefix === undefined ? { connection: source.opts.connection } : { connection: source.opts.connection, prefix };
 }

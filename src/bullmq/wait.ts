@@ -2,6 +2,9 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import { buildResult, checkResult, identityOf, type RuntimeResult } from "../contracts/result.js";
 import type { InvocationJobData } from "./job-data.js";
 
+/** How often a wait reads the job's state again, besides listening for its ending. */
+const RECHECK_INTERVAL_MS = 1_000;
+
 /** Options of `waitForResult`. */
 export interface WaitForResultOptions {
   /** Aborting it stops the wait: the promise rejects with the signal's reason. The job itself runs on. */
@@ -53,9 +56,14 @@ export async function waitForResult(
     else settle.done?.(async () => failedInQueue(invocationId, job?.failedReason ?? "unknown reason", job));
   };
   readNow().catch((error: unknown) => settle.done?.(() => Promise.reject(error as Error)));
+  // A QueueEvents starts reading at the newest event once connected, so an
+  // ending published right then reaches neither the read above nor the
+  // listeners; reading the state again now and then covers that gap.
+  const recheck = setInterval(() => void readNow().catch(() => undefined), RECHECK_INTERVAL_MS);
   try {
     return await (await finished)();
   } finally {
+    clearInterval(recheck);
     signal?.removeEventListener("abort", onAbort);
     events.removeListener(completedEvent as "completed", onCompleted as never);
     events.removeListener(failedEvent as "failed", onFailed as never);

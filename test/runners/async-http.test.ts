@@ -260,7 +260,7 @@ describe(AsyncHttpRunner.name, () => {
     const backend = scriptBackend(server, { [`POST ${API}/runs`]: [{ status: 202, json: { id: "42" } }] });
     const beforeKickoff = () => Promise.reject(new Error("store unavailable"));
     const result = await asyncRunner(fakeClock()).run(asyncInvocation(), { beforeKickoff });
-    expect(result).toMatchObject({ status: "failed", error_summary: "kickoff not sent: beforeKickoff failed: store unavailable" });
+    expect(result).toMatchObject({ status: "failed", error_summary: "kickoff not sent: store unavailable" });
     expect(backend.requests).toHaveLength(0);
   });
 

@@ -1,5 +1,5 @@
 // Type-checks the BullMQ subpath's declarations, as a TypeScript consumer would.
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { ExecutorRuntime, type RuntimeResult } from "executor-runtime";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationWorker } from "executor-runtime/bullmq";
 

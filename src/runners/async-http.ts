@@ -117,7 +117,7 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
       await untilAborted(run.beforeKickoff(), run.scope.signal);
     } catch (error) {
       if (run.scope.checkStopped()) return stopped(state);
-      return { outcome: { status: "failed", summary: `kickoff not sent: beforeKickoff failed: ${run.redact(errorMessage(error))}` } };
+      return { outcome: { status: "failed", summary: `kickoff not sent: ${run.redact(errorMessage(error))}` } };
     }
     if (run.scope.checkStopped()) return stopped(state);
   }

@@ -26,7 +26,7 @@ export interface RunOptions {
    * when the run resumes from a checkpoint. Use it to record durably that a
    * kickoff may have reached the backend, so that a process that takes over
    * after a crash knows the job may already exist. When it rejects, the run
-   * ends `failed` and no kickoff is sent. Runners that send no kickoff (all but
+   * ends `failed` ("kickoff not sent: " and the error's message) and no kickoff is sent. Runners that send no kickoff (all but
    * `AsyncHttpRunner`) ignore it.
    * @example { beforeKickoff: () => store.markKickoffSent(jobId) }
    */

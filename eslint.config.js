@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "bench/.build/"] },
+  { ignores: ["dist/", "coverage/", "node_modules/", "bench/.build/", ".tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@ import { issuesFromZod } from "../contracts/issues.js";
 import type { RuntimeResult } from "../contracts/result.js";
 import { parseAsyncHttpMetadata, type AsyncHttpConfig } from "../http/metadata.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
-import { parseRetryAfterMs } from "../http/timing.js";
+import { parseRetryAfterMs, untilAborted } from "../http/timing.js";
 import { TransportError, type TransportResponse } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
 import { pollUntilTerminal, reachTerminal, stopped, type AsyncRunState } from "./async-http-poll.js";
@@ -105,6 +105,15 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   const headers: Record<string, string> = { ...state.pollHeaders };
   if (config.contentType !== undefined) headers["content-type"] = config.contentType;
   if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.invocation.invocation_id;
+  if (run.beforeKickoff !== undefined) {
+    try {
+      await untilAborted(run.beforeKickoff(), run.scope.signal);
+    } catch (error) {
+      if (run.scope.checkStopped()) return stopped(state);
+      return { outcome: { status: "failed", summary: `kickoff not sent: ${run.redact(errorMessage(error))}` } };
+    }
+    if (run.scope.checkStopped()) return stopped(state);
+  }
   const response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.signal });
   if (run.scope.checkStopped()) return stopped(state, response);
   if (response instanceof TransportError) return { outcome: run.transportFailure(what, response) };

@@ -34,6 +34,8 @@ export class HttpRun {
   readonly emit: Emit | undefined;
   readonly redact: Redact;
   readonly startedAtMs: number;
+  /** The caller's `RunOptions.beforeKickoff`. */
+  readonly beforeKickoff: (() => Promise<void>) | undefined;
   /** Result metadata, filled as the run goes; redacted in `finish`. */
   readonly metadata: Record<string, string> = {};
   /** The HTTP status of the last response about the job (`http.status_code`). */
@@ -54,6 +56,7 @@ export class HttpRun {
     this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: run.deadlineAtMs, now: options.now });
     this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
     this.redact = createRedactor(run.secrets);
+    this.beforeKickoff = runOptions.beforeKickoff;
   }
 
   /**

@@ -20,6 +20,17 @@ export interface RunOptions {
   readonly onEvent?: (event: RunEvent) => void;
   /** Continue an accepted asynchronous run instead of starting it again. */
   readonly resume?: Checkpoint;
+  /**
+   * Awaited right before the kickoff request is sent, once the run is sure to
+   * send it (the metadata is valid and the run is not stopped); never called
+   * when the run resumes from a checkpoint. Use it to record durably that a
+   * kickoff may have reached the backend, so that a process that takes over
+   * after a crash knows the job may already exist. When it rejects, the run
+   * ends `failed` ("kickoff not sent: " and the error's message) and no kickoff is sent. Runners that send no kickoff (all but
+   * `AsyncHttpRunner`) ignore it.
+   * @example { beforeKickoff: () => store.markKickoffSent(jobId) }
+   */
+  readonly beforeKickoff?: () => Promise<void>;
 }
 
 interface EventBase {

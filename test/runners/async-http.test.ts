@@ -240,4 +240,50 @@ describe(AsyncHttpRunner.name, () => {
     expect(log.events[6]).toMatchObject({ type: "terminal", status: "completed", outcome: "succeeded" });
     expect(log.events[1]).toMatchObject({ checkpoint: { version: 1, pollUrl: `${API}/runs/42`, runId: "42" } });
   });
+
+  it("awaits beforeKickoff before it sends the kickoff", async () => {
+    const order: string[] = [];
+    const backend = scriptBackend(server, {
+      [`POST ${API}/runs`]: [{ status: 202, json: { id: "42" } }],
+      [`GET ${API}/runs/42`]: [{ json: { status: "completed" } }],
+    });
+    const beforeKickoff = async (): Promise<void> => {
+      await Promise.resolve();
+      order.push(`hook after ${backend.requests.length} requests`);
+    };
+    const result = await asyncRunner(fakeClock()).run(asyncInvocation(), { beforeKickoff });
+    expect(result.status).toBe("succeeded");
+    expect(order).toEqual(["hook after 0 requests"]);
+  });
+
+  it("sends no kickoff and fails when beforeKickoff rejects", async () => {
+    const backend = scriptBackend(server, { [`POST ${API}/runs`]: [{ status: 202, json: { id: "42" } }] });
+    const beforeKickoff = () => Promise.reject(new Error("store unavailable"));
+    const result = await asyncRunner(fakeClock()).run(asyncInvocation(), { beforeKickoff });
+    expect(result).toMatchObject({ status: "failed", error_summary: "kickoff not sent: store unavailable" });
+    expect(backend.requests).toHaveLength(0);
+  });
+
+  it("does not call beforeKickoff when it resumes from a checkpoint or rejects the metadata", async () => {
+    scriptBackend(server, { [`GET ${API}/runs/42`]: [{ json: { status: "completed" } }] });
+    let calls = 0;
+    const beforeKickoff = async (): Promise<void> => void calls++;
+    const resume = { version: 1 as const, pollUrl: `${API}/runs/42`, acceptedAt: "2026-01-01T00:00:00.000Z" };
+    const runner = asyncRunner(fakeClock());
+    expect((await runner.run(asyncInvocation(), { resume, beforeKickoff })).status).toBe("succeeded");
+    expect((await runner.run(asyncInvocation({ "http.url": undefined }), { beforeKickoff })).status).toBe("rejected");
+    expect(calls).toBe(0);
+  });
+
+  it("ends cancelled without a kickoff when aborted while beforeKickoff runs", async () => {
+    const backend = scriptBackend(server, { [`POST ${API}/runs`]: [{ status: 202, json: { id: "42" } }] });
+    const controller = new AbortController();
+    const beforeKickoff = (): Promise<void> => {
+      controller.abort();
+      return new Promise<void>(() => undefined);
+    };
+    const result = await asyncRunner(fakeClock()).run(asyncInvocation(), { signal: controller.signal, beforeKickoff });
+    expect(result.status).toBe("cancelled");
+    expect(backend.requests).toHaveLength(0);
+  });
 });

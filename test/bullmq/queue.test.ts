@@ -1,0 +1,179 @@
+import { Queue, QueueEvents } from "bullmq";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationProgress } from "../../src/bullmq/index.js";
+import { startFakeBackend } from "../../examples/fake-backend.js";
+import { asyncHttpMetadata } from "../../src/http/metadata.js";
+import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { expectRxpValid } from "../support/rxp-schema.js";
+
+let redis: RedisServer;
+let backend: JobBackend;
+let queueCount = 0;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  backend = await startJobBackend();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+afterAll(async () => {
+  await backend?.close();
+  await redis?.stop();
+});
+
+/** A fresh queue name, its Queue and QueueEvents, closed after the test. */
+async function openQueue() {
+  const name = `invocations-${++queueCount}`;
+  const queue = new Queue(name, { connection: redis.connection });
+  const events = new QueueEvents(name, { connection: redis.connection });
+  closers.push(() => queue.close(), () => events.close());
+  await events.waitUntilReady();
+  return { name, queue, events };
+}
+
+function startWorker(name: string, options: { concurrency?: number; abortOnClose?: boolean } = {}) {
+  const runtime = quickRuntime();
+  const worker = createInvocationWorker(name, runtime, { connection: redis.connection, ...options });
+  closers.push(async () => {
+    await worker.close();
+    await runtime.close();
+  });
+  return worker;
+}
+
+describe("executor-runtime/bullmq", () => {
+  it("runs an enqueued invocation and resolves waitForResult to its RuntimeResult", async () => {
+    const { name, queue } = await openQueue();
+    startWorker(name);
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("single"), "single"));
+    const result = await waitForResult(queue, "single");
+    expect(result).toMatchObject({ invocation_id: "single", status: "succeeded", metadata: { "http.last_status": "succeeded" } });
+    expectRxpValid(result);
+  });
+
+  it("runs an invocation enqueued twice once", async () => {
+    const { name, queue, events } = await openQueue();
+    const invocation = jobInvocation(backend.kickoffUrl("twice"), "twice");
+    const [first, second] = [await enqueueInvocation(queue, invocation), await enqueueInvocation(queue, invocation)];
+    expect(second.id).toBe(first.id);
+    startWorker(name);
+    expect((await waitForResult(events, "twice")).status).toBe("succeeded");
+    expect(await queue.getJobCounts("completed", "waiting", "active")).toEqual({ completed: 1, waiting: 0, active: 0 });
+    expect(backend.kickoffs("twice")).toBe(1);
+  });
+
+  it("stores the kickoff mark and the checkpoint in the job data, and forwards events as progress", async () => {
+    const { name, queue } = await openQueue();
+    const worker = startWorker(name);
+    const progress: InvocationProgress[] = [];
+    worker.on("progress", (_job, value) => void progress.push(value as unknown as InvocationProgress));
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("marked"), "marked"));
+    await waitForResult(queue, "marked");
+    const job = await queue.getJob("marked");
+    expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String), checkpoint: { version: 1, pollUrl: `${backend.origin}/jobs/job-${backend.jobsCreated}` } });
+    expect(progress.map((p) => p.event.type)).toEqual(["kickoff", "accepted", "wait", "poll", "wait", "poll", "terminal"]);
+    expect(progress.at(-1)).toMatchObject({ polls: 2, lastStatus: "succeeded" });
+    expect(JSON.stringify(progress)).not.toContain("checkpoint");
+  });
+
+  it("resumes a job that carries a checkpoint without a second kickoff", async () => {
+    const { name, queue } = await openQueue();
+    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("resumed"), "resumed"));
+    // What a worker that died while polling leaves behind: the backend has the job, the queue job its checkpoint.
+    const kickoff = await fetch(backend.kickoffUrl("resumed"), { method: "POST" });
+    const pollUrl = new URL(kickoff.headers.get("location") ?? "", backend.origin).href;
+    const acceptedAt = new Date().toISOString();
+    await job.updateData({ ...job.data, kickoffSentAt: acceptedAt, checkpoint: { version: 1, pollUrl, acceptedAt } });
+    startWorker(name);
+    const result = await waitForResult(queue, "resumed");
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.poll_url": pollUrl } });
+    expect(backend.kickoffs("resumed")).toBe(1);
+  });
+
+  it.each([
+    [false, "failed"],
+    [true, "succeeded"],
+  ] as const)("with a kickoff mark but no checkpoint and an idempotency key %s, the job ends %s", async (key, status) => {
+    const { name, queue } = await openQueue();
+    const id = `window-${String(key)}`;
+    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id, key));
+    await job.updateData({ ...job.data, kickoffSentAt: "2026-01-01T00:00:00.000Z" });
+    startWorker(name);
+    const result = await waitForResult(queue, id);
+    expect(result.status).toBe(status);
+    expect(backend.kickoffs(id)).toBe(key ? 1 : 0);
+    if (!key) {
+      expect(result.error_summary).toMatch(/kickoff's outcome is unknown; it was not re-sent to avoid a duplicate job/);
+      expectRxpValid(result);
+    }
+  });
+
+  it("lets in-flight runs finish on close() by default, and aborts them with abortOnClose", async () => {
+    const { name, queue } = await openQueue();
+    backend.holdRuns = true;
+    try {
+      const patient = startWorker(name);
+      await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("finish"), "finish"));
+      await backend.waitFor(() => backend.polls("finish") > 0);
+      const closing = patient.close();
+      backend.holdRuns = false;
+      await closing;
+      expect((await queue.getJob("finish"))?.returnvalue).toMatchObject({ status: "succeeded" });
+
+      backend.holdRuns = true;
+      const hasty = startWorker(name, { abortOnClose: true });
+      await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("abort"), "abort"));
+      await backend.waitFor(() => backend.polls("abort") > 0);
+      await hasty.close();
+      expect((await queue.getJob("abort"))?.returnvalue).toMatchObject({ status: "cancelled" });
+    } finally {
+      backend.holdRuns = false;
+    }
+  });
+
+  it("rejects waitForResult with the signal's reason when aborted", async () => {
+    const { events } = await openQueue();
+    const controller = new AbortController();
+    const waiting = waitForResult(events, "never-enqueued", { signal: controller.signal });
+    controller.abort(new Error("gave up"));
+    await expect(waiting).rejects.toThrow("gave up");
+  });
+
+  it("runs 1,000 invocations on two workers, each kicked off once, spread over both", async () => {
+    const fake = await startFakeBackend({ runningPolls: 1, retryAfterSeconds: 0 });
+    closers.push(() => fake.close());
+    const { name, queue, events } = await openQueue();
+    const workers = [startWorker(name, { concurrency: 50 }), startWorker(name, { concurrency: 50 })];
+    const perWorker = workers.map(() => 0);
+    workers.forEach((worker, index) => worker.on("completed", () => void perWorker[index]!++));
+    const ids = Array.from({ length: 1000 }, (_, i) => `bulk-${i}`);
+    await Promise.all(
+      ids.map((id) =>
+        enqueueInvocation(queue, {
+          invocation_id: id,
+          runtime_name: "fake-backend",
+          runtime_kind: "http_async",
+          metadata: asyncHttpMetadata({
+            url: fake.url(`/v1/jobs?invocation=${id}`),
+            pollStatusPath: "status",
+            pollTerminalStates: ["succeeded", "failed"],
+            pollSuccessStates: ["succeeded"],
+            pollMaxConsecutiveErrors: 1, // the fake backend answers the first poll 429
+          }),
+        }),
+      ),
+    );
+    const results = await Promise.all(ids.map((id) => waitForResult(events, id)));
+    expect(results.filter((result) => result.status !== "succeeded")).toEqual([]);
+    const kickoffs = new Map<string, number>();
+    for (const request of fake.requests) if (request.method === "POST") kickoffs.set(request.path, (kickoffs.get(request.path) ?? 0) + 1);
+    expect(kickoffs.size).toBe(1000);
+    expect([...kickoffs.values()].every((count) => count === 1)).toBe(true);
+    expect(perWorker[0]! + perWorker[1]!).toBe(1000);
+    expect(Math.min(...perWorker)).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -1,0 +1,14 @@
+// Loads the packed package's BullMQ subpath (with bullmq installed) and
+// enqueues through a stand-in queue: no Redis needed.
+import { createInvocationWorker, enqueueInvocation, waitForResult } from "executor-runtime/bullmq";
+
+for (const [name, value] of Object.entries({ createInvocationWorker, enqueueInvocation, waitForResult })) {
+  if (typeof value !== "function") throw new Error(`bullmq: ${name} is not a function`);
+}
+const added = [];
+const queue = { add: async (name, data, options) => (added.push({ name, data, options }), { id: options.jobId, data }) };
+const job = await enqueueInvocation(queue, { invocation_id: "smoke-bullmq", runtime_name: "smoke", runtime_kind: "manual" });
+if (job.id !== "smoke-bullmq" || added[0]?.name !== "invocation") {
+  throw new Error(`bullmq: unexpected job ${JSON.stringify(added)}`);
+}
+console.log("bullmq subpath: ok (import, enqueueInvocation)");

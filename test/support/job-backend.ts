@@ -1,0 +1,124 @@
+/**
+ * A loopback job API for the queue tests, with the knobs a crash test needs:
+ * kickoff answers that are held back, runs that stay `running` until
+ * released, and an `Idempotency-Key` that is honoured or not.
+ *
+ * - `POST /jobs?invocation=<id>` creates a job (or, with a known
+ *   `Idempotency-Key` when keys are honoured, finds it) and answers 202
+ *   `{"id", "status": "queued"}` with a `Location` header.
+ * - `GET /jobs/:id` answers `running` while runs are held and for
+ *   `runningPolls` polls, then `succeeded`.
+ */
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** Options of `startJobBackend`. */
+export interface JobBackendOptions {
+  /** Polls answered `running` before `succeeded`. @default 1 */
+  readonly runningPolls?: number;
+  /** Whether a kickoff with a known `Idempotency-Key` gets the job created before. @default true */
+  readonly honourIdempotencyKey?: boolean;
+}
+
+/** A running job backend. */
+export interface JobBackend {
+  readonly origin: string;
+  /** Kickoff requests received per invocation id (answered or held). */
+  kickoffs(invocationId: string): number;
+  /** Polls received per invocation id. */
+  polls(invocationId: string): number;
+  /** Jobs created. */
+  readonly jobsCreated: number;
+  /** While true, kickoffs are recorded and their jobs created, but never answered. */
+  holdKickoffs: boolean;
+  /** While true, every poll answers `running`. */
+  holdRuns: boolean;
+  /** The kickoff URL of an invocation. */
+  kickoffUrl(invocationId: string): string;
+  /** Resolves once `condition` holds (checked after each request). */
+  waitFor(condition: () => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface BackendJob {
+  readonly id: string;
+  readonly invocationId: string;
+  polls: number;
+}
+
+/** Starts the job backend on 127.0.0.1, port 0. */
+export async function startJobBackend(options: JobBackendOptions = {}): Promise<JobBackend> {
+  const runningPolls = options.runningPolls ?? 1;
+  const honourKey = options.honourIdempotencyKey ?? true;
+  const kickoffs = new Map<string, number>();
+  const polls = new Map<string, number>();
+  const jobs = new Map<string, BackendJob>();
+  const jobsByKey = new Map<string, BackendJob>();
+  const waiters = new Set<{ condition: () => boolean; resolve: () => void }>();
+  const notify = (): void => {
+    for (const waiter of waiters) {
+      if (waiter.condition()) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const invocationId = url.searchParams.get("invocation") ?? "";
+      let match: RegExpExecArray | null;
+      if (req.method === "POST" && url.pathname === "/jobs") {
+        kickoffs.set(invocationId, (kickoffs.get(invocationId) ?? 0) + 1);
+        const key = req.headers["idempotency-key"];
+        const known = honourKey && typeof key === "string" ? jobsByKey.get(key) : undefined;
+        const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
+        jobs.set(job.id, job);
+        if (typeof key === "string") jobsByKey.set(key, job);
+        if (!backend.holdKickoffs) reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+      } else if (req.method === "GET" && (match = /^\/jobs\/([^/]+)$/.exec(url.pathname))) {
+        const job = jobs.get(match[1] ?? "");
+        if (job === undefined) {
+          reply(res, 404, { error: "no such job" });
+        } else {
+          job.polls += 1;
+          polls.set(job.invocationId, (polls.get(job.invocationId) ?? 0) + 1);
+          const done = !backend.holdRuns && job.polls > runningPolls;
+          reply(res, 200, { id: job.id, status: done ? "succeeded" : "running" });
+        }
+      } else {
+        reply(res, 404, { error: "no route" });
+      }
+      notify();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const backend: JobBackend = {
+    origin,
+    kickoffs: (id) => kickoffs.get(id) ?? 0,
+    polls: (id) => polls.get(id) ?? 0,
+    get jobsCreated() {
+      return new Set(jobs.values()).size;
+    },
+    holdKickoffs: false,
+    holdRuns: false,
+    kickoffUrl: (id) => `${origin}/jobs?invocation=${encodeURIComponent(id)}`,
+    waitFor: (condition) =>
+      condition() ? Promise.resolve() : new Promise<void>((resolve) => void waiters.add({ condition, resolve })),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+  return backend;
+}
+
+function reply(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(json);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

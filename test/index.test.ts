@@ -41,13 +41,14 @@ describe("public API", () => {
     expectTypeOf<{ run: Runner["run"] }>().toExtend<Runner>();
   });
 
-  test("RunOptions carries an abort signal, an event listener, a resume checkpoint and a pre-kickoff hook, all optional", () => {
+  test("RunOptions carries an abort signal, an event listener, a resume checkpoint and the kickoff and checkpoint hooks, all optional", () => {
     expectTypeOf<Record<string, never>>().toExtend<RunOptions>();
     expectTypeOf<Required<RunOptions>>().toEqualTypeOf<{
       readonly signal: AbortSignal;
       readonly onEvent: (event: RunEvent) => void;
       readonly resume: Checkpoint;
       readonly beforeKickoff: () => Promise<void>;
+      readonly saveCheckpoint: (checkpoint: Checkpoint) => Promise<void>;
     }>();
   });
 

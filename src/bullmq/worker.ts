@@ -1,6 +1,6 @@
 import { Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
-import type { RunEvent, RunOptions } from "../runners/runner.js";
+import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
 import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
 import { createProgressTracker, type InvocationProgress } from "./progress.js";
@@ -59,14 +59,12 @@ export async function runInvocationJob(
   const writes = new JobWrites(job);
   const track = createProgressTracker();
   const onEvent = (event: RunEvent): void => {
-    // Polls are reads, so the first poll need not wait for this write: a worker
-    // that dies before it lands leaves the mark without a checkpoint, which a
-    // retry treats as a kickoff whose outcome is unknown.
-    if (event.type === "accepted") void writes.update({ checkpoint: event.checkpoint }).catch(() => undefined);
     writes.progress(track(event));
   };
+  // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
+  const saveCheckpoint = (checkpoint: Checkpoint): Promise<void> => writes.update({ checkpoint });
   const { invocation, checkpoint, kickoffSentAt } = job.data;
-  const base: RunOptions = signal === undefined ? { onEvent } : { onEvent, signal };
+  const base: RunOptions = signal === undefined ? { onEvent, saveCheckpoint } : { onEvent, saveCheckpoint, signal };
   let options: RunOptions;
   if (checkpoint !== undefined) {
     options = { ...base, resume: checkpoint };

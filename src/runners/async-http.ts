@@ -129,7 +129,15 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   state.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), run.options.now());
   const pollUrl = resolvePollUrl(state, response);
   if (!(pollUrl instanceof URL)) return pollUrl;
-  accept(state, pollUrl);
+  const checkpoint = accept(state, pollUrl);
+  if (checkpoint !== undefined && run.saveCheckpoint !== undefined) {
+    try {
+      await untilAborted(run.saveCheckpoint(checkpoint), run.scope.signal);
+    } catch (error) {
+      if (run.scope.checkStopped()) return stopped(state);
+      run.metadata["http.checkpoint_error"] = `checkpoint not saved: ${errorMessage(error)}`;
+    }
+  }
   return undefined;
 }
 
@@ -159,15 +167,17 @@ function resolvePollUrl(state: AsyncRunState, response: TransportResponse): URL 
   return url;
 }
 
-function accept(state: AsyncRunState, pollUrl: URL): void {
+/** Marks the run accepted; returns its checkpoint when someone listens or saves it. */
+function accept(state: AsyncRunState, pollUrl: URL): Checkpoint | undefined {
   const { run } = state;
   state.pollUrl = pollUrl;
   state.accepted = true;
-  if (run.emit === undefined) return;
+  if (run.emit === undefined && run.saveCheckpoint === undefined) return undefined;
   const checkpoint: Checkpoint = { version: 1, pollUrl: pollUrl.href, acceptedAt: new Date(run.options.now()).toISOString() };
   if (state.runId !== undefined) checkpoint.runId = state.runId;
   if (run.scope.deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(run.scope.deadlineAtMs).toISOString();
-  run.emit({ type: "accepted", checkpoint });
+  run.emit?.({ type: "accepted", checkpoint });
+  return checkpoint;
 }
 
 /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own. */

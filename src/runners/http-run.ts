@@ -36,6 +36,8 @@ export class HttpRun {
   readonly startedAtMs: number;
   /** The caller's `RunOptions.beforeKickoff`. */
   readonly beforeKickoff: (() => Promise<void>) | undefined;
+  /** The caller's `RunOptions.saveCheckpoint`. */
+  readonly saveCheckpoint: RunOptions["saveCheckpoint"];
   /** Result metadata, filled as the run goes; redacted in `finish`. */
   readonly metadata: Record<string, string> = {};
   /** The HTTP status of the last response about the job (`http.status_code`). */
@@ -57,6 +59,7 @@ export class HttpRun {
     this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
     this.redact = createRedactor(run.secrets);
     this.beforeKickoff = runOptions.beforeKickoff;
+    this.saveCheckpoint = runOptions.saveCheckpoint;
   }
 
   /**

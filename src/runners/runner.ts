@@ -31,6 +31,15 @@ export interface RunOptions {
    * @example { beforeKickoff: () => store.markKickoffSent(jobId) }
    */
   readonly beforeKickoff?: () => Promise<void>;
+  /**
+   * Awaited once the backend has accepted the run, before the first poll:
+   * store the checkpoint durably here, so that a process that takes over
+   * resumes polling instead of kicking off again. When it rejects, the run
+   * polls on and the error is kept in the result metadata
+   * (`http.checkpoint_error`). Only `AsyncHttpRunner` calls it.
+   * @example { saveCheckpoint: (checkpoint) => store.saveCheckpoint(jobId, checkpoint) }
+   */
+  readonly saveCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
 }
 
 interface EventBase {

@@ -65,10 +65,9 @@ export function createProgress(mode: ProgressMode, stream: OutputStream, options
   }
 }
 
-/** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`. */
-class LineProgress implements ProgressReporter {
-  #startedAtMs = 0;
-
+/** What the two appending reporters share: the stream, the redactor, the clock and the run's start. */
+abstract class AppendingProgress {
+  protected startedAtMs: number;
   readonly stream: OutputStream;
   readonly redact: Redact;
   readonly now: () => number;
@@ -77,11 +76,19 @@ class LineProgress implements ProgressReporter {
     this.stream = stream;
     this.redact = redact;
     this.now = now;
-    this.#startedAtMs = now();
+    this.startedAtMs = now();
   }
 
+  /** Milliseconds since the run started. */
+  protected elapsedMs(): number {
+    return this.now() - this.startedAtMs;
+  }
+}
+
+/** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`. */
+class LineProgress extends AppendingProgress implements ProgressReporter {
   start(run: RunStart): void {
-    this.#startedAtMs = this.now();
+    this.startedAtMs = this.now();
     this.stream.write(`${describeStart(run)}\n`);
   }
 
@@ -90,11 +97,11 @@ class LineProgress implements ProgressReporter {
   }
 
   interrupt(text: string): void {
-    this.#line(this.now() - this.#startedAtMs, text);
+    this.#line(this.elapsedMs(), text);
   }
 
   finish(result: RuntimeResult): void {
-    this.#line(this.now() - this.#startedAtMs, describeOutcome(result, this.now() - this.#startedAtMs, this.redact));
+    this.#line(this.elapsedMs(), describeOutcome(result, this.elapsedMs(), this.redact));
   }
 
   #line(elapsedMs: number, text: string): void {
@@ -108,23 +115,11 @@ class LineProgress implements ProgressReporter {
  * secret of the caller's: it gives `runId` and the redacted `pollUrl` instead.
  * The command adds `start`, `interrupt` and `result` objects.
  */
-class JsonProgress implements ProgressReporter {
-  #startedAtMs = 0;
+class JsonProgress extends AppendingProgress implements ProgressReporter {
   #invocationId = "unknown";
 
-  readonly stream: OutputStream;
-  readonly redact: Redact;
-  readonly now: () => number;
-
-  constructor(stream: OutputStream, redact: Redact, now: () => number) {
-    this.stream = stream;
-    this.redact = redact;
-    this.now = now;
-    this.#startedAtMs = now();
-  }
-
   start(run: RunStart): void {
-    this.#startedAtMs = this.now();
+    this.startedAtMs = this.now();
     this.#invocationId = run.invocationId;
     const { invocationId: _, target, ...rest } = run;
     this.#write({ type: "start", elapsedMs: 0, ...rest, ...(target === undefined ? {} : { target }) });
@@ -142,13 +137,13 @@ class JsonProgress implements ProgressReporter {
   }
 
   interrupt(text: string): void {
-    this.#write({ type: "interrupt", elapsedMs: this.now() - this.#startedAtMs, message: text });
+    this.#write({ type: "interrupt", elapsedMs: this.elapsedMs(), message: text });
   }
 
   finish(result: RuntimeResult, exitCode: number): void {
     this.#write({
       type: "result",
-      elapsedMs: this.now() - this.#startedAtMs,
+      elapsedMs: this.elapsedMs(),
       status: result.status,
       exitCode,
       errorSummary: result.error_summary,

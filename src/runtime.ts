@@ -1,5 +1,5 @@
 import { CheckpointSchema } from "./contracts/checkpoint.js";
-import { parseInvocation } from "./contracts/invocation.js";
+import { parseInvocation, type RuntimeInvocation } from "./contracts/invocation.js";
 import { issuesFromZod, summarizeIssues } from "./contracts/issues.js";
 import { buildResult, checkResult, identityOf, type RuntimeResult } from "./contracts/result.js";
 import { didYouMean } from "./contracts/suggest.js";
@@ -66,15 +66,17 @@ export class ExecutorRuntime {
    * and otherwise to the runner's result. When `output_result_path` is set,
    * the result is also written there atomically.
    */
-  async run(invocation: unknown, options: RunOptions = {}): Promise<RuntimeResult> {
+  run(invocation: unknown, options: RunOptions = {}): Promise<RuntimeResult> {
+    // Not an async function: while a run waits, the runner's poll loop is the one suspended frame.
     const startedAtMs = Date.now();
-    let result: RuntimeResult;
+    let pending: RuntimeResult | Promise<RuntimeResult>;
     try {
-      result = await this.#dispatch(invocation, options, startedAtMs);
+      pending = this.#dispatch(invocation, options, startedAtMs);
     } catch (error) {
-      result = buildResult(identityOf(invocation), { status: "failed", summary: errorMessage(error) }, { startedAtMs });
+      pending = failedResult(invocation, error, startedAtMs);
     }
-    return await persistResult(result, outputPathOf(invocation));
+    const path = outputPathOf(invocation);
+    return path === undefined ? Promise.resolve(pending) : Promise.resolve(pending).then((result) => persistResult(result, path));
   }
 
   /** Closes every registered runner that owns connections. */
@@ -83,7 +85,11 @@ export class ExecutorRuntime {
     await Promise.allSettled([...runners].map(async (runner) => runner.close?.()));
   }
 
-  async #dispatch(input: unknown, options: RunOptions, startedAtMs: number): Promise<RuntimeResult> {
+  /**
+   * The result, or the runner's pending one. Not an async function: while a
+   * run waits, one suspended frame (run's) is kept instead of two.
+   */
+  #dispatch(input: unknown, options: RunOptions, startedAtMs: number): RuntimeResult | Promise<RuntimeResult> {
     const parsed = parseInvocation(input);
     if (!parsed.ok) {
       const summary = summarizeIssues("invalid invocation", parsed.issues);
@@ -101,19 +107,22 @@ export class ExecutorRuntime {
         return buildResult(invocation, { status: "rejected", summary }, { startedAtMs });
       }
     }
-    let returned: unknown;
+    let returned: Promise<unknown>;
     try {
-      returned = await runner.run(invocation, options);
+      returned = Promise.resolve(runner.run(invocation, options));
     } catch (error) {
-      const summary = `runner for '${invocation.runtime_kind}' threw: ${errorMessage(error)}`;
-      return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
+      return runnerThrew(invocation, error, startedAtMs);
     }
-    const checked = checkResult(returned);
-    if (!checked.ok) return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
-    const mismatch = IDENTITY_FIELDS.find((field) => checked.result[field] !== invocation[field]);
-    if (mismatch === undefined) return checked.result;
-    const summary = `runner for '${invocation.runtime_kind}' returned a result whose ${mismatch} is '${checked.result[mismatch]}', not '${invocation[mismatch]}'`;
-    return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
+    return returned.then(
+      (value) => {
+        try {
+          return checkReturned(invocation, value, startedAtMs);
+        } catch (error) {
+          return failedResult(invocation, error, startedAtMs);
+        }
+      },
+      (error: unknown) => runnerThrew(invocation, error, startedAtMs),
+    );
   }
 
   #unknownKind(kind: string): string {
@@ -132,8 +141,26 @@ function outputPathOf(input: unknown): string | undefined {
   return typeof path === "string" && path.length > 0 ? path : undefined;
 }
 
-async function persistResult(result: RuntimeResult, path: string | undefined): Promise<RuntimeResult> {
-  if (path === undefined) return result;
+function failedResult(input: unknown, error: unknown, startedAtMs: number): RuntimeResult {
+  return buildResult(identityOf(input), { status: "failed", summary: errorMessage(error) }, { startedAtMs });
+}
+
+/** The runner's result when it is a valid RxP result for this invocation, else `failed` saying why. */
+function checkReturned(invocation: RuntimeInvocation, value: unknown, startedAtMs: number): RuntimeResult {
+  const checked = checkResult(value);
+  if (!checked.ok) return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
+  const mismatch = IDENTITY_FIELDS.find((field) => checked.result[field] !== invocation[field]);
+  if (mismatch === undefined) return checked.result;
+  const summary = `runner for '${invocation.runtime_kind}' returned a result whose ${mismatch} is '${checked.result[mismatch]}', not '${invocation[mismatch]}'`;
+  return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
+}
+
+function runnerThrew(invocation: RuntimeInvocation, error: unknown, startedAtMs: number): RuntimeResult {
+  const summary = `runner for '${invocation.runtime_kind}' threw: ${errorMessage(error)}`;
+  return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
+}
+
+async function persistResult(result: RuntimeResult, path: string): Promise<RuntimeResult> {
   try {
     await writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
     return result;

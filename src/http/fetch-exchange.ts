@@ -23,7 +23,7 @@ class FetchExchange implements Exchange {
 
   async send(hop: TransportRequest): Promise<ExchangeResponse> {
     const signal = hop.signal;
-    if (signal.aborted) throw abortedError(signal);
+    if (signal?.aborted === true) throw abortedError(signal);
     let response: Response;
     try {
       const fetch = this.#fetch;
@@ -31,7 +31,7 @@ class FetchExchange implements Exchange {
         method: hop.method,
         headers: hop.headers,
         body: hop.body ?? null,
-        signal,
+        signal: signal ?? null,
         // The shared redirect layer applies the credential and method rules, whatever the fetch does.
         redirect: "manual",
       };
@@ -53,10 +53,10 @@ class FetchExchange implements Exchange {
 class FetchResponse implements ExchangeResponse {
   readonly status: number;
   readonly #response: Response;
-  readonly #signal: AbortSignal;
+  readonly #signal: AbortSignal | undefined;
   readonly #maxResponseBytes: number;
 
-  constructor(response: Response, signal: AbortSignal, maxResponseBytes: number) {
+  constructor(response: Response, signal: AbortSignal | undefined, maxResponseBytes: number) {
     this.status = response.status;
     this.#response = response;
     this.#signal = signal;
@@ -71,7 +71,7 @@ class FetchResponse implements ExchangeResponse {
     const body = this.#response.body;
     const signal = this.#signal;
     const max = this.#maxResponseBytes;
-    if (signal.aborted) {
+    if (signal?.aborted === true) {
       cancel(body);
       throw abortedError(signal, "body");
     }
@@ -96,19 +96,19 @@ class FetchResponse implements ExchangeResponse {
  */
 async function readCapped(
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   max: number,
 ): Promise<string> {
   const onAbort = (): void => {
-    reader.cancel(signal.reason).catch(ignore);
+    reader.cancel(signal?.reason).catch(ignore);
   };
-  signal.addEventListener("abort", onAbort, { once: true });
+  signal?.addEventListener("abort", onAbort, { once: true });
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (signal.aborted) throw abortedError(signal, "body");
+      if (signal?.aborted === true) throw abortedError(signal, "body");
       if (done) break;
       total += value.byteLength;
       if (total > max) throw tooLargeError(max);
@@ -118,7 +118,7 @@ async function readCapped(
     reader.cancel().catch(ignore);
     throw toTransportError(error, signal, "body");
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
   }
   return total === 0 ? "" : Buffer.concat(chunks, total).toString("utf8");
 }
@@ -128,7 +128,8 @@ async function readCapped(
  * listener is removed when `pending` settles; a response that arrives after
  * the abort has its body cancelled so it holds no connection.
  */
-function settleOnAbort(pending: Promise<Response>, signal: AbortSignal): Promise<Response> {
+function settleOnAbort(pending: Promise<Response>, signal: AbortSignal | undefined): Promise<Response> {
+  if (signal === undefined) return pending;
   return new Promise((resolve, reject) => {
     const onAbort = (): void => reject(abortedError(signal, "headers"));
     pending.then(

@@ -38,21 +38,46 @@ const BODY_HEADERS = [
  * Location header, up to `maxRedirects` (0 returns the 3xx as is). The body
  * of each intermediate answer is dropped before the next hop.
  */
-export async function sendFollowingRedirects(
+export function sendFollowingRedirects(
   exchange: Exchange,
   request: TransportRequest,
   maxRedirects: number,
 ): Promise<TransportResponse> {
+  // The first hop is not awaited in an async function: a request queued in the pool then holds no frame here.
+  return exchange.send(request).then((response) => {
+    const location = redirectLocation(response, maxRedirects);
+    if (location === undefined) return complete(response, request.url);
+    return followRedirects(exchange, request, response, location, maxRedirects);
+  });
+}
+
+function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
+  return maxRedirects > 0 && isRedirect(response.status) ? response.header("location") : undefined;
+}
+
+function complete(response: ExchangeResponse, url: URL): Promise<TransportResponse> {
+  return response.text().then((body) => new CompleteResponse(response, url, body));
+}
+
+async function followRedirects(
+  exchange: Exchange,
+  request: TransportRequest,
+  first: ExchangeResponse,
+  firstLocation: string,
+  maxRedirects: number,
+): Promise<TransportResponse> {
   let hop = request;
+  let response = first;
+  let location: string | undefined = firstLocation;
   for (let redirects = 0; ; redirects++) {
-    const response = await exchange.send(hop);
-    const location = maxRedirects > 0 && isRedirect(response.status) ? response.header("location") : undefined;
     if (location === undefined) return new CompleteResponse(response, hop.url, await response.text());
     await response.discard();
     if (redirects === maxRedirects) {
       throw new TransportError("redirect", `too many redirects (more than ${maxRedirects})`);
     }
     hop = redirectedRequest(hop, response.status, location);
+    response = await exchange.send(hop);
+    location = redirectLocation(response, maxRedirects);
   }
 }
 

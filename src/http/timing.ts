@@ -58,7 +58,8 @@ export const defaultSleep: Sleep = (ms, signal) =>
  * signal aborts, for injected functions that ignore the signal. The listener
  * is removed either way.
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(() => undefined);
     return Promise.reject(signal.reason as Error);

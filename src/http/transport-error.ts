@@ -84,9 +84,9 @@ export function tooLargeError(maxResponseBytes: number): TransportError {
  * signal is aborted as `aborted` at `stage` (the abort is why it failed,
  * whatever undici or a stub reports), everything else as `network`.
  */
-export function toTransportError(error: unknown, signal: AbortSignal, stage?: RequestStage): TransportError {
+export function toTransportError(error: unknown, signal: AbortSignal | undefined, stage?: RequestStage): TransportError {
   if (error instanceof TransportError) return error;
-  if (signal.aborted) return abortedError(signal, stage);
+  if (signal?.aborted === true) return abortedError(signal, stage);
   return new TransportError("network", describeNetworkError(error), { cause: error });
 }
 

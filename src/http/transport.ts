@@ -13,8 +13,8 @@ export interface TransportRequest {
   /** Header names are lower-case. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | undefined;
-  /** The run's signal: aborted on cancel and at the deadline; aborts the request in flight. */
-  readonly signal: AbortSignal;
+  /** The run's signal: aborted on cancel and at the deadline; aborts the request in flight. None for a run nothing can stop. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A response whose body was read in full, within the size cap. */

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Agent, request, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./redirects.js";
 import type { TransportRequest } from "./transport.js";
@@ -34,23 +35,30 @@ class UndiciExchange implements Exchange {
     this.#maxResponseBytes = maxResponseBytes;
   }
 
-  async send(hop: TransportRequest): Promise<ExchangeResponse> {
+  send(hop: TransportRequest): Promise<ExchangeResponse> {
+    // Not an async function: a request queued in the pool then holds no suspended frame here.
     const signal = hop.signal;
-    if (signal.aborted) throw abortedError(signal);
-    let data: Dispatcher.ResponseData;
+    if (signal?.aborted === true) return Promise.reject(abortedError(signal));
+    let pending: Promise<Dispatcher.ResponseData>;
     try {
-      data = await request(hop.url, {
+      pending = request(hop.url, {
         method: hop.method as Dispatcher.HttpMethod,
         headers: hop.headers,
         body: hop.body ?? null,
         // undici aborts the request in flight, or destroys the body being read, with signal.reason.
-        signal,
+        signal: signal ?? null,
         dispatcher: this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections })),
       });
     } catch (error) {
-      throw toTransportError(error, signal, "headers");
+      return Promise.reject(toTransportError(error, signal, "headers"));
     }
-    return new UndiciResponse(data, hop, this.#maxResponseBytes);
+    const maxResponseBytes = this.#maxResponseBytes;
+    return pending.then(
+      (data) => new UndiciResponse(data, hop, maxResponseBytes),
+      (error: unknown) => {
+        throw toTransportError(error, signal, "headers");
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -65,7 +73,7 @@ class UndiciResponse implements ExchangeResponse {
   readonly status: number;
   readonly #headers: ResponseHeaders;
   readonly #body: ResponseBody;
-  readonly #signal: AbortSignal;
+  readonly #signal: AbortSignal | undefined;
   readonly #maxResponseBytes: number;
   /** The announced body size, when it describes the bytes that will arrive. */
   readonly #contentLength: string | string[] | undefined;
@@ -92,7 +100,7 @@ class UndiciResponse implements ExchangeResponse {
     const body = this.#body;
     const signal = this.#signal;
     const max = this.#maxResponseBytes;
-    if (signal.aborted) {
+    if (signal?.aborted === true) {
       destroy(body);
       throw abortedError(signal, "body");
     }
@@ -101,6 +109,20 @@ class UndiciResponse implements ExchangeResponse {
     if (typeof length === "string" && Number(length) > max) {
       destroy(body);
       throw tooLargeError(max);
+    }
+    // A body with a content-length within the cap cannot grow past it (the parser reads exactly that many
+    // bytes): undici's own reader is cheaper than an async iterator over the stream.
+    if (typeof length === "string") {
+      try {
+        const text = await body.text();
+        // undici removes its abort listener from the signal on 'close', just after 'end': wait for it,
+        // so that the run's signal never carries a listener of a finished request.
+        if (signal !== undefined && !body.closed) await once(body, "close");
+        return text;
+      } catch (error) {
+        destroy(body);
+        throw toTransportError(error, signal, "body");
+      }
     }
     const chunks: Buffer[] = [];
     let total = 0;
@@ -125,7 +147,7 @@ class UndiciResponse implements ExchangeResponse {
   async discard(): Promise<void> {
     try {
       // dump() destroys a larger body (and its socket) instead of downloading it.
-      await this.#body.dump({ limit: DISCARD_LIMIT_BYTES, signal: this.#signal });
+      await this.#body.dump(this.#signal === undefined ? { limit: DISCARD_LIMIT_BYTES } : { limit: DISCARD_LIMIT_BYTES, signal: this.#signal });
     } catch {
       destroy(this.#body);
     }

@@ -1,6 +1,6 @@
 import { readJsonPath } from "../http/json-path.js";
 import type { AsyncHttpConfig } from "../http/metadata.js";
-import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
+import { clampWaitMs, defaultSleep, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
 import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
 import {
   parseJsonBody,
@@ -32,13 +32,23 @@ export interface AsyncRunState {
   lastStatus: string | undefined;
 }
 
-/** Polls the accepted run until a terminal status, a failure, the deadline or an abort. */
-export async function pollUntilTerminal(state: AsyncRunState, pollUrl: URL): Promise<Ending> {
+/**
+ * Polls the accepted run until a terminal status, a failure, the deadline or
+ * an abort. `opening` is the kickoff, when this run sends one: awaiting it
+ * here keeps one suspended frame per run instead of a chain of them.
+ */
+export async function pollUntilTerminal(state: AsyncRunState, opening?: Promise<Ending | undefined>): Promise<Ending> {
+  if (opening !== undefined) {
+    const ending = await opening;
+    if (ending !== undefined) return ending;
+  }
   const { run, config } = state;
-  const request: TransportRequest = { method: "GET", url: pollUrl, headers: state.pollHeaders, signal: run.scope.signal };
+  const pollUrl = state.pollUrl!;
+  const request: TransportRequest = { method: "GET", url: pollUrl, headers: state.pollHeaders, signal: run.scope.requestSignal };
   const readsRunIdFromPolls = config.pollRunIdPath !== undefined && !state.templateNeedsRunId;
   for (;;) {
-    await wait(state);
+    const pause = wait(state);
+    if (pause !== undefined) await pause;
     if (run.scope.checkStopped()) return stopped(state);
     const attempt = ++state.polls;
     const response = await run.send(request);
@@ -103,7 +113,13 @@ export function stopped(state: AsyncRunState, interrupted?: TransportResponse | 
   return { outcome: run.stoppedOutcome(`while polling ${state.pollUrl?.href ?? ""} (${state.polls} polls${last})`, interrupted) };
 }
 
-async function wait(state: AsyncRunState): Promise<void> {
+/**
+ * Starts the wait before the next poll; undefined when there is nothing to
+ * wait for. Not an async function: a suspended frame per waiting run costs
+ * memory, and the default sleep needs no wrapper (it ends when the signal
+ * aborts and never rejects).
+ */
+function wait(state: AsyncRunState): Promise<void> | undefined {
   const { run } = state;
   const n = ++state.waits;
   let delayMs: number;
@@ -118,13 +134,13 @@ async function wait(state: AsyncRunState): Promise<void> {
   }
   delayMs = clampWaitMs(delayMs, run.scope.remainingMs());
   run.emit?.({ type: "wait", delayMs, source });
-  const { signal } = run.scope;
-  try {
-    await untilAborted(run.options.sleep(delayMs, signal), signal);
-  } catch (error) {
+  const signal = run.scope.requestSignal;
+  const { sleep } = run.options;
+  if (sleep === defaultSleep) return run.scope.sleep(delayMs);
+  return untilAborted(sleep(delayMs, signal), signal).catch((error: unknown) => {
     // A sleep may reject when the run is aborted; any other rejection is a real error.
-    if (!signal.aborted) throw error;
-  }
+    if (signal?.aborted !== true) throw error;
+  });
 }
 
 function transientError(state: AsyncRunState, attempt: number, error: string): Ending | undefined {

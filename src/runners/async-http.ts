@@ -2,7 +2,7 @@ import { CheckpointSchema } from "../contracts/checkpoint.js";
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { issuesFromZod } from "../contracts/issues.js";
 import type { RuntimeResult } from "../contracts/result.js";
-import { parseAsyncHttpMetadata, type AsyncHttpConfig } from "../http/metadata.js";
+import { cachedMetadataParser, parseAsyncHttpMetadata, type AsyncHttpConfig, type MetadataParseResult } from "../http/metadata.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { parseRetryAfterMs, untilAborted } from "../http/timing.js";
 import { TransportError, type TransportResponse } from "../http/transport.js";
@@ -24,46 +24,54 @@ import type { Checkpoint, RunOptions, Runner } from "./runner.js";
  */
 export class AsyncHttpRunner implements Runner {
   readonly #client: HttpClient;
+  readonly #parseMetadata: (metadata: Readonly<Record<string, string>>) => MetadataParseResult<AsyncHttpConfig> =
+    cachedMetadataParser(parseAsyncHttpMetadata);
 
   constructor(options: HttpRunnerOptions = {}) {
     this.#client = new HttpClient(options);
   }
 
-  /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
-  async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
+  /**
+   * Runs one invocation; resolves to a result for every outcome, and never rejects.
+   * (Not an async function: while a run waits, its poll loop is its one suspended frame.)
+   */
+  run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
-    const parsed = parseAsyncHttpMetadata(invocation.metadata);
-    if (!parsed.ok) return client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs);
+    const parsed = this.#parseMetadata(invocation.metadata);
+    if (!parsed.ok) return Promise.resolve(client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs));
     let resume: Checkpoint | undefined;
     if (options.resume !== undefined) {
       const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
       if (!checkpoint.success) {
-        return client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs);
+        return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs));
       }
       resume = checkpoint.data;
     }
     const config = parsed.config;
     const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: deadlineOf(invocation, resume, startedAtMs) });
     const state = openState(run, config, client.headers(config));
-    let ending: Ending;
-    try {
-      ending = await drive(state, resume);
-    } catch (error) {
-      ending = { outcome: { status: "failed", summary: `runner error: ${errorMessage(error)}` } };
-    }
-    run.scope.dispose();
-    const { status } = ending.outcome;
-    const stoppedByUs = run.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
-    if (stoppedByUs && state.accepted && config.cancelUrlTemplate !== undefined) await sendCancel(state, config.cancelUrlTemplate);
-    recordMetadata(state);
-    return run.finish(ending.outcome, ending);
+    return drive(state, resume).then(
+      (ending) => settle(state, ending),
+      (error: unknown) => settle(state, { outcome: { status: "failed", summary: `runner error: ${errorMessage(error)}` } }),
+    );
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
   async close(): Promise<void> {
     await this.#client.close();
   }
+}
+
+/** Ends a run: the cancel request when the run was stopped after the backend took the job, then the result. */
+async function settle(state: AsyncRunState, ending: Ending): Promise<RuntimeResult> {
+  const { run, config } = state;
+  run.scope.dispose();
+  const { status } = ending.outcome;
+  const stoppedByUs = run.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
+  if (stoppedByUs && state.accepted && config.cancelUrlTemplate !== undefined) await sendCancel(state, config.cancelUrlTemplate);
+  recordMetadata(state);
+  return run.finish(ending.outcome, ending);
 }
 
 function openState(run: HttpRun, config: AsyncHttpConfig, pollHeaders: Readonly<Record<string, string>>): AsyncRunState {
@@ -83,7 +91,7 @@ function openState(run: HttpRun, config: AsyncHttpConfig, pollHeaders: Readonly<
   };
 }
 
-async function drive(state: AsyncRunState, resume: Checkpoint | undefined): Promise<Ending> {
+function drive(state: AsyncRunState, resume: Checkpoint | undefined): Promise<Ending> {
   // A resumed job is already on the backend: stopped before its first poll (the deadline passed while
   // no process ran it, or the signal is aborted), it ends as stopped while polling and gets its cancel request.
   if (resume !== undefined) {
@@ -91,11 +99,9 @@ async function drive(state: AsyncRunState, resume: Checkpoint | undefined): Prom
     state.accepted = true;
     state.pollUrl = new URL(resume.pollUrl);
   }
-  if (state.run.scope.checkStopped()) return stopped(state);
-  if (state.pollUrl !== undefined) return pollUntilTerminal(state, state.pollUrl);
-  const kickoffEnding = await kickoff(state);
-  if (kickoffEnding !== undefined) return kickoffEnding;
-  return pollUntilTerminal(state, state.pollUrl!);
+  if (state.run.scope.checkStopped()) return Promise.resolve(stopped(state));
+  // The kickoff is awaited inside the poll loop's frame: one suspended frame per run, not two.
+  return pollUntilTerminal(state, state.pollUrl === undefined ? kickoff(state) : undefined);
 }
 
 /** Sends the kickoff. Resolves to an ending, or to undefined once the run is accepted and polling follows. */
@@ -107,14 +113,14 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.invocation.invocation_id;
   if (run.beforeKickoff !== undefined) {
     try {
-      await untilAborted(run.beforeKickoff(), run.scope.signal);
+      await untilAborted(run.beforeKickoff(), run.scope.requestSignal);
     } catch (error) {
       if (run.scope.checkStopped()) return stopped(state);
       return { outcome: { status: "failed", summary: `kickoff not sent: ${run.redact(errorMessage(error))}` } };
     }
     if (run.scope.checkStopped()) return stopped(state);
   }
-  const response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.signal });
+  const response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.requestSignal });
   if (run.scope.checkStopped()) return stopped(state, response);
   if (response instanceof TransportError) return { outcome: run.transportFailure(what, response) };
   run.emit?.({ type: "kickoff", httpStatus: response.status });
@@ -132,7 +138,7 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   const checkpoint = accept(state, pollUrl);
   if (checkpoint !== undefined && run.saveCheckpoint !== undefined) {
     try {
-      await untilAborted(run.saveCheckpoint(checkpoint), run.scope.signal);
+      await untilAborted(run.saveCheckpoint(checkpoint), run.scope.requestSignal);
     } catch (error) {
       if (run.scope.checkStopped()) return stopped(state);
       run.metadata["http.checkpoint_error"] = `checkpoint not saved: ${errorMessage(error)}`;

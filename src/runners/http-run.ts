@@ -32,7 +32,6 @@ export class HttpRun {
   readonly options: ResolvedHttpRunnerOptions;
   readonly scope: RunScope;
   readonly emit: Emit | undefined;
-  readonly redact: Redact;
   readonly startedAtMs: number;
   /** The caller's `RunOptions.beforeKickoff`. */
   readonly beforeKickoff: (() => Promise<void>) | undefined;
@@ -43,6 +42,8 @@ export class HttpRun {
   /** The HTTP status of the last response about the job (`http.status_code`). */
   lastHttpStatus: number | undefined;
   readonly #transport: Transport;
+  #secrets: Iterable<string> | undefined;
+  #redact: Redact | undefined;
 
   constructor(
     invocation: RuntimeInvocation,
@@ -57,9 +58,18 @@ export class HttpRun {
     this.startedAtMs = run.startedAtMs;
     this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: run.deadlineAtMs, now: options.now });
     this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
-    this.redact = createRedactor(run.secrets);
+    this.#secrets = run.secrets;
     this.beforeKickoff = runOptions.beforeKickoff;
     this.saveCheckpoint = runOptions.saveCheckpoint;
+  }
+
+  /** Removes the run's secrets from text; built on first use, since most runs only need it at the end. */
+  get redact(): Redact {
+    if (this.#redact === undefined) {
+      this.#redact = createRedactor(this.#secrets ?? []);
+      this.#secrets = undefined;
+    }
+    return this.#redact;
   }
 
   /**
@@ -67,14 +77,21 @@ export class HttpRun {
    * callers never need a try block. `tracked` responses
    * (all but the cancel request's) set `http.status_code`.
    */
-  async send(request: TransportRequest, tracked = true): Promise<TransportResponse | TransportError> {
+  send(request: TransportRequest, tracked = true): Promise<TransportResponse | TransportError> {
+    // Not an async function: a request queued in the pool then holds no suspended frame here.
+    let pending: Promise<TransportResponse>;
     try {
-      const response = await this.#transport.send(request);
-      if (tracked) this.lastHttpStatus = response.status;
-      return response;
+      pending = this.#transport.send(request);
     } catch (error) {
-      return toTransportError(error, request.signal);
+      return Promise.resolve(toTransportError(error, request.signal));
     }
+    return pending.then(
+      (response) => {
+        if (tracked) this.lastHttpStatus = response.status;
+        return response;
+      },
+      (error: unknown) => toTransportError(error, request.signal),
+    );
   }
 
   /**

@@ -39,7 +39,7 @@ export class HttpRunner implements Runner {
     if (config.contentType !== undefined) headers["content-type"] = config.contentType;
     let response;
     try {
-      response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.signal });
+      response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.requestSignal });
     } catch (error) {
       return run.finish({ status: "failed", summary: `runner error: ${errorMessage(error)}` });
     }

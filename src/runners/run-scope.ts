@@ -39,16 +39,22 @@ function unwatchSignal(signal: AbortSignal, stop: () => void): void {
 
 /**
  * The lifetime of one run: one AbortController that the caller's signal and
- * the deadline both abort, and a deadline timer that `dispose()` clears.
+ * the deadline both abort, and a deadline timer that `dispose()` clears. The
+ * controller is created on first use: a run with neither a caller signal nor
+ * a deadline can never be stopped, and its requests and waits get no signal
+ * (`requestSignal`), which spares a controller and an abort listener per
+ * request and per wait.
  * (`AbortSignal.any` with `AbortSignal.timeout` is avoided on purpose: on
  * Node 20 the combined signal can be garbage-collected before it fires.)
  */
 export class RunScope {
-  readonly #controller = new AbortController();
+  #controller: AbortController | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #stopReason: StopReason | undefined;
+  #sleepTimer: NodeJS.Timeout | undefined;
+  #sleepResolve: (() => void) | undefined;
 
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
   readonly deadlineAtMs: number | undefined;
@@ -65,9 +71,16 @@ export class RunScope {
     if (this.deadlineAtMs !== undefined) this.#armDeadline();
   }
 
-  /** Aborted when the caller aborts or the deadline passes; pass it to every request and wait. */
+  /** Aborted when the caller aborts or the deadline passes. */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
     return this.#controller.signal;
+  }
+
+  /** The signal to pass to every request and wait; undefined when nothing can stop the run. */
+  get requestSignal(): AbortSignal | undefined {
+    if (this.#callerSignal === undefined && this.deadlineAtMs === undefined && this.#stopReason === undefined) return undefined;
+    return this.signal;
   }
 
   /** Why the run was stopped, once it was. */
@@ -91,6 +104,28 @@ export class RunScope {
     }
     return this.#stopReason !== undefined;
   }
+
+  /**
+   * Waits `ms` on a timer that ends early when the run stops; undefined when
+   * there is nothing to wait for. This is the default sleep of the HTTP
+   * runners: the scope stops its own waits, so a wait adds no listener to
+   * the signal and allocates nothing but its promise and timer.
+   */
+  sleep(ms: number): Promise<void> | undefined {
+    if (ms <= 0 || this.#stopReason !== undefined) return undefined;
+    return new Promise<void>((resolve) => {
+      this.#sleepResolve = resolve;
+      this.#sleepTimer = setTimeout(this.#wake, ms);
+    });
+  }
+
+  readonly #wake = (): void => {
+    clearTimeout(this.#sleepTimer);
+    this.#sleepTimer = undefined;
+    const resolve = this.#sleepResolve;
+    this.#sleepResolve = undefined;
+    resolve?.();
+  };
 
   /** Clears the timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
@@ -120,6 +155,8 @@ export class RunScope {
     if (this.#stopReason !== undefined) return;
     this.#stopReason = reason;
     this.dispose();
+    this.#wake();
+    this.#controller ??= new AbortController();
     this.#controller.abort(reason);
   }
 }

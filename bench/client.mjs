@@ -1,0 +1,222 @@
+// One benchmark client, run in a fresh child process (with --expose-gc).
+// Every client does the same work against bench/server.mjs: kick a job off,
+// poll its status until "completed", and repeat.
+//
+// Config: JSON in argv[2]:
+//   client       raw-undici | raw-fetch | library | library-fetch
+//   lib          path of the built library (library clients)
+//   port         the fake backend's port
+//   mode         throughput | memory | cadence
+//   inFlight     invocations in flight
+//   jobsPerSlot  jobs each in-flight slot runs back to back (throughput)
+//   warmupJobs   jobs run first, at interval 0, and not measured
+//   intervalMs   wait between polls
+//   connections  per-origin connection limit (undefined: undici's default, unbounded)
+//   events       library clients: pass an onEvent listener
+//   timeoutSeconds library clients: set the invocations' timeout_seconds (a deadline per run)
+//   staggerMs    cadence: spread the kickoffs over this many ms
+//   snapshotDir  memory: write heap snapshots at the baseline and at the measurement
+//   cpuProfile   write a CPU profile of the measured part (after the warm-up) to this file
+// IPC out: "warmed", "done" {report}, "error". IPC in: "measure" (memory mode: measure the heap now).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { writeHeapSnapshot } from "node:v8";
+
+const config = JSON.parse(process.argv[2]);
+const base = `http://127.0.0.1:${config.port}`;
+const KICKOFF_BODY = '{"job":"bench"}';
+
+/** Resolves when the parent sends `type`. */
+function fromParent(type) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (message === type) {
+        process.off("message", onMessage);
+        resolve();
+      }
+    };
+    process.on("message", onMessage);
+  });
+}
+
+/** A hand-written poll loop on undici.request with one keep-alive Agent: the floor. */
+async function rawUndiciClient() {
+  const { Agent, request } = await import("undici");
+  const agent = new Agent(config.connections === undefined ? {} : { connections: config.connections });
+  const kickoffHeaders = { "content-type": "application/json", accept: "application/json" };
+  const pollHeaders = { accept: "application/json" };
+  const kickoffUrl = `${base}/runs`;
+  async function runJob(_index, intervalMs) {
+    const kickoff = await request(kickoffUrl, { method: "POST", headers: kickoffHeaders, body: KICKOFF_BODY, dispatcher: agent });
+    const accepted = JSON.parse(await kickoff.body.text());
+    if (kickoff.statusCode !== 202) throw new Error(`kickoff answered ${kickoff.statusCode}`);
+    const pollUrl = `${base}/runs/${encodeURIComponent(accepted.id)}`;
+    for (;;) {
+      if (intervalMs > 0) await sleep(intervalMs);
+      const poll = await request(pollUrl, { method: "GET", headers: pollHeaders, dispatcher: agent });
+      const body = JSON.parse(await poll.body.text());
+      if (poll.statusCode !== 200) throw new Error(`poll answered ${poll.statusCode}`);
+      if (body.status === "completed") return;
+      if (body.status === "failed") throw new Error("job failed");
+    }
+  }
+  return { runJob, close: () => agent.close() };
+}
+
+/** The same loop on Node's global fetch: the floor of the library's `fetch` option. */
+async function rawFetchClient() {
+  const kickoffHeaders = { "content-type": "application/json", accept: "application/json" };
+  const pollHeaders = { accept: "application/json" };
+  const kickoffUrl = `${base}/runs`;
+  async function runJob(_index, intervalMs) {
+    const kickoff = await fetch(kickoffUrl, { method: "POST", headers: kickoffHeaders, body: KICKOFF_BODY });
+    const accepted = JSON.parse(await kickoff.text());
+    if (kickoff.status !== 202) throw new Error(`kickoff answered ${kickoff.status}`);
+    const pollUrl = `${base}/runs/${encodeURIComponent(accepted.id)}`;
+    for (;;) {
+      if (intervalMs > 0) await sleep(intervalMs);
+      const poll = await fetch(pollUrl, { method: "GET", headers: pollHeaders });
+      const body = JSON.parse(await poll.text());
+      if (poll.status !== 200) throw new Error(`poll answered ${poll.status}`);
+      if (body.status === "completed") return;
+      if (body.status === "failed") throw new Error("job failed");
+    }
+  }
+  return { runJob, close: async () => {} };
+}
+
+/** The library: ExecutorRuntime + AsyncHttpRunner, default transport or the `fetch` option. */
+async function libraryClient(useFetch) {
+  const { ExecutorRuntime, AsyncHttpRunner, asyncHttpMetadata } = await import(config.lib);
+  const options = useFetch ? { fetch: globalThis.fetch } : config.connections === undefined ? {} : { connections: config.connections };
+  const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner(options));
+  const metadataFor = (intervalMs) =>
+    asyncHttpMetadata({
+      url: `${base}/runs`,
+      body: { job: "bench" },
+      pollUrlTemplate: "/runs/{run_id}",
+      pollRunIdPath: "id",
+      pollStatusPath: "status",
+      pollTerminalStates: ["completed", "failed"],
+      pollIntervalSeconds: intervalMs / 1000,
+    });
+  const metadata = new Map();
+  let events = 0;
+  const runOptions = config.events ? { onEvent: () => void events++ } : undefined;
+  async function runJob(index, intervalMs) {
+    let shared = metadata.get(intervalMs);
+    if (shared === undefined) metadata.set(intervalMs, (shared = metadataFor(intervalMs)));
+    const invocation = { invocation_id: `job-${index}`, runtime_name: "bench", runtime_kind: "http_async", metadata: shared };
+    if (config.timeoutSeconds !== undefined) invocation.timeout_seconds = config.timeoutSeconds;
+    const result = await runtime.run(invocation, runOptions);
+    if (result.status !== "succeeded") throw new Error(`job ${index}: ${result.status}: ${result.error_summary}`);
+  }
+  return { runJob, close: () => runtime.close(), events: () => events };
+}
+
+function cpuMicros(since) {
+  const usage = process.cpuUsage(since);
+  return usage.user + usage.system;
+}
+
+function collect() {
+  global.gc();
+  global.gc();
+  return process.memoryUsage();
+}
+
+async function main() {
+  const client =
+    config.client === "raw-undici"
+      ? await rawUndiciClient()
+      : config.client === "raw-fetch"
+        ? await rawFetchClient()
+        : await libraryClient(config.client === "library-fetch");
+  let nextIndex = 0;
+  const runJob = (intervalMs) => client.runJob(++nextIndex, intervalMs);
+
+  // Warm-up at interval 0: JIT, connection pool, lazily built state. Not measured.
+  const warmupJobs = config.warmupJobs;
+  const warmSlots = Math.min(warmupJobs, config.inFlight);
+  await Promise.all(
+    Array.from({ length: warmSlots }, async (_, slot) => {
+      for (let job = slot; job < warmupJobs; job += warmSlots) await runJob(0);
+    }),
+  );
+  const baseline = collect();
+  if (config.snapshotDir !== undefined) writeHeapSnapshot(join(config.snapshotDir, "baseline.heapsnapshot"));
+  process.send({ type: "warmed" });
+
+  let profiler;
+  if (config.cpuProfile !== undefined) {
+    const { Session } = await import("node:inspector/promises");
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
+    await profiler.post("Profiler.start");
+  }
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  const report = { heapBaselineBytes: baseline.heapUsed, rssBaselineBytes: baseline.rss };
+
+  if (config.mode === "throughput") {
+    await Promise.all(
+      Array.from({ length: config.inFlight }, async () => {
+        for (let job = 0; job < config.jobsPerSlot; job++) await runJob(config.intervalMs);
+      }),
+    );
+  } else if (config.mode === "memory") {
+    // The jobs are left unfinished: the process ends once the heap is measured.
+    for (let i = 0; i < config.inFlight; i++) runJob(config.intervalMs).catch(fail);
+    await fromParent("measure");
+    report.cpuMicros = cpuMicros(cpuStart);
+    report.wallMs = performance.now() - wallStart;
+    // Three samples, 300 ms apart, after a full GC each; the median is kept. At 10,000 in flight
+    // a share of the invocations has a poll queued in the pool at any instant, and that share varies.
+    const samples = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(i === 0 ? 200 : 300);
+      samples.push(collect());
+    }
+    const heap = samples.map((m) => m.heapUsed).sort((a, b) => a - b)[1];
+    const rss = samples.map((m) => m.rss).sort((a, b) => a - b)[1];
+    report.heapPerInFlightBytes = (heap - baseline.heapUsed) / config.inFlight;
+    report.rssPerInFlightBytes = (rss - baseline.rss) / config.inFlight;
+    if (config.snapshotDir !== undefined) writeHeapSnapshot(join(config.snapshotDir, "measured.heapsnapshot"));
+    report.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+    report.events = client.events?.();
+    process.send({ type: "done", report }, () => process.exit(0));
+    return;
+  } else if (config.mode === "cadence") {
+    const stagger = config.staggerMs / config.inFlight;
+    await Promise.all(
+      Array.from({ length: config.inFlight }, async (_, slot) => {
+        if (slot > 0) await sleep(slot * stagger);
+        await runJob(config.intervalMs);
+      }),
+    );
+  } else {
+    throw new Error(`unknown mode ${config.mode}`);
+  }
+
+  report.cpuMicros = cpuMicros(cpuStart);
+  report.wallMs = performance.now() - wallStart;
+  if (profiler !== undefined) {
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(config.cpuProfile, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  report.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  report.events = client.events?.();
+  await client.close();
+  process.send({ type: "done", report }, () => process.exit(0));
+}
+
+function fail(error) {
+  process.send?.({ type: "error", error: String(error?.stack ?? error) }, () => process.exit(1));
+}
+
+main().catch(fail);

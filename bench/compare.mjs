@@ -1,0 +1,73 @@
+// A/B comparison of library builds on one case, against the raw loop, with
+// the runs interleaved so that the machine's noise falls on every build alike.
+// A build is a directory holding index.ts (a copy of src/ with a change) or a
+// built index.js.
+//
+//   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici]
+//                          --lib base=src --lib patched=/tmp/patched-src
+import { existsSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildLibrary } from "./build.mjs";
+import { benchCases, measure } from "./harness.mjs";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(name);
+  return index === -1 ? fallback : args[index + 1];
+};
+const options = (name) => args.flatMap((arg, i) => (arg === name ? [args[i + 1]] : []));
+
+const caseId = option("--case", "a512");
+const reps = Number(option("--reps", "5"));
+const clientName = option("--client", "library");
+const floorName = option("--floor", "raw-undici");
+const testCase = benchCases().find((c) => c.id === caseId);
+if (testCase === undefined) throw new Error(`unknown case ${caseId}`);
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+const libs = [];
+for (const spec of options("--lib")) {
+  const [name, path] = spec.includes("=") ? spec.split("=", 2) : [basename(spec), spec];
+  const full = resolve(path);
+  const lib = statSync(full).isDirectory() && existsSync(join(full, "index.ts"))
+    ? await buildLibrary({ src: full, out: join(here, ".build", `compare-${name}`) })
+    : full;
+  libs.push({ name, lib });
+}
+if (libs.length === 0) libs.push({ name: "src", lib: await buildLibrary() });
+
+const keys = {
+  throughput: ["cpuPerRequestMicros", "requestsPerSecond"],
+  memory: ["heapPerInFlightKB", "cpuPerRequestMicros", "peakRssMB"],
+  cadence: ["latenessP50Ms", "latenessP99Ms", "cpuPerRequestMicros"],
+}[testCase.mode];
+const rows = [{ name: floorName, client: floorName, lib: libs[0].lib }, ...libs.map((l) => ({ name: l.name, client: clientName, lib: l.lib }))];
+const results = new Map(rows.map((row) => [row.name, []]));
+for (let rep = 0; rep < reps; rep++) {
+  for (const row of rows) {
+    try {
+      const result = await measure(testCase, row.client, row.lib);
+      results.get(row.name).push(result);
+      console.error(`  rep ${rep + 1} ${row.name}: ${keys.map((k) => `${k} ${result[k]?.toFixed(2)}`).join(", ")}`);
+    } catch (error) {
+      console.error(`  rep ${rep + 1} ${row.name}: FAILED: ${error.message}`);
+    }
+  }
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+console.log(`${testCase.title}; client "${clientName}"; median of ${reps}; ratio vs ${floorName}`);
+const floor = Object.fromEntries(keys.map((k) => [k, median(results.get(floorName).map((r) => r[k]))]));
+for (const row of rows) {
+  const cells = keys.map((k) => {
+    const m = median(results.get(row.name).map((r) => r[k]));
+    return `${k} ${m.toFixed(2)} (${(m / floor[k]).toFixed(2)}x)`;
+  });
+  console.log(`${row.name.padEnd(16)} ${cells.join("  ")}`);
+}

@@ -1,0 +1,216 @@
+// Shared by run.mjs, profile.mjs and heap.mjs: the client variants, and one
+// measurement (a fresh backend process and a fresh client process).
+import { fork } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** No single client or server process may run longer than this. */
+const RUN_LIMIT_MS = 90_000;
+
+/** "running" answers per job, unless a case says otherwise; every job is 1 kickoff + POLLS + 1 polls. */
+export const POLLS = 9;
+
+// The clients. `floor` is the client each one is compared with.
+export const CLIENTS = {
+  "raw-undici": { label: "raw loop, undici Agent(64)", client: "raw-undici", connections: 64 },
+  library: { label: "library (default transport)", client: "library", floor: "raw-undici" },
+  "library+events": { label: "library, onEvent listener", client: "library", events: true, floor: "raw-undici" },
+  "library+deadline": { label: "library, timeout_seconds set", client: "library", timeoutSeconds: 3600, floor: "raw-undici" },
+  "raw-fetch": { label: "raw loop, global fetch", client: "raw-fetch" },
+  "library-fetch": { label: "library, fetch: globalThis.fetch", client: "library-fetch", floor: "raw-fetch" },
+  "raw-undici-unbounded": { label: "raw loop, unbounded Agent", client: "raw-undici", floor: "raw-undici" },
+  "library-unbounded": { label: "library, connections: 1e6", client: "library", connections: 1e6, floor: "library" },
+  "library-c16": { label: "library, connections: 16", client: "library", connections: 16, floor: "library" },
+  "library-c32": { label: "library, connections: 32", client: "library", connections: 32, floor: "library" },
+  "library-c128": { label: "library, connections: 128", client: "library", connections: 128, floor: "library" },
+  "library-c256": { label: "library, connections: 256", client: "library", connections: 256, floor: "library" },
+};
+
+/** The cases of `npm run bench`; `quick` halves them, for trying the harness out. */
+export function benchCases({ quick = false } = {}) {
+  const scale = quick ? 0.5 : 1;
+  return [
+    {
+      id: "a64",
+      title: "(a) throughput: interval 0, 64 invocations in flight",
+      mode: "throughput",
+      inFlight: 64,
+      intervalMs: 0,
+      polls: POLLS,
+      jobsPerSlot: Math.round(8 * scale),
+      warmupJobs: 128,
+      clients: ["raw-undici", "library", "library+events", "raw-fetch", "library-fetch"],
+    },
+    {
+      id: "a512",
+      title: "(a) throughput: interval 0, 512 invocations in flight",
+      mode: "throughput",
+      inFlight: 512,
+      intervalMs: 0,
+      polls: POLLS,
+      jobsPerSlot: Math.max(1, Math.round(2 * scale)),
+      warmupJobs: 256,
+      clients: ["raw-undici", "library", "library+deadline", "raw-undici-unbounded", "library-unbounded"],
+    },
+    {
+      id: "b",
+      title: "(b) memory: 10,000 invocations in flight, interval 1 s",
+      mode: "memory",
+      inFlight: quick ? 5000 : 10_000,
+      intervalMs: 1000,
+      warmupJobs: 64,
+      clients: ["raw-undici", "library", "library+events", "library+deadline", "library-unbounded"],
+    },
+    {
+      id: "c",
+      title: "(c) cadence: 1,000 invocations in flight, interval 500 ms",
+      mode: "cadence",
+      inFlight: 1000,
+      intervalMs: 500,
+      polls: quick ? 4 : 6,
+      staggerMs: 500,
+      warmupJobs: 64,
+      reps: quick ? 1 : 5,
+      clients: ["raw-undici", "library"],
+    },
+    {
+      id: "sweep",
+      optional: true,
+      title: "connection limit sweep: throughput, interval 0, 512 in flight",
+      mode: "throughput",
+      inFlight: 512,
+      intervalMs: 0,
+      polls: POLLS,
+      jobsPerSlot: 2,
+      warmupJobs: 256,
+      clients: ["library-c16", "library-c32", "library", "library-c128", "library-c256", "library-unbounded"],
+    },
+  ];
+}
+
+function start(file, config, execArgv = []) {
+  const child = fork(join(here, file), [JSON.stringify(config)], { execArgv, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  child.stderrText = () => stderr;
+  return child;
+}
+
+function once(child, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message) => {
+      if (message?.type === type) {
+        cleanup();
+        resolve(message);
+      } else if (message?.type === "error") {
+        cleanup();
+        reject(new Error(message.error));
+      }
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`${child.spawnfile} exited (${code}) before "${type}": ${child.stderrText().slice(-2000)}`));
+    };
+    const cleanup = () => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+  });
+}
+
+function withLimit(promise, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** One measurement: a fresh backend and a fresh client process. */
+export async function measure(testCase, clientName, lib, { execArgv = [], snapshotDir, cpuProfile } = {}) {
+  const variant = CLIENTS[clientName];
+  const server = start("server.mjs", {
+    polls: testCase.polls ?? POLLS,
+    warmupRuns: testCase.warmupJobs,
+    warmupPolls: 2,
+    intervalMs: testCase.intervalMs,
+    hold: testCase.mode === "memory",
+    expectedRuns: testCase.inFlight,
+  });
+  let client;
+  let reported = false;
+  try {
+    const { port } = await withLimit(once(server, "ready"), 10_000, "server start");
+    client = start(
+      "client.mjs",
+      {
+        client: variant.client,
+        lib,
+        port,
+        mode: testCase.mode,
+        inFlight: testCase.inFlight,
+        jobsPerSlot: testCase.jobsPerSlot,
+        warmupJobs: testCase.warmupJobs,
+        intervalMs: testCase.intervalMs,
+        connections: variant.connections,
+        events: variant.events === true,
+        timeoutSeconds: variant.timeoutSeconds,
+        staggerMs: testCase.staggerMs,
+        snapshotDir,
+        cpuProfile,
+      },
+      ["--expose-gc", ...execArgv],
+    );
+    const done = once(client, "done");
+    done.catch(() => {});
+    await withLimit(once(client, "warmed"), RUN_LIMIT_MS, `${clientName} warm-up`);
+    let requestsAtMeasure;
+    if (testCase.mode === "memory") {
+      // Measured once every run has been polled; the client stops its CPU clock when told, and the
+      // backend's request count is read at the same moment.
+      await withLimit(once(server, "allPolling"), RUN_LIMIT_MS, `${clientName}: every run polled`);
+      const counted = once(server, "stats");
+      server.send("stats");
+      client.send("measure");
+      requestsAtMeasure = (await withLimit(counted, 10_000, "server stats")).stats.requests;
+    }
+    const { report } = await withLimit(done, RUN_LIMIT_MS, `${clientName} run`);
+    reported = true;
+    const stats = once(server, "stats");
+    server.send("stats");
+    const { stats: backend } = await withLimit(stats, 10_000, "server stats");
+    const requests = requestsAtMeasure ?? backend.requests;
+    return {
+      cpuPerRequestMicros: report.cpuMicros / requests,
+      requestsPerSecond: requests / (report.wallMs / 1000),
+      peakRssMB: report.maxRssBytes / 2 ** 20,
+      heapPerInFlightKB: report.heapPerInFlightBytes === undefined ? undefined : report.heapPerInFlightBytes / 1024,
+      rssPerInFlightKB: report.rssPerInFlightBytes === undefined ? undefined : report.rssPerInFlightBytes / 1024,
+      socketsOpened: backend.socketsOpened,
+      latenessP50Ms: backend.lateness.p50,
+      latenessP99Ms: backend.lateness.p99,
+      requests,
+      backendErrors: backend.errors,
+      wallMs: report.wallMs,
+    };
+  } finally {
+    // A client that reported exits by itself (writing its CPU profile, if any); one that did not is killed.
+    if (client !== undefined && client.exitCode === null && client.signalCode === null) {
+      if (reported) {
+        const exited = new Promise((resolve) => client.once("exit", resolve));
+        await withLimit(exited, 10_000, "client exit").catch(() => client.kill("SIGKILL"));
+      } else {
+        client.kill("SIGKILL");
+      }
+    }
+    if (server.connected) server.send("exit");
+    setTimeout(() => server.kill("SIGKILL"), 1000).unref();
+  }
+}
+

@@ -1,0 +1,245 @@
+// npm run bench: builds the library from source, then measures the cost of
+// the library's poll loop against a hand-written one in the same run.
+// See bench/README.md for what each case measures and how to read the table.
+//
+//   node bench/run.mjs [--quick] [--reps n] [--only a64,a512,b,c,sweep] [--sweep]
+//                      [--lib path/to/index.js] [--no-save] [--out file]
+import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, loadavg, platform, arch } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { buildLibrary } from "./build.mjs";
+import { CLIENTS, benchCases, measure } from "./harness.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name) => {
+  const index = args.indexOf(name);
+  return index === -1 ? undefined : args[index + 1];
+};
+
+const quick = flag("--quick");
+const reps = Number(option("--reps") ?? (quick ? 1 : 3));
+const only = option("--only")?.split(",");
+const save = !flag("--no-save") && option("--lib") === undefined && only === undefined && !quick;
+const outFile = option("--out") ?? join(here, "RESULTS.md");
+const CASES = benchCases({ quick });
+
+// ---------------------------------------------------------------- statistics and formatting
+
+function summarize(values) {
+  const sorted = values.filter((v) => v !== undefined && v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+function num(value, digits) {
+  if (value === undefined) return "–";
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function digitsFor(value) {
+  const magnitude = Math.abs(value);
+  return magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2;
+}
+
+function cell(stat) {
+  if (stat === undefined) return "–";
+  const d = digitsFor(stat.median);
+  return `${num(stat.median, d)} [${num(stat.min, d)}–${num(stat.max, d)}]`;
+}
+
+function ratio(stat, floor) {
+  if (stat === undefined || floor === undefined || floor.median === 0) return undefined;
+  return stat.median / floor.median;
+}
+
+function ratioCell(value) {
+  return value === undefined ? "–" : `${value.toFixed(2)}x`;
+}
+
+function table(headers, rows) {
+  const lines = [`| ${headers.join(" | ")} |`, `| ${headers.map((h, i) => (i < 2 ? "---" : "---:")).join(" | ")} |`];
+  for (const row of rows) lines.push(`| ${row.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+// Which figures each mode reports, with the column headers.
+const FIGURES = {
+  throughput: [
+    ["cpuPerRequestMicros", "CPU µs/req"],
+    ["requestsPerSecond", "req/s"],
+    ["peakRssMB", "peak RSS MB"],
+  ],
+  memory: [
+    ["heapPerInFlightKB", "heap KB/in-flight"],
+    ["rssPerInFlightKB", "RSS KB/in-flight"],
+    ["peakRssMB", "peak RSS MB"],
+    ["cpuPerRequestMicros", "CPU µs/req"],
+    ["requestsPerSecond", "req/s"],
+  ],
+  cadence: [
+    ["latenessP50Ms", "p50 late ms"],
+    ["latenessP99Ms", "p99 late ms"],
+    ["cpuPerRequestMicros", "CPU µs/req"],
+    ["requestsPerSecond", "req/s"],
+    ["peakRssMB", "peak RSS MB"],
+  ],
+};
+
+function caseTable(testCase, results) {
+  const figures = FIGURES[testCase.mode];
+  const headers = ["client", "vs"];
+  for (const [, title] of figures) headers.push(title, "ratio");
+  headers.push("sockets");
+  const stats = {};
+  for (const name of testCase.clients) {
+    stats[name] = {};
+    for (const [key] of figures) stats[name][key] = summarize(results[name].map((r) => r[key]));
+    stats[name].socketsOpened = summarize(results[name].map((r) => r.socketsOpened));
+  }
+  const rows = testCase.clients.map((name) => {
+    const floorName = CLIENTS[name].floor;
+    const floor = floorName !== undefined && stats[floorName] !== undefined ? stats[floorName] : undefined;
+    const row = [CLIENTS[name].label, floor === undefined ? "(floor)" : floorName];
+    for (const [key] of figures) row.push(cell(stats[name][key]), floor === undefined ? "" : ratioCell(ratio(stats[name][key], floor[key])));
+    row.push(num(stats[name].socketsOpened?.median, 0));
+    return row;
+  });
+  return { text: table(headers, rows), stats };
+}
+
+// ---------------------------------------------------------------- main
+
+const require = createRequire(import.meta.url);
+const began = performance.now();
+const out = [];
+const print = (line = "") => {
+  console.log(line);
+  out.push(line);
+};
+
+const lib = option("--lib") === undefined ? await buildLibrary() : resolve(option("--lib"));
+const cases = CASES.filter((c) => (only === undefined ? !c.optional || flag("--sweep") : only.includes(c.id)));
+const clientFilter = option("--clients")?.split(",");
+const execArgv = option("--exec-argv")?.split(" ") ?? [];
+
+const cpuList = cpus();
+print(`# executor-runtime benchmark`);
+print();
+print(`- date: ${new Date().toISOString()}`);
+print(
+  `- machine: ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? "unknown CPU"}), ${platform()} ${arch()}, load average at start ${loadavg()[0].toFixed(2)}`,
+);
+print(`- Node ${process.version}; undici ${require("undici/package.json").version} (library and raw loop); global fetch: Node's bundled undici ${process.versions.undici}`);
+print(`- library: ${relative(root, lib)}, built from ${option("--lib") === undefined ? "src/" : "the given build"}`);
+print(`- every figure: median of the case's runs [min–max]; each run is a fresh backend process and a fresh client process, clients in turn`);
+print(`- ratio: median of the client / median of the client named in "vs" (the floor); the targets are ratios`);
+print(`- a job: 1 kickoff (202 + run id), then polls answered "running" until "completed"; CPU is the client process's user + system time`);
+print();
+
+const results = {};
+for (const testCase of cases) {
+  const names = clientFilter === undefined ? testCase.clients : testCase.clients.filter((c) => clientFilter.includes(c));
+  testCase.clients = names;
+  results[testCase.id] = Object.fromEntries(names.map((name) => [name, []]));
+  const caseReps = option("--reps") === undefined ? (testCase.reps ?? reps) : reps;
+  testCase.repsRun = caseReps;
+  for (let rep = 0; rep < caseReps; rep++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      try {
+        const result = await measure(testCase, name, lib, { execArgv });
+        results[testCase.id][name].push(result);
+        console.error(
+          `  ${testCase.id} rep ${rep + 1} ${name}: ${result.cpuPerRequestMicros.toFixed(1)} µs/req, ${Math.round(result.requestsPerSecond)} req/s, ` +
+            `${result.heapPerInFlightKB === undefined ? "" : `${result.heapPerInFlightKB.toFixed(2)} KB heap/in-flight, `}` +
+            `${result.latenessP99Ms === null || testCase.mode !== "cadence" ? "" : `p99 ${result.latenessP99Ms.toFixed(1)} ms, `}` +
+            `${result.socketsOpened} sockets (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        );
+      } catch (error) {
+        console.error(`  ${testCase.id} rep ${rep + 1} ${name}: FAILED: ${error.message}`);
+      }
+    }
+  }
+}
+
+const tables = {};
+for (const testCase of cases) {
+  let what = `${testCase.polls} "running" answers per job, ${testCase.polls + 2} requests per job`;
+  if (testCase.mode === "throughput") what += `, ${testCase.inFlight * testCase.jobsPerSlot} jobs per run`;
+  if (testCase.mode === "memory") {
+    what = "measured once every run has been polled: live heap after a full GC (median of 3 samples, 300 ms apart) minus the baseline, per invocation";
+  }
+  if (testCase.mode === "cadence") what += `, kickoffs spread over ${testCase.staggerMs} ms; lateness = poll arrival - (previous answer + interval)`;
+  print(`## ${testCase.title}`);
+  print();
+  print(`${what}; median of ${testCase.repsRun} runs.`);
+  print();
+  const { text, stats } = caseTable(testCase, results[testCase.id]);
+  tables[testCase.id] = stats;
+  print(text);
+  print();
+}
+
+// The targets, each a ratio of figures measured in this run.
+const targets = [
+  ["a64", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 64: library CPU per request vs raw loop"],
+  ["a512", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 512: library CPU per request vs raw loop"],
+  ["a64", "library-fetch", "raw-fetch", "cpuPerRequestMicros", 1.25, "(a) 64: fetch-option CPU per request vs raw fetch loop"],
+  ["a512", "library-fetch", "raw-fetch", "cpuPerRequestMicros", 1.25, "(a) 512: fetch-option CPU per request vs raw fetch loop"],
+  ["b", "library", "raw-undici", "heapPerInFlightKB", 2, "(b) library live heap per in-flight invocation vs raw loop"],
+  ["b", "library+events", "raw-undici", "heapPerInFlightKB", 2, "(b) same, with an onEvent listener"],
+  ["c", "library", "raw-undici", "latenessP99Ms", 1.25, "(c) library p99 poll lateness vs raw loop"],
+];
+const targetRows = [];
+for (const [caseId, name, floorName, key, limit, what] of targets) {
+  const stats = tables[caseId];
+  if (stats?.[name] === undefined || stats[floorName] === undefined) continue;
+  const value = ratio(stats[name][key], stats[floorName][key]);
+  const figure = (stat) => num(stat?.median, digitsFor(stat?.median ?? 0));
+  targetRows.push([
+    what,
+    figure(stats[name][key]),
+    figure(stats[floorName][key]),
+    ratioCell(value),
+    `<= ${limit.toFixed(2)}x`,
+    value === undefined ? "no data" : value <= limit ? "met" : "NOT met",
+  ]);
+}
+if (targetRows.length > 0) {
+  print(`## Targets`);
+  print();
+  print(table(["target", "library", "floor", "ratio", "limit", "result"], targetRows));
+  print();
+}
+const pooling = tables.a512?.["raw-undici-unbounded"] !== undefined || tables.b?.["library-unbounded"] !== undefined;
+if (pooling) {
+  print(`## Connection pooling`);
+  print();
+  const rows = [];
+  for (const caseId of ["a512", "b"]) {
+    const stats = tables[caseId];
+    if (stats === undefined) continue;
+    for (const name of ["raw-undici", "raw-undici-unbounded", "library", "library-unbounded"]) {
+      const s = stats[name];
+      if (s === undefined) continue;
+      const speed = s.requestsPerSecond;
+      rows.push([caseId, CLIENTS[name].label, num(s.socketsOpened?.median, 0), cell(speed), cell(s.cpuPerRequestMicros), cell(s.peakRssMB)]);
+    }
+  }
+  print(table(["case", "client", "sockets opened", "req/s", "CPU µs/req", "peak RSS MB"], rows));
+  print();
+}
+print(`Total time: ${((performance.now() - began) / 1000).toFixed(0)} s. Reproduce: \`npm ci && npm run bench\`.`);
+
+if (save) {
+  writeFileSync(outFile, `${out.join("\n")}\n`);
+  console.error(`(written to ${outFile})`);
+}

@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { defaultSleep, type Sleep } from "./timing.js";
+import type { Sleep } from "./timing.js";
 import type { FetchFunction } from "./transport.js";
 
 /** Options of `HttpRunner` and `AsyncHttpRunner`. */
@@ -27,7 +27,7 @@ export interface HttpRunnerOptions {
   /**
    * Called for every wait, 0 ms waits included; must end early when the
    * signal aborts.
-   * @default a setTimeout-based sleep
+   * @default a timer of the run's own, cleared when the run stops
    */
   readonly sleep?: Sleep;
   /**
@@ -63,7 +63,8 @@ export interface ResolvedHttpRunnerOptions {
   readonly fetch: FetchFunction | undefined;
   readonly dispatcher: Dispatcher | undefined;
   readonly headers: Readonly<Record<string, string>>;
-  readonly sleep: Sleep;
+  /** The caller's sleep; undefined means each run waits on its own scope's timer. */
+  readonly sleep: Sleep | undefined;
   readonly now: () => number;
   readonly maxResponseBytes: number;
   readonly maxRedirects: number;
@@ -87,7 +88,7 @@ export function resolveHttpRunnerOptions(options: HttpRunnerOptions = {}): Resol
     fetch: options.fetch,
     dispatcher: options.dispatcher,
     headers,
-    sleep: options.sleep ?? defaultSleep,
+    sleep: options.sleep,
     now: options.now ?? Date.now,
     maxResponseBytes: count("maxResponseBytes", options.maxResponseBytes, 8 * 1024 * 1024, 1),
     maxRedirects: count("maxRedirects", options.maxRedirects, 5, 0),

@@ -37,22 +37,6 @@ export function clampWaitMs(delayMs: number, remainingMs: number): number {
   return bounded > 0 ? Math.ceil(bounded) : 0;
 }
 
-/** The default `sleep`: a timer cleared, and its abort listener removed, however the wait ends. */
-export const defaultSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
 /**
  * Settles with `promise`, or rejects with the signal's reason as soon as the
  * signal aborts, for injected functions that ignore the signal. The listener

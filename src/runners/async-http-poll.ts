@@ -1,6 +1,6 @@
 import { readJsonPath } from "../http/json-path.js";
 import type { AsyncHttpConfig } from "../http/metadata.js";
-import { clampWaitMs, defaultSleep, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
+import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
 import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
 import {
   parseJsonBody,
@@ -116,8 +116,8 @@ export function stopped(state: AsyncRunState, interrupted?: TransportResponse | 
 /**
  * Starts the wait before the next poll; undefined when there is nothing to
  * wait for. Not an async function: a suspended frame per waiting run costs
- * memory, and the default sleep needs no wrapper (it ends when the signal
- * aborts and never rejects).
+ * memory. Without a `sleep` option the run waits on its scope's own timer,
+ * which ends when the run stops and needs no wrapper.
  */
 function wait(state: AsyncRunState): Promise<void> | undefined {
   const { run } = state;
@@ -136,7 +136,7 @@ function wait(state: AsyncRunState): Promise<void> | undefined {
   run.emit?.({ type: "wait", delayMs, source });
   const signal = run.scope.requestSignal;
   const { sleep } = run.options;
-  if (sleep === defaultSleep) return run.scope.sleep(delayMs);
+  if (sleep === undefined) return run.scope.sleep(delayMs);
   return untilAborted(sleep(delayMs, signal), signal).catch((error: unknown) => {
     // A sleep may reject when the run is aborted; any other rejection is a real error.
     if (signal?.aborted !== true) throw error;

@@ -2,9 +2,9 @@ import { getEventListeners } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RuntimeResult } from "../../src/contracts/result.js";
-import { defaultSleep } from "../../src/http/timing.js";
 import { AsyncHttpRunner } from "../../src/runners/async-http.js";
 import { loopbackBackend, loopbackInvocation } from "../support/async-http.js";
+import { realSleep } from "../support/sleep.js";
 import { activeResources, watchProcess } from "../support/process-watch.js";
 import type { RecordedRequest } from "../support/scripted-server.js";
 
@@ -102,7 +102,7 @@ describe("a long run", () => {
     const listeners: number[] = [];
     const sleep = (ms: number, signal?: AbortSignal) => {
       if (signal !== undefined) listeners.push(getEventListeners(signal, "abort").length);
-      return defaultSleep(ms, signal);
+      return realSleep(ms, signal);
     };
     const watch = watchProcess();
     const runner = new AsyncHttpRunner({ sleep });

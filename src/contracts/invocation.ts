@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compiledOnFirstUse } from "./compiled.js";
 import { issuesFromZod, type ValidationIssue } from "./issues.js";
 import { RXP_SCHEMA_VERSION } from "./vocabulary.js";
 
@@ -40,6 +41,8 @@ export type RuntimeInvocation = z.output<typeof RuntimeInvocationSchema>;
 /** An invocation as callers may write it: defaulted fields are optional. */
 export type RuntimeInvocationInput = z.input<typeof RuntimeInvocationSchema>;
 
+const invocationSchema = compiledOnFirstUse(RuntimeInvocationSchema);
+
 /** The field names of an RxP v0.1 invocation. */
 export const INVOCATION_FIELDS: readonly string[] = Object.keys(RuntimeInvocationSchema.shape);
 
@@ -54,7 +57,7 @@ export function parseInvocation(input: unknown): InvocationParseResult {
     const got = input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`;
     return { ok: false, issues: [{ path: "", message: `an invocation must be a JSON object, got ${got}` }] };
   }
-  const parsed = RuntimeInvocationSchema.safeParse(input, { reportInput: true });
+  const parsed = invocationSchema().safeParse(input, { reportInput: true });
   if (parsed.success) return { ok: true, invocation: parsed.data };
   return { ok: false, issues: issuesFromZod(parsed.error, INVOCATION_FIELDS) };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ArtifactDescriptorSchema, type ArtifactDescriptor } from "./artifact.js";
+import { compiledOnFirstUse } from "./compiled.js";
 import { issuesFromZod, summarizeIssues } from "./issues.js";
 import { RUNTIME_STATUSES, RXP_SCHEMA_VERSION } from "./vocabulary.js";
 
@@ -22,6 +23,8 @@ export const RuntimeResultSchema = z.strictObject({
   error_summary: z.string().nullable(),
   metadata: z.record(z.string(), z.string()),
 });
+
+const resultSchema = compiledOnFirstUse(RuntimeResultSchema);
 
 /** The normalized answer of every run. */
 export type RuntimeResult = z.output<typeof RuntimeResultSchema>;
@@ -92,7 +95,7 @@ export function identityOf(input: unknown): ResultIdentity {
 export function checkResult(
   value: unknown,
 ): { readonly ok: true; readonly result: RuntimeResult } | { readonly ok: false; readonly summary: string } {
-  const parsed = RuntimeResultSchema.safeParse(value, { reportInput: true });
+  const parsed = resultSchema().safeParse(value, { reportInput: true });
   if (parsed.success) return { ok: true, result: parsed.data };
   return { ok: false, summary: summarizeIssues("runner returned an invalid result", issuesFromZod(parsed.error)) };
 }

@@ -45,13 +45,20 @@ export function createRedactor(secrets: Iterable<string>): Redact {
     for (const value of ordered) {
       if (redacted.includes(value)) redacted = redacted.split(value).join(REDACTED);
     }
-    return redacted.replace(URL_USERINFO, `$1${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+    return redactUrls(redacted);
   };
 }
 
-/** The redactor of a run without secret header values: one function for all of them. */
+/**
+ * Removes URL userinfo and secret query values; the redactor of a run without
+ * secret header values. Text without an `@` has no userinfo, and text
+ * without an `=` has no query value: most text skips both scans.
+ */
 function redactUrls(text: string): string {
-  return text.replace(URL_USERINFO, `$1${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+  let redacted = text;
+  if (redacted.includes("@")) redacted = redacted.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (redacted.includes("=")) redacted = redacted.replace(SECRET_QUERY, `$1${REDACTED}`);
+  return redacted;
 }
 
 /** A body as a one-line preview of at most PREVIEW_CHARS characters, redacted; "(empty body)" for none. */

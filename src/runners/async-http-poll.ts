@@ -32,64 +32,49 @@ export interface AsyncRunState {
   lastStatus: string | undefined;
 }
 
+/** The request every poll of an accepted run sends: built once per run. */
+export function pollRequest(state: AsyncRunState): TransportRequest {
+  return { method: "GET", url: state.pollUrl!, headers: state.pollHeaders, signal: state.run.scope.requestSignal };
+}
+
 /**
- * Polls the accepted run until a terminal status, a failure, the deadline or
- * an abort. `opening` is the kickoff, when this run sends one: awaiting it
- * here keeps one suspended frame per run instead of a chain of them.
+ * What the answer to poll number `attempt` means: the run's ending, or
+ * undefined to poll again (still pending, or a transient error within the
+ * budget). A run stopped while the poll was out ends as stopped.
  */
-export async function pollUntilTerminal(state: AsyncRunState, opening?: Promise<Ending | undefined>): Promise<Ending> {
-  if (opening !== undefined) {
-    const ending = await opening;
-    if (ending !== undefined) return ending;
-  }
+export function readPollAnswer(state: AsyncRunState, attempt: number, response: TransportResponse | TransportError): Ending | undefined {
   const { run, config } = state;
   const pollUrl = state.pollUrl!;
-  const request: TransportRequest = { method: "GET", url: pollUrl, headers: state.pollHeaders, signal: run.scope.requestSignal };
-  const readsRunIdFromPolls = config.pollRunIdPath !== undefined && !state.templateNeedsRunId;
-  for (;;) {
-    const pause = wait(state);
-    if (pause !== undefined) await pause;
-    if (run.scope.checkStopped()) return stopped(state);
-    const attempt = ++state.polls;
-    const response = await run.send(request);
-    if (run.scope.checkStopped()) return stopped(state, response);
-    if (response instanceof TransportError) {
-      if (response.kind !== "network") return { outcome: run.transportFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
-      const failure = transientError(state, attempt, response.message);
-      if (failure !== undefined) return failure;
-      continue;
-    }
-    state.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), run.options.now());
-    const code = response.status;
-    if (config.pendingCodes.has(code)) {
-      state.consecutiveErrors = 0;
-      run.emit?.({ type: "poll", attempt, httpStatus: code });
-      run.emit?.({ type: "pending", attempt, httpStatus: code });
-      continue;
-    }
-    if (code >= 200 && code <= 299) {
-      const json = parseJsonBody(response.body);
-      if (readsRunIdFromPolls) state.runId = readRunId(json, config.pollRunIdPath!) ?? state.runId;
-      const reading = readStatus(json, config.pollStatusPath);
-      if (reading.kind !== "status") {
-        run.emit?.({ type: "poll", attempt, httpStatus: code });
-        const problem = statusProblem(reading, config.pollStatusPath);
-        return { outcome: { status: "failed", summary: `poll ${attempt} response from ${pollUrl.href} ${problem}: ${run.preview(response.body)}` } };
-      }
-      run.emit?.({ type: "poll", attempt, httpStatus: code, status: reading.status });
-      state.consecutiveErrors = 0;
-      state.lastStatus = reading.status;
-      if (config.terminalStates.has(reading.status)) return reachTerminal(state, reading.status, response);
-      continue;
-    }
-    run.emit?.({ type: "poll", attempt, httpStatus: code });
-    if (code >= 500 || code === 429) {
-      const failure = transientError(state, attempt, `HTTP ${code}: ${run.preview(response.body)}`);
-      if (failure !== undefined) return failure;
-      continue;
-    }
-    return { outcome: run.httpFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
+  if (run.scope.checkStopped()) return stopped(state, response);
+  if (response instanceof TransportError) {
+    if (response.kind !== "network") return { outcome: run.transportFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
+    return transientError(state, attempt, response.message);
   }
+  state.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), run.options.now());
+  const code = response.status;
+  if (config.pendingCodes.has(code)) {
+    state.consecutiveErrors = 0;
+    run.emit?.({ type: "poll", attempt, httpStatus: code });
+    run.emit?.({ type: "pending", attempt, httpStatus: code });
+    return undefined;
+  }
+  if (code >= 200 && code <= 299) {
+    const json = parseJsonBody(response.body);
+    if (config.pollRunIdPath !== undefined && !state.templateNeedsRunId) state.runId = readRunId(json, config.pollRunIdPath) ?? state.runId;
+    const reading = readStatus(json, config.pollStatusPath);
+    if (reading.kind !== "status") {
+      run.emit?.({ type: "poll", attempt, httpStatus: code });
+      const problem = statusProblem(reading, config.pollStatusPath);
+      return { outcome: { status: "failed", summary: `poll ${attempt} response from ${pollUrl.href} ${problem}: ${run.preview(response.body)}` } };
+    }
+    run.emit?.({ type: "poll", attempt, httpStatus: code, status: reading.status });
+    state.consecutiveErrors = 0;
+    state.lastStatus = reading.status;
+    return config.terminalStates.has(reading.status) ? reachTerminal(state, reading.status, response) : undefined;
+  }
+  run.emit?.({ type: "poll", attempt, httpStatus: code });
+  if (code >= 500 || code === 429) return transientError(state, attempt, `HTTP ${code}: ${run.preview(response.body)}`);
+  return { outcome: run.httpFailure(`poll ${attempt} of ${pollUrl.href}`, response) };
 }
 
 /** The ending for a terminal status, with its event and `http.result`. */
@@ -119,7 +104,7 @@ export function stopped(state: AsyncRunState, interrupted?: TransportResponse | 
  * memory. Without a `sleep` option the run waits on its scope's own timer,
  * which ends when the run stops and needs no wrapper.
  */
-function wait(state: AsyncRunState): Promise<void> | undefined {
+export function wait(state: AsyncRunState): Promise<void> | undefined {
   const { run } = state;
   const n = ++state.waits;
   let delayMs: number;

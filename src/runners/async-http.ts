@@ -5,9 +5,9 @@ import type { RuntimeResult } from "../contracts/result.js";
 import { cachedMetadataParser, parseAsyncHttpMetadata, type AsyncHttpConfig, type MetadataParseResult } from "../http/metadata.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { parseRetryAfterMs, untilAborted } from "../http/timing.js";
-import { TransportError, type TransportResponse } from "../http/transport.js";
+import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
-import { pollUntilTerminal, reachTerminal, stopped, type AsyncRunState } from "./async-http-poll.js";
+import { pollRequest, readPollAnswer, reachTerminal, stopped, wait, type AsyncRunState } from "./async-http-poll.js";
 import { expandUrlTemplate, parseJsonBody, readRunId, readStatus, type Ending } from "./async-http-status.js";
 import { HttpClient } from "./http-client.js";
 import type { HttpRun } from "./http-run.js";
@@ -33,7 +33,7 @@ export class AsyncHttpRunner implements Runner {
 
   /**
    * Runs one invocation; resolves to a result for every outcome, and never rejects.
-   * (Not an async function: while a run waits, its poll loop is its one suspended frame.)
+   * (Not an async function: while a run waits, `runToEnd` is its one suspended frame.)
    */
   run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
     const client = this.#client;
@@ -50,17 +50,43 @@ export class AsyncHttpRunner implements Runner {
     }
     const config = parsed.config;
     const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: deadlineOf(invocation, resume, startedAtMs) });
-    const state = openState(run, config, client.headers(config));
-    return drive(state, resume).then(
-      (ending) => settle(state, ending),
-      (error: unknown) => settle(state, { outcome: { status: "failed", summary: `runner error: ${errorMessage(error)}` } }),
-    );
+    return runToEnd(openState(run, config, client.headers(config)), resume);
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
   async close(): Promise<void> {
     await this.#client.close();
   }
+}
+
+/**
+ * The run from its kickoff (or its resumed poll) to its result, in one async
+ * frame: a waiting run holds this frame, its timer and its state, nothing else.
+ */
+async function runToEnd(state: AsyncRunState, resume: Checkpoint | undefined): Promise<RuntimeResult> {
+  const { run } = state;
+  let ending: Ending | undefined;
+  try {
+    // A resumed job is already on the backend: stopped before its first poll (the deadline passed while
+    // no process ran it, or the signal is aborted), it ends as stopped while polling and gets its cancel request.
+    if (resume !== undefined) resumeFrom(state, resume);
+    if (run.scope.checkStopped()) ending = stopped(state);
+    else if (resume === undefined) ending = await kickoff(state);
+    let request: TransportRequest | undefined;
+    while (ending === undefined) {
+      const pause = wait(state);
+      if (pause !== undefined) await pause;
+      if (run.scope.checkStopped()) {
+        ending = stopped(state);
+      } else {
+        const attempt = ++state.polls;
+        ending = readPollAnswer(state, attempt, await run.send((request ??= pollRequest(state))));
+      }
+    }
+  } catch (error) {
+    ending = { outcome: { status: "failed", summary: `runner error: ${errorMessage(error)}` } };
+  }
+  return settle(state, ending);
 }
 
 /** Ends a run: the cancel request when the run was stopped after the backend took the job, then the result. */
@@ -91,17 +117,10 @@ function openState(run: HttpRun, config: AsyncHttpConfig, pollHeaders: Readonly<
   };
 }
 
-function drive(state: AsyncRunState, resume: Checkpoint | undefined): Promise<Ending> {
-  // A resumed job is already on the backend: stopped before its first poll (the deadline passed while
-  // no process ran it, or the signal is aborted), it ends as stopped while polling and gets its cancel request.
-  if (resume !== undefined) {
-    state.runId = resume.runId;
-    state.accepted = true;
-    state.pollUrl = new URL(resume.pollUrl);
-  }
-  if (state.run.scope.checkStopped()) return Promise.resolve(stopped(state));
-  // The kickoff is awaited inside the poll loop's frame: one suspended frame per run, not two.
-  return pollUntilTerminal(state, state.pollUrl === undefined ? kickoff(state) : undefined);
+function resumeFrom(state: AsyncRunState, resume: Checkpoint): void {
+  state.runId = resume.runId;
+  state.accepted = true;
+  state.pollUrl = new URL(resume.pollUrl);
 }
 
 /** Sends the kickoff. Resolves to an ending, or to undefined once the run is accepted and polling follows. */

@@ -3,14 +3,28 @@ import { summarizeIssues, type ValidationIssue } from "../contracts/issues.js";
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
 import type { HttpRequestConfig } from "../http/metadata.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
+import { createRedactor, type Redact } from "../http/redact.js";
 import { createTransport, type Transport } from "../http/transport.js";
 import { HttpRun } from "./http-run.js";
 import type { RunOptions } from "./runner.js";
 
-/** What an HTTP runner keeps across its runs: the resolved options and one transport. */
+/** What every run of one configuration shares. */
+interface ConfigShared {
+  /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Removes the values of those headers (the secrets of a run), URL userinfo and secret query values. */
+  readonly redact: Redact;
+}
+
+/**
+ * What an HTTP runner keeps across its runs: the resolved options, one
+ * transport, and the headers and redactor of each configuration (configs are
+ * parsed once and shared by the runs that use them).
+ */
 export class HttpClient {
   readonly options: ResolvedHttpRunnerOptions;
   readonly #transport: Transport;
+  readonly #shared = new WeakMap<HttpRequestConfig, ConfigShared>();
 
   constructor(options: HttpRunnerOptions) {
     this.options = resolveHttpRunnerOptions(options);
@@ -30,15 +44,25 @@ export class HttpClient {
     config: HttpRequestConfig,
     times: { readonly startedAtMs: number; readonly deadlineAtMs: number | undefined },
   ): HttpRun {
-    return new HttpRun(invocation, runOptions, this.options, this.#transport, {
-      ...times,
-      secrets: [...Object.values(this.options.headers), ...Object.values(config.headers)],
-    });
+    return new HttpRun(invocation, runOptions, this.options, this.#transport, { ...times, redact: this.#sharedBy(config).redact });
   }
 
-  /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. */
-  headers(config: HttpRequestConfig): Record<string, string> {
-    return { accept: "application/json", ...this.options.headers, ...config.headers };
+  /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. Shared: copy to change. */
+  headers(config: HttpRequestConfig): Readonly<Record<string, string>> {
+    return this.#sharedBy(config).headers;
+  }
+
+  #sharedBy(config: HttpRequestConfig): ConfigShared {
+    let shared = this.#shared.get(config);
+    if (shared === undefined) {
+      const runner = this.options.headers;
+      shared = {
+        headers: { accept: "application/json", ...runner, ...config.headers },
+        redact: createRedactor([...Object.values(runner), ...Object.values(config.headers)]),
+      };
+      this.#shared.set(config, shared);
+    }
+    return shared;
   }
 
   /** Closes the transport's own connection pool; a caller's `dispatcher` is left open. */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact.js";
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
-import { createRedactor, previewBody, type Redact } from "../http/redact.js";
+import { previewBody, type Redact } from "../http/redact.js";
 import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, toTransportError, type RequestStage } from "../http/transport-error.js";
 import type { Transport, TransportRequest, TransportResponse } from "../http/transport.js";
@@ -41,16 +41,16 @@ export class HttpRun {
   readonly metadata: Record<string, string> = {};
   /** The HTTP status of the last response about the job (`http.status_code`). */
   lastHttpStatus: number | undefined;
+  /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
+  readonly redact: Redact;
   readonly #transport: Transport;
-  #secrets: Iterable<string> | undefined;
-  #redact: Redact | undefined;
 
   constructor(
     invocation: RuntimeInvocation,
     runOptions: RunOptions,
     options: ResolvedHttpRunnerOptions,
     transport: Transport,
-    run: { readonly deadlineAtMs: number | undefined; readonly secrets: Iterable<string>; readonly startedAtMs: number },
+    run: { readonly deadlineAtMs: number | undefined; readonly redact: Redact; readonly startedAtMs: number },
   ) {
     this.invocation = invocation;
     this.options = options;
@@ -58,18 +58,9 @@ export class HttpRun {
     this.startedAtMs = run.startedAtMs;
     this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: run.deadlineAtMs, now: options.now });
     this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
-    this.#secrets = run.secrets;
+    this.redact = run.redact;
     this.beforeKickoff = runOptions.beforeKickoff;
     this.saveCheckpoint = runOptions.saveCheckpoint;
-  }
-
-  /** Removes the run's secrets from text; built on first use, since most runs only need it at the end. */
-  get redact(): Redact {
-    if (this.#redact === undefined) {
-      this.#redact = createRedactor(this.#secrets ?? []);
-      this.#secrets = undefined;
-    }
-    return this.#redact;
   }
 
   /**

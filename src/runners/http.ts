@@ -1,6 +1,6 @@
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import type { RuntimeResult } from "../contracts/result.js";
-import { parseHttpMetadata } from "../http/metadata.js";
+import { cachedMetadataParser, parseHttpMetadata, type HttpRequestConfig, type MetadataParseResult } from "../http/metadata.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
@@ -18,6 +18,8 @@ import type { RunOptions, Runner } from "./runner.js";
  */
 export class HttpRunner implements Runner {
   readonly #client: HttpClient;
+  readonly #parseMetadata: (metadata: Readonly<Record<string, string>>) => MetadataParseResult<HttpRequestConfig> =
+    cachedMetadataParser(parseHttpMetadata);
 
   constructor(options: HttpRunnerOptions = {}) {
     this.#client = new HttpClient(options);
@@ -27,7 +29,7 @@ export class HttpRunner implements Runner {
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
-    const parsed = parseHttpMetadata(invocation.metadata);
+    const parsed = this.#parseMetadata(invocation.metadata);
     if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
     const config = parsed.config;
     const deadlineAtMs = invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
@@ -35,8 +37,7 @@ export class HttpRunner implements Runner {
     const what = `${config.method} ${config.url.href}`;
     const doing = `during the request (${what})`;
     if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
-    const headers = client.headers(config);
-    if (config.contentType !== undefined) headers["content-type"] = config.contentType;
+    const headers = config.contentType === undefined ? client.headers(config) : { ...client.headers(config), "content-type": config.contentType };
     let response;
     try {
       response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.requestSignal });

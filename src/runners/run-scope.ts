@@ -55,6 +55,8 @@ export class RunScope {
   #stopReason: StopReason | undefined;
   #sleepTimer: NodeJS.Timeout | undefined;
   #sleepResolve: (() => void) | undefined;
+  /** Created only for a run with a caller signal. */
+  readonly #onCallerAbort: (() => void) | undefined;
 
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
   readonly deadlineAtMs: number | undefined;
@@ -67,7 +69,10 @@ export class RunScope {
       this.#stop("cancelled");
       return;
     }
-    if (options.signal !== undefined) watchSignal(options.signal, this.#onCallerAbort);
+    if (options.signal !== undefined) {
+      this.#onCallerAbort = () => this.#stop("cancelled");
+      watchSignal(options.signal, this.#onCallerAbort);
+    }
     if (this.deadlineAtMs !== undefined) this.#armDeadline();
   }
 
@@ -109,34 +114,32 @@ export class RunScope {
    * Waits `ms` on a timer that ends early when the run stops; undefined when
    * there is nothing to wait for. This is the default sleep of the HTTP
    * runners: the scope stops its own waits, so a wait adds no listener to
-   * the signal and allocates nothing but its promise and timer.
+   * the signal and allocates nothing but its promise and timer (the timer
+   * calls the promise's own resolve function).
    */
   sleep(ms: number): Promise<void> | undefined {
     if (ms <= 0 || this.#stopReason !== undefined) return undefined;
     return new Promise<void>((resolve) => {
       this.#sleepResolve = resolve;
-      this.#sleepTimer = setTimeout(this.#wake, ms);
+      this.#sleepTimer = setTimeout(resolve, ms);
     });
   }
 
-  readonly #wake = (): void => {
+  /** Ends the current wait early, if there is one. */
+  #wake(): void {
     clearTimeout(this.#sleepTimer);
     this.#sleepTimer = undefined;
     const resolve = this.#sleepResolve;
     this.#sleepResolve = undefined;
     resolve?.();
-  };
+  }
 
   /** Clears the timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#callerSignal !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
+    if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
   }
-
-  readonly #onCallerAbort = (): void => {
-    this.#stop("cancelled");
-  };
 
   #armDeadline(): void {
     const remaining = this.remainingMs();

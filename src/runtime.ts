@@ -1,7 +1,7 @@
 import { CheckpointSchema } from "./contracts/checkpoint.js";
-import { parseInvocation, type RuntimeInvocation } from "./contracts/invocation.js";
+import { parseInvocation } from "./contracts/invocation.js";
 import { issuesFromZod, summarizeIssues } from "./contracts/issues.js";
-import { buildResult, checkResult, identityOf, type RuntimeResult } from "./contracts/result.js";
+import { buildResult, checkResult, identityOf, type ResultIdentity, type RuntimeResult } from "./contracts/result.js";
 import { didYouMean } from "./contracts/suggest.js";
 import type { RunOptions, Runner } from "./runners/runner.js";
 import { writeFileAtomic } from "./util/atomic-write.js";
@@ -107,21 +107,23 @@ export class ExecutorRuntime {
         return buildResult(invocation, { status: "rejected", summary }, { startedAtMs });
       }
     }
+    // The result is checked against the identity alone: a waiting run does not hold the invocation alive here.
+    const identity = identityOf(invocation);
     let returned: Promise<unknown>;
     try {
       returned = Promise.resolve(runner.run(invocation, options));
     } catch (error) {
-      return runnerThrew(invocation, error, startedAtMs);
+      return runnerThrew(identity, error, startedAtMs);
     }
     return returned.then(
       (value) => {
         try {
-          return checkReturned(invocation, value, startedAtMs);
+          return checkReturned(identity, value, startedAtMs);
         } catch (error) {
-          return failedResult(invocation, error, startedAtMs);
+          return failedResult(identity, error, startedAtMs);
         }
       },
-      (error: unknown) => runnerThrew(invocation, error, startedAtMs),
+      (error: unknown) => runnerThrew(identity, error, startedAtMs),
     );
   }
 
@@ -146,7 +148,7 @@ function failedResult(input: unknown, error: unknown, startedAtMs: number): Runt
 }
 
 /** The runner's result when it is a valid RxP result for this invocation, else `failed` saying why. */
-function checkReturned(invocation: RuntimeInvocation, value: unknown, startedAtMs: number): RuntimeResult {
+function checkReturned(invocation: ResultIdentity, value: unknown, startedAtMs: number): RuntimeResult {
   const checked = checkResult(value);
   if (!checked.ok) return buildResult(invocation, { status: "failed", summary: checked.summary }, { startedAtMs });
   const mismatch = IDENTITY_FIELDS.find((field) => checked.result[field] !== invocation[field]);
@@ -155,7 +157,7 @@ function checkReturned(invocation: RuntimeInvocation, value: unknown, startedAtM
   return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
 }
 
-function runnerThrew(invocation: RuntimeInvocation, error: unknown, startedAtMs: number): RuntimeResult {
+function runnerThrew(invocation: ResultIdentity, error: unknown, startedAtMs: number): RuntimeResult {
   const summary = `runner for '${invocation.runtime_kind}' threw: ${errorMessage(error)}`;
   return buildResult(invocation, { status: "failed", summary }, { startedAtMs });
 }

@@ -129,7 +129,7 @@ async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
   const what = `kickoff ${config.method} ${config.url.href}`;
   const headers: Record<string, string> = { ...state.pollHeaders };
   if (config.contentType !== undefined) headers["content-type"] = config.contentType;
-  if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.invocation.invocation_id;
+  if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.identity.invocation_id;
   if (run.beforeKickoff !== undefined) {
     try {
       await untilAborted(run.beforeKickoff(), run.scope.requestSignal);

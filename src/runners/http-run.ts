@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact.js";
 import type { RuntimeInvocation } from "../contracts/invocation.js";
-import { buildResult, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
+import { buildResult, identityOf, type ResultIdentity, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
 import { previewBody, type Redact } from "../http/redact.js";
 import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, toTransportError, type RequestStage } from "../http/transport-error.js";
@@ -28,7 +28,11 @@ export type RunRequest = Omit<TransportRequest, "signal">;
  * their results through `finish`.
  */
 export class HttpRun {
-  readonly invocation: RuntimeInvocation;
+  /**
+   * The invocation's id, name and kind. A run keeps these, not the whole
+   * invocation, so that a waiting run does not hold its metadata alive.
+   */
+  readonly identity: ResultIdentity;
   readonly options: ResolvedHttpRunnerOptions;
   readonly scope: RunScope;
   readonly emit: Emit | undefined;
@@ -44,6 +48,8 @@ export class HttpRun {
   /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
   readonly redact: Redact;
   readonly #transport: Transport;
+  readonly #artifactDirectory: string | null;
+  readonly #timeoutSeconds: number | null;
 
   constructor(
     invocation: RuntimeInvocation,
@@ -52,7 +58,9 @@ export class HttpRun {
     transport: Transport,
     run: { readonly deadlineAtMs: number | undefined; readonly redact: Redact; readonly startedAtMs: number },
   ) {
-    this.invocation = invocation;
+    this.identity = identityOf(invocation);
+    this.#artifactDirectory = invocation.artifact_directory;
+    this.#timeoutSeconds = invocation.timeout_seconds;
     this.options = options;
     this.#transport = transport;
     this.startedAtMs = run.startedAtMs;
@@ -119,14 +127,14 @@ export class HttpRun {
   async finish(outcome: ResultOutcome, details: { exitCode?: number | null; responseBody?: string } = {}): Promise<RuntimeResult> {
     this.scope.dispose();
     const artifacts: ArtifactDescriptor[] = [];
-    const directory = this.invocation.artifact_directory;
+    const directory = this.#artifactDirectory;
     if (directory !== null && details.responseBody !== undefined) {
       const path = join(directory, "response.json");
       try {
         await writeFileAtomic(path, details.responseBody);
         artifacts.push(
           describeArtifact({
-            artifactId: `${this.invocation.invocation_id}/response.json`,
+            artifactId: `${this.identity.invocation_id}/response.json`,
             path,
             kind: "http_response",
             description: "body of the final HTTP response",
@@ -140,7 +148,7 @@ export class HttpRun {
     for (const key of Object.keys(this.metadata)) this.metadata[key] = this.redact(this.metadata[key]!);
     const redacted: ResultOutcome =
       outcome.status === "succeeded" ? outcome : { status: outcome.status, summary: this.redact(outcome.summary) };
-    return buildResult(this.invocation, redacted, {
+    return buildResult(this.identity, redacted, {
       startedAtMs: this.startedAtMs,
       finishedAtMs: this.options.now(),
       exitCode: details.exitCode ?? null,
@@ -150,7 +158,7 @@ export class HttpRun {
   }
 
   #timeoutText(): string {
-    const seconds = this.invocation.timeout_seconds;
+    const seconds = this.#timeoutSeconds;
     if (seconds !== null) return `${seconds} s (timeout_seconds)`;
     const deadline = this.scope.deadlineAtMs;
     return deadline === undefined ? "the deadline" : `the deadline ${new Date(deadline).toISOString()}`;

@@ -21,7 +21,7 @@ class FetchExchange implements Exchange {
     this.#maxResponseBytes = maxResponseBytes;
   }
 
-  async send(hop: TransportRequest): Promise<ExchangeResponse> {
+  async send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
     const signal = hop.signal;
     if (signal?.aborted === true) throw abortedError(signal);
     let response: Response;
@@ -42,7 +42,7 @@ class FetchExchange implements Exchange {
     if (typeof response?.status !== "number") {
       throw toTransportError(new TypeError("fetch did not resolve to a Response"), signal);
     }
-    return new FetchResponse(response, signal, this.#maxResponseBytes);
+    return next(new FetchResponse(response, signal, this.#maxResponseBytes), hop);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,12 @@ import { TransportError } from "./transport-error.js";
  * a TransportError only.
  */
 export interface Exchange {
-  send(request: TransportRequest): Promise<ExchangeResponse>;
+  /**
+   * Sends one hop and settles with `next(response, hop)` once the answer's
+   * head has arrived: the caller's next step runs inside the exchange's own
+   * promise, so a request waiting in the pool holds one promise, not a chain.
+   */
+  send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -34,21 +39,18 @@ const BODY_HEADERS = [
 ] as const;
 
 /**
- * Sends a request, following 301/302/303/307/308 answers that carry a
- * Location header, up to `maxRedirects` (0 returns the 3xx as is). The body
- * of each intermediate answer is dropped before the next hop.
+ * A sender that follows 301/302/303/307/308 answers that carry a Location
+ * header, up to `maxRedirects` (0 returns the 3xx as is). The body of each
+ * intermediate answer is dropped before the next hop. Its next step after
+ * the first hop's head is built once, here, not once per request.
  */
-export function sendFollowingRedirects(
-  exchange: Exchange,
-  request: TransportRequest,
-  maxRedirects: number,
-): Promise<TransportResponse> {
-  // The first hop is not awaited in an async function: a request queued in the pool then holds no frame here.
-  return exchange.send(request).then((response) => {
+export function followingRedirects(exchange: Exchange, maxRedirects: number): (request: TransportRequest) => Promise<TransportResponse> {
+  const afterHead = (response: ExchangeResponse, hop: TransportRequest): Promise<TransportResponse> => {
     const location = redirectLocation(response, maxRedirects);
-    if (location === undefined) return complete(response, request.url);
-    return followRedirects(exchange, request, response, location, maxRedirects);
-  });
+    if (location === undefined) return complete(response, hop.url);
+    return followRedirects(exchange, hop, response, location, maxRedirects);
+  };
+  return (request) => exchange.send(request, afterHead);
 }
 
 function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
@@ -57,6 +59,10 @@ function redirectLocation(response: ExchangeResponse, maxRedirects: number): str
 
 function complete(response: ExchangeResponse, url: URL): Promise<TransportResponse> {
   return response.text().then((body) => new CompleteResponse(response, url, body));
+}
+
+function headOnly(response: ExchangeResponse): ExchangeResponse {
+  return response;
 }
 
 async function followRedirects(
@@ -76,7 +82,7 @@ async function followRedirects(
       throw new TransportError("redirect", `too many redirects (more than ${maxRedirects})`);
     }
     hop = redirectedRequest(hop, response.status, location);
-    response = await exchange.send(hop);
+    response = await exchange.send(hop, headOnly);
     location = redirectLocation(response, maxRedirects);
   }
 }

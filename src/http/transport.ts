@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { createFetchExchange } from "./fetch-exchange.js";
-import { sendFollowingRedirects, type Exchange } from "./redirects.js";
+import { followingRedirects, type Exchange } from "./redirects.js";
 import { TransportError } from "./transport-error.js";
 import { createUndiciExchange } from "./undici-exchange.js";
 
@@ -78,18 +78,18 @@ export function createTransport(options: TransportOptions): Transport {
 
 class RedirectingTransport implements Transport {
   readonly #exchange: Exchange;
-  readonly #maxRedirects: number;
+  readonly #send: (request: TransportRequest) => Promise<TransportResponse>;
   #closed = false;
 
   constructor(exchange: Exchange, maxRedirects: number) {
     this.#exchange = exchange;
-    this.#maxRedirects = maxRedirects;
+    this.#send = followingRedirects(exchange, maxRedirects);
   }
 
   send(request: TransportRequest): Promise<TransportResponse> {
     // A closed transport would otherwise create a fresh Agent that nobody closes.
     if (this.#closed) return Promise.reject(new TransportError("network", "transport is closed"));
-    return sendFollowingRedirects(this.#exchange, request, this.#maxRedirects);
+    return this.#send(request);
   }
 
   close(): Promise<void> {

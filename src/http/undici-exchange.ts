@@ -35,7 +35,7 @@ class UndiciExchange implements Exchange {
     this.#maxResponseBytes = maxResponseBytes;
   }
 
-  send(hop: TransportRequest): Promise<ExchangeResponse> {
+  send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
     // Not an async function: a request queued in the pool then holds no suspended frame here.
     const signal = hop.signal;
     if (signal?.aborted === true) return Promise.reject(abortedError(signal));
@@ -54,7 +54,7 @@ class UndiciExchange implements Exchange {
     }
     const maxResponseBytes = this.#maxResponseBytes;
     return pending.then(
-      (data) => new UndiciResponse(data, hop, maxResponseBytes),
+      (data) => next(new UndiciResponse(data, hop, maxResponseBytes), hop),
       (error: unknown) => {
         throw toTransportError(error, signal, "headers");
       },

@@ -45,6 +45,7 @@ export function pollRequest(state: AsyncRunState): TransportRequest {
 export function readPollAnswer(state: AsyncRunState, attempt: number, response: TransportResponse | TransportError): Ending | undefined {
   const { run, config } = state;
   const pollUrl = state.pollUrl!;
+  if (!(response instanceof TransportError)) run.lastHttpStatus = response.status;
   if (run.scope.checkStopped()) return stopped(state, response);
   if (response instanceof TransportError) {
     if (response.kind !== "network") return { outcome: run.transportFailure(`poll ${attempt} of ${pollUrl.href}`, response) };

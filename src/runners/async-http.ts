@@ -5,6 +5,7 @@ import type { RuntimeResult } from "../contracts/result.js";
 import { cachedMetadataParser, parseAsyncHttpMetadata, type AsyncHttpConfig, type MetadataParseResult } from "../http/metadata.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { parseRetryAfterMs, untilAborted } from "../http/timing.js";
+import { toTransportError } from "../http/transport-error.js";
 import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
 import { pollRequest, readPollAnswer, reachTerminal, stopped, wait, type AsyncRunState } from "./async-http-poll.js";
@@ -80,7 +81,14 @@ async function runToEnd(state: AsyncRunState, resume: Checkpoint | undefined): P
         ending = stopped(state);
       } else {
         const attempt = ++state.polls;
-        ending = readPollAnswer(state, attempt, await run.send((request ??= pollRequest(state))));
+        request ??= pollRequest(state);
+        let answer: TransportResponse | TransportError;
+        try {
+          answer = await run.request(request);
+        } catch (error) {
+          answer = toTransportError(error, request.signal);
+        }
+        ending = readPollAnswer(state, attempt, answer);
       }
     }
   } catch (error) {

@@ -72,6 +72,16 @@ export class HttpRun {
   }
 
   /**
+   * Sends a request; rejects with a TransportError (see `toTransportError`).
+   * For the poll loop, which awaits it in a try block of its own: a poll
+   * waiting in the pool then holds no promise of this layer. Its status is
+   * not tracked: set `lastHttpStatus` from the answer.
+   */
+  request(request: TransportRequest): Promise<TransportResponse> {
+    return this.#transport.send(request);
+  }
+
+  /**
    * Sends a request. Every failure comes back as a TransportError value, so
    * callers never need a try block. `tracked` responses
    * (all but the cancel request's) set `http.status_code`.

@@ -1,7 +1,8 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { ExecutorRuntime } from "../../src/runtime.js";
 import { loopbackBackend, loopbackInvocation, timedRun } from "../support/async-http.js";
 import type { ScriptedResponse } from "../support/scripted-server.js";
 
@@ -73,5 +74,59 @@ describe("memory under an oversized answer", () => {
     const server = await loopbackBackend([accepted, { action: "huge", bytes: BODY_BYTES }]);
     const growth = await measureGrowth(() => timedRun(new AsyncHttpRunner({ maxResponseBytes: MiB }), server, loopbackInvocation(server.origin)));
     expect(growth.peak).toBeLessThan(8 * MiB);
+  });
+});
+
+describe("what a waiting run keeps alive", () => {
+  /** A backend that takes the job, then answers "running" once and "completed" after that. */
+  const script: ScriptedResponse[] = [accepted, { json: { status: "running" } }, { json: { status: "completed" } }];
+
+  /** A sleep that holds the run in its first wait until `release()`, and says when it got there. */
+  function heldSleep() {
+    let release!: () => void;
+    let reached!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    const sleep = (): Promise<void> => {
+      reached();
+      return released;
+    };
+    return { sleep, waiting, release };
+  }
+
+  it("lets the runner's invocation and its metadata be collected while the run waits between polls", async () => {
+    const server = await loopbackBackend(script);
+    const held = heldSleep();
+    const runner = new AsyncHttpRunner({ sleep: held.sleep });
+    onTestFinished(() => runner.close());
+    // Built in a function of its own, so that no local variable of the test keeps them alive.
+    const started = (() => {
+      const invocation = loopbackInvocation(server.origin);
+      return { pending: runner.run(invocation), invocation: new WeakRef(invocation), metadata: new WeakRef(invocation.metadata) };
+    })();
+    await held.waiting;
+    collectGarbage();
+    expect(started.invocation.deref()).toBeUndefined();
+    expect(started.metadata.deref()).toBeUndefined();
+    held.release();
+    const result = await started.pending;
+    expect(result).toMatchObject({ status: "succeeded", invocation_id: "inv-1", metadata: { "http.polls": "2" } });
+  });
+
+  it("lets the caller's invocation be collected while a run through ExecutorRuntime waits", async () => {
+    const server = await loopbackBackend(script);
+    const held = heldSleep();
+    const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner({ sleep: held.sleep }));
+    onTestFinished(() => runtime.close());
+    const started = (() => {
+      const input = { ...loopbackInvocation(server.origin), invocation_id: "inv-2" };
+      return { pending: runtime.run(input), input: new WeakRef(input), metadata: new WeakRef(input.metadata) };
+    })();
+    await held.waiting;
+    collectGarbage();
+    expect(started.input.deref()).toBeUndefined();
+    expect(started.metadata.deref()).toBeUndefined();
+    held.release();
+    expect(await started.pending).toMatchObject({ status: "succeeded", invocation_id: "inv-2" });
   });
 });

@@ -41,8 +41,6 @@ export class HttpRun {
   readonly beforeKickoff: (() => Promise<void>) | undefined;
   /** The caller's `RunOptions.saveCheckpoint`. */
   readonly saveCheckpoint: RunOptions["saveCheckpoint"];
-  /** Result metadata, filled as the run goes; redacted in `finish`. */
-  readonly metadata: Record<string, string> = {};
   /** The HTTP status of the last response about the job (`http.status_code`). */
   lastHttpStatus: number | undefined;
   /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
@@ -50,6 +48,7 @@ export class HttpRun {
   readonly #transport: Transport;
   readonly #artifactDirectory: string | null;
   readonly #timeoutSeconds: number | null;
+  #metadata: Record<string, string> | undefined;
 
   constructor(
     invocation: RuntimeInvocation,
@@ -69,6 +68,11 @@ export class HttpRun {
     this.redact = run.redact;
     this.beforeKickoff = runOptions.beforeKickoff;
     this.saveCheckpoint = runOptions.saveCheckpoint;
+  }
+
+  /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use. */
+  get metadata(): Record<string, string> {
+    return (this.#metadata ??= {});
   }
 
   /**

@@ -37,6 +37,11 @@ function unwatchSignal(signal: AbortSignal, stop: () => void): void {
   signal.removeEventListener("abort", onSharedAbort);
 }
 
+/** The timer callback of `RunScope.sleep`: a function of the module, so a wait creates no closure. */
+function wakeScope(scope: RunScope): void {
+  scope.wake();
+}
+
 /**
  * The lifetime of one run: one AbortController that the caller's signal and
  * the deadline both abort, and a deadline timer that `dispose()` clears. The
@@ -114,19 +119,19 @@ export class RunScope {
    * Waits `ms` on a timer that ends early when the run stops; undefined when
    * there is nothing to wait for. This is the default sleep of the HTTP
    * runners: the scope stops its own waits, so a wait adds no listener to
-   * the signal and allocates nothing but its promise and timer (the timer
-   * calls the promise's own resolve function).
+   * the signal and allocates nothing but its promise and timer, and the
+   * scope lets go of both once the wait is over.
    */
   sleep(ms: number): Promise<void> | undefined {
     if (ms <= 0 || this.#stopReason !== undefined) return undefined;
     return new Promise<void>((resolve) => {
       this.#sleepResolve = resolve;
-      this.#sleepTimer = setTimeout(resolve, ms);
+      this.#sleepTimer = setTimeout(wakeScope, ms, this);
     });
   }
 
-  /** Ends the current wait early, if there is one. */
-  #wake(): void {
+  /** Ends the current wait, if there is one. */
+  wake(): void {
     clearTimeout(this.#sleepTimer);
     this.#sleepTimer = undefined;
     const resolve = this.#sleepResolve;
@@ -158,7 +163,7 @@ export class RunScope {
     if (this.#stopReason !== undefined) return;
     this.#stopReason = reason;
     this.dispose();
-    this.#wake();
+    this.wake();
     this.#controller ??= new AbortController();
     this.#controller.abort(reason);
   }

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./redirects.js";
 import type { TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
@@ -41,13 +41,18 @@ class UndiciExchange implements Exchange {
     if (signal?.aborted === true) return Promise.reject(abortedError(signal));
     let pending: Promise<Dispatcher.ResponseData>;
     try {
-      pending = request(hop.url, {
+      const url = hop.url;
+      const dispatcher = this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections }));
+      // The dispatcher's own request(), not undici's top-level one: that one parses the URL again and
+      // copies the options with an object spread, which costs some microseconds per request on Node 20.
+      pending = dispatcher.request({
+        origin: url.origin,
+        path: url.search === "" ? url.pathname : url.pathname + url.search,
         method: hop.method as Dispatcher.HttpMethod,
         headers: hop.headers,
         body: hop.body ?? null,
         // undici aborts the request in flight, or destroys the body being read, with signal.reason.
         signal: signal ?? null,
-        dispatcher: this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections })),
       });
     } catch (error) {
       return Promise.reject(toTransportError(error, signal, "headers"));

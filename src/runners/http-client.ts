@@ -44,7 +44,7 @@ export class HttpClient {
     config: HttpRequestConfig,
     times: { readonly startedAtMs: number; readonly deadlineAtMs: number | undefined },
   ): HttpRun {
-    return new HttpRun(invocation, runOptions, this.options, this.#transport, { ...times, redact: this.#sharedBy(config).redact });
+    return new HttpRun(invocation, runOptions, this.options, this.#transport, times, this.#sharedBy(config).redact);
   }
 
   /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. Shared: copy to change. */

@@ -55,17 +55,18 @@ export class HttpRun {
     runOptions: RunOptions,
     options: ResolvedHttpRunnerOptions,
     transport: Transport,
-    run: { readonly deadlineAtMs: number | undefined; readonly redact: Redact; readonly startedAtMs: number },
+    times: { readonly startedAtMs: number; readonly deadlineAtMs: number | undefined },
+    redact: Redact,
   ) {
     this.identity = identityOf(invocation);
     this.#artifactDirectory = invocation.artifact_directory;
     this.#timeoutSeconds = invocation.timeout_seconds;
     this.options = options;
     this.#transport = transport;
-    this.startedAtMs = run.startedAtMs;
-    this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: run.deadlineAtMs, now: options.now });
-    this.emit = createEmitter(runOptions.onEvent, options.now, run.startedAtMs);
-    this.redact = run.redact;
+    this.startedAtMs = times.startedAtMs;
+    this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: times.deadlineAtMs, now: options.now });
+    this.emit = createEmitter(runOptions.onEvent, options.now, times.startedAtMs);
+    this.redact = redact;
     this.beforeKickoff = runOptions.beforeKickoff;
     this.saveCheckpoint = runOptions.saveCheckpoint;
   }

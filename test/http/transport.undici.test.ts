@@ -42,6 +42,14 @@ describe("createTransport (undici)", () => {
     expect(server.requests[0]).toMatchObject({ method: "POST", url: "/runs", body: '{"a":1}', headers });
   });
 
+  it("sends the URL's path and query, encoded as parsed, and never its fragment", async () => {
+    const server = await startScriptedServer([{ status: 200 }, { status: 200 }]);
+    const transport = newTransport();
+    await transport.send(get(`${server.url("/runs/a b")}?state=open&n=1#section`));
+    await transport.send(get(server.url("/runs/2#only-a-fragment")));
+    expect(server.requests.map((request) => request.url)).toEqual(["/runs/a%20b?state=open&n=1", "/runs/2"]);
+  });
+
   it("reuses one keep-alive connection for sequential requests", async () => {
     const server = await startScriptedServer([{ body: "one" }, { body: "two" }]);
     const transport = newTransport();

@@ -55,13 +55,28 @@ function cell(stat) {
   return `${num(stat.median, d)} [${num(stat.min, d)}–${num(stat.max, d)}]`;
 }
 
-function ratio(stat, floor) {
-  if (stat === undefined || floor === undefined || floor.median === 0) return undefined;
-  return stat.median / floor.median;
+/**
+ * The ratio of a client's figure to its floor's, taken run by run: the two
+ * clients of one repetition run back to back, so a change in the machine's
+ * load between repetitions falls on both sides of each ratio. The median of
+ * those ratios, with their minimum and maximum.
+ */
+function pairedRatio(runs, floorRuns, key) {
+  const ratios = [];
+  for (let rep = 0; rep < runs.length; rep++) {
+    const value = runs[rep]?.[key];
+    const floor = floorRuns[rep]?.[key];
+    if (typeof value === "number" && typeof floor === "number" && floor > 0) ratios.push(value / floor);
+  }
+  return summarize(ratios);
 }
 
-function ratioCell(value) {
-  return value === undefined ? "–" : `${value.toFixed(2)}x`;
+function ratioCell(stat) {
+  return stat === undefined ? "–" : `${stat.median.toFixed(2)}x`;
+}
+
+function ratioRange(stat) {
+  return stat === undefined ? "–" : `${stat.median.toFixed(2)}x [${stat.min.toFixed(2)}–${stat.max.toFixed(2)}]`;
 }
 
 function table(headers, rows) {
@@ -106,9 +121,11 @@ function caseTable(testCase, results) {
   }
   const rows = testCase.clients.map((name) => {
     const floorName = CLIENTS[name].floor;
-    const floor = floorName !== undefined && stats[floorName] !== undefined ? stats[floorName] : undefined;
-    const row = [CLIENTS[name].label, floor === undefined ? "(floor)" : floorName];
-    for (const [key] of figures) row.push(cell(stats[name][key]), floor === undefined ? "" : ratioCell(ratio(stats[name][key], floor[key])));
+    const floorRuns = floorName === undefined ? undefined : results[floorName];
+    const row = [CLIENTS[name].label, floorRuns === undefined ? "(floor)" : floorName];
+    for (const [key] of figures) {
+      row.push(cell(stats[name][key]), floorRuns === undefined ? "" : ratioCell(pairedRatio(results[name], floorRuns, key)));
+    }
     row.push(num(stats[name].socketsOpened?.median, 0));
     return row;
   });
@@ -140,7 +157,7 @@ print(
 print(`- Node ${process.version}; undici ${require("undici/package.json").version} (library and raw loop); global fetch: Node's bundled undici ${process.versions.undici}`);
 print(`- library: ${relative(root, lib)}, built from ${option("--lib") === undefined ? "src/" : "the given build"}`);
 print(`- every figure: median of the case's runs [min–max]; each run is a fresh backend process and a fresh client process, clients in turn`);
-print(`- ratio: median of the client / median of the client named in "vs" (the floor); the targets are ratios`);
+print(`- ratio: client / the client named in "vs" (the floor), taken run by run (the clients of one run go back to back), median of those; the targets are ratios`);
 print(`- a job: 1 kickoff (202 + run id), then polls answered "running" until "completed"; CPU is the client process's user + system time`);
 print();
 
@@ -156,7 +173,8 @@ for (const testCase of cases) {
       const t0 = performance.now();
       try {
         const result = await measure(testCase, name, lib, { execArgv });
-        results[testCase.id][name].push(result);
+        // Indexed by repetition, so that a failed run leaves a hole instead of shifting the pairs.
+        results[testCase.id][name][rep] = result;
         console.error(
           `  ${testCase.id} rep ${rep + 1} ${name}: ${result.cpuPerRequestMicros.toFixed(1)} µs/req, ${Math.round(result.requestsPerSecond)} req/s, ` +
             `${result.heapPerInFlightKB === undefined ? "" : `${result.heapPerInFlightKB.toFixed(2)} KB heap/in-flight, `}` +
@@ -202,19 +220,21 @@ const targetRows = [];
 for (const [caseId, name, floorName, key, limit, what] of targets) {
   const stats = tables[caseId];
   if (stats?.[name] === undefined || stats[floorName] === undefined) continue;
-  const value = ratio(stats[name][key], stats[floorName][key]);
+  const value = pairedRatio(results[caseId][name], results[caseId][floorName], key);
   const figure = (stat) => num(stat?.median, digitsFor(stat?.median ?? 0));
   targetRows.push([
     what,
     figure(stats[name][key]),
     figure(stats[floorName][key]),
-    ratioCell(value),
+    ratioRange(value),
     `<= ${limit.toFixed(2)}x`,
-    value === undefined ? "no data" : value <= limit ? "met" : "NOT met",
+    value === undefined ? "no data" : value.median <= limit ? "met" : "NOT met",
   ]);
 }
 if (targetRows.length > 0) {
   print(`## Targets`);
+  print();
+  print(`Each ratio is the median of the run-by-run ratios [min–max]; "library" and "floor" are the medians of their figures.`);
   print();
   print(table(["target", "library", "floor", "ratio", "limit", "result"], targetRows));
   print();

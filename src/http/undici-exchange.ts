@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { Agent, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./redirects.js";
 import type { TransportRequest } from "./transport.js";
@@ -122,7 +121,7 @@ class UndiciResponse implements ExchangeResponse {
         const text = await body.text();
         // undici removes its abort listener from the signal on 'close', just after 'end': wait for it,
         // so that the run's signal never carries a listener of a finished request.
-        if (signal !== undefined && !body.closed) await once(body, "close");
+        if (signal !== undefined && !body.closed) await closed(body);
         return text;
       } catch (error) {
         destroy(body);
@@ -160,6 +159,14 @@ class UndiciResponse implements ExchangeResponse {
 }
 
 function ignore(): void {}
+
+/**
+ * Resolves on the body's 'close', which follows 'end' and any error. A plain
+ * listener: `events.once` costs about 2 µs per call on Node 20.
+ */
+function closed(body: ResponseBody): Promise<void> {
+  return new Promise((resolve) => body.on("close", resolve));
+}
 
 /** Destroys a body that may have no 'error' listener: undici emits one for an unfinished body. */
 function destroy(body: ResponseBody): void {

@@ -1,4 +1,5 @@
 import type { Exchange, ExchangeResponse } from "./redirects.js";
+import { abortSignalOf } from "./request-signal.js";
 import type { FetchFunction, TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
 
@@ -22,7 +23,8 @@ class FetchExchange implements Exchange {
   }
 
   async send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
-    const signal = hop.signal;
+    // A fetch may check that its signal is an AbortSignal (Node's does).
+    const signal = abortSignalOf(hop.signal);
     if (signal?.aborted === true) throw abortedError(signal);
     let response: Response;
     try {

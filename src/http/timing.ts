@@ -1,3 +1,5 @@
+import type { RequestSignal } from "./request-signal.js";
+
 /** Waits the runners make: `sleep(ms, signal)` must end early when the signal aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -42,7 +44,7 @@ export function clampWaitMs(delayMs: number, remainingMs: number): number {
  * signal aborts, for injected functions that ignore the signal. The listener
  * is removed either way.
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: RequestSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(() => undefined);

@@ -1,3 +1,5 @@
+import type { RequestSignal } from "./request-signal.js";
+
 /** Why a request produced no response. */
 export type TransportFailure =
   /** Connection refused or reset, DNS failure, socket closed mid-body: worth a retry. */
@@ -69,7 +71,7 @@ const STAGE_TEXT: Readonly<Record<RequestStage, string>> = {
  * The error that ends a request whose signal was aborted; `stage` says what
  * the request was waiting for, and is left out when nothing was sent.
  */
-export function abortedError(signal: AbortSignal, stage?: RequestStage): TransportError {
+export function abortedError(signal: RequestSignal, stage?: RequestStage): TransportError {
   if (stage === undefined) return new TransportError("aborted", "request aborted", { cause: signal.reason });
   return new TransportError("aborted", `request aborted while ${STAGE_TEXT[stage]}`, { cause: signal.reason, stage });
 }
@@ -84,7 +86,7 @@ export function tooLargeError(maxResponseBytes: number): TransportError {
  * signal is aborted as `aborted` at `stage` (the abort is why it failed,
  * whatever undici or a stub reports), everything else as `network`.
  */
-export function toTransportError(error: unknown, signal: AbortSignal | undefined, stage?: RequestStage): TransportError {
+export function toTransportError(error: unknown, signal: RequestSignal | undefined, stage?: RequestStage): TransportError {
   if (error instanceof TransportError) return error;
   if (signal?.aborted === true) return abortedError(signal, stage);
   return new TransportError("network", describeNetworkError(error), { cause: error });

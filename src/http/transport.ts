@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { createFetchExchange } from "./fetch-exchange.js";
 import { followingRedirects, type Exchange } from "./redirects.js";
+import type { RequestSignal } from "./request-signal.js";
 import { TransportError } from "./transport-error.js";
 import { createUndiciExchange } from "./undici-exchange.js";
 
@@ -14,7 +15,7 @@ export interface TransportRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | undefined;
   /** The run's signal: aborted on cancel and at the deadline; aborts the request in flight. None for a run nothing can stop. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: RequestSignal | undefined;
 }
 
 /** A response whose body was read in full, within the size cap. */

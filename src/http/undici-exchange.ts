@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./redirects.js";
+import { abortSignalOf, type RequestSignal } from "./request-signal.js";
 import type { TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
 
@@ -50,8 +51,9 @@ class UndiciExchange implements Exchange {
         method: hop.method as Dispatcher.HttpMethod,
         headers: hop.headers,
         body: hop.body ?? null,
-        // undici aborts the request in flight, or destroys the body being read, with signal.reason.
-        signal: signal ?? null,
+        // undici aborts the request in flight, or destroys the body being read, with signal.reason. It takes
+        // any signal with `aborted`, `reason` and 'abort' listeners (its types name AbortSignal and EventEmitter).
+        signal: (signal ?? null) as AbortSignal | null,
       });
     } catch (error) {
       return Promise.reject(toTransportError(error, signal, "headers"));
@@ -77,7 +79,7 @@ class UndiciResponse implements ExchangeResponse {
   readonly status: number;
   readonly #headers: ResponseHeaders;
   readonly #body: ResponseBody;
-  readonly #signal: AbortSignal | undefined;
+  readonly #signal: RequestSignal | undefined;
   readonly #maxResponseBytes: number;
   /** The announced body size, when it describes the bytes that will arrive. */
   readonly #contentLength: string | string[] | undefined;
@@ -151,7 +153,8 @@ class UndiciResponse implements ExchangeResponse {
   async discard(): Promise<void> {
     try {
       // dump() destroys a larger body (and its socket) instead of downloading it.
-      await this.#body.dump(this.#signal === undefined ? { limit: DISCARD_LIMIT_BYTES } : { limit: DISCARD_LIMIT_BYTES, signal: this.#signal });
+      const signal = abortSignalOf(this.#signal);
+      await this.#body.dump(signal === undefined ? { limit: DISCARD_LIMIT_BYTES } : { limit: DISCARD_LIMIT_BYTES, signal });
     } catch {
       destroy(this.#body);
     }

@@ -1,5 +1,6 @@
 import { readJsonPath } from "../http/json-path.js";
 import type { AsyncHttpConfig } from "../http/metadata.js";
+import { abortSignalOf } from "../http/request-signal.js";
 import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../http/timing.js";
 import { TransportError, type TransportRequest, type TransportResponse } from "../http/transport.js";
 import {
@@ -123,7 +124,7 @@ export function wait(state: AsyncRunState): Promise<void> | undefined {
   const signal = run.scope.requestSignal;
   const { sleep } = run.options;
   if (sleep === undefined) return run.scope.sleep(delayMs);
-  return untilAborted(sleep(delayMs, signal), signal).catch((error: unknown) => {
+  return untilAborted(sleep(delayMs, abortSignalOf(signal)), signal).catch((error: unknown) => {
     // A sleep may reject when the run is aborted; any other rejection is a real error.
     if (signal?.aborted !== true) throw error;
   });

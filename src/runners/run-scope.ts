@@ -1,3 +1,5 @@
+import type { StopSignal } from "../http/request-signal.js";
+
 /** Why a run was stopped before it finished on its own. */
 export type StopReason = "cancelled" | "timed_out";
 
@@ -43,17 +45,20 @@ function wakeScope(scope: RunScope): void {
 }
 
 /**
- * The lifetime of one run: one AbortController that the caller's signal and
- * the deadline both abort, and a deadline timer that `dispose()` clears. The
- * controller is created on first use: a run with neither a caller signal nor
- * a deadline can never be stopped, and its requests and waits get no signal
- * (`requestSignal`), which spares a controller and an abort listener per
- * request and per wait.
+ * The lifetime of one run: stopped by the caller's signal or by the
+ * deadline, whichever comes first, with a deadline timer that `dispose()`
+ * clears. The scope is also the stop signal of the run's requests
+ * (`requestSignal`): it keeps their 'abort' listeners itself, so a run needs
+ * no AbortController unless something asks for a real AbortSignal
+ * (`signal`). A run with neither a caller signal nor a deadline can never be
+ * stopped, and its requests and waits get no signal at all.
  * (`AbortSignal.any` with `AbortSignal.timeout` is avoided on purpose: on
  * Node 20 the combined signal can be garbage-collected before it fires.)
  */
-export class RunScope {
+export class RunScope implements StopSignal {
   #controller: AbortController | undefined;
+  /** The 'abort' listeners of the requests (and waits) in progress: one or two at a time. */
+  #listeners: (() => void)[] | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
@@ -81,16 +86,47 @@ export class RunScope {
     if (this.deadlineAtMs !== undefined) this.#armDeadline();
   }
 
-  /** Aborted when the caller aborts or the deadline passes. */
+  /** An AbortSignal aborted when the caller aborts or the deadline passes, with the stop reason. Created on first use. */
   get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#stopReason !== undefined) this.#controller.abort(this.#stopReason);
+    }
     return this.#controller.signal;
   }
 
-  /** The signal to pass to every request and wait; undefined when nothing can stop the run. */
-  get requestSignal(): AbortSignal | undefined {
+  /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
+  get requestSignal(): StopSignal | undefined {
     if (this.#callerSignal === undefined && this.deadlineAtMs === undefined && this.#stopReason === undefined) return undefined;
-    return this.signal;
+    return this;
+  }
+
+  /** Whether the run was stopped (StopSignal). */
+  get aborted(): boolean {
+    return this.#stopReason !== undefined;
+  }
+
+  /** The stop reason, "cancelled" or "timed_out", once stopped (StopSignal). */
+  get reason(): StopReason | undefined {
+    return this.#stopReason;
+  }
+
+  /** Calls `listener` once when the run stops (StopSignal); nothing for a stopped run, as with an aborted AbortSignal. */
+  addEventListener(type: "abort", listener: () => void): void {
+    if (type !== "abort" || this.#stopReason !== undefined) return;
+    (this.#listeners ??= []).push(listener);
+  }
+
+  /** How many 'abort' listeners are registered: one per request (or wait) in progress. */
+  get listenerCount(): number {
+    return this.#listeners?.length ?? 0;
+  }
+
+  removeEventListener(type: "abort", listener: () => void): void {
+    const listeners = this.#listeners;
+    if (type !== "abort" || listeners === undefined) return;
+    const index = listeners.lastIndexOf(listener);
+    if (index !== -1) listeners.splice(index, 1);
   }
 
   /** Why the run was stopped, once it was. */
@@ -164,7 +200,18 @@ export class RunScope {
     this.#stopReason = reason;
     this.dispose();
     this.wake();
-    this.#controller ??= new AbortController();
-    this.#controller.abort(reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    for (const listener of listeners ?? []) {
+      try {
+        listener();
+      } catch (error) {
+        // As an EventTarget does: the other listeners still run, and the error is not swallowed.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    this.#controller?.abort(reason);
   }
 }

@@ -1,6 +1,7 @@
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, TransportError, type Transport, type TransportOptions } from "../../src/http/transport.js";
+import { RunScope } from "../../src/runners/run-scope.js";
 import { closeScriptedServers, startScriptedServer } from "../support/scripted-server.js";
 
 const MiB = 1024 * 1024;
@@ -104,6 +105,31 @@ describe("createTransport (undici)", () => {
     await server.waitFor(() => server.requests.length === 1);
     controller.abort("timed_out");
     await expect(sending).rejects.toMatchObject({ kind: "aborted", cause: "timed_out" });
+  });
+
+  it("takes a run's stop signal: aborts the request in flight when the run is cancelled", async () => {
+    const server = await startScriptedServer([{ action: "hang" }]);
+    const caller = new AbortController();
+    const scope = new RunScope({ now: () => Date.now(), signal: caller.signal });
+    const sending = newTransport().send({ method: "GET", url: new URL(server.url()), headers: {}, signal: scope });
+    await server.waitFor(() => server.requests.length === 1);
+    expect(scope.listenerCount).toBe(1);
+    caller.abort();
+    await expect(sending).rejects.toMatchObject({ kind: "aborted", stage: "headers", cause: "cancelled" });
+    await server.waitFor(() => server.openConnectionCount === 0);
+  });
+
+  it("keeps no listener on a run's stop signal once a response is read", async () => {
+    const server = await startScriptedServer(Array.from({ length: 20 }, (_, i) => ({ json: { poll: i } })));
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 60_000 });
+    const transport = newTransport();
+    const left: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await transport.send({ method: "GET", url: new URL(server.url(`/runs/${i}`)), headers: {}, signal: scope });
+      left.push(scope.listenerCount);
+    }
+    scope.dispose();
+    expect(left).toEqual(Array.from({ length: 20 }, () => 0));
   });
 
   it("sends nothing when the signal is already aborted", async () => {

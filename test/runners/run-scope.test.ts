@@ -173,3 +173,85 @@ describe(RunScope.name, () => {
     expect([disposed?.stopReason, abortListeners(caller.signal)]).toEqual([undefined, 0]);
   });
 });
+
+describe("RunScope as the stop signal of its requests", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  test("is what requests get for a run with a deadline or a caller signal, and nothing otherwise", () => {
+    const clock = fakeClock();
+    const bounded = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    const caller = new RunScope({ now: clock.now, signal: new AbortController().signal });
+    expect([bounded.requestSignal, caller.requestSignal]).toEqual([bounded, caller]);
+    expect(new RunScope({ now: clock.now }).requestSignal).toBeUndefined();
+    bounded.dispose();
+    caller.dispose();
+  });
+
+  test("calls each abort listener once when the deadline passes, with aborted and reason already set", () => {
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 1_000 });
+    const seen: unknown[] = [];
+    scope.addEventListener("abort", () => seen.push(["first", scope.aborted, scope.reason]));
+    scope.addEventListener("abort", () => seen.push(["second", scope.aborted, scope.reason]));
+    expect([scope.aborted, scope.reason, scope.listenerCount]).toEqual([false, undefined, 2]);
+    vi.advanceTimersByTime(1_000);
+    expect(seen).toEqual([
+      ["first", true, "timed_out"],
+      ["second", true, "timed_out"],
+    ]);
+    expect(scope.listenerCount).toBe(0);
+  });
+
+  test("does not call a listener that was removed, nor add one once stopped", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const removed = vi.fn();
+    const kept = vi.fn();
+    scope.addEventListener("abort", removed);
+    scope.addEventListener("abort", kept);
+    scope.removeEventListener("abort", removed);
+    expect(scope.listenerCount).toBe(1);
+    caller.abort();
+    const late = vi.fn();
+    scope.addEventListener("abort", late);
+    expect([removed.mock.calls.length, kept.mock.calls.length, late.mock.calls.length, scope.listenerCount]).toEqual([0, 1, 0, 0]);
+  });
+
+  test("hands out an AbortSignal first asked for after the stop already aborted, with the stop reason", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    clock.advance(1_000);
+    expect(scope.checkStopped()).toBe(true);
+    expect([scope.signal.aborted, scope.signal.reason]).toEqual([true, "timed_out"]);
+  });
+
+  test("aborts an AbortSignal handed out before the stop", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const { signal } = scope;
+    caller.abort();
+    expect([signal.aborted, signal.reason]).toEqual([true, "cancelled"]);
+  });
+
+  test("still calls the other listeners when one throws, and rethrows that error on the next tick", () => {
+    const deferred: (() => void)[] = [];
+    const defer = (callback: () => void): void => void deferred.push(callback);
+    vi.spyOn(process, "nextTick").mockImplementation(defer as typeof process.nextTick);
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const after = vi.fn();
+    scope.addEventListener("abort", () => {
+      throw new Error("listener broke");
+    });
+    scope.addEventListener("abort", after);
+    caller.abort();
+    expect(after).toHaveBeenCalledOnce();
+    expect(deferred).toHaveLength(1);
+    expect(() => deferred[0]?.()).toThrow("listener broke");
+  });
+});

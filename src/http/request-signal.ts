@@ -1,0 +1,28 @@
+/**
+ * What stops a request: an AbortSignal, or a run's own stop signal. Both
+ * have the members the transport uses (`aborted`, `reason`, and 'abort'
+ * listeners), and undici accepts either for a request's `signal`.
+ */
+export type RequestSignal = AbortSignal | StopSignal;
+
+/**
+ * A run's stop signal without an AbortController behind it. On Node 20 a
+ * controller costs some microseconds to create and half a kilobyte to keep,
+ * and each 'abort' listener of an EventTarget more: a run with a deadline
+ * (most of them) pays neither, and creates a real AbortSignal only for an
+ * API that insists on one (`signal`).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Called once, when the signal stops; `once` is accepted and implied. */
+  addEventListener(type: "abort", listener: () => void, options?: { readonly once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+  /** An AbortSignal that aborts with this one, created on first use. */
+  readonly signal: AbortSignal;
+}
+
+/** The AbortSignal of a request signal, for APIs that check for one (fetch). */
+export function abortSignalOf(signal: RequestSignal | undefined): AbortSignal | undefined {
+  return signal === undefined || signal instanceof AbortSignal ? signal : signal.signal;
+}

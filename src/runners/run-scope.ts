@@ -117,16 +117,16 @@ export class RunScope implements StopSignal {
     (this.#listeners ??= []).push(listener);
   }
 
-  /** How many 'abort' listeners are registered: one per request (or wait) in progress. */
-  get listenerCount(): number {
-    return this.#listeners?.length ?? 0;
-  }
-
   removeEventListener(type: "abort", listener: () => void): void {
     const listeners = this.#listeners;
     if (type !== "abort" || listeners === undefined) return;
     const index = listeners.lastIndexOf(listener);
     if (index !== -1) listeners.splice(index, 1);
+  }
+
+  /** How many 'abort' listeners are registered: one per request (or wait) in progress. */
+  get listenerCount(): number {
+    return this.#listeners?.length ?? 0;
   }
 
   /** Why the run was stopped, once it was. */

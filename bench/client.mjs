@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeHeapSnapshot } from "node:v8";
+import { jobMetadata } from "./job.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const base = `http://127.0.0.1:${config.port}`;
@@ -92,16 +93,7 @@ async function libraryClient(useFetch) {
   const { ExecutorRuntime, AsyncHttpRunner, asyncHttpMetadata } = await import(config.lib);
   const options = useFetch ? { fetch: globalThis.fetch } : config.connections === undefined ? {} : { connections: config.connections };
   const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner(options));
-  const metadataFor = (intervalMs) =>
-    asyncHttpMetadata({
-      url: `${base}/runs`,
-      body: { job: "bench" },
-      pollUrlTemplate: "/runs/{run_id}",
-      pollRunIdPath: "id",
-      pollStatusPath: "status",
-      pollTerminalStates: ["completed", "failed"],
-      pollIntervalSeconds: intervalMs / 1000,
-    });
+  const metadataFor = (intervalMs) => jobMetadata(asyncHttpMetadata, base, intervalMs);
   const metadata = new Map();
   let events = 0;
   const runOptions = config.events ? { onEvent: () => void events++ } : undefined;

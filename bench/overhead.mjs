@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Dispatcher, request } from "undici";
 import { buildLibrary } from "./build.mjs";
 import { POLLS } from "./harness.mjs";
+import { jobMetadata } from "./job.mjs";
 
 const IN_FLIGHT = 64;
 const WARMUP_JOBS = 4096;
@@ -103,15 +104,7 @@ function rawClient(dispatcher, direct) {
 async function libraryClient(dispatcher, lib, timeoutSeconds) {
   const { ExecutorRuntime, AsyncHttpRunner, asyncHttpMetadata } = await import(lib);
   const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner({ dispatcher }));
-  const metadata = asyncHttpMetadata({
-    url: `${ORIGIN}/runs`,
-    body: { job: "bench" },
-    pollUrlTemplate: "/runs/{run_id}",
-    pollRunIdPath: "id",
-    pollStatusPath: "status",
-    pollTerminalStates: ["completed", "failed"],
-    pollIntervalSeconds: 0,
-  });
+  const metadata = jobMetadata(asyncHttpMetadata, ORIGIN, 0);
   let jobs = 0;
   return async () => {
     const invocation = { invocation_id: `job-${++jobs}`, runtime_name: "bench", runtime_kind: "http_async", metadata };

@@ -10,7 +10,7 @@ import { TransportError, type TransportRequest, type TransportResponse } from ".
 import { errorMessage } from "../util/error-message.js";
 import { pollRequest, readPollAnswer, reachTerminal, stopped, wait, type AsyncRunState } from "./async-http-poll.js";
 import { expandUrlTemplate, parseJsonBody, readRunId, readStatus, type Ending } from "./async-http-status.js";
-import { HttpClient } from "./http-client.js";
+import { HttpClient, invocationDeadline } from "./http-client.js";
 import type { HttpRun } from "./http-run.js";
 import type { Checkpoint, RunOptions, Runner } from "./runner.js";
 
@@ -50,8 +50,9 @@ export class AsyncHttpRunner implements Runner {
       resume = checkpoint.data;
     }
     const config = parsed.config;
-    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: deadlineOf(invocation, resume, startedAtMs) });
-    return runToEnd(openState(run, config, client.headers(config)), resume);
+    const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
+    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs });
+    return runToEnd(openState(run, config, client.headers(config)), resume, client.bodyHeaders(config));
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
@@ -64,7 +65,11 @@ export class AsyncHttpRunner implements Runner {
  * The run from its kickoff (or its resumed poll) to its result, in one async
  * frame: a waiting run holds this frame, its timer and its state, nothing else.
  */
-async function runToEnd(state: AsyncRunState, resume: Checkpoint | undefined): Promise<RuntimeResult> {
+async function runToEnd(
+  state: AsyncRunState,
+  resume: Checkpoint | undefined,
+  kickoffHeaders: Readonly<Record<string, string>>,
+): Promise<RuntimeResult> {
   const { run } = state;
   let ending: Ending | undefined;
   try {
@@ -72,7 +77,7 @@ async function runToEnd(state: AsyncRunState, resume: Checkpoint | undefined): P
     // no process ran it, or the signal is aborted), it ends as stopped while polling and gets its cancel request.
     if (resume !== undefined) resumeFrom(state, resume);
     if (run.scope.checkStopped()) ending = stopped(state);
-    else if (resume === undefined) ending = await kickoff(state);
+    else if (resume === undefined) ending = await kickoff(state, kickoffHeaders);
     let request: TransportRequest | undefined;
     while (ending === undefined) {
       const pause = wait(state);
@@ -100,7 +105,6 @@ async function runToEnd(state: AsyncRunState, resume: Checkpoint | undefined): P
 /** Ends a run: the cancel request when the run was stopped after the backend took the job, then the result. */
 async function settle(state: AsyncRunState, ending: Ending): Promise<RuntimeResult> {
   const { run, config } = state;
-  run.scope.dispose();
   const { status } = ending.outcome;
   const stoppedByUs = run.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
   if (stoppedByUs && state.accepted && config.cancelUrlTemplate !== undefined) await sendCancel(state, config.cancelUrlTemplate);
@@ -131,13 +135,19 @@ function resumeFrom(state: AsyncRunState, resume: Checkpoint): void {
   state.pollUrl = new URL(resume.pollUrl);
 }
 
-/** Sends the kickoff. Resolves to an ending, or to undefined once the run is accepted and polling follows. */
-async function kickoff(state: AsyncRunState): Promise<Ending | undefined> {
+/**
+ * Sends the kickoff with `shared` (the configuration's headers with the body's content type), plus the
+ * idempotency key when one is configured. Resolves to an ending, or to undefined once the run is accepted.
+ */
+async function kickoff(state: AsyncRunState, shared: Readonly<Record<string, string>>): Promise<Ending | undefined> {
   const { run, config } = state;
   const what = `kickoff ${config.method} ${config.url.href}`;
-  const headers: Record<string, string> = { ...state.pollHeaders };
-  if (config.contentType !== undefined) headers["content-type"] = config.contentType;
-  if (config.idempotencyKeyHeader !== undefined) headers[config.idempotencyKeyHeader] = run.identity.invocation_id;
+  let headers = shared;
+  if (config.idempotencyKeyHeader !== undefined) {
+    const keyed: Record<string, string> = { ...shared };
+    keyed[config.idempotencyKeyHeader] = run.identity.invocation_id;
+    headers = keyed;
+  }
   if (run.beforeKickoff !== undefined) {
     try {
       await untilAborted(run.beforeKickoff(), run.scope.requestSignal);
@@ -247,7 +257,7 @@ function recordMetadata(state: AsyncRunState): void {
   if (state.lastStatus !== undefined) metadata["http.last_status"] = state.lastStatus;
 }
 
-function deadlineOf(invocation: RuntimeInvocation, resume: Checkpoint | undefined, startedAtMs: number): number | undefined {
-  if (resume !== undefined) return resume.deadlineAt === undefined ? undefined : Date.parse(resume.deadlineAt);
-  return invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
+/** A resumed run keeps the deadline its checkpoint recorded, if any. */
+function resumedDeadline(resume: Checkpoint): number | undefined {
+  return resume.deadlineAt === undefined ? undefined : Date.parse(resume.deadlineAt);
 }

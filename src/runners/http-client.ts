@@ -12,6 +12,8 @@ import type { RunOptions } from "./runner.js";
 interface ConfigShared {
   /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. */
   readonly headers: Readonly<Record<string, string>>;
+  /** `headers` with the body's content type, when the configuration has one: for the request that sends the body. */
+  readonly bodyHeaders: Readonly<Record<string, string>>;
   /** Removes the values of those headers (the secrets of a run), URL userinfo and secret query values. */
   readonly redact: Redact;
 }
@@ -52,12 +54,19 @@ export class HttpClient {
     return this.#sharedBy(config).headers;
   }
 
+  /** `headers` plus the body's content type, for the request that sends `config.body`. Shared: copy to change. */
+  bodyHeaders(config: HttpRequestConfig): Readonly<Record<string, string>> {
+    return this.#sharedBy(config).bodyHeaders;
+  }
+
   #sharedBy(config: HttpRequestConfig): ConfigShared {
     let shared = this.#shared.get(config);
     if (shared === undefined) {
       const runner = this.options.headers;
+      const headers = { accept: "application/json", ...runner, ...config.headers };
       shared = {
-        headers: { accept: "application/json", ...runner, ...config.headers },
+        headers,
+        bodyHeaders: config.contentType === undefined ? headers : { ...headers, "content-type": config.contentType },
         redact: createRedactor([...Object.values(runner), ...Object.values(config.headers)]),
       };
       this.#shared.set(config, shared);
@@ -69,4 +78,9 @@ export class HttpClient {
   close(): Promise<void> {
     return this.#transport.close();
   }
+}
+
+/** A run's deadline from its invocation: `timeout_seconds` after the start, or none. */
+export function invocationDeadline(invocation: RuntimeInvocation, startedAtMs: number): number | undefined {
+  return invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
 }

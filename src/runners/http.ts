@@ -4,7 +4,7 @@ import { cachedMetadataParser, parseHttpMetadata, type HttpRequestConfig, type M
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError } from "../http/transport.js";
 import { errorMessage } from "../util/error-message.js";
-import { HttpClient } from "./http-client.js";
+import { HttpClient, invocationDeadline } from "./http-client.js";
 import type { RunOptions, Runner } from "./runner.js";
 
 /**
@@ -32,12 +32,11 @@ export class HttpRunner implements Runner {
     const parsed = this.#parseMetadata(invocation.metadata);
     if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
     const config = parsed.config;
-    const deadlineAtMs = invocation.timeout_seconds === null ? undefined : startedAtMs + invocation.timeout_seconds * 1000;
-    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs });
+    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: invocationDeadline(invocation, startedAtMs) });
     const what = `${config.method} ${config.url.href}`;
     const doing = `during the request (${what})`;
     if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
-    const headers = config.contentType === undefined ? client.headers(config) : { ...client.headers(config), "content-type": config.contentType };
+    const headers = client.bodyHeaders(config);
     let response;
     try {
       response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.requestSignal });

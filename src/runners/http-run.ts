@@ -93,13 +93,8 @@ export class HttpRun {
    */
   send(request: TransportRequest, tracked = true): Promise<TransportResponse | TransportError> {
     // Not an async function: a request queued in the pool then holds no suspended frame here.
-    let pending: Promise<TransportResponse>;
-    try {
-      pending = this.#transport.send(request);
-    } catch (error) {
-      return Promise.resolve(toTransportError(error, request.signal));
-    }
-    return pending.then(
+    // (A transport rejects, it never throws: see Transport.send.)
+    return this.#transport.send(request).then(
       (response) => {
         if (tracked) this.lastHttpStatus = response.status;
         return response;

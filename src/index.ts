@@ -1,24 +1,21 @@
 export { ExecutorRuntime, type ExecutorRuntimeOptions } from "./runtime.js";
 export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
-export { AsyncHttpRunner } from "./runners/async-http.js";
+export { AsyncHttpRunner } from "./runners/async-http/runner.js";
 export { HttpRunner } from "./runners/http.js";
 export { SubprocessRunner, type SubprocessRunnerOptions } from "./runners/subprocess.js";
 export type { HttpRunnerOptions } from "./http/runner-options.js";
 export type { Sleep } from "./http/timing.js";
-export type { FetchFunction } from "./http/transport.js";
+export type { FetchFunction } from "./http/transport/transport.js";
 export {
   ASYNC_HTTP_METADATA_KEYS,
   HTTP_METADATA_KEYS,
-  asyncHttpMetadata,
-  httpMetadata,
   parseAsyncHttpMetadata,
   parseHttpMetadata,
-  type AsyncHttpConfig,
-  type AsyncHttpMetadataFields,
-  type HttpMetadataFields,
-  type HttpRequestConfig,
   type MetadataParseResult,
-} from "./http/metadata.js";
+} from "./http/metadata/parse.js";
+export { asyncHttpMetadata, httpMetadata } from "./http/metadata/builders.js";
+export type { AsyncHttpMetadataFields, HttpMetadataFields } from "./http/metadata/fields.js";
+export type { AsyncHttpConfig, HttpRequestConfig } from "./http/metadata/config.js";
 export type { JsonPath } from "./http/json-path.js";
 export type {
   AcceptedEvent,

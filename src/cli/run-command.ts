@@ -1,8 +1,8 @@
 import { parseInvocation, type RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
 import { createRedactor } from "../http/redact.js";
-import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata.js";
-import { AsyncHttpRunner } from "../runners/async-http.js";
+import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
+import { AsyncHttpRunner } from "../runners/async-http/runner.js";
 import { HttpRunner } from "../runners/http.js";
 import type { Runner } from "../runners/runner.js";
 import { SubprocessRunner } from "../runners/subprocess.js";

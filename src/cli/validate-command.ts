@@ -1,7 +1,8 @@
 import { parseInvocation } from "../contracts/invocation.js";
 import type { ValidationIssue } from "../contracts/issues.js";
 import { createRedactor } from "../http/redact.js";
-import { parseAsyncHttpMetadata, parseHttpMetadata, type AsyncHttpConfig, type HttpRequestConfig } from "../http/metadata.js";
+import type { AsyncHttpConfig, HttpRequestConfig } from "../http/metadata/config.js";
+import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
 import { EXIT_USAGE } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { formatDuration } from "./progress-text.js";
@@ -83,7 +84,7 @@ function describeRequest(config: HttpRequestConfig): string {
   const redact = createRedactor(Object.values(config.headers));
   const headers = Object.keys(config.headers);
   const extras = [
-    ...(config.body === undefined ? [] : [`${config.contentType === "application/json" ? "JSON" : "form"} body`]),
+    ...(config.body === undefined ? [] : [`${config.bodyFormat === "json" ? "JSON" : "form"} body`]),
     ...(headers.length === 0 ? [] : [`headers: ${headers.join(", ")}`]),
   ];
   return `${config.method} ${redact(config.url.href)}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`;
@@ -91,15 +92,16 @@ function describeRequest(config: HttpRequestConfig): string {
 
 function describeAsync(config: AsyncHttpConfig): string[] {
   const redact = createRedactor(Object.values(config.headers));
-  const failure = [...config.terminalStates].filter((state) => !config.successStates.has(state) && !config.cancelledStates.has(state));
-  const wait = config.pollBackoff === 1 ? formatDuration(config.pollIntervalMs) : `${formatDuration(config.pollIntervalMs)}, x${config.pollBackoff} each time`;
-  const cap = config.pollMaxIntervalMs === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalMs)}`;
+  const failure = [...config.pollTerminalStates].filter((state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state));
+  const interval = formatDuration(config.pollIntervalSeconds * 1000);
+  const wait = config.pollBackoff === 1 ? interval : `${interval}, x${config.pollBackoff} each time`;
+  const cap = config.pollMaxIntervalSeconds === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalSeconds * 1000)}`;
   const lines = [
     `kickoff   ${describeRequest(config)}`,
     `status    ${config.pollUrlTemplate === undefined ? "the kickoff's Location or Operation-Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`}`,
     `          status at ${config.pollStatusPath.text}${config.pollRunIdPath === undefined ? "" : `, run id at ${config.pollRunIdPath.text}`}`,
-    `          success: ${list(config.successStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.cancelledStates)}`,
-    `polling   every ${wait}${cap}; pending codes: ${list(config.pendingCodes)}; errors tolerated in a row: ${config.maxConsecutiveErrors}`,
+    `          success: ${list(config.pollSuccessStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.pollCancelledStates)}`,
+    `polling   every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
   ];
   if (config.cancelUrlTemplate !== undefined) lines.push(`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`);
   if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);

@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import type { Sleep } from "./timing.js";
-import type { FetchFunction } from "./transport.js";
+import type { FetchFunction } from "./transport/transport.js";
 
 /** Options of `HttpRunner` and `AsyncHttpRunner`. */
 export interface HttpRunnerOptions {

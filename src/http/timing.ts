@@ -1,4 +1,4 @@
-import type { RequestSignal } from "./request-signal.js";
+import type { RequestSignal } from "./transport/request-signal.js";
 
 /** Waits the runners make: `sleep(ms, signal)` must end early when the signal aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -6,17 +6,27 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 /** No single wait is longer than this (one hour), whatever the backend or the backoff asks for. */
 export const MAX_WAIT_MS = 3_600_000;
 
-/** How the waits between polls grow. */
+/** How the waits between polls grow (`http.poll_interval_seconds`, `http.poll_backoff`, `http.poll_max_interval_seconds`). */
 export interface IntervalPolicy {
-  readonly pollIntervalMs: number;
+  readonly pollIntervalSeconds: number;
   readonly pollBackoff: number;
-  readonly pollMaxIntervalMs: number | undefined;
+  readonly pollMaxIntervalSeconds: number | undefined;
 }
 
-/** Wait number `n` (1, 2, ...): min(interval x backoff^(n-1), cap), never above MAX_WAIT_MS. */
+/** Seconds as the whole milliseconds timers count. */
+function toMs(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * Wait number `n` (1, 2, ...): min(interval x backoff^(n-1), cap), in whole
+ * milliseconds, never above MAX_WAIT_MS. A cap is at least 1 ms: one that
+ * rounds to 0 would poll in a hot loop.
+ */
 export function intervalDelayMs(policy: IntervalPolicy, n: number): number {
-  const grown = policy.pollIntervalMs * policy.pollBackoff ** (n - 1);
-  return Math.min(grown, policy.pollMaxIntervalMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
+  const grown = toMs(policy.pollIntervalSeconds) * policy.pollBackoff ** (n - 1);
+  const cap = policy.pollMaxIntervalSeconds === undefined ? MAX_WAIT_MS : Math.max(1, toMs(policy.pollMaxIntervalSeconds));
+  return Math.min(grown, cap, MAX_WAIT_MS);
 }
 
 const DELAY_SECONDS = /^\s*(\d+)\s*$/;

@@ -4,13 +4,13 @@ import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, identityOf, type ResultIdentity, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
 import { previewBody, type Redact } from "../http/redact.js";
 import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
-import { TransportError, toTransportError, type RequestStage } from "../http/transport-error.js";
-import type { Transport, TransportRequest, TransportResponse } from "../http/transport.js";
+import { TransportError, type RequestStage } from "../http/transport/transport-error.js";
+import type { Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
-import { RunScope } from "./run-scope.js";
 import type { RunOptions } from "./runner.js";
+import { RunScope } from "./scope/run-scope.js";
 
 /** What a stopped run's summary adds about the request it cut off. */
 const STOPPED_WHILE: Readonly<Record<RequestStage | "none", string>> = {
@@ -19,8 +19,17 @@ const STOPPED_WHILE: Readonly<Record<RequestStage | "none", string>> = {
   none: "",
 };
 
-/** A request of a run: everything but the signal, which the run supplies. */
-export type RunRequest = Omit<TransportRequest, "signal">;
+/** What a run is opened with. */
+export interface HttpRunContext {
+  readonly invocation: RuntimeInvocation;
+  readonly runOptions: RunOptions;
+  readonly options: ResolvedHttpRunnerOptions;
+  readonly transport: Transport;
+  /** The redactor of the run's configuration: the values of every header of the run are secrets. */
+  readonly redact: Redact;
+  readonly startedAtMs: number;
+  readonly deadlineAtMs: number | undefined;
+}
 
 /**
  * One run of an HTTP runner: its scope (deadline and abort), its redactor,
@@ -37,10 +46,6 @@ export class HttpRun {
   readonly scope: RunScope;
   readonly emit: Emit | undefined;
   readonly startedAtMs: number;
-  /** The caller's `RunOptions.beforeKickoff`. */
-  readonly beforeKickoff: (() => Promise<void>) | undefined;
-  /** The caller's `RunOptions.saveCheckpoint`. */
-  readonly saveCheckpoint: RunOptions["saveCheckpoint"];
   /** The HTTP status of the last response about the job (`http.status_code`). */
   lastHttpStatus: number | undefined;
   /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
@@ -50,25 +55,17 @@ export class HttpRun {
   readonly #timeoutSeconds: number | null;
   #metadata: Record<string, string> | undefined;
 
-  constructor(
-    invocation: RuntimeInvocation,
-    runOptions: RunOptions,
-    options: ResolvedHttpRunnerOptions,
-    transport: Transport,
-    times: { readonly startedAtMs: number; readonly deadlineAtMs: number | undefined },
-    redact: Redact,
-  ) {
+  constructor(context: HttpRunContext) {
+    const { invocation, options } = context;
     this.identity = identityOf(invocation);
     this.#artifactDirectory = invocation.artifact_directory;
     this.#timeoutSeconds = invocation.timeout_seconds;
     this.options = options;
-    this.#transport = transport;
-    this.startedAtMs = times.startedAtMs;
-    this.scope = new RunScope({ signal: runOptions.signal, deadlineAtMs: times.deadlineAtMs, now: options.now });
-    this.emit = createEmitter(runOptions.onEvent, options.now, times.startedAtMs);
-    this.redact = redact;
-    this.beforeKickoff = runOptions.beforeKickoff;
-    this.saveCheckpoint = runOptions.saveCheckpoint;
+    this.#transport = context.transport;
+    this.startedAtMs = context.startedAtMs;
+    this.scope = new RunScope({ signal: context.runOptions.signal, deadlineAtMs: context.deadlineAtMs, now: options.now });
+    this.emit = createEmitter(context.runOptions.onEvent, options.now, context.startedAtMs);
+    this.redact = context.redact;
   }
 
   /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use. */
@@ -77,30 +74,13 @@ export class HttpRun {
   }
 
   /**
-   * Sends a request; rejects with a TransportError (see `toTransportError`).
-   * For the poll loop, which awaits it in a try block of its own: a poll
-   * waiting in the pool then holds no promise of this layer. Its status is
-   * not tracked: set `lastHttpStatus` from the answer.
+   * Sends a request of the run: the one send path of both HTTP runners. It
+   * rejects with a TransportError only (see `Transport.send`), and nothing
+   * else happens in between, so a request waiting in the pool holds no
+   * promise of this layer (PERFORMANCE.md, "One promise per request").
    */
-  request(request: TransportRequest): Promise<TransportResponse> {
+  send(request: TransportRequest): Promise<TransportResponse> {
     return this.#transport.send(request);
-  }
-
-  /**
-   * Sends a request. Every failure comes back as a TransportError value, so
-   * callers never need a try block. `tracked` responses
-   * (all but the cancel request's) set `http.status_code`.
-   */
-  send(request: TransportRequest, tracked = true): Promise<TransportResponse | TransportError> {
-    // Not an async function: a request queued in the pool then holds no suspended frame here.
-    // (A transport rejects, it never throws: see Transport.send.)
-    return this.#transport.send(request).then(
-      (response) => {
-        if (tracked) this.lastHttpStatus = response.status;
-        return response;
-      },
-      (error: unknown) => toTransportError(error, request.signal),
-    );
   }
 
   /**
@@ -167,10 +147,26 @@ export class HttpRun {
     });
   }
 
+  /**
+   * The result of a run whose own ending failed (a clock that returns no
+   * valid time, say): `failed`, timed by the system clock. The HTTP runners
+   * never reject, so the runtime need not check their results.
+   */
+  crashed(error: unknown): RuntimeResult {
+    this.scope.dispose();
+    return crashedResult(this.identity, error, this.redact);
+  }
+
   #timeoutText(): string {
     const seconds = this.#timeoutSeconds;
     if (seconds !== null) return `${seconds} s (timeout_seconds)`;
     const deadline = this.scope.deadlineAtMs;
     return deadline === undefined ? "the deadline" : `the deadline ${new Date(deadline).toISOString()}`;
   }
+}
+
+/** `failed` for a run that broke (see `HttpRun.crashed`), timed by the system clock. */
+export function crashedResult(identity: ResultIdentity, error: unknown, redact?: Redact): RuntimeResult {
+  const message = errorMessage(error);
+  return buildResult(identity, { status: "failed", summary: `runner error: ${redact === undefined ? message : redact(message)}` });
 }

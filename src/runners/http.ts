@@ -1,11 +1,15 @@
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import type { RuntimeResult } from "../contracts/result.js";
-import { cachedMetadataParser, parseHttpMetadata, type HttpRequestConfig, type MetadataParseResult } from "../http/metadata.js";
+import { cachedMetadataParser } from "../http/metadata/cache.js";
+import type { HttpRequestConfig } from "../http/metadata/config.js";
+import { parseHttpMetadata, type MetadataParseResult } from "../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
-import { TransportError } from "../http/transport.js";
-import { errorMessage } from "../util/error-message.js";
-import { HttpClient, invocationDeadline } from "./http-client.js";
+import { TransportError, toTransportError } from "../http/transport/transport-error.js";
+import type { TransportResponse } from "../http/transport/transport.js";
+import { HttpClient } from "./http-client.js";
+import { HttpRun, crashedResult } from "./http-run.js";
 import type { RunOptions, Runner } from "./runner.js";
+import { invocationDeadline } from "./scope/deadline.js";
 
 /**
  * Sends one HTTP request per invocation: `succeeded` for a 2xx answer,
@@ -27,28 +31,49 @@ export class HttpRunner implements Runner {
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
+    try {
+      return await this.#run(invocation, options);
+    } catch (error) {
+      return crashedResult(invocation, error);
+    }
+  }
+
+  async #run(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
     const parsed = this.#parseMetadata(invocation.metadata);
     if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
     const config = parsed.config;
-    const run = client.open(invocation, options, config, { startedAtMs, deadlineAtMs: invocationDeadline(invocation, startedAtMs) });
+    const shared = client.shared(config);
+    const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
+    const { transport, options: runnerOptions } = client;
+    const run = new HttpRun({ invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs });
+    try {
+      return await this.#request(run, config, shared.bodyHeaders);
+    } catch (error) {
+      return run.crashed(error);
+    }
+  }
+
+  /** Sends the one request of `run` and ends the run with its answer. */
+  async #request(run: HttpRun, config: HttpRequestConfig, headers: Readonly<Record<string, string>>): Promise<RuntimeResult> {
     const what = `${config.method} ${config.url.href}`;
     const doing = `during the request (${what})`;
     if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
-    const headers = client.bodyHeaders(config);
-    let response;
+    const signal = run.scope.requestSignal;
+    let answer: TransportResponse | TransportError;
     try {
-      response = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal: run.scope.requestSignal });
+      answer = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal });
     } catch (error) {
-      return run.finish({ status: "failed", summary: `runner error: ${errorMessage(error)}` });
+      answer = toTransportError(error, signal);
     }
-    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing, response));
-    if (response instanceof TransportError) return run.finish(run.transportFailure(what, response));
-    const ok = response.status >= 200 && response.status <= 299;
-    return run.finish(ok ? { status: "succeeded" } : run.httpFailure(what, response), {
-      exitCode: response.status,
-      responseBody: response.body,
+    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing, answer));
+    if (answer instanceof TransportError) return run.finish(run.transportFailure(what, answer));
+    run.lastHttpStatus = answer.status;
+    const ok = answer.status >= 200 && answer.status <= 299;
+    return run.finish(ok ? { status: "succeeded" } : run.httpFailure(what, answer), {
+      exitCode: answer.status,
+      responseBody: answer.body,
     });
   }
 

@@ -3,7 +3,7 @@ import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, type ResultDetails, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
 import { errorMessage } from "../util/error-message.js";
-import { RunScope } from "./run-scope.js";
+import { RunScope } from "./scope/run-scope.js";
 import type { RunOptions, Runner } from "./runner.js";
 import { superviseChild, type ChildOutcome, type StopCause } from "./subprocess-child.js";
 import {

@@ -2,7 +2,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationProgress } from "../../src/bullmq/index.js";
 import { startFakeBackend } from "../../examples/fake-backend.js";
-import { asyncHttpMetadata } from "../../src/http/metadata.js";
+import { asyncHttpMetadata } from "../../src/http/metadata/builders.js";
 import { startJobBackend, type JobBackend } from "../support/job-backend.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";

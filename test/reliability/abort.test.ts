@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { RuntimeInvocationSchema } from "../../src/contracts/invocation.js";
 import type { RuntimeResult } from "../../src/contracts/result.js";
 import type { HttpRunnerOptions } from "../../src/http/runner-options.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { HttpRunner } from "../../src/runners/http.js";
 import type { RunEvent, Runner } from "../../src/runners/runner.js";
 import { loopbackBackend, loopbackInvocation } from "../support/async-http.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HttpRunnerOptions } from "../../src/http/runner-options.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { eventLog, loopbackBackend, loopbackInvocation, timedRun } from "../support/async-http.js";
 import { expectRxpValid } from "../support/rxp-schema.js";
 import type { ScriptedResponse, ScriptedServerOptions } from "../support/scripted-server.js";

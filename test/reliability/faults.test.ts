@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RuntimeInvocationSchema } from "../../src/contracts/invocation.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { HttpRunner } from "../../src/runners/http.js";
 import { loopbackBackend, loopbackInvocation, timedRun, type TimedRun } from "../support/async-http.js";
 import { expectRxpValid } from "../support/rxp-schema.js";

@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RuntimeResult } from "../../src/contracts/result.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { loopbackBackend, loopbackInvocation } from "../support/async-http.js";
 import { realSleep } from "../support/sleep.js";
 import { activeResources, watchProcess } from "../support/process-watch.js";

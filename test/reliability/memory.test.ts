@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { ExecutorRuntime } from "../../src/runtime.js";
 import { loopbackBackend, loopbackInvocation, timedRun } from "../support/async-http.js";
 import type { ScriptedResponse } from "../support/scripted-server.js";

@@ -1,7 +1,7 @@
 import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
 import type { RuntimeInvocation } from "../../src/contracts/invocation.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import type { Checkpoint, RunEvent } from "../../src/runners/runner.js";
 import { loopbackBackend, loopbackInvocation, timedRun } from "../support/async-http.js";
 import { expectRxpValid } from "../support/rxp-schema.js";

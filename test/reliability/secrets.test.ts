@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { RuntimeInvocationSchema, type RuntimeInvocation } from "../../src/contracts/invocation.js";
 import type { RuntimeResult } from "../../src/contracts/result.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { HttpRunner } from "../../src/runners/http.js";
 import type { RunEvent, Runner } from "../../src/runners/runner.js";
 import { ExecutorRuntime } from "../../src/runtime.js";

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, onTestFinished } from "vitest";
 import { RuntimeInvocationSchema, type RuntimeInvocation } from "../../src/contracts/invocation.js";
 import type { RuntimeResult } from "../../src/contracts/result.js";
 import type { HttpRunnerOptions } from "../../src/http/runner-options.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import type { RunEvent, RunOptions, Runner } from "../../src/runners/runner.js";
 import type { FakeClock } from "./fake-clock.js";
 import { startScriptedServer, type ScriptedResponse, type ScriptedServer, type ScriptedServerOptions } from "./scripted-server.js";

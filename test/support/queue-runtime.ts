@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { asyncHttpMetadata } from "../../src/http/metadata.js";
-import { AsyncHttpRunner } from "../../src/runners/async-http.js";
+import { asyncHttpMetadata } from "../../src/http/metadata/builders.js";
+import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { ExecutorRuntime } from "../../src/runtime.js";
 import type { RuntimeInvocationInput } from "../../src/contracts/invocation.js";
 

@@ -1,0 +1,56 @@
+import type { JsonPath } from "../json-path.js";
+
+/**
+ * What HttpRunner reads from `http.*` metadata, and what AsyncHttpRunner
+ * sends as its kickoff. Each field is named after its key (`http.body_format`
+ * -> `bodyFormat`), as in the builders' fields.
+ */
+export interface HttpRequestConfig {
+  /** `http.url`: an absolute http: or https: URL without credentials. */
+  readonly url: URL;
+  /** `http.method`, upper-cased. */
+  readonly method: string;
+  /** `http.body` as sent: the JSON text as given, or form-encoded when `bodyFormat` is `form`. */
+  readonly body: string | undefined;
+  /** `http.body_format`. */
+  readonly bodyFormat: "json" | "form";
+  /** `http.headers`, names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** What AsyncHttpRunner reads from `http.*` metadata, defaults filled in; each field is named after its key. */
+export interface AsyncHttpConfig extends HttpRequestConfig {
+  /** `http.idempotency_key_header`, lower-cased. */
+  readonly idempotencyKeyHeader: string | undefined;
+  /** `http.poll_url_template` as written; may be relative to `url`. */
+  readonly pollUrlTemplate: string | undefined;
+  /** `http.poll_run_id_path`. */
+  readonly pollRunIdPath: JsonPath | undefined;
+  /** `http.poll_status_path`. */
+  readonly pollStatusPath: JsonPath;
+  /** `http.poll_terminal_states`, never empty. */
+  readonly pollTerminalStates: ReadonlySet<string>;
+  /** `http.poll_success_states`: a subset of `pollTerminalStates`. */
+  readonly pollSuccessStates: ReadonlySet<string>;
+  /** `http.poll_cancelled_states`: a subset of `pollTerminalStates`, disjoint from `pollSuccessStates`. */
+  readonly pollCancelledStates: ReadonlySet<string>;
+  /** `http.poll_interval_seconds`: 0 or more. */
+  readonly pollIntervalSeconds: number;
+  /** `http.poll_backoff`: at least 1. */
+  readonly pollBackoff: number;
+  /** `http.poll_max_interval_seconds`: greater than 0, and at least `pollIntervalSeconds`. */
+  readonly pollMaxIntervalSeconds: number | undefined;
+  /** `http.poll_pending_codes`. */
+  readonly pollPendingCodes: ReadonlySet<number>;
+  /** `http.poll_max_consecutive_errors`. */
+  readonly pollMaxConsecutiveErrors: number;
+  /** `http.cancel_url_template` as written; may be relative to `url`. */
+  readonly cancelUrlTemplate: string | undefined;
+  /** `http.cancel_method`, upper-cased. */
+  readonly cancelMethod: string;
+  /** `http.result_path`. */
+  readonly resultPath: JsonPath | undefined;
+}
+
+/** The content type of each `http.body_format`. */
+export const BODY_CONTENT_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" } as const;

@@ -1,0 +1,70 @@
+import type { z } from "zod";
+import type { AsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
+import {
+  decimal,
+  headerMap,
+  headerName,
+  httpMethod,
+  httpUrl,
+  jsonPath,
+  jsonText,
+  oneOf,
+  stateList,
+  statusCodeList,
+  urlTemplate,
+} from "./codecs.js";
+
+/** `pollTerminalStates` -> `poll_terminal_states`. */
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/**
+ * One codec per builder field, keyed `http.<field in snake_case>`: the
+ * compiler keeps keys and fields in step, so a setting has one name from its
+ * key to its builder field and its config field.
+ */
+type MetadataShape<Fields> = {
+  readonly [Field in keyof Fields & string as `http.${SnakeCase<Field>}`]-?: z.ZodType<unknown, string | undefined>;
+};
+
+/** Every key HttpRunner reads (AsyncHttpRunner's kickoff too), with its codec and default. */
+export const REQUEST_SHAPE = {
+  "http.url": httpUrl(),
+  "http.method": httpMethod().default("POST"),
+  "http.body": jsonText().optional(),
+  "http.body_format": oneOf(["json", "form"]).default("json"),
+  "http.headers": headerMap().default({}),
+} satisfies MetadataShape<HttpMetadataFields>;
+
+/** Success states when `http.poll_success_states` is absent (and `completed` is terminal). */
+export const DEFAULT_SUCCESS_STATES: readonly string[] = ["completed"];
+/** Cancelled states when `http.poll_cancelled_states` is absent, keeping those that are terminal and not success states. */
+export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "canceled"];
+
+/** Every key AsyncHttpRunner reads, with its codec and default. */
+export const ASYNC_SHAPE = {
+  ...REQUEST_SHAPE,
+  "http.idempotency_key_header": headerName().optional(),
+  "http.poll_url_template": urlTemplate().optional(),
+  "http.poll_run_id_path": jsonPath().optional(),
+  "http.poll_status_path": jsonPath(),
+  "http.poll_terminal_states": stateList({ required: true }),
+  "http.poll_success_states": stateList({ required: true }).optional(), // DEFAULT_SUCCESS_STATES: depends on the terminal states
+  "http.poll_cancelled_states": stateList({ required: false }).optional(), // DEFAULT_CANCELLED_STATES: depends on the terminal states
+  "http.poll_interval_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(2),
+  "http.poll_backoff": decimal({ expected: "a number", min: 1 }).default(1),
+  "http.poll_max_interval_seconds": decimal({ expected: "a number of seconds", min: 0, exclusive: true }).optional(),
+  "http.poll_pending_codes": statusCodeList().default([]),
+  "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).default(0),
+  "http.cancel_url_template": urlTemplate().optional(),
+  "http.cancel_method": httpMethod().default("POST"),
+  "http.result_path": jsonPath().optional(),
+} satisfies MetadataShape<AsyncHttpMetadataFields>;
+
+/** The request keys, decoded (defaults filled). */
+export type RequestMetadata = z.output<z.ZodObject<typeof REQUEST_SHAPE>>;
+/** Every async key, decoded (defaults filled). */
+export type AsyncMetadata = z.output<z.ZodObject<typeof ASYNC_SHAPE>>;
+/** A key AsyncHttpRunner knows. */
+export type AsyncKey = keyof typeof ASYNC_SHAPE;

@@ -1,0 +1,172 @@
+import type { z } from "zod";
+import { didYouMean } from "../../contracts/suggest.js";
+import { RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
+import { DEFAULT_SUCCESS_STATES, type AsyncKey, type AsyncMetadata, type RequestMetadata } from "./keys.js";
+
+/** What a cross-key rule may do: ask whether a key decoded cleanly, and report a problem on a key. */
+export interface RuleContext {
+  /** False when the key already has an issue: its value is then the raw input, not the decoded one. */
+  valid(key: AsyncKey): boolean;
+  /** Adds an issue on `key`. */
+  report(key: string, message: string): void;
+}
+
+/**
+ * The check that runs after every key is decoded, even when some failed (so
+ * every problem is reported at once): unknown `http.*` keys, then `rules` on
+ * the keys that decoded cleanly. `elsewhere` are keys another runner reads.
+ */
+export function crossKeyCheck<M extends Record<string, unknown>>(
+  shape: object,
+  rules: (metadata: M, rule: RuleContext) => void,
+  elsewhere: readonly string[] = [],
+) {
+  const known = Object.keys(shape);
+  const knownSet: ReadonlySet<string> = new Set(known);
+  return (metadata: M, ctx: z.RefinementCtx<M>): void => {
+    const failed = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+    const report = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], message, input: metadata[key] });
+    for (const key of Object.keys(metadata)) {
+      // Case-insensitive, so `HTTP.url` is caught as a typo rather than passed through.
+      if (key.toLowerCase().startsWith("http.") && !knownSet.has(key)) {
+        report(key, elsewhere.includes(key) ? "is not a known key here (only AsyncHttpRunner reads it)" : unknownKey(key, known));
+      }
+    }
+    rules(metadata, { valid: (key) => !failed.has(key), report });
+  };
+}
+
+/**
+ * The message for an unknown key, with the closest known key, or else the one
+ * known key that starts with most of it (`http.poll_interval_ms` ->
+ * `http.poll_interval_seconds`), which edit distance misses.
+ */
+function unknownKey(key: string, known: readonly string[]): string {
+  const hint = didYouMean(key, known);
+  if (hint !== "") return `is not a known key${hint}`;
+  const lower = key.toLowerCase();
+  const shared = known.map((name) => commonPrefixLength(lower, name));
+  const best = Math.max(...shared);
+  const matches = known.filter((_, index) => shared[index] === best);
+  const namespace = "http.".length;
+  const likely = matches.length === 1 && best - namespace >= 0.75 * (lower.length - namespace);
+  return likely ? `is not a known key (did you mean '${matches[0]}'?)` : "is not a known key";
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return length;
+}
+
+/** `http.body` against `http.method` and `http.body_format`. */
+export function checkBody(metadata: RequestMetadata, rule: RuleContext): void {
+  const body = metadata["http.body"];
+  if (!rule.valid("http.body") || body === undefined) return;
+  const method = metadata["http.method"];
+  if (rule.valid("http.method") && (method === "GET" || method === "HEAD")) {
+    rule.report("http.body", `must not be set when http.method is ${method}, which sends no body`);
+  }
+  if (rule.valid("http.body_format") && metadata["http.body_format"] === "form") {
+    const problem = formProblem(body.value);
+    if (problem !== undefined) rule.report("http.body", problem);
+  }
+}
+
+/** Why a JSON value cannot be sent as a form, or undefined. */
+function formProblem(value: unknown): string | undefined {
+  const expected = "must be a JSON object of string, number or boolean values when http.body_format is form";
+  if (!isJsonObject(value)) return `${expected}, got ${jsonKind(value)}`;
+  for (const [name, item] of Object.entries(value)) {
+    if (!isFormValue(item)) return `${expected}, but ${quote(name)} is ${jsonKind(item)}`;
+  }
+  return undefined;
+}
+
+function isFormValue(value: unknown): value is string | number | boolean {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+}
+
+const TEMPLATE_KEYS = ["http.poll_url_template", "http.cancel_url_template"] as const;
+
+/** Templates: `{run_id}` needs a run id path, and each must resolve against `http.url` to a URL we may request. */
+function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
+  const base = rule.valid("http.url") ? metadata["http.url"] : undefined;
+  const usingRunId: string[] = [];
+  for (const key of TEMPLATE_KEYS) {
+    const template = metadata[key];
+    if (!rule.valid(key) || template === undefined) continue;
+    if (template.includes(RUN_ID_PLACEHOLDER)) usingRunId.push(key);
+    const problem = templateProblem(template, base);
+    if (problem !== undefined) rule.report(key, problem);
+  }
+  if (usingRunId.length > 0 && rule.valid("http.poll_run_id_path") && metadata["http.poll_run_id_path"] === undefined) {
+    const verb = usingRunId.length === 1 ? "uses" : "use";
+    rule.report("http.poll_run_id_path", `is required when ${usingRunId.join(" and ")} ${verb} ${RUN_ID_PLACEHOLDER}`);
+  }
+}
+
+/** Expands `{run_id}` with a sample and resolves the template; without a valid base only absolute templates are checked. */
+function templateProblem(template: string, base: URL | undefined): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(template.replaceAll(RUN_ID_PLACEHOLDER, "run-1"), base);
+  } catch {
+    return base === undefined ? undefined : "must be a URL or a path relative to http.url, got text that is not one";
+  }
+  const problem = httpUrlProblem(url);
+  return problem === undefined ? undefined : `must resolve to ${problem}`;
+}
+
+function quoteAll(states: readonly string[]): string {
+  return states.map(quote).join(", ");
+}
+
+/** Success and cancelled states against the terminal ones, and against each other. */
+function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
+  if (!rule.valid("http.poll_terminal_states")) return;
+  const terminal = new Set(metadata["http.poll_terminal_states"]);
+  const notTerminal = (states: readonly string[]) => states.filter((state) => !terminal.has(state));
+  const success = checkSuccessStates(metadata, rule, notTerminal);
+  const cancelled = metadata["http.poll_cancelled_states"];
+  if (!rule.valid("http.poll_cancelled_states") || cancelled === undefined) return;
+  if (notTerminal(cancelled).length > 0) {
+    rule.report("http.poll_cancelled_states", `must list only states of http.poll_terminal_states, got ${quoteAll(notTerminal(cancelled))}`);
+  }
+  const shared = cancelled.filter((state) => success?.includes(state));
+  if (shared.length > 0) {
+    rule.report("http.poll_cancelled_states", `must not share states with http.poll_success_states, got ${quoteAll(shared)}`);
+  }
+}
+
+/** Checks the success states (given, or the default) and returns them, or undefined when they are wrong. */
+function checkSuccessStates(
+  metadata: AsyncMetadata,
+  rule: RuleContext,
+  notTerminal: (states: readonly string[]) => string[],
+): readonly string[] | undefined {
+  if (!rule.valid("http.poll_success_states")) return undefined;
+  const given = metadata["http.poll_success_states"];
+  const outside = notTerminal(given ?? DEFAULT_SUCCESS_STATES);
+  if (outside.length === 0) return given ?? DEFAULT_SUCCESS_STATES;
+  if (given === undefined) {
+    // Otherwise every terminal state would silently mean failure.
+    const why = `http.poll_terminal_states does not include ${quoteAll(outside)} (the default)`;
+    rule.report("http.poll_success_states", `is required because ${why}; set it to the terminal states that mean success`);
+  } else {
+    rule.report("http.poll_success_states", `must list only states of http.poll_terminal_states, got ${quoteAll(outside)}`);
+  }
+  return undefined;
+}
+
+/** The cross-key rules of AsyncHttpRunner's metadata: body, templates, states, interval cap. */
+export function checkAsync(metadata: AsyncMetadata, rule: RuleContext): void {
+  checkBody(metadata, rule);
+  checkTemplates(metadata, rule);
+  checkStates(metadata, rule);
+  const interval = metadata["http.poll_interval_seconds"];
+  const cap = metadata["http.poll_max_interval_seconds"];
+  if (rule.valid("http.poll_interval_seconds") && rule.valid("http.poll_max_interval_seconds") && cap !== undefined && cap < interval) {
+    rule.report("http.poll_max_interval_seconds", `must be at least http.poll_interval_seconds (${interval}), got '${cap}'`);
+  }
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import type { AsyncHttpConfig, HttpRequestConfig } from "./config.js";
+import {
+  ASYNC_SHAPE,
+  DEFAULT_CANCELLED_STATES,
+  DEFAULT_SUCCESS_STATES,
+  REQUEST_SHAPE,
+  type AsyncMetadata,
+  type RequestMetadata,
+} from "./keys.js";
+import { checkAsync, checkBody, crossKeyCheck } from "./rules.js";
+
+/** Runs the cross-key check whatever keys failed, as long as the metadata is an object at all. */
+const ALWAYS = { when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) };
+
+/** A flat object as application/x-www-form-urlencoded (checked by the body rule first). */
+function formEncode(fields: Record<string, string | number | boolean>): string {
+  return new URLSearchParams(Object.entries(fields).map(([name, value]): [string, string] => [name, String(value)])).toString();
+}
+
+/** The decoded request keys as HttpRequestConfig: the body encoded for the wire. */
+function toRequestConfig(metadata: RequestMetadata): HttpRequestConfig {
+  const body = metadata["http.body"];
+  const bodyFormat = metadata["http.body_format"];
+  let wire: string | undefined;
+  if (body !== undefined) {
+    wire = bodyFormat === "json" ? body.text : formEncode(body.value as Record<string, string | number | boolean>);
+  }
+  return { url: metadata["http.url"], method: metadata["http.method"], body: wire, bodyFormat, headers: metadata["http.headers"] };
+}
+
+/** The decoded keys as AsyncHttpConfig, with the state defaults that depend on the terminal states applied. */
+function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
+  const terminal: ReadonlySet<string> = new Set(metadata["http.poll_terminal_states"]);
+  const success: ReadonlySet<string> = new Set(metadata["http.poll_success_states"] ?? DEFAULT_SUCCESS_STATES);
+  const cancelled =
+    metadata["http.poll_cancelled_states"] ??
+    DEFAULT_CANCELLED_STATES.filter((state) => terminal.has(state) && !success.has(state));
+  return {
+    ...toRequestConfig(metadata),
+    idempotencyKeyHeader: metadata["http.idempotency_key_header"],
+    pollUrlTemplate: metadata["http.poll_url_template"],
+    pollRunIdPath: metadata["http.poll_run_id_path"],
+    pollStatusPath: metadata["http.poll_status_path"],
+    pollTerminalStates: terminal,
+    pollSuccessStates: success,
+    pollCancelledStates: new Set(cancelled),
+    pollIntervalSeconds: metadata["http.poll_interval_seconds"],
+    pollBackoff: metadata["http.poll_backoff"],
+    pollMaxIntervalSeconds: metadata["http.poll_max_interval_seconds"],
+    pollPendingCodes: new Set(metadata["http.poll_pending_codes"]),
+    pollMaxConsecutiveErrors: metadata["http.poll_max_consecutive_errors"],
+    cancelUrlTemplate: metadata["http.cancel_url_template"],
+    cancelMethod: metadata["http.cancel_method"],
+    resultPath: metadata["http.result_path"],
+  };
+}
+
+/** The invocation's `metadata` -> HttpRequestConfig; issue paths read `metadata["http.url"]`. */
+export const HttpMetadataSchema = z.object({
+  metadata: z
+    .looseObject(REQUEST_SHAPE)
+    .superRefine(crossKeyCheck(REQUEST_SHAPE, checkBody, Object.keys(ASYNC_SHAPE)), ALWAYS)
+    .transform(toRequestConfig),
+});
+
+/** The invocation's `metadata` -> AsyncHttpConfig; issue paths read `metadata["http.poll_url_template"]`. */
+export const AsyncHttpMetadataSchema = z.object({
+  metadata: z.looseObject(ASYNC_SHAPE).superRefine(crossKeyCheck(ASYNC_SHAPE, checkAsync), ALWAYS).transform(toAsyncConfig),
+});

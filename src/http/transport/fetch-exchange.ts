@@ -1,0 +1,157 @@
+import type { Exchange, ExchangeResponse } from "./exchange.js";
+import { abortSignalOf } from "./request-signal.js";
+import type { FetchFunction, TransportRequest } from "./transport.js";
+import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
+
+/**
+ * The exchange for a caller's fetch function (msw, a stub, a wrapped fetch).
+ * Redirects are handled by the shared layer, so fetch is asked not to follow
+ * them. A stub may ignore the signal; the exchange still settles as soon as
+ * the signal aborts.
+ */
+export function createFetchExchange(fetch: FetchFunction, maxResponseBytes: number): Exchange {
+  return new FetchExchange(fetch, maxResponseBytes);
+}
+
+class FetchExchange implements Exchange {
+  readonly #fetch: FetchFunction;
+  readonly #maxResponseBytes: number;
+
+  constructor(fetch: FetchFunction, maxResponseBytes: number) {
+    this.#fetch = fetch;
+    this.#maxResponseBytes = maxResponseBytes;
+  }
+
+  async send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
+    // A fetch may check that its signal is an AbortSignal (Node's does).
+    const signal = abortSignalOf(hop.signal);
+    if (signal?.aborted === true) throw abortedError(signal);
+    let response: Response;
+    try {
+      const fetch = this.#fetch;
+      const init: RequestInit = {
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body ?? null,
+        signal: signal ?? null,
+        // The shared redirect layer applies the credential and method rules, whatever the fetch does.
+        redirect: "manual",
+      };
+      response = await settleOnAbort(fetch(hop.url.href, init), signal);
+    } catch (error) {
+      throw toTransportError(error, signal, "headers");
+    }
+    if (typeof response?.status !== "number") {
+      throw toTransportError(new TypeError("fetch did not resolve to a Response"), signal);
+    }
+    return next(new FetchResponse(response, signal, this.#maxResponseBytes), hop);
+  }
+
+  async close(): Promise<void> {
+    // The fetch function's connections belong to whoever made it.
+  }
+}
+
+class FetchResponse implements ExchangeResponse {
+  readonly status: number;
+  readonly #response: Response;
+  readonly #signal: AbortSignal | undefined;
+  readonly #maxResponseBytes: number;
+
+  constructor(response: Response, signal: AbortSignal | undefined, maxResponseBytes: number) {
+    this.status = response.status;
+    this.#response = response;
+    this.#signal = signal;
+    this.#maxResponseBytes = maxResponseBytes;
+  }
+
+  header(name: string): string | undefined {
+    return this.#response.headers.get(name) ?? undefined;
+  }
+
+  async text(): Promise<string> {
+    const body = this.#response.body;
+    const signal = this.#signal;
+    const max = this.#maxResponseBytes;
+    if (signal?.aborted === true) {
+      cancel(body);
+      throw abortedError(signal, "body");
+    }
+    if (body === null) return "";
+    const length = this.#response.headers.get("content-length");
+    if (length !== null && Number(length) > max) {
+      cancel(body);
+      throw tooLargeError(max);
+    }
+    return readCapped(body.getReader(), signal, max);
+  }
+
+  async discard(): Promise<void> {
+    cancel(this.#response.body);
+  }
+}
+
+/**
+ * Reads a body to the end within `max` bytes. On abort the reader is
+ * cancelled, which settles a pending read at once even when the stream's
+ * source ignores the signal.
+ */
+async function readCapped(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal | undefined,
+  max: number,
+): Promise<string> {
+  const onAbort = (): void => {
+    reader.cancel(signal?.reason).catch(ignore);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal?.aborted === true) throw abortedError(signal, "body");
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) throw tooLargeError(max);
+      chunks.push(value);
+    }
+  } catch (error) {
+    reader.cancel().catch(ignore);
+    throw toTransportError(error, signal, "body");
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  return total === 0 ? "" : Buffer.concat(chunks, total).toString("utf8");
+}
+
+/**
+ * Settles with `pending`, or rejects as soon as the signal aborts. The abort
+ * listener is removed when `pending` settles; a response that arrives after
+ * the abort has its body cancelled so it holds no connection.
+ */
+function settleOnAbort(pending: Promise<Response>, signal: AbortSignal | undefined): Promise<Response> {
+  if (signal === undefined) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(signal, "headers"));
+    pending.then(
+      (response) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) cancel(response?.body);
+        resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function ignore(): void {}
+
+function cancel(body: ReadableStream | null | undefined): void {
+  // A locked or errored stream rejects; there is nothing left to release then.
+  body?.cancel().catch(ignore);
+}

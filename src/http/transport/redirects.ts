@@ -1,0 +1,124 @@
+import { isHttpUrl } from "../url.js";
+import type { Exchange, ExchangeResponse } from "./exchange.js";
+import { TransportError } from "./transport-error.js";
+import type { TransportRequest, TransportResponse } from "./transport.js";
+
+/** Never sent to another origin than the one the caller addressed (DESIGN.md, "Safety rules"). */
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"] as const;
+/** Headers about the body: a redirect that turns the request into a GET drops them (as Fetch does). */
+const BODY_HEADERS = [
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-language",
+  "content-location",
+] as const;
+
+/**
+ * A sender that follows 301/302/303/307/308 answers that carry a Location
+ * header, up to `maxRedirects` (0 returns the 3xx as is). The body of each
+ * intermediate answer is dropped before the next hop. Its next step after
+ * the first hop's head is built once, here, not once per request.
+ */
+export function followingRedirects(exchange: Exchange, maxRedirects: number): (request: TransportRequest) => Promise<TransportResponse> {
+  const afterHead = (response: ExchangeResponse, hop: TransportRequest): Promise<TransportResponse> => {
+    const location = redirectLocation(response, maxRedirects);
+    if (location === undefined) return complete(response, hop.url);
+    return followRedirects(exchange, hop, response, location, maxRedirects);
+  };
+  return (request) => exchange.send(request, afterHead);
+}
+
+function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
+  return maxRedirects > 0 && isRedirect(response.status) ? response.header("location") : undefined;
+}
+
+function complete(response: ExchangeResponse, url: URL): Promise<TransportResponse> {
+  return response.text().then((body) => new CompleteResponse(response, url, body));
+}
+
+function headOnly(response: ExchangeResponse): ExchangeResponse {
+  return response;
+}
+
+async function followRedirects(
+  exchange: Exchange,
+  request: TransportRequest,
+  first: ExchangeResponse,
+  firstLocation: string,
+  maxRedirects: number,
+): Promise<TransportResponse> {
+  let hop = request;
+  let response = first;
+  let location: string | undefined = firstLocation;
+  for (let redirects = 0; ; redirects++) {
+    if (location === undefined) return new CompleteResponse(response, hop.url, await response.text());
+    await response.discard();
+    if (redirects === maxRedirects) {
+      throw new TransportError("redirect", `too many redirects (more than ${maxRedirects})`);
+    }
+    hop = redirectedRequest(hop, response.status, location);
+    response = await exchange.send(hop, headOnly);
+    location = redirectLocation(response, maxRedirects);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** The next hop's request; the rules follow the Fetch standard's "HTTP-redirect fetch". */
+function redirectedRequest(hop: TransportRequest, status: number, location: string): TransportRequest {
+  let url: URL;
+  try {
+    url = new URL(location, hop.url);
+  } catch (error) {
+    throw new TransportError("redirect", "redirect to an invalid URL", { cause: error });
+  }
+  // The target is not quoted: it may carry a token in its query string.
+  if (!isHttpUrl(url)) {
+    throw new TransportError("redirect", `redirect to a URL that is not http(s) (${url.protocol})`);
+  }
+  let { method, headers, body } = hop;
+  if ((status === 303 || status === 301 || status === 302) && method !== "GET" && method !== "HEAD") {
+    method = "GET";
+    body = undefined;
+    headers = withoutHeaders(headers, BODY_HEADERS);
+  }
+  // Once stripped, the hop's headers stay stripped for every later hop, even back to the first origin.
+  if (url.origin !== hop.url.origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+  return { method, url, headers, body, signal: hop.signal };
+}
+
+/** The headers without `names`; the same object when none is present, since most hops drop nothing. */
+function withoutHeaders(
+  headers: Readonly<Record<string, string>>,
+  names: readonly string[],
+): Readonly<Record<string, string>> {
+  let copy: Record<string, string> | undefined;
+  for (const name of names) {
+    if (!Object.hasOwn(headers, name)) continue;
+    copy ??= { ...headers };
+    delete copy[name];
+  }
+  return copy ?? headers;
+}
+
+/** The final answer: status and headers of the last hop, with its body read. */
+class CompleteResponse implements TransportResponse {
+  readonly status: number;
+  readonly url: URL;
+  readonly body: string;
+  readonly #source: ExchangeResponse;
+
+  constructor(source: ExchangeResponse, url: URL, body: string) {
+    this.status = source.status;
+    this.url = url;
+    this.body = body;
+    this.#source = source;
+  }
+
+  header(name: string): string | undefined {
+    return this.#source.header(name);
+  }
+}

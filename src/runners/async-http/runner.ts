@@ -1,0 +1,81 @@
+import { CheckpointSchema, type Checkpoint } from "../../contracts/checkpoint.js";
+import type { RuntimeInvocation } from "../../contracts/invocation.js";
+import { issuesFromZod } from "../../contracts/issues.js";
+import type { RuntimeResult } from "../../contracts/result.js";
+import { cachedMetadataParser } from "../../http/metadata/cache.js";
+import type { AsyncHttpConfig } from "../../http/metadata/config.js";
+import { parseAsyncHttpMetadata, type MetadataParseResult } from "../../http/metadata/parse.js";
+import type { HttpRunnerOptions } from "../../http/runner-options.js";
+import { HttpClient } from "../http-client.js";
+import { crashedResult } from "../http-run.js";
+import type { RunOptions, Runner } from "../runner.js";
+import { invocationDeadline } from "../scope/deadline.js";
+import { AsyncRun } from "./run.js";
+
+/**
+ * Runs a job on an asynchronous HTTP backend: sends the kickoff, then polls a
+ * status URL until the backend reports a terminal status. A 2xx kickoff that
+ * already carries a terminal status is the final answer. Every setting comes
+ * from the invocation's `http.*` metadata (see `asyncHttpMetadata`).
+ *
+ * @example
+ * const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
+ */
+export class AsyncHttpRunner implements Runner {
+  readonly #client: HttpClient;
+  readonly #parseMetadata: (metadata: Readonly<Record<string, string>>) => MetadataParseResult<AsyncHttpConfig> =
+    cachedMetadataParser(parseAsyncHttpMetadata);
+
+  constructor(options: HttpRunnerOptions = {}) {
+    this.#client = new HttpClient(options);
+  }
+
+  /**
+   * Runs one invocation; resolves to a result for every outcome, and never rejects.
+   * (Not an async function: while a run waits, `AsyncRun.run` is its one suspended frame.)
+   */
+  run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
+    try {
+      return this.#start(invocation, options);
+    } catch (error) {
+      return Promise.resolve(crashedResult(invocation, error));
+    }
+  }
+
+  #start(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
+    const client = this.#client;
+    const startedAtMs = client.options.now();
+    const parsed = this.#parseMetadata(invocation.metadata);
+    if (!parsed.ok) return Promise.resolve(client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs));
+    let resume: Checkpoint | undefined;
+    if (options.resume !== undefined) {
+      const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
+      if (!checkpoint.success) {
+        return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs));
+      }
+      resume = checkpoint.data;
+    }
+    const config = parsed.config;
+    const shared = client.shared(config);
+    const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
+    let kickoff = shared.bodyHeaders;
+    if (config.idempotencyKeyHeader !== undefined) kickoff = { ...kickoff, [config.idempotencyKeyHeader]: invocation.invocation_id };
+    const { transport, options: runnerOptions } = client;
+    const run = new AsyncRun(
+      { invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs },
+      config,
+      { poll: shared.headers, kickoff },
+    );
+    return run.run(resume);
+  }
+
+  /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/** A resumed run keeps the deadline its checkpoint recorded, if any. */
+function resumedDeadline(resume: Checkpoint): number | undefined {
+  return resume.deadlineAt === undefined ? undefined : Date.parse(resume.deadlineAt);
+}

@@ -1,0 +1,28 @@
+import { readJsonPath, type JsonPath } from "../../http/json-path.js";
+import { isHttpUrl } from "../../http/url.js";
+import { NOT_JSON } from "./answer.js";
+
+/** A run id at `path`: a non-empty string, or a number as text. */
+export function readRunId(json: unknown, path: JsonPath): string | undefined {
+  if (json === NOT_JSON) return undefined;
+  const value = readJsonPath(json, path);
+  if (typeof value === "string" && value.length > 0) return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Expands `{run_id}` (URL-encoded) in a template and resolves it against `base`. */
+export function expandUrlTemplate(template: string, runId: string | undefined, base: URL): URL {
+  return new URL(template.replaceAll("{run_id}", encodeURIComponent(runId ?? "")), base);
+}
+
+/** A status URL from a response header, resolved against the URL that answered; a string says what is wrong with it. */
+export function resolveHeaderUrl(location: string, base: URL): URL | string {
+  let url: URL;
+  try {
+    url = new URL(location, base);
+  } catch {
+    return `a status URL that is not http(s): ${location}`;
+  }
+  return isHttpUrl(url) ? url : `a status URL that is not http(s): ${location}`;
+}

@@ -1,0 +1,46 @@
+/** How a run that reached a terminal status ends: the RxP status it maps to. */
+export type TerminalOutcome = "succeeded" | "failed" | "cancelled";
+
+/**
+ * What the answer to a poll means, in DESIGN's words. `progress`, `pending`
+ * and `transient` mean "poll again" (a transient answer only while the
+ * consecutive-error budget lasts); the others end the run.
+ */
+export type PollVerdict =
+  /** The backend reported a terminal status. */
+  | { readonly kind: "terminal"; readonly status: string; readonly outcome: TerminalOutcome }
+  /** The backend reported a status that is not terminal: wait, poll again. */
+  | { readonly kind: "progress"; readonly status: string }
+  /** One of `http.poll_pending_codes`: the backend does not know the run yet; wait, poll again. */
+  | { readonly kind: "pending" }
+  /** 5xx or 429: worth a retry. */
+  | { readonly kind: "transient" }
+  /** Any other code (400, 401, 403, ...): the run fails at once. */
+  | { readonly kind: "permanent" }
+  /** A 2xx whose status cannot be read: the run fails, naming what is missing. */
+  | { readonly kind: "malformed"; readonly problem: string };
+
+/** What the kickoff's answer means. */
+export type KickoffVerdict =
+  /** A 2xx that already carries a terminal status: the final answer. */
+  | { readonly kind: "terminal"; readonly status: string; readonly outcome: TerminalOutcome }
+  /** The backend took the job; polling follows. `status` is the non-terminal status it reported, if any. */
+  | { readonly kind: "accepted"; readonly status: string | undefined }
+  /** 5xx or 429. */
+  | { readonly kind: "transient" }
+  /** Any other code. */
+  | { readonly kind: "permanent" };
+
+export const PENDING: PollVerdict = { kind: "pending" };
+export const TRANSIENT = { kind: "transient" } as const;
+export const PERMANENT = { kind: "permanent" } as const;
+
+/** True for a 2xx code. */
+export function isSuccessCode(code: number): boolean {
+  return code >= 200 && code <= 299;
+}
+
+/** A code that is neither 2xx nor pending: 5xx and 429 are transient, anything else permanent. */
+export function classifyErrorCode(code: number): typeof TRANSIENT | typeof PERMANENT {
+  return code >= 500 || code === 429 ? TRANSIENT : PERMANENT;
+}

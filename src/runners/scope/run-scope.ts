@@ -1,0 +1,97 @@
+import type { StopSignal } from "../../http/transport/request-signal.js";
+import { unwatchSignal, watchSignal } from "./caller-signal.js";
+import { Deadline, type DeadlineOwner } from "./deadline.js";
+import { RunStopSignal } from "./stop-signal.js";
+import { Wait } from "./wait.js";
+
+export type { StopReason } from "./stop-signal.js";
+
+/**
+ * The lifetime of one run: its stop signal (`RunStopSignal`), stopped by the
+ * caller's signal or by the deadline, whichever comes first, and its waits.
+ * `dispose()` clears the deadline timer and lets go of the caller's signal. A
+ * run with neither a caller signal nor a deadline can never be stopped, and
+ * its requests and waits get no signal at all.
+ */
+export class RunScope extends RunStopSignal implements DeadlineOwner {
+  readonly #callerSignal: AbortSignal | undefined;
+  /** Created only for a run with a caller signal. */
+  readonly #onCallerAbort: (() => void) | undefined;
+  readonly #deadline: Deadline | undefined;
+  /** Created on the first wait: a run that never waits has none. */
+  #wait: Wait | undefined;
+
+  constructor(options: { signal?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }) {
+    super();
+    this.#callerSignal = options.signal;
+    if (options.signal?.aborted) {
+      this.stop("cancelled");
+      return;
+    }
+    if (options.signal !== undefined) {
+      this.#onCallerAbort = () => this.stop("cancelled");
+      watchSignal(options.signal, this.#onCallerAbort);
+    }
+    if (options.deadlineAtMs !== undefined) this.#deadline = new Deadline(options.deadlineAtMs, options.now, this);
+  }
+
+  /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
+  get deadlineAtMs(): number | undefined {
+    return this.#deadline?.atMs;
+  }
+
+  /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
+  get requestSignal(): StopSignal | undefined {
+    if (this.#callerSignal === undefined && this.#deadline === undefined && this.stopReason === undefined) return undefined;
+    return this;
+  }
+
+  /** Milliseconds left before the deadline (never negative); Infinity without one. */
+  remainingMs(): number {
+    return this.#deadline === undefined ? Infinity : this.#deadline.remainingMs();
+  }
+
+  /**
+   * Stops the run as timed out when the deadline has passed by the injected
+   * clock (the timer only covers real time); returns whether the run is stopped.
+   */
+  checkStopped(): boolean {
+    if (this.stopReason === undefined && this.#deadline?.passed() === true) this.stop("timed_out");
+    return this.stopReason !== undefined;
+  }
+
+  /** Ends the run as timed out (DeadlineOwner). */
+  timeOut(): void {
+    this.stop("timed_out");
+  }
+
+  /**
+   * Waits `ms` on the run's own timer, which ends early when the run stops;
+   * undefined when there is nothing to wait for. The default sleep of the
+   * HTTP runners: a wait adds no listener and allocates nothing but its
+   * promise and timer.
+   */
+  sleep(ms: number): Promise<void> | undefined {
+    if (this.stopReason !== undefined) return undefined;
+    return (this.#wait ??= new Wait()).sleep(ms);
+  }
+
+  /** Ends the current wait, if there is one. */
+  wake(): void {
+    this.#wait?.wake();
+  }
+
+  /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
+  dispose(): void {
+    this.#deadline?.clear();
+    if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
+  }
+
+  /** Stops the run (see RunStopSignal.stop), then lets go of its timers and ends its wait. */
+  override stop(reason: "cancelled" | "timed_out"): boolean {
+    if (!super.stop(reason)) return false;
+    this.dispose();
+    this.wake();
+    return true;
+  }
+}

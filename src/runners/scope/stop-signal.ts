@@ -1,0 +1,83 @@
+import type { StopSignal } from "../../http/transport/request-signal.js";
+
+/** Why a run was stopped before it finished on its own. */
+export type StopReason = "cancelled" | "timed_out";
+
+/**
+ * The stop signal of one run, handed to each of its requests and waits. It
+ * keeps their 'abort' listeners itself, so a run needs no AbortController
+ * unless something asks for a real AbortSignal (`signal`): see PERFORMANCE.md,
+ * "The run is its requests' stop signal".
+ */
+export class RunStopSignal implements StopSignal {
+  #reason: StopReason | undefined;
+  /** The 'abort' listeners of the requests in progress: one or two at a time. */
+  #listeners: (() => void)[] | undefined;
+  #controller: AbortController | undefined;
+
+  /** Whether the run was stopped. */
+  get aborted(): boolean {
+    return this.#reason !== undefined;
+  }
+
+  /** The stop reason, "cancelled" or "timed_out", once stopped. */
+  get reason(): StopReason | undefined {
+    return this.#reason;
+  }
+
+  /** Why the run was stopped, once it was. */
+  get stopReason(): StopReason | undefined {
+    return this.#reason;
+  }
+
+  /** An AbortSignal aborted with the stop reason when the run stops. Created on first use. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Calls `listener` once when the run stops; nothing for a stopped run, as with an aborted AbortSignal. */
+  addEventListener(type: "abort", listener: () => void): void {
+    if (type !== "abort" || this.#reason !== undefined) return;
+    (this.#listeners ??= []).push(listener);
+  }
+
+  removeEventListener(type: "abort", listener: () => void): void {
+    const listeners = this.#listeners;
+    if (type !== "abort" || listeners === undefined) return;
+    const index = listeners.lastIndexOf(listener);
+    if (index !== -1) listeners.splice(index, 1);
+  }
+
+  /** How many 'abort' listeners are registered: one per request in progress. */
+  get listenerCount(): number {
+    return this.#listeners?.length ?? 0;
+  }
+
+  /**
+   * Stops the run: sets the reason, calls each listener once, then aborts the
+   * AbortSignal if one was handed out. The first reason wins; returns false
+   * when the run was already stopped.
+   */
+  stop(reason: StopReason): boolean {
+    if (this.#reason !== undefined) return false;
+    this.#reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    for (const listener of listeners ?? []) {
+      try {
+        listener();
+      } catch (error) {
+        // As an EventTarget does: the other listeners still run, and the error is not swallowed.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    this.#controller?.abort(reason);
+    return true;
+  }
+}

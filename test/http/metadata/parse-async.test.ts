@@ -1,0 +1,227 @@
+import { describe, expect, test } from "vitest";
+import { formatPath } from "../../../src/contracts/issues.js";
+import type { AsyncHttpConfig } from "../../../src/http/metadata/config.js";
+import { parseAsyncHttpMetadata } from "../../../src/http/metadata/parse.js";
+
+const REQUIRED: Readonly<Record<string, string>> = {
+  "http.url": "https://api.test/runs",
+  "http.poll_status_path": "status",
+  "http.poll_terminal_states": "completed,failed,cancelled",
+};
+
+/** The issue path of a metadata key. */
+const at = (key: string) => formatPath(["metadata", key]);
+
+function issuesOf(metadata: Record<string, string>) {
+  const parsed = parseAsyncHttpMetadata(metadata);
+  return parsed.ok ? [] : parsed.issues;
+}
+
+function configOf(metadata: Record<string, string>): AsyncHttpConfig {
+  const parsed = parseAsyncHttpMetadata(metadata);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.config;
+}
+
+describe(parseAsyncHttpMetadata.name, () => {
+  test("fills every default when only the required keys are set", () => {
+    const { url, ...config } = configOf(REQUIRED);
+    expect(url.href).toBe("https://api.test/runs");
+    expect(config).toEqual({
+      method: "POST",
+      body: undefined,
+      bodyFormat: "json",
+      headers: {},
+      idempotencyKeyHeader: undefined,
+      pollUrlTemplate: undefined,
+      pollRunIdPath: undefined,
+      pollStatusPath: { text: "status", segments: ["status"] },
+      pollTerminalStates: new Set(["completed", "failed", "cancelled"]),
+      pollSuccessStates: new Set(["completed"]),
+      pollCancelledStates: new Set(["cancelled"]),
+      pollIntervalSeconds: 2,
+      pollBackoff: 1,
+      pollMaxIntervalSeconds: undefined,
+      pollPendingCodes: new Set(),
+      pollMaxConsecutiveErrors: 0,
+      cancelUrlTemplate: undefined,
+      cancelMethod: "POST",
+      resultPath: undefined,
+    });
+  });
+
+  test("reports every missing required key in one result", () => {
+    expect(parseAsyncHttpMetadata({})).toEqual({
+      ok: false,
+      issues: [
+        { path: at("http.url"), message: "is required" },
+        { path: at("http.poll_status_path"), message: "is required" },
+        { path: at("http.poll_terminal_states"), message: "is required" },
+      ],
+    });
+  });
+
+  test("reports problems of different keys together", () => {
+    const issues = issuesOf({ ...REQUIRED, "http.poll_backoff": "0", "http.method": "no way", "http.poll_intervall": "1" });
+    expect(issues.map((issue) => issue.path)).toEqual([at("http.method"), at("http.poll_backoff"), at("http.poll_intervall")]);
+  });
+
+  test("rejects pending codes that are not integers, quoting the list", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_pending_codes": "404,abc" })).toEqual([
+      { path: at("http.poll_pending_codes"), message: "must be a comma-separated list of HTTP status codes (100-599), got '404,abc'" },
+    ]);
+  });
+
+  test("rejects a pending code outside 100-599", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_pending_codes": "404, 600" })).toEqual([
+      { path: at("http.poll_pending_codes"), message: "must be a comma-separated list of HTTP status codes (100-599), got '404, 600'" },
+    ]);
+  });
+
+  test("reads pending codes trimmed, dropping empty items", () => {
+    expect(configOf({ ...REQUIRED, "http.poll_pending_codes": " 404, ,409," }).pollPendingCodes).toEqual(new Set([404, 409]));
+  });
+
+  test.each([
+    ["http.poll_interval_seconds", "fast", "must be a number of seconds, got 'fast'"],
+    ["http.poll_interval_seconds", "", "must be a number of seconds, got ''"],
+    ["http.poll_interval_seconds", " ", "must be a number of seconds, got ' '"],
+    ["http.poll_interval_seconds", "NaN", "must be a number of seconds, got 'NaN'"],
+    ["http.poll_interval_seconds", "Infinity", "must be a number of seconds, got 'Infinity'"],
+    ["http.poll_interval_seconds", "1e999", "must be a number of seconds, got '1e999'"],
+    ["http.poll_interval_seconds", "-1", "must be 0 or more, got '-1'"],
+    ["http.poll_backoff", "", "must be a number, got ''"],
+    ["http.poll_backoff", "Infinity", "must be a number, got 'Infinity'"],
+    ["http.poll_backoff", "0.5", "must be at least 1, got '0.5'"],
+    ["http.poll_max_interval_seconds", "NaN", "must be a number of seconds, got 'NaN'"],
+    ["http.poll_max_interval_seconds", "0", "must be greater than 0, got '0'"],
+    ["http.poll_max_interval_seconds", "-1", "must be greater than 0, got '-1'"],
+    ["http.poll_max_consecutive_errors", "1.5", "must be a whole number, got '1.5'"],
+    ["http.poll_max_consecutive_errors", " ", "must be a whole number, got ' '"],
+    ["http.poll_max_consecutive_errors", "-1", "must be 0 or more, got '-1'"],
+  ])("rejects %s = '%s' instead of using the default", (key, value, message) => {
+    expect(issuesOf({ ...REQUIRED, [key]: value })).toEqual([{ path: at(key), message }]);
+  });
+
+  test("reads decimal seconds", () => {
+    const config = configOf({ ...REQUIRED, "http.poll_interval_seconds": "0.5", "http.poll_max_interval_seconds": "1.1" });
+    expect([config.pollIntervalSeconds, config.pollMaxIntervalSeconds]).toEqual([0.5, 1.1]);
+  });
+
+  test("rejects a maximum interval below the interval", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_interval_seconds": "5", "http.poll_max_interval_seconds": "2" })).toEqual([
+      { path: at("http.poll_max_interval_seconds"), message: "must be at least http.poll_interval_seconds (5), got '2'" },
+    ]);
+  });
+
+  test("rejects a terminal state list with no states", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_terminal_states": " , " })).toEqual([
+      { path: at("http.poll_terminal_states"), message: "must be a comma-separated list of states such as completed,failed, got ' , '" },
+    ]);
+  });
+
+  test("rejects success states that are not terminal states", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_success_states": "completed,done" })).toEqual([
+      { path: at("http.poll_success_states"), message: "must list only states of http.poll_terminal_states, got 'done'" },
+    ]);
+  });
+
+  test("asks for success states when completed is not a terminal state", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_terminal_states": "done,error" })).toEqual([
+      {
+        path: at("http.poll_success_states"),
+        message:
+          "is required because http.poll_terminal_states does not include 'completed' (the default); set it to the terminal states that mean success",
+      },
+    ]);
+  });
+
+  test("keeps only the terminal ones of the default cancelled states", () => {
+    const config = configOf({ ...REQUIRED, "http.poll_terminal_states": "completed,canceled,aborted" });
+    expect(config.pollCancelledStates).toEqual(new Set(["canceled"]));
+  });
+
+  test("leaves success states out of the default cancelled states", () => {
+    const metadata = { ...REQUIRED, "http.poll_terminal_states": "cancelled,failed", "http.poll_success_states": "cancelled" };
+    expect(configOf(metadata).pollCancelledStates).toEqual(new Set());
+  });
+
+  test("rejects cancelled states that are not terminal states", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_cancelled_states": "cancelled,stopped" })).toEqual([
+      { path: at("http.poll_cancelled_states"), message: "must list only states of http.poll_terminal_states, got 'stopped'" },
+    ]);
+  });
+
+  test("rejects cancelled states that are also success states", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_cancelled_states": "cancelled,completed" })).toEqual([
+      { path: at("http.poll_cancelled_states"), message: "must not share states with http.poll_success_states, got 'completed'" },
+    ]);
+  });
+
+  test("rejects a {run_id} template without a run id path", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "/runs/{run_id}", "http.cancel_url_template": "/runs/{run_id}/cancel" })).toEqual([
+      {
+        path: at("http.poll_run_id_path"),
+        message: "is required when http.poll_url_template and http.cancel_url_template use {run_id}",
+      },
+    ]);
+  });
+
+  test("accepts a relative template and keeps it as written", () => {
+    const config = configOf({ ...REQUIRED, "http.poll_url_template": "status/{run_id}?full=1", "http.poll_run_id_path": "run.id" });
+    expect(config.pollUrlTemplate).toBe("status/{run_id}?full=1");
+    expect(config.pollRunIdPath).toEqual({ text: "run.id", segments: ["run", "id"] });
+  });
+
+  test("rejects a template that resolves to a URL other than http or https", () => {
+    expect(issuesOf({ ...REQUIRED, "http.cancel_url_template": "ftp://files.test/cancel" })).toEqual([
+      { path: at("http.cancel_url_template"), message: "must resolve to an http: or https: URL, got 'ftp:'" },
+    ]);
+  });
+
+  test("rejects a template with credentials in it", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "https://me:secret@api.test/runs/1" })).toEqual([
+      {
+        path: at("http.poll_url_template"),
+        message: "must resolve to a URL without credentials (user:pass@); put them in http.headers",
+      },
+    ]);
+  });
+
+  test("rejects a placeholder other than {run_id}", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "/runs/{runId}" })).toEqual([
+      { path: at("http.poll_url_template"), message: "may only use the placeholder {run_id}, got '{runId}'" },
+    ]);
+  });
+
+  test("rejects a dotted path with an empty segment", () => {
+    expect(issuesOf({ ...REQUIRED, "http.result_path": "run..output" })).toEqual([
+      { path: at("http.result_path"), message: "must be a dotted path such as run.status, got 'run..output' (it has an empty segment)" },
+    ]);
+  });
+
+  test("lower-cases the idempotency key header and upper-cases the cancel method", () => {
+    const config = configOf({ ...REQUIRED, "http.idempotency_key_header": "Idempotency-Key", "http.cancel_method": "delete" });
+    expect([config.idempotencyKeyHeader, config.cancelMethod]).toEqual(["idempotency-key", "DELETE"]);
+  });
+
+  test("rejects an unknown http key, suggesting the closest known key", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_interval": "5" })).toEqual([
+      { path: at("http.poll_interval"), message: "is not a known key (did you mean 'http.poll_interval_seconds'?)" },
+    ]);
+  });
+
+  test("rejects a key of the http namespace written in another case", () => {
+    expect(issuesOf({ ...REQUIRED, "HTTP.Method": "GET" })).toEqual([
+      { path: at("HTTP.Method"), message: "is not a known key (did you mean 'http.method'?)" },
+    ]);
+  });
+
+  test("reports metadata that is not an object instead of throwing", () => {
+    expect(issuesOf(null as unknown as Record<string, string>)).toEqual([{ path: "metadata", message: "must be an object, got null" }]);
+  });
+
+  test("ignores keys outside the http namespace", () => {
+    expect(parseAsyncHttpMetadata({ ...REQUIRED, "team.owner": "search", httpish: "x", "https.url": "y" }).ok).toBe(true);
+  });
+});

@@ -1,0 +1,197 @@
+import { MockAgent } from "undici";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTransport, type TransportOptions } from "../../../src/http/transport/create-transport.js";
+import { TransportError } from "../../../src/http/transport/transport-error.js";
+import type { Transport } from "../../../src/http/transport/transport.js";
+import { RunScope } from "../../../src/runners/scope/run-scope.js";
+import { closeScriptedServers, startScriptedServer } from "../../support/scripted-server.js";
+
+const MiB = 1024 * 1024;
+const transports: Transport[] = [];
+
+function newTransport(options: Partial<TransportOptions> = {}): Transport {
+  const transport = createTransport({ maxResponseBytes: MiB, maxRedirects: 5, connections: 4, ...options });
+  transports.push(transport);
+  return transport;
+}
+
+function get(url: string, headers: Record<string, string> = {}, signal = new AbortController().signal) {
+  return { method: "GET", url: new URL(url), headers, signal };
+}
+
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((transport) => transport.close()));
+  await closeScriptedServers();
+});
+
+describe("createTransport (undici)", () => {
+  it("returns status, headers and the decoded body of a plain 200", async () => {
+    const server = await startScriptedServer([
+      { json: { status: "ok", name: "café" }, headers: { "x-tag": ["a", "b"] } },
+    ]);
+    const response = await newTransport().send(get(server.url("/runs/1")));
+    expect(response).toMatchObject({ status: 200, body: '{"status":"ok","name":"café"}' });
+    expect(response.url.href).toBe(server.url("/runs/1"));
+    expect(response.header("content-type")).toBe("application/json");
+    expect(response.header("x-tag")).toBe("a, b");
+    expect(response.header("x-missing")).toBeUndefined();
+  });
+
+  it("sends method, headers and body as given", async () => {
+    const server = await startScriptedServer([{ status: 201 }]);
+    const headers = { "content-type": "application/json", "x-id": "7" };
+    const request = { ...get(server.url("/runs"), headers), method: "POST", body: '{"a":1}' };
+    await newTransport().send(request);
+    expect(server.requests[0]).toMatchObject({ method: "POST", url: "/runs", body: '{"a":1}', headers });
+  });
+
+  it("sends the URL's path and query, encoded as parsed, and never its fragment", async () => {
+    const server = await startScriptedServer([{ status: 200 }, { status: 200 }]);
+    const transport = newTransport();
+    await transport.send(get(`${server.url("/runs/a b")}?state=open&n=1#section`));
+    await transport.send(get(server.url("/runs/2#only-a-fragment")));
+    expect(server.requests.map((request) => request.url)).toEqual(["/runs/a%20b?state=open&n=1", "/runs/2"]);
+  });
+
+  it("reuses one keep-alive connection for sequential requests", async () => {
+    const server = await startScriptedServer([{ body: "one" }, { body: "two" }]);
+    const transport = newTransport();
+    expect((await transport.send(get(server.url("/a")))).body).toBe("one");
+    // undici hands a socket back to its pool one event-loop turn after a response
+    // (a guard against servers that close despite keep-alive); runners always wait between polls.
+    await new Promise(setImmediate);
+    expect((await transport.send(get(server.url("/b")))).body).toBe("two");
+    expect(server.connectionCount).toBe(1);
+  });
+
+  it("fails with too_large when content-length exceeds the cap", async () => {
+    const server = await startScriptedServer([{ action: "huge", bytes: 2 * MiB, contentLength: true }]);
+    const error = await newTransport().send(get(server.url())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ kind: "too_large", message: `response body exceeds ${MiB} bytes` });
+    await server.waitFor(() => server.openConnectionCount === 0);
+  });
+
+  it("ignores content-length over the cap on a HEAD answer", async () => {
+    const server = await startScriptedServer([{ headers: { "content-length": String(2 * MiB) } }]);
+    const response = await newTransport().send({ ...get(server.url()), method: "HEAD" });
+    expect(response).toMatchObject({ status: 200, body: "" });
+    expect(response.header("content-length")).toBe(String(2 * MiB));
+  });
+
+  it("drops the connection once a streamed body passes the cap", async () => {
+    const server = await startScriptedServer([{ action: "huge", bytes: 50 * MiB }]);
+    await expect(newTransport().send(get(server.url()))).rejects.toMatchObject({ kind: "too_large" });
+    await server.waitFor(() => server.openConnectionCount === 0);
+  });
+
+  it("aborts a request in flight when its signal aborts", async () => {
+    const server = await startScriptedServer([{ action: "hang" }]);
+    const controller = new AbortController();
+    const sending = newTransport().send(get(server.url(), {}, controller.signal));
+    await server.waitFor(() => server.requests.length === 1);
+    controller.abort("cancelled");
+    await expect(sending).rejects.toMatchObject({
+      kind: "aborted",
+      stage: "headers",
+      message: "request aborted while waiting for the response headers",
+      cause: "cancelled",
+    });
+    await server.waitFor(() => server.openConnectionCount === 0);
+  });
+
+  it("aborts while the body is being read", async () => {
+    const server = await startScriptedServer([{ action: "hang-mid-body", body: "partial" }]);
+    const controller = new AbortController();
+    const sending = newTransport().send(get(server.url(), {}, controller.signal));
+    await server.waitFor(() => server.requests.length === 1);
+    controller.abort("timed_out");
+    await expect(sending).rejects.toMatchObject({ kind: "aborted", cause: "timed_out" });
+  });
+
+  it("takes a run's stop signal: aborts the request in flight when the run is cancelled", async () => {
+    const server = await startScriptedServer([{ action: "hang" }]);
+    const caller = new AbortController();
+    const scope = new RunScope({ now: () => Date.now(), signal: caller.signal });
+    const sending = newTransport().send({ method: "GET", url: new URL(server.url()), headers: {}, signal: scope });
+    await server.waitFor(() => server.requests.length === 1);
+    expect(scope.listenerCount).toBe(1);
+    caller.abort();
+    await expect(sending).rejects.toMatchObject({ kind: "aborted", stage: "headers", cause: "cancelled" });
+    await server.waitFor(() => server.openConnectionCount === 0);
+  });
+
+  it("keeps no listener on a run's stop signal once a response is read", async () => {
+    const server = await startScriptedServer(Array.from({ length: 20 }, (_, i) => ({ json: { poll: i } })));
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 60_000 });
+    const transport = newTransport();
+    const left: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await transport.send({ method: "GET", url: new URL(server.url(`/runs/${i}`)), headers: {}, signal: scope });
+      left.push(scope.listenerCount);
+    }
+    scope.dispose();
+    expect(left).toEqual(Array.from({ length: 20 }, () => 0));
+  });
+
+  it("sends nothing when the signal is already aborted", async () => {
+    const server = await startScriptedServer([{ body: "unused" }]);
+    await expect(newTransport().send(get(server.url(), {}, AbortSignal.abort("cancelled")))).rejects.toMatchObject({
+      kind: "aborted",
+      stage: undefined,
+      message: "request aborted",
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("reports a refused connection as a network error without header values", async () => {
+    const server = await startScriptedServer();
+    const url = server.url();
+    await server.close();
+    const error = await newTransport().send(get(url, { authorization: "Bearer s3cret" })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "network", message: "connection refused (ECONNREFUSED)" });
+    expect((error as Error).message).not.toContain("s3cret");
+  });
+
+  it("reports a socket closed mid-body as a network error", async () => {
+    const server = await startScriptedServer([{ action: "destroy-mid-body", body: "partial" }]);
+    await expect(newTransport().send(get(server.url()))).rejects.toMatchObject({
+      kind: "network",
+      message: "socket closed before the response was complete (UND_ERR_SOCKET)",
+    });
+  });
+
+  it("reports a socket destroyed before any answer as a network error", async () => {
+    const server = await startScriptedServer([{ action: "destroy" }]);
+    await expect(newTransport().send(get(server.url()))).rejects.toMatchObject({ kind: "network" });
+  });
+
+  it("closes its agent on close()", async () => {
+    const server = await startScriptedServer([{ body: "ok" }]);
+    const transport = newTransport();
+    await transport.send(get(server.url()));
+    expect(server.openConnectionCount).toBe(1);
+    await transport.close();
+    await server.waitFor(() => server.openConnectionCount === 0);
+    await expect(transport.send(get(server.url()))).rejects.toMatchObject({
+      kind: "network",
+      message: "transport is closed",
+    });
+  });
+
+  it("closes without having sent anything", async () => {
+    await expect(newTransport().close()).resolves.toBeUndefined();
+  });
+
+  it("sends through a caller's dispatcher and leaves it open on close()", async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent.get("http://backend.test").intercept({ path: "/runs/1" }).reply(200, "mocked").times(2);
+    const transport = newTransport({ dispatcher: agent });
+    expect((await transport.send(get("http://backend.test/runs/1"))).body).toBe("mocked");
+    await transport.close();
+    const other = newTransport({ dispatcher: agent });
+    expect((await other.send(get("http://backend.test/runs/1"))).body).toBe("mocked");
+    await agent.close();
+  });
+});

@@ -1,0 +1,257 @@
+import { getEventListeners } from "node:events";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { RunScope } from "../../../src/runners/scope/run-scope.js";
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A clock the test moves by hand. */
+function fakeClock(startMs = 1_000_000) {
+  let nowMs = startMs;
+  return { now: () => nowMs, advance: (ms: number) => void (nowMs += ms) };
+}
+
+const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
+
+describe(RunScope.name, () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test("runs unbounded without a deadline or a caller signal", () => {
+    const scope = new RunScope({ now: fakeClock().now });
+    expect([scope.signal.aborted, scope.stopReason, scope.remainingMs(), scope.checkStopped()]).toEqual([false, undefined, Infinity, false]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("counts the remaining time down by the injected clock", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 5_000 });
+    clock.advance(1_500);
+    expect(scope.remainingMs()).toBe(3_500);
+    scope.dispose();
+  });
+
+  test("never reports negative remaining time", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 10 });
+    clock.advance(60_000);
+    expect(scope.remainingMs()).toBe(0);
+    scope.dispose();
+  });
+
+  test("is cancelled when the caller aborts, leaving no timer behind", () => {
+    const clock = fakeClock();
+    const caller = new AbortController();
+    const scope = new RunScope({ now: clock.now, signal: caller.signal, deadlineAtMs: clock.now() + 60_000 });
+    caller.abort();
+    expect([scope.stopReason, scope.signal.aborted, scope.signal.reason]).toEqual(["cancelled", true, "cancelled"]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("is cancelled at once when the caller's signal is already aborted", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, signal: AbortSignal.abort(), deadlineAtMs: clock.now() + 60_000 });
+    expect([scope.stopReason, scope.signal.aborted, scope.checkStopped()]).toEqual(["cancelled", true, true]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("checkStopped times the run out once the injected clock passes the deadline", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 5_000 });
+    clock.advance(4_999);
+    expect(scope.checkStopped()).toBe(false);
+    clock.advance(1);
+    expect([scope.checkStopped(), scope.stopReason, scope.signal.reason]).toEqual([true, "timed_out", "timed_out"]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("is timed out at once when the deadline has already passed", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() - 1 });
+    expect([scope.stopReason, scope.signal.aborted]).toEqual(["timed_out", true]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test("times the run out when the deadline timer fires", () => {
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 3_000 });
+    vi.advanceTimersByTime(2_999);
+    expect(scope.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect([scope.stopReason, scope.signal.aborted, vi.getTimerCount()]).toEqual(["timed_out", true, 0]);
+  });
+
+  test("does not fire early for a deadline beyond the largest timer delay", () => {
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + MAX_TIMER_MS + 60_000 });
+    vi.advanceTimersByTime(MAX_TIMER_MS);
+    expect([scope.signal.aborted, vi.getTimerCount()]).toEqual([false, 1]);
+    vi.advanceTimersByTime(60_000);
+    expect(scope.stopReason).toBe("timed_out");
+  });
+
+  test("keeps the first stop reason when the deadline passes after a cancel", () => {
+    const clock = fakeClock();
+    const caller = new AbortController();
+    const scope = new RunScope({ now: clock.now, signal: caller.signal, deadlineAtMs: clock.now() + 1_000 });
+    caller.abort();
+    clock.advance(5_000);
+    expect([scope.checkStopped(), scope.stopReason]).toEqual([true, "cancelled"]);
+  });
+
+  test("keeps the first stop reason when the caller aborts after the deadline", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: () => Date.now(), signal: caller.signal, deadlineAtMs: Date.now() + 1_000 });
+    vi.advanceTimersByTime(1_000);
+    caller.abort();
+    expect(scope.stopReason).toBe("timed_out");
+  });
+
+  test("removes its listener from the caller's signal when it stops", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: () => Date.now(), signal: caller.signal, deadlineAtMs: Date.now() + 1_000 });
+    expect(abortListeners(caller.signal)).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    expect([scope.stopReason, abortListeners(caller.signal)]).toEqual(["timed_out", 0]);
+  });
+
+  test("dispose removes the caller-signal listener and clears the timer", () => {
+    const clock = fakeClock();
+    const caller = new AbortController();
+    const scope = new RunScope({ now: clock.now, signal: caller.signal, deadlineAtMs: clock.now() + 60_000 });
+    scope.dispose();
+    expect([abortListeners(caller.signal), vi.getTimerCount()]).toEqual([0, 0]);
+  });
+
+  test("adds one listener to a caller signal that many runs share", () => {
+    const caller = new AbortController();
+    const scopes = Array.from({ length: 50 }, () => new RunScope({ now: fakeClock().now, signal: caller.signal }));
+    expect(abortListeners(caller.signal)).toBe(1);
+    caller.abort();
+    expect(scopes.every((scope) => scope.stopReason === "cancelled")).toBe(true);
+  });
+
+  test("removes the shared listener when the last run on the signal is disposed", () => {
+    const caller = new AbortController();
+    const [first, second] = [new RunScope({ now: fakeClock().now, signal: caller.signal }), new RunScope({ now: fakeClock().now, signal: caller.signal })];
+    first.dispose();
+    expect(abortListeners(caller.signal)).toBe(1);
+    second.dispose();
+    expect(abortListeners(caller.signal)).toBe(0);
+  });
+
+  test("ignores a caller abort after dispose", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    scope.dispose();
+    caller.abort();
+    expect([scope.stopReason, scope.signal.aborted]).toEqual([undefined, false]);
+  });
+
+  test("can be disposed twice", () => {
+    const scope = new RunScope({ now: fakeClock().now, deadlineAtMs: 1_000_500 });
+    scope.dispose();
+    expect(() => scope.dispose()).not.toThrow();
+  });
+
+  test("listens to a shared signal again once its last scope released it", () => {
+    const caller = new AbortController();
+    new RunScope({ now: fakeClock().now, signal: caller.signal }).dispose();
+    const later = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    expect(abortListeners(caller.signal)).toBe(1);
+    caller.abort();
+    expect([later.stopReason, abortListeners(caller.signal)]).toEqual(["cancelled", 0]);
+  });
+
+  test("cancels every live scope of a shared signal when it aborts, and none that was disposed", () => {
+    const caller = new AbortController();
+    const [disposed, ...live] = Array.from({ length: 3 }, () => new RunScope({ now: fakeClock().now, signal: caller.signal }));
+    disposed?.dispose();
+    caller.abort();
+    expect(live.map((scope) => scope.stopReason)).toEqual(["cancelled", "cancelled"]);
+    expect([disposed?.stopReason, abortListeners(caller.signal)]).toEqual([undefined, 0]);
+  });
+});
+
+describe("RunScope as the stop signal of its requests", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  test("is what requests get for a run with a deadline or a caller signal, and nothing otherwise", () => {
+    const clock = fakeClock();
+    const bounded = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    const caller = new RunScope({ now: clock.now, signal: new AbortController().signal });
+    expect([bounded.requestSignal, caller.requestSignal]).toEqual([bounded, caller]);
+    expect(new RunScope({ now: clock.now }).requestSignal).toBeUndefined();
+    bounded.dispose();
+    caller.dispose();
+  });
+
+  test("calls each abort listener once when the deadline passes, with aborted and reason already set", () => {
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 1_000 });
+    const seen: unknown[] = [];
+    scope.addEventListener("abort", () => seen.push(["first", scope.aborted, scope.reason]));
+    scope.addEventListener("abort", () => seen.push(["second", scope.aborted, scope.reason]));
+    expect([scope.aborted, scope.reason, scope.listenerCount]).toEqual([false, undefined, 2]);
+    vi.advanceTimersByTime(1_000);
+    expect(seen).toEqual([
+      ["first", true, "timed_out"],
+      ["second", true, "timed_out"],
+    ]);
+    expect(scope.listenerCount).toBe(0);
+  });
+
+  test("does not call a listener that was removed, nor add one once stopped", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const removed = vi.fn();
+    const kept = vi.fn();
+    scope.addEventListener("abort", removed);
+    scope.addEventListener("abort", kept);
+    scope.removeEventListener("abort", removed);
+    expect(scope.listenerCount).toBe(1);
+    caller.abort();
+    const late = vi.fn();
+    scope.addEventListener("abort", late);
+    expect([removed.mock.calls.length, kept.mock.calls.length, late.mock.calls.length, scope.listenerCount]).toEqual([0, 1, 0, 0]);
+  });
+
+  test("hands out an AbortSignal first asked for after the stop already aborted, with the stop reason", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    clock.advance(1_000);
+    expect(scope.checkStopped()).toBe(true);
+    expect([scope.signal.aborted, scope.signal.reason]).toEqual([true, "timed_out"]);
+  });
+
+  test("aborts an AbortSignal handed out before the stop", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const { signal } = scope;
+    caller.abort();
+    expect([signal.aborted, signal.reason]).toEqual([true, "cancelled"]);
+  });
+
+  test("still calls the other listeners when one throws, and rethrows that error on the next tick", () => {
+    const deferred: (() => void)[] = [];
+    const defer = (callback: () => void): void => void deferred.push(callback);
+    vi.spyOn(process, "nextTick").mockImplementation(defer as typeof process.nextTick);
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const after = vi.fn();
+    scope.addEventListener("abort", () => {
+      throw new Error("listener broke");
+    });
+    scope.addEventListener("abort", after);
+    caller.abort();
+    expect(after).toHaveBeenCalledOnce();
+    expect(deferred).toHaveLength(1);
+    expect(() => deferred[0]?.()).toThrow("listener broke");
+  });
+});

@@ -12,7 +12,8 @@ import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, terminalEnding, type Ending, type Next } from "./ending.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
-import { expandUrlTemplate, readRunId, resolveHeaderUrl } from "./status-url.js";
+import { sendCancel } from "./cancel.js";
+import { expandUrlTemplate, readRunId, statusUrlOf } from "./status-url.js";
 import type { PollVerdict } from "./verdict.js";
 
 /**
@@ -133,8 +134,8 @@ export class AsyncRun extends HttpRun {
     }
     if (verdict.status !== undefined) this.#lastStatus = verdict.status;
     this.#retryAfterMs = parseRetryAfterMs(answer.header("retry-after"), this.options.now());
-    const pollUrl = this.#statusUrl(answer);
-    if (!(pollUrl instanceof URL)) return pollUrl;
+    const pollUrl = statusUrlOf(config, this.#runId, response, (body) => this.preview(body));
+    if (!(pollUrl instanceof URL)) return failedEnding(pollUrl);
     return this.accept(pollUrl);
   }
 
@@ -240,28 +241,22 @@ export class AsyncRun extends HttpRun {
     return this.finish(next.outcome, next);
   }
 
-  /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own. */
+  /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own; its answer goes to `http.cancel_status`. */
   async cancel(template: string): Promise<void> {
-    if (template.includes("{run_id}") && this.#runId === undefined) {
-      this.metadata["http.cancel_status"] = "error: no run id to cancel";
-      this.emit?.({ type: "cancel", error: "no run id to cancel" });
-      return;
-    }
-    const timeoutMs = this.options.cancelTimeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error("cancel request timed out")), timeoutMs);
-    const url = expandUrlTemplate(template, this.#runId, this.#config.url);
-    try {
-      const response = await this.send({ method: this.#config.cancelMethod, url, headers: this.#pollHeaders, signal: controller.signal });
-      this.metadata["http.cancel_status"] = String(response.status);
-      this.emit?.({ type: "cancel", httpStatus: response.status });
-    } catch (caught) {
-      const error = toTransportError(caught, controller.signal);
-      const text = error.kind === "aborted" ? `no answer within ${timeoutMs} ms` : error.message;
-      this.metadata["http.cancel_status"] = `error: ${text}`;
-      this.emit?.({ type: "cancel", error: this.redact(text) });
-    } finally {
-      clearTimeout(timer);
+    const answer =
+      template.includes("{run_id}") && this.#runId === undefined
+        ? { error: "no run id to cancel" }
+        : await sendCancel(this, {
+            method: this.#config.cancelMethod,
+            url: expandUrlTemplate(template, this.#runId, this.#config.url),
+            headers: this.#pollHeaders,
+          });
+    if (answer.error === undefined) {
+      this.metadata["http.cancel_status"] = String(answer.httpStatus);
+      this.emit?.({ type: "cancel", httpStatus: answer.httpStatus });
+    } else {
+      this.metadata["http.cancel_status"] = `error: ${answer.error}`;
+      this.emit?.({ type: "cancel", error: this.redact(answer.error) });
     }
   }
 
@@ -297,27 +292,5 @@ export class AsyncRun extends HttpRun {
       if (value !== undefined) this.metadata["http.result"] = JSON.stringify(value);
     }
     return ending;
-  }
-
-  /** The status URL of an accepted kickoff: the template, else the Operation-Location or Location header. */
-  #statusUrl(answer: Answer): URL | Ending {
-    const config = this.#config;
-    if (config.pollUrlTemplate !== undefined) {
-      if (config.pollUrlTemplate.includes("{run_id}") && this.#runId === undefined) {
-        const path = config.pollRunIdPath?.text ?? "";
-        return failedEnding(
-          `kickoff response has no run id at '${path}' (http.poll_run_id_path), which http.poll_url_template needs: ${this.preview(answer.response.body)}`,
-        );
-      }
-      return expandUrlTemplate(config.pollUrlTemplate, this.#runId, config.url);
-    }
-    const location = answer.header("operation-location") ?? answer.header("location");
-    if (location === undefined) {
-      return failedEnding(
-        `kickoff answered HTTP ${answer.code} with no status URL: no Location or Operation-Location header, and no http.poll_url_template; set http.poll_url_template`,
-      );
-    }
-    const url = resolveHeaderUrl(location, answer.response.url);
-    return url instanceof URL ? url : failedEnding(`kickoff answered with ${url}`);
   }
 }

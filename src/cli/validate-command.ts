@@ -92,20 +92,40 @@ function describeRequest(config: HttpRequestConfig): string {
 
 function describeAsync(config: AsyncHttpConfig): string[] {
   const redact = createRedactor(Object.values(config.headers));
-  const failure = [...config.pollTerminalStates].filter((state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state));
   const interval = formatDuration(config.pollIntervalSeconds * 1000);
   const wait = config.pollBackoff === 1 ? interval : `${interval}, x${config.pollBackoff} each time`;
   const cap = config.pollMaxIntervalSeconds === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalSeconds * 1000)}`;
-  const lines = [
-    `kickoff   ${describeRequest(config)}`,
-    `status    ${config.pollUrlTemplate === undefined ? "the kickoff's Location or Operation-Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`}`,
-    `          status at ${config.pollStatusPath.text}${config.pollRunIdPath === undefined ? "" : `, run id at ${config.pollRunIdPath.text}`}`,
-    `          success: ${list(config.pollSuccessStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.pollCancelledStates)}`,
-    `polling   every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
-  ];
+  const first = config.pollInitialDelaySeconds === 0 ? "first poll at once" : `first poll after ${formatDuration(config.pollInitialDelaySeconds * 1000)}`;
+  const retries = config.kickoffMaxRetries === 0 ? "never sent twice" : `retried up to ${config.kickoffMaxRetries} times on a network error, 5xx or 429`;
+  const lines = [`kickoff   ${describeRequest(config)}; ${retries}`, ...describeProtocol(config, redact)];
+  if (config.pollRunIdPath !== undefined) lines.push(`          run id at ${config.pollRunIdPath.text}`);
+  lines.push(
+    `polling   ${first}, then every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
+  );
   if (config.cancelUrlTemplate !== undefined) lines.push(`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`);
   if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);
   return lines;
+}
+
+/** Where the status is read, and how, for each protocol. */
+function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => string): string[] {
+  if (config.pollProtocol === "lro") {
+    const final =
+      config.finalStateVia === undefined
+        ? `the final result read at ${config.method === "PUT" || config.method === "PATCH" ? "the request URL" : "the kickoff's Location, when it has one"}`
+        : `the final result read as http.final_state_via ${config.finalStateVia} says`;
+    return [
+      "status    protocol lro: the kickoff's Operation-Location, Azure-AsyncOperation or Location header, else the resource itself",
+      `          Succeeded, Failed, Canceled (any case); ${final}`,
+    ];
+  }
+  const where = config.pollUrlTemplate === undefined ? "the kickoff's Operation-Location or Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`;
+  const failure = [...config.pollTerminalStates].filter((state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state));
+  return [
+    `status    ${where}`,
+    `          status at ${config.pollStatusPath.text} (protocol status)`,
+    `          success: ${list(config.pollSuccessStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.pollCancelledStates)} (any case)`,
+  ];
 }
 
 /** A URL template resolved against the kickoff URL, `{run_id}` kept readable. */

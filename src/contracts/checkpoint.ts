@@ -15,6 +15,10 @@ export const CheckpointSchema = z.strictObject({
   acceptedAt: z.iso.datetime({ offset: true }),
   /** The original deadline of the whole run (ISO 8601), when it has one. */
   deadlineAt: z.iso.datetime({ offset: true }).optional(),
+  /** With `http.poll_protocol` lro: how the status URL's answers are read. */
+  pollMode: z.enum(["operation-location", "azure-async-operation", "location", "body"]).optional(),
+  /** With `http.poll_protocol` lro: where the result is read once the operation has succeeded. */
+  resultUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
 
 /** A resumable record of an accepted asynchronous run. */

@@ -53,7 +53,6 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
     expect(lines.slice(1).map((line) => line.replace(/^\[ *\d+\.\d+s\] /, "").replace(/\d+\.\d+s/g, "Ns"))).toEqual([
       "kickoff answered HTTP 202",
       `accepted, run id job-0001; status URL ${fake.origin}/v1/jobs/job-0001`,
-      "waiting Ns",
       "poll 1 answered HTTP 429",
       'poll 1 failed, will retry: HTTP 429: {"error":"slow down"}',
       "waiting Ns (the backend's Retry-After)",

@@ -99,15 +99,15 @@ describe("aborting a run", () => {
     ["the default sleep", {}],
     ["a sleep that ignores the signal", { sleep: () => new Promise<void>(() => undefined) }],
   ] satisfies [string, HttpRunnerOptions][])("ends cancelled at once during an hour-long wait with %s, then sends the cancel request", async ([, options]) => {
-    const server = await loopbackBackend([accepted, cancelAccepted]);
+    const server = await loopbackBackend([accepted, { json: { status: "running" } }, cancelAccepted]);
     const wait = firstEvent("wait");
     const { result, msAfterAbort } = await abortWhen(wait.seen, (signal) =>
       runner(options).run(loopbackInvocation(server.origin, { ...CANCELLABLE, ...HOURLY }), { signal, onEvent: wait.onEvent }),
     );
     expect(msAfterAbort).toBeLessThan(AT_ONCE_MS);
-    expect(result).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "202", "http.polls": "0" } });
-    expect(result.error_summary).toBe(`cancelled by the caller while polling ${server.origin}/runs/1 (0 polls)`);
-    expect(requestLines(server)).toEqual(["POST /runs", "POST /runs/1/cancel"]);
+    expect(result).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "202", "http.polls": "1" } });
+    expect(result.error_summary).toBe(`cancelled by the caller while polling ${server.origin}/runs/1 (1 polls, last status 'running')`);
+    expect(requestLines(server)).toEqual(["POST /runs", "GET /runs/1", "POST /runs/1/cancel"]);
   });
 
   it("ends an HttpRunner request cancelled at once", async () => {
@@ -133,7 +133,12 @@ describe("one signal shared by many runs", () => {
 
   it("carries one abort listener, cancels every run at once, and keeps no listener afterwards", async () => {
     let id = 0;
-    const server = await loopbackBackend([], { fallback: (_request, response) => void response.writeHead(202).end(JSON.stringify({ id: String(++id) })) });
+    const server = await loopbackBackend([], {
+      fallback: (request, response) => {
+        const body = request.method === "POST" ? { id: String(++id) } : { status: "running" };
+        response.writeHead(request.method === "POST" ? 202 : 200).end(JSON.stringify(body));
+      },
+    });
     const shared = runner({ connections: 8 });
     const controller = new AbortController();
     const invocation = loopbackInvocation(server.origin, HOURLY);

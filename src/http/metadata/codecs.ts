@@ -212,11 +212,11 @@ function splitList(text: string): string[] {
     .filter((item) => item !== "");
 }
 
-/** A comma-separated list of states; `required` makes an empty list an error. */
+/** A comma-separated list of states, lower-cased (states match case-insensitively); `required` makes an empty list an error. */
 export function stateList(options: { readonly required: boolean }) {
   return metadataCodec(
     (text) => {
-      const states = splitList(text);
+      const states = splitList(text).map((state) => state.toLowerCase());
       if (options.required && states.length === 0) {
         return invalid(`must be a comma-separated list of states such as completed,failed, got ${quote(text)}`);
       }

@@ -19,21 +19,18 @@ export interface HttpRequestConfig {
 }
 
 /** What AsyncHttpRunner reads from `http.*` metadata, defaults filled in; each field is named after its key. */
-export interface AsyncHttpConfig extends HttpRequestConfig {
+export type AsyncHttpConfig = AsyncHttpCommonConfig & (StatusProtocolConfig | LroProtocolConfig);
+
+/** The settings of both protocols. */
+export interface AsyncHttpCommonConfig extends HttpRequestConfig {
   /** `http.idempotency_key_header`, lower-cased. */
   readonly idempotencyKeyHeader: string | undefined;
-  /** `http.poll_url_template` as written; may be relative to `url`. */
-  readonly pollUrlTemplate: string | undefined;
+  /** `http.kickoff_max_retries`: 0 where sending the kickoff again is not safe. */
+  readonly kickoffMaxRetries: number;
   /** `http.poll_run_id_path`. */
   readonly pollRunIdPath: JsonPath | undefined;
-  /** `http.poll_status_path`. */
-  readonly pollStatusPath: JsonPath;
-  /** `http.poll_terminal_states`, never empty. */
-  readonly pollTerminalStates: ReadonlySet<string>;
-  /** `http.poll_success_states`: a subset of `pollTerminalStates`. */
-  readonly pollSuccessStates: ReadonlySet<string>;
-  /** `http.poll_cancelled_states`: a subset of `pollTerminalStates`, disjoint from `pollSuccessStates`. */
-  readonly pollCancelledStates: ReadonlySet<string>;
+  /** `http.poll_initial_delay_seconds`: 0 or more. */
+  readonly pollInitialDelaySeconds: number;
   /** `http.poll_interval_seconds`: 0 or more. */
   readonly pollIntervalSeconds: number;
   /** `http.poll_backoff`: at least 1. */
@@ -50,6 +47,30 @@ export interface AsyncHttpConfig extends HttpRequestConfig {
   readonly cancelMethod: string;
   /** `http.result_path`. */
   readonly resultPath: JsonPath | undefined;
+}
+
+/** The settings of protocol `status`: the status is read at a path of each body. */
+export interface StatusProtocolConfig {
+  /** `http.poll_protocol`. */
+  readonly pollProtocol: "status";
+  /** `http.poll_url_template` as written; may be relative to `url`. */
+  readonly pollUrlTemplate: string | undefined;
+  /** `http.poll_status_path`. */
+  readonly pollStatusPath: JsonPath;
+  /** `http.poll_terminal_states`, lower-cased, never empty. */
+  readonly pollTerminalStates: ReadonlySet<string>;
+  /** `http.poll_success_states`, lower-cased: a subset of `pollTerminalStates`. */
+  readonly pollSuccessStates: ReadonlySet<string>;
+  /** `http.poll_cancelled_states`, lower-cased: a subset of `pollTerminalStates`, disjoint from `pollSuccessStates`. */
+  readonly pollCancelledStates: ReadonlySet<string>;
+}
+
+/** The settings of protocol `lro`: the standard long-running-operation conventions. */
+export interface LroProtocolConfig {
+  /** `http.poll_protocol`. */
+  readonly pollProtocol: "lro";
+  /** `http.final_state_via`. */
+  readonly finalStateVia: "location" | "original-uri" | "operation-location" | "azure-async-operation" | undefined;
 }
 
 /** The content type of each `http.body_format`. */

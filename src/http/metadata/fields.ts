@@ -29,8 +29,8 @@ export interface HttpMetadataFields {
   headers?: Record<string, string>;
 }
 
-/** The async job settings, as typed fields; `asyncHttpMetadata` turns them into `http.*` metadata. */
-export interface AsyncHttpMetadataFields extends HttpMetadataFields {
+/** The async job settings both protocols read. */
+export interface AsyncHttpCommonFields extends HttpMetadataFields {
   /**
    * Header sent on the kickoff with the invocation id, so a backend can drop a repeated kickoff (`http.idempotency_key_header`).
    * @default undefined (not sent)
@@ -38,37 +38,24 @@ export interface AsyncHttpMetadataFields extends HttpMetadataFields {
    */
   idempotencyKeyHeader?: string;
   /**
-   * The status URL (`http.poll_url_template`), absolute or relative to `url`; `{run_id}` is replaced, URL-encoded.
-   * @default undefined (the kickoff's Location or Operation-Location header)
-   * @example "/runs/{run_id}"
-   */
-  pollUrlTemplate?: string;
-  /**
    * Dotted path to the run id in the kickoff body, and in poll bodies when the template does not use it (`http.poll_run_id_path`).
    * @default undefined (required when a template uses `{run_id}`)
    * @example "run.id"
    */
   pollRunIdPath?: string;
   /**
-   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`).
-   * @example "run.status"
+   * Seconds before the first poll (`http.poll_initial_delay_seconds`); a Retry-After on the acknowledgement wins.
+   * @default 0 (the first poll goes out as soon as the backend has accepted the job)
+   * @example 5
    */
-  pollStatusPath: string;
+  pollInitialDelaySeconds?: number;
   /**
-   * Statuses that end the run (`http.poll_terminal_states`); at least one.
-   * @example ["completed", "failed", "cancelled"]
+   * Transient kickoff failures (network error, 5xx, 429) retried (`http.kickoff_max_retries`), with the waits of polls.
+   * Only where sending the kickoff again is safe: PUT, DELETE, or `idempotencyKeyHeader` set.
+   * @default 3 where that is safe, else 0
+   * @example 5
    */
-  pollTerminalStates: readonly string[];
-  /**
-   * Terminal statuses that mean success (`http.poll_success_states`); required when `completed` is not terminal.
-   * @default ["completed"]
-   */
-  pollSuccessStates?: readonly string[];
-  /**
-   * Terminal statuses that mean the backend cancelled the job (`http.poll_cancelled_states`).
-   * @default ["cancelled", "canceled"], keeping those that are terminal states and not success states
-   */
-  pollCancelledStates?: readonly string[];
+  kickoffMaxRetries?: number;
   /**
    * Seconds between polls (`http.poll_interval_seconds`); fractions allowed.
    * @default 2
@@ -118,3 +105,61 @@ export interface AsyncHttpMetadataFields extends HttpMetadataFields {
    */
   resultPath?: string;
 }
+
+/** The settings of protocol `status` (the default): the status is read at a path of each body. */
+export interface StatusProtocolFields {
+  /**
+   * How the run's status is read (`http.poll_protocol`): `status`, at `pollStatusPath` in kickoff and poll bodies.
+   * @default "status"
+   */
+  pollProtocol?: "status";
+  /**
+   * The status URL (`http.poll_url_template`), absolute or relative to `url`; `{run_id}` is replaced, URL-encoded.
+   * @default undefined (the kickoff's Operation-Location or Location header)
+   * @example "/runs/{run_id}"
+   */
+  pollUrlTemplate?: string;
+  /**
+   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`).
+   * @example "run.status"
+   */
+  pollStatusPath: string;
+  /**
+   * Statuses that end the run (`http.poll_terminal_states`); at least one; matched case-insensitively.
+   * @example ["completed", "failed", "cancelled"]
+   */
+  pollTerminalStates: readonly string[];
+  /**
+   * Terminal statuses that mean success (`http.poll_success_states`); required when `completed` is not terminal.
+   * @default ["completed"]
+   */
+  pollSuccessStates?: readonly string[];
+  /**
+   * Terminal statuses that mean the backend cancelled the job (`http.poll_cancelled_states`).
+   * @default ["cancelled", "canceled"], keeping those that are terminal states and not success states
+   */
+  pollCancelledStates?: readonly string[];
+}
+
+/** The settings of protocol `lro`: the standard long-running-operation conventions (see the README). */
+export interface LroProtocolFields {
+  /**
+   * How the run's status is read (`http.poll_protocol`): `lro`, by the kickoff's Operation-Location,
+   * Azure-AsyncOperation or Location header, or by polling the resource itself.
+   */
+  pollProtocol: "lro";
+  /**
+   * Where the final result is read once the operation succeeded through an operation monitor (`http.final_state_via`).
+   * @default by method: PUT and PATCH the request URL, POST and DELETE the kickoff's Location when it had one
+   * @example "azure-async-operation"
+   */
+  finalStateVia?: "location" | "original-uri" | "operation-location" | "azure-async-operation";
+}
+
+/** The async job settings, as typed fields; `asyncHttpMetadata` turns them into `http.*` metadata. */
+export type AsyncHttpMetadataFields = AsyncHttpCommonFields & (StatusProtocolFields | LroProtocolFields);
+
+/** Every field of either protocol: what the keys are checked against. */
+export type AllAsyncHttpMetadataFields = AsyncHttpCommonFields &
+  Omit<StatusProtocolFields, "pollProtocol"> &
+  Omit<LroProtocolFields, "pollProtocol"> & { pollProtocol?: "status" | "lro" };

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { AsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
+import type { AllAsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
 import {
   decimal,
   headerMap,
@@ -42,16 +42,25 @@ export const DEFAULT_SUCCESS_STATES: readonly string[] = ["completed"];
 /** Cancelled states when `http.poll_cancelled_states` is absent, keeping those that are terminal and not success states. */
 export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "canceled"];
 
+/** Kickoff retries where sending the kickoff again is safe, when `http.kickoff_max_retries` is absent. */
+export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
+
+/** The values of `http.final_state_via`. */
+export const FINAL_STATE_VIA = ["location", "original-uri", "operation-location", "azure-async-operation"] as const;
+
 /** Every key AsyncHttpRunner reads, with its codec and default. */
 export const ASYNC_SHAPE = {
   ...REQUEST_SHAPE,
   "http.idempotency_key_header": headerName().optional(),
+  "http.kickoff_max_retries": decimal({ expected: "a whole number", min: 0, integer: true }).optional(), // DEFAULT_KICKOFF_MAX_RETRIES where safe
+  "http.poll_protocol": oneOf(["status", "lro"]).default("status"),
   "http.poll_url_template": urlTemplate().optional(),
   "http.poll_run_id_path": jsonPath().optional(),
-  "http.poll_status_path": jsonPath(),
-  "http.poll_terminal_states": stateList({ required: true }),
+  "http.poll_status_path": jsonPath().optional(), // required with protocol status
+  "http.poll_terminal_states": stateList({ required: true }).optional(), // required with protocol status
   "http.poll_success_states": stateList({ required: true }).optional(), // DEFAULT_SUCCESS_STATES: depends on the terminal states
   "http.poll_cancelled_states": stateList({ required: false }).optional(), // DEFAULT_CANCELLED_STATES: depends on the terminal states
+  "http.poll_initial_delay_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(0),
   "http.poll_interval_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(2),
   "http.poll_backoff": decimal({ expected: "a number", min: 1 }).default(1),
   "http.poll_max_interval_seconds": decimal({ expected: "a number of seconds", min: 0, exclusive: true }).optional(),
@@ -60,7 +69,8 @@ export const ASYNC_SHAPE = {
   "http.cancel_url_template": urlTemplate().optional(),
   "http.cancel_method": httpMethod().default("POST"),
   "http.result_path": jsonPath().optional(),
-} satisfies MetadataShape<AsyncHttpMetadataFields>;
+  "http.final_state_via": oneOf(FINAL_STATE_VIA).optional(),
+} satisfies MetadataShape<AllAsyncHttpMetadataFields>;
 
 /** The request keys, decoded (defaults filled). */
 export type RequestMetadata = z.output<z.ZodObject<typeof REQUEST_SHAPE>>;
@@ -68,3 +78,12 @@ export type RequestMetadata = z.output<z.ZodObject<typeof REQUEST_SHAPE>>;
 export type AsyncMetadata = z.output<z.ZodObject<typeof ASYNC_SHAPE>>;
 /** A key AsyncHttpRunner knows. */
 export type AsyncKey = keyof typeof ASYNC_SHAPE;
+
+/** The keys only protocol `status` reads: with protocol `lro` they are rejected. */
+export const STATUS_PROTOCOL_KEYS = [
+  "http.poll_url_template",
+  "http.poll_status_path",
+  "http.poll_terminal_states",
+  "http.poll_success_states",
+  "http.poll_cancelled_states",
+] as const satisfies readonly AsyncKey[];

@@ -1,63 +1,7 @@
-import type { z } from "zod";
-import { didYouMean } from "../../contracts/suggest.js";
 import { RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
-import { DEFAULT_SUCCESS_STATES, type AsyncKey, type AsyncMetadata, type RequestMetadata } from "./keys.js";
-
-/** What a cross-key rule may do: ask whether a key decoded cleanly, and report a problem on a key. */
-export interface RuleContext {
-  /** False when the key already has an issue: its value is then the raw input, not the decoded one. */
-  valid(key: AsyncKey): boolean;
-  /** Adds an issue on `key`. */
-  report(key: string, message: string): void;
-}
-
-/**
- * The check that runs after every key is decoded, even when some failed (so
- * every problem is reported at once): unknown `http.*` keys, then `rules` on
- * the keys that decoded cleanly. `elsewhere` are keys another runner reads.
- */
-export function crossKeyCheck<M extends Record<string, unknown>>(
-  shape: object,
-  rules: (metadata: M, rule: RuleContext) => void,
-  elsewhere: readonly string[] = [],
-) {
-  const known = Object.keys(shape);
-  const knownSet: ReadonlySet<string> = new Set(known);
-  return (metadata: M, ctx: z.RefinementCtx<M>): void => {
-    const failed = new Set(ctx.issues.map((issue) => issue.path?.[0]));
-    const report = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], message, input: metadata[key] });
-    for (const key of Object.keys(metadata)) {
-      // Case-insensitive, so `HTTP.url` is caught as a typo rather than passed through.
-      if (key.toLowerCase().startsWith("http.") && !knownSet.has(key)) {
-        report(key, elsewhere.includes(key) ? "is not a known key here (only AsyncHttpRunner reads it)" : unknownKey(key, known));
-      }
-    }
-    rules(metadata, { valid: (key) => !failed.has(key), report });
-  };
-}
-
-/**
- * The message for an unknown key, with the closest known key, or else the one
- * known key that starts with most of it (`http.poll_interval_ms` ->
- * `http.poll_interval_seconds`), which edit distance misses.
- */
-function unknownKey(key: string, known: readonly string[]): string {
-  const hint = didYouMean(key, known);
-  if (hint !== "") return `is not a known key${hint}`;
-  const lower = key.toLowerCase();
-  const shared = known.map((name) => commonPrefixLength(lower, name));
-  const best = Math.max(...shared);
-  const matches = known.filter((_, index) => shared[index] === best);
-  const namespace = "http.".length;
-  const likely = matches.length === 1 && best - namespace >= 0.75 * (lower.length - namespace);
-  return likely ? `is not a known key (did you mean '${matches[0]}'?)` : "is not a known key";
-}
-
-function commonPrefixLength(a: string, b: string): number {
-  let length = 0;
-  while (length < a.length && length < b.length && a[length] === b[length]) length++;
-  return length;
-}
+import type { RuleContext } from "./cross-key.js";
+import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
+import { checkKickoffRetries, checkProtocol } from "./protocol-rules.js";
 
 /** `http.body` against `http.method` and `http.body_format`. */
 export function checkBody(metadata: RequestMetadata, rule: RuleContext): void {
@@ -124,8 +68,9 @@ function quoteAll(states: readonly string[]): string {
 
 /** Success and cancelled states against the terminal ones, and against each other. */
 function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
-  if (!rule.valid("http.poll_terminal_states")) return;
-  const terminal = new Set(metadata["http.poll_terminal_states"]);
+  const given = metadata["http.poll_terminal_states"];
+  if (!rule.valid("http.poll_terminal_states") || given === undefined) return;
+  const terminal = new Set(given);
   const notTerminal = (states: readonly string[]) => states.filter((state) => !terminal.has(state));
   const success = checkSuccessStates(metadata, rule, notTerminal);
   const cancelled = metadata["http.poll_cancelled_states"];
@@ -159,11 +104,13 @@ function checkSuccessStates(
   return undefined;
 }
 
-/** The cross-key rules of AsyncHttpRunner's metadata: body, templates, states, interval cap. */
+/** The cross-key rules of AsyncHttpRunner's metadata: body, protocol, kickoff retries, templates, states, interval cap. */
 export function checkAsync(metadata: AsyncMetadata, rule: RuleContext): void {
   checkBody(metadata, rule);
+  checkProtocol(metadata, rule);
+  checkKickoffRetries(metadata, rule);
   checkTemplates(metadata, rule);
-  checkStates(metadata, rule);
+  if (metadata["http.poll_protocol"] !== "lro") checkStates(metadata, rule);
   const interval = metadata["http.poll_interval_seconds"];
   const cap = metadata["http.poll_max_interval_seconds"];
   if (rule.valid("http.poll_interval_seconds") && rule.valid("http.poll_max_interval_seconds") && cap !== undefined && cap < interval) {

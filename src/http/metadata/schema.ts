@@ -1,14 +1,17 @@
 import { z } from "zod";
-import type { AsyncHttpConfig, HttpRequestConfig } from "./config.js";
+import type { AsyncHttpCommonConfig, AsyncHttpConfig, HttpRequestConfig } from "./config.js";
 import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
+  DEFAULT_KICKOFF_MAX_RETRIES,
   DEFAULT_SUCCESS_STATES,
   REQUEST_SHAPE,
   type AsyncMetadata,
   type RequestMetadata,
 } from "./keys.js";
-import { checkAsync, checkBody, crossKeyCheck } from "./rules.js";
+import { crossKeyCheck } from "./cross-key.js";
+import { kickoffIsRepeatable } from "./protocol-rules.js";
+import { checkAsync, checkBody } from "./rules.js";
 
 /** Runs the cross-key check whatever keys failed, as long as the metadata is an object at all. */
 const ALWAYS = { when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) };
@@ -29,22 +32,14 @@ function toRequestConfig(metadata: RequestMetadata): HttpRequestConfig {
   return { url: metadata["http.url"], method: metadata["http.method"], body: wire, bodyFormat, headers: metadata["http.headers"] };
 }
 
-/** The decoded keys as AsyncHttpConfig, with the state defaults that depend on the terminal states applied. */
+/** The decoded keys as AsyncHttpConfig, with the defaults that depend on other keys applied. */
 function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
-  const terminal: ReadonlySet<string> = new Set(metadata["http.poll_terminal_states"]);
-  const success: ReadonlySet<string> = new Set(metadata["http.poll_success_states"] ?? DEFAULT_SUCCESS_STATES);
-  const cancelled =
-    metadata["http.poll_cancelled_states"] ??
-    DEFAULT_CANCELLED_STATES.filter((state) => terminal.has(state) && !success.has(state));
-  return {
+  const common: AsyncHttpCommonConfig = {
     ...toRequestConfig(metadata),
     idempotencyKeyHeader: metadata["http.idempotency_key_header"],
-    pollUrlTemplate: metadata["http.poll_url_template"],
+    kickoffMaxRetries: metadata["http.kickoff_max_retries"] ?? (kickoffIsRepeatable(metadata) ? DEFAULT_KICKOFF_MAX_RETRIES : 0),
     pollRunIdPath: metadata["http.poll_run_id_path"],
-    pollStatusPath: metadata["http.poll_status_path"],
-    pollTerminalStates: terminal,
-    pollSuccessStates: success,
-    pollCancelledStates: new Set(cancelled),
+    pollInitialDelaySeconds: metadata["http.poll_initial_delay_seconds"],
     pollIntervalSeconds: metadata["http.poll_interval_seconds"],
     pollBackoff: metadata["http.poll_backoff"],
     pollMaxIntervalSeconds: metadata["http.poll_max_interval_seconds"],
@@ -53,6 +48,22 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
     cancelUrlTemplate: metadata["http.cancel_url_template"],
     cancelMethod: metadata["http.cancel_method"],
     resultPath: metadata["http.result_path"],
+  };
+  if (metadata["http.poll_protocol"] === "lro") return { ...common, pollProtocol: "lro", finalStateVia: metadata["http.final_state_via"] };
+  // The rules have checked that protocol `status` has its status path and terminal states.
+  const terminal: ReadonlySet<string> = new Set(metadata["http.poll_terminal_states"]);
+  const success: ReadonlySet<string> = new Set(metadata["http.poll_success_states"] ?? DEFAULT_SUCCESS_STATES);
+  const cancelled =
+    metadata["http.poll_cancelled_states"] ??
+    DEFAULT_CANCELLED_STATES.filter((state) => terminal.has(state) && !success.has(state));
+  return {
+    ...common,
+    pollProtocol: "status",
+    pollUrlTemplate: metadata["http.poll_url_template"],
+    pollStatusPath: metadata["http.poll_status_path"]!,
+    pollTerminalStates: terminal,
+    pollSuccessStates: success,
+    pollCancelledStates: new Set(cancelled),
   };
 }
 

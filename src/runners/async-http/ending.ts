@@ -20,10 +20,13 @@ export function failedEnding(summary: string): Ending {
   return { outcome: { status: "failed", summary } };
 }
 
-/** The ending for a terminal status: `succeeded` (exit 0), `cancelled` by the backend, or `failed` (exit 1). */
-export function terminalEnding(status: string, outcome: TerminalOutcome, responseBody: string): Ending {
+/**
+ * The ending for a terminal status: `succeeded` (exit 0), `cancelled` by the
+ * backend, or `failed` (exit 1); `detail` is what the backend said about it.
+ */
+export function terminalEnding(status: string, outcome: TerminalOutcome, responseBody: string, detail?: string): Ending {
   if (outcome === "succeeded") return { outcome: { status: "succeeded" }, exitCode: 0, responseBody };
-  const summary = `backend reported terminal status: ${status}`;
+  const summary = `backend reported terminal status: ${status}${detail === undefined ? "" : ` (${detail})`}`;
   if (outcome === "cancelled") return { outcome: { status: "cancelled", summary }, responseBody };
   return { outcome: { status: "failed", summary }, exitCode: 1, responseBody };
 }

@@ -1,62 +1,70 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
-import { readJsonPath } from "../../http/json-path.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import { abortSignalOf } from "../../http/transport/request-signal.js";
-import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
+import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { errorMessage } from "../../util/error-message.js";
-import { HttpRun, type HttpRunContext } from "../http-run.js";
+import type { HttpRunContext } from "../http-run.js";
 import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
-import { POLL_AGAIN, failedEnding, terminalEnding, type Ending, type Next } from "./ending.js";
+import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
+import { classifyLroKickoff, classifyLroPoll, finalUrlOf, isOperationMonitor } from "./lro-protocol.js";
+import { RunReport } from "./report.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
-import { sendCancel } from "./cancel.js";
-import { expandUrlTemplate, readRunId, statusUrlOf } from "./status-url.js";
-import type { PollVerdict } from "./verdict.js";
+import { readRunId, resolveHeaderUrl } from "./status-url.js";
+import { classifyErrorCode, isSuccessCode, type KickoffVerdict, type LroMode, type Monitor, type PollVerdict } from "./verdict.js";
+
+/** The kickoff goes out again: a transient failure within `http.kickoff_max_retries`. */
+const KICKOFF_AGAIN: unique symbol = Symbol("kickoff again");
+
+/** The request headers of a run. */
+export interface RunHeaders {
+  /** Polls, final reads and cancels: the run's headers without a body's content type. */
+  readonly poll: Readonly<Record<string, string>>;
+  /** The kickoff: with the body's content type and the idempotency key. */
+  readonly kickoff: Readonly<Record<string, string>>;
+}
 
 /**
  * One asynchronous run, read as DESIGN's flow: `kickoff` (or `resume`), then
- * `wait` and `poll` until an answer ends it, then `settle` (with `cancel`
- * when the run was stopped after the backend took the job). What each answer
- * means is decided by the protocol's classifier (`status-protocol.ts`); what
- * the run does with a verdict (events, metadata, summaries) is decided here,
- * in `#conclude` for polls and in `kickoff` for the kickoff.
+ * `wait` and `poll` until an answer ends it (with a final read of the result
+ * for protocol `lro`), then `settle`, which sends the `cancel` request when
+ * the run was stopped after the backend took the job. What an answer means
+ * is decided by the protocol's classifier (`status-protocol.ts`,
+ * `lro-protocol.ts`); what the run does with a verdict, by `RunReport`.
  */
-export class AsyncRun extends HttpRun {
-  readonly #config: AsyncHttpConfig;
-  /** Headers of polls and cancels: the run's headers without a body's content type. */
-  readonly #pollHeaders: Readonly<Record<string, string>>;
-  /** Headers of the kickoff: with the body's content type and the idempotency key. */
-  readonly #kickoffHeaders: Readonly<Record<string, string>>;
+export class AsyncRun extends RunReport {
+  readonly #headers: RunHeaders;
   readonly #beforeKickoff: RunOptions["beforeKickoff"];
   readonly #saveCheckpoint: RunOptions["saveCheckpoint"];
-  #pollUrl: URL | undefined;
-  /** The poll request, built once the status URL is known: every poll sends the same. */
+  /** The request every poll sends, built once the status URL is known (or moved). */
   #pollRequest: TransportRequest | undefined;
-  #runId: string | undefined;
-  /** Set once the backend has the job: from then on a stopped run sends the cancel request. */
-  #accepted = false;
-  #polls = 0;
+  /** Protocol `lro`: how the monitor's answers are read. */
+  #mode: LroMode | undefined;
+  /** Protocol `lro`: where the result is read once the operation succeeded through an operation monitor. */
+  #resultUrl: URL | undefined;
+  /** Whether the operation succeeded and its result is being read at `#resultUrl`. */
+  #readingResult = false;
+  /** Reads of the result sent. */
+  #reads = 0;
+  /** Whether a wait comes before the next request: not before the first poll, unless asked for. */
+  #waitDue = false;
   #waits = 0;
-  #consecutiveErrors = 0;
   /** A Retry-After that replaces the next wait only. */
   #retryAfterMs: number | undefined;
-  #lastStatus: string | undefined;
 
-  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: { readonly poll: Readonly<Record<string, string>>; readonly kickoff: Readonly<Record<string, string>> }) {
-    super(context);
-    this.#config = config;
-    this.#pollHeaders = headers.poll;
-    this.#kickoffHeaders = headers.kickoff;
+  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
+    super(context, config);
+    this.#headers = headers;
     this.#beforeKickoff = context.runOptions.beforeKickoff;
     this.#saveCheckpoint = context.runOptions.saveCheckpoint;
   }
 
   /**
    * The whole run, from the kickoff (or the resumed poll) to the result, in
-   * one async frame (PERFORMANCE.md, "One frame per run"): the poll is sent
+   * one async frame (PERFORMANCE.md, "One frame per run"): each poll is sent
    * and awaited here, not in a method of its own.
    */
   async run(resume: Checkpoint | undefined): Promise<RuntimeResult> {
@@ -73,15 +81,15 @@ export class AsyncRun extends HttpRun {
           next = this.stopped();
           break;
         }
-        const attempt = ++this.#polls;
-        const request = (this.#pollRequest ??= { method: "GET", url: this.#pollUrl!, headers: this.#pollHeaders, signal: this.scope.requestSignal });
+        const reading = this.#readingResult;
+        const request = reading ? this.#resultRequest() : this.#nextPoll();
         let answer: TransportResponse | TransportError;
         try {
           answer = await this.send(request);
         } catch (error) {
           answer = toTransportError(error, request.signal);
         }
-        next = this.poll(attempt, answer);
+        next = reading ? this.readResult(answer) : this.poll(answer);
       }
     } catch (error) {
       next = failedEnding(`runner error: ${errorMessage(error)}`);
@@ -93,16 +101,21 @@ export class AsyncRun extends HttpRun {
     }
   }
 
-  /** Continues an accepted run from its checkpoint: no kickoff. */
+  /** Continues an accepted run from its checkpoint: no kickoff, and the first poll at once. */
   resume(checkpoint: Checkpoint): void {
-    this.#runId = checkpoint.runId;
-    this.#accepted = true;
-    this.#pollUrl = new URL(checkpoint.pollUrl);
+    this.runId = checkpoint.runId;
+    this.#mode = checkpoint.pollMode;
+    this.#resultUrl = checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl);
+    this.markAccepted(new URL(checkpoint.pollUrl));
   }
 
-  /** Sends the kickoff (after `beforeKickoff`) and reads its answer: an ending, or POLL_AGAIN once the run is accepted. */
+  /**
+   * Sends the kickoff (after `beforeKickoff`), again after a transient failure
+   * while `http.kickoff_max_retries` allows, and reads its answer: an ending,
+   * or POLL_AGAIN once the backend has accepted the run.
+   */
   async kickoff(): Promise<Next> {
-    const config = this.#config;
+    const config = this.config;
     const signal = this.scope.requestSignal;
     if (this.#beforeKickoff !== undefined) {
       try {
@@ -113,40 +126,84 @@ export class AsyncRun extends HttpRun {
       }
       if (this.scope.checkStopped()) return this.stopped();
     }
-    let response: TransportResponse | TransportError;
-    try {
-      response = await this.send({ method: config.method, url: config.url, headers: this.#kickoffHeaders, body: config.body, signal });
-    } catch (error) {
-      response = toTransportError(error, signal);
+    const request = { method: config.method, url: config.url, headers: this.#headers.kickoff, body: config.body, signal };
+    for (let attempt = 1; ; attempt++) {
+      let response: TransportResponse | TransportError;
+      try {
+        response = await this.send(request);
+      } catch (error) {
+        response = toTransportError(error, signal);
+      }
+      if (this.scope.checkStopped()) return this.stopped(response);
+      const next = await this.#readKickoff(attempt, response);
+      if (next !== KICKOFF_AGAIN) return next;
+      const pause = this.wait();
+      if (pause !== undefined) await pause;
+      if (this.scope.checkStopped()) return this.stopped();
     }
-    if (this.scope.checkStopped()) return this.stopped(response);
-    const what = `kickoff ${config.method} ${config.url.href}`;
-    if (response instanceof TransportError) return { outcome: this.transportFailure(what, response) };
-    this.lastHttpStatus = response.status;
-    this.emit?.({ type: "kickoff", httpStatus: response.status });
-    const answer = new Answer(response);
-    const verdict = classifyStatusKickoff(config, answer);
-    if (verdict.kind === "transient" || verdict.kind === "permanent") return { outcome: this.httpFailure(what, response) };
-    if (config.pollRunIdPath !== undefined) this.#runId = readRunId(answer.json, config.pollRunIdPath);
-    if (verdict.kind === "terminal") {
-      this.#lastStatus = verdict.status;
-      return this.#terminal(verdict, answer);
-    }
-    if (verdict.status !== undefined) this.#lastStatus = verdict.status;
-    this.#retryAfterMs = parseRetryAfterMs(answer.header("retry-after"), this.options.now());
-    const pollUrl = statusUrlOf(config, this.#runId, response, (body) => this.preview(body));
-    if (!(pollUrl instanceof URL)) return failedEnding(pollUrl);
-    return this.accept(pollUrl);
   }
 
-  /** Marks the run accepted, emits its checkpoint and awaits `saveCheckpoint`; the first poll follows. */
-  async accept(pollUrl: URL): Promise<Next> {
-    this.#pollUrl = pollUrl;
-    this.#accepted = true;
+  /** What kickoff number `attempt` answered means: an ending, POLL_AGAIN once accepted, or KICKOFF_AGAIN. */
+  async #readKickoff(attempt: number, response: TransportResponse | TransportError): Promise<Next | typeof KICKOFF_AGAIN> {
+    const config = this.config;
+    const retries = config.kickoffMaxRetries;
+    const base = `kickoff ${config.method} ${config.url.href}`;
+    const what = attempt === 1 ? base : `${base} (attempt ${attempt}; http.kickoff_max_retries is ${retries})`;
+    this.#waitDue = true;
+    if (response instanceof TransportError) {
+      if (response.kind === "network" && attempt <= retries) return this.#retryKickoff(attempt, response.message);
+      return { outcome: this.transportFailure(what, response) };
+    }
+    this.lastHttpStatus = response.status;
+    this.emit?.({ type: "kickoff", httpStatus: response.status });
+    this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    const answer = new Answer(response);
+    if (isSuccessCode(answer.code) && config.pollRunIdPath !== undefined) this.runId = readRunId(answer.json, config.pollRunIdPath);
+    const verdict: KickoffVerdict =
+      config.pollProtocol === "lro" ? classifyLroKickoff(config.method, config.url, answer) : classifyStatusKickoff(config, answer, this.runId);
+    switch (verdict.kind) {
+      case "transient":
+        if (attempt <= retries) return this.#retryKickoff(attempt, `HTTP ${answer.code}: ${this.preview(response.body)}`);
+        return { outcome: this.httpFailure(what, response) };
+      case "permanent":
+        return { outcome: this.httpFailure(what, response) };
+      case "malformed":
+        return failedEnding(verdict.showBody === true ? `${verdict.problem}: ${this.preview(response.body)}` : verdict.problem);
+      case "terminal":
+        return this.terminal(verdict, answer);
+      case "accepted":
+        if (verdict.status !== undefined) this.lastStatus = verdict.status;
+        return this.accept(verdict.monitor, response);
+    }
+  }
+
+  #retryKickoff(attempt: number, error: string): typeof KICKOFF_AGAIN {
+    this.emit?.({ type: "retry", attempt, error: this.redact(error) });
+    return KICKOFF_AGAIN;
+  }
+
+  /**
+   * Marks the run accepted, emits its checkpoint and awaits `saveCheckpoint`.
+   * The first poll follows at once, unless the acknowledgement carried a
+   * Retry-After or `http.poll_initial_delay_seconds` is set.
+   */
+  async accept(monitor: Monitor, kickoff: TransportResponse): Promise<Next> {
+    const config = this.config;
+    this.#mode = monitor.mode;
+    if (config.pollProtocol === "lro" && monitor.mode !== undefined && isOperationMonitor(monitor.mode)) {
+      const location = kickoff.header("location");
+      const resolved = location === undefined ? undefined : resolveHeaderUrl(location, kickoff.url);
+      this.#resultUrl = finalUrlOf(config, config.method, config.url, resolved instanceof URL ? resolved : undefined);
+    }
+    this.markAccepted(monitor.url);
+    this.#waits = 0;
+    this.#waitDue = this.#retryAfterMs !== undefined || config.pollInitialDelaySeconds > 0;
     if (this.emit === undefined && this.#saveCheckpoint === undefined) return POLL_AGAIN;
-    const checkpoint: Checkpoint = { version: 1, pollUrl: pollUrl.href, acceptedAt: new Date(this.options.now()).toISOString() };
-    if (this.#runId !== undefined) checkpoint.runId = this.#runId;
+    const checkpoint: Checkpoint = { version: 1, pollUrl: monitor.url.href, acceptedAt: new Date(this.options.now()).toISOString() };
+    if (this.runId !== undefined) checkpoint.runId = this.runId;
     if (this.scope.deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(this.scope.deadlineAtMs).toISOString();
+    if (this.#mode !== undefined) checkpoint.pollMode = this.#mode;
+    if (this.#resultUrl !== undefined) checkpoint.resultUrl = this.#resultUrl.href;
     this.emit?.({ type: "accepted", checkpoint });
     if (this.#saveCheckpoint === undefined) return POLL_AGAIN;
     try {
@@ -159,20 +216,21 @@ export class AsyncRun extends HttpRun {
   }
 
   /**
-   * Starts the wait before the next poll; undefined when there is nothing to
-   * wait for. Not an async function (PERFORMANCE.md, "One frame per run").
+   * Starts the wait before the next request; undefined when none is due.
+   * Not an async function (PERFORMANCE.md, "One frame per run").
    */
   wait(): Promise<void> | undefined {
-    const n = ++this.#waits;
+    if (!this.#waitDue) return undefined;
     let delayMs: number;
-    let source: "interval" | "retry-after";
-    if (this.#retryAfterMs === undefined) {
-      delayMs = intervalDelayMs(this.#config, n);
-      source = "interval";
-    } else {
+    let source: "interval" | "retry-after" = "interval";
+    if (this.#retryAfterMs !== undefined) {
       delayMs = this.#retryAfterMs;
       source = "retry-after";
       this.#retryAfterMs = undefined;
+    } else if (this.accepted && this.polls === 0 && this.#waits === 0) {
+      delayMs = this.config.pollInitialDelaySeconds * 1000;
+    } else {
+      delayMs = intervalDelayMs(this.config, ++this.#waits);
     }
     delayMs = clampWaitMs(delayMs, this.scope.remainingMs());
     this.emit?.({ type: "wait", delayMs, source });
@@ -185,112 +243,73 @@ export class AsyncRun extends HttpRun {
     });
   }
 
-  /** What the answer to poll number `attempt` means for the run: an ending, or POLL_AGAIN. */
-  poll(attempt: number, response: TransportResponse | TransportError): Next {
+  /** What the answer to the latest poll means for the run: an ending, or POLL_AGAIN. */
+  poll(response: TransportResponse | TransportError): Next {
+    this.#waitDue = true;
+    const attempt = this.polls;
     if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
     if (this.scope.checkStopped()) return this.stopped(response);
-    if (response instanceof TransportError) {
-      if (response.kind !== "network") return { outcome: this.transportFailure(`poll ${attempt} of ${this.#pollUrl!.href}`, response) };
-      return this.#transient(attempt, response.message);
-    }
+    if (response instanceof TransportError) return this.failedRequest(`poll ${attempt} of ${this.pollUrl!.href}`, attempt, response);
     this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
     const answer = new Answer(response);
-    const verdict = classifyStatusPoll(this.#config, answer);
-    return this.#conclude(attempt, answer, verdict);
-  }
-
-  /** The run's side of a poll verdict: its events, metadata and summary. */
-  #conclude(attempt: number, answer: Answer, verdict: PollVerdict): Next {
-    const config = this.#config;
-    const httpStatus = answer.code;
-    if (verdict.kind === "pending") {
-      this.#consecutiveErrors = 0;
-      this.emit?.({ type: "poll", attempt, httpStatus });
-      this.emit?.({ type: "pending", attempt, httpStatus });
+    const config = this.config;
+    const verdict: PollVerdict =
+      config.pollProtocol === "lro" ? classifyLroPoll(this.#mode!, answer, config.pollPendingCodes) : classifyStatusPoll(config, answer);
+    if (verdict.kind === "progress" && verdict.moveTo !== undefined) this.#moveTo(verdict.moveTo);
+    if (verdict.kind === "terminal" && verdict.outcome === "succeeded" && this.#resultUrl !== undefined) {
+      this.conclude(attempt, answer, { kind: "progress", status: verdict.status });
+      // The operation succeeded: its result is read at once at the resource.
+      this.#readingResult = true;
+      this.#waitDue = false;
+      this.consecutiveErrors = 0;
       return POLL_AGAIN;
     }
-    if (verdict.kind === "transient" || verdict.kind === "permanent") {
-      this.emit?.({ type: "poll", attempt, httpStatus });
-      if (verdict.kind === "transient") return this.#transient(attempt, `HTTP ${httpStatus}: ${this.preview(answer.response.body)}`);
-      return { outcome: this.httpFailure(`poll ${attempt} of ${this.#pollUrl!.href}`, answer.response) };
-    }
-    // A 2xx: the latest run id in a poll body wins, unless the status URL is built from it.
-    if (config.pollRunIdPath !== undefined && config.pollUrlTemplate?.includes("{run_id}") !== true) {
-      this.#runId = readRunId(answer.json, config.pollRunIdPath) ?? this.#runId;
-    }
-    if (verdict.kind === "malformed") {
-      this.emit?.({ type: "poll", attempt, httpStatus });
-      return failedEnding(`poll ${attempt} response from ${this.#pollUrl!.href} ${verdict.problem}: ${this.preview(answer.response.body)}`);
-    }
-    this.emit?.({ type: "poll", attempt, httpStatus, status: verdict.status });
-    this.#consecutiveErrors = 0;
-    this.#lastStatus = verdict.status;
-    return verdict.kind === "terminal" ? this.#terminal(verdict, answer) : POLL_AGAIN;
+    return this.conclude(attempt, answer, verdict);
+  }
+
+  /** What the answer to the read of the result means: the run's ending, or POLL_AGAIN to read it again. */
+  readResult(response: TransportResponse | TransportError): Next {
+    this.#waitDue = true;
+    const url = this.#resultUrl!;
+    this.metadata["http.final_url"] = url.href;
+    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
+    if (this.scope.checkStopped()) return this.stopped(response);
+    const what = `final GET of ${url.href}`;
+    if (response instanceof TransportError) return this.failedRequest(what, this.#reads, response, what);
+    this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    const answer = new Answer(response);
+    const code = answer.code;
+    if (this.config.pollPendingCodes.has(code)) return POLL_AGAIN;
+    if (isSuccessCode(code)) return this.terminal({ kind: "terminal", status: this.lastStatus ?? String(code), outcome: "succeeded" }, answer);
+    if (classifyErrorCode(code).kind === "transient") return this.transient(this.#reads, `HTTP ${code}: ${this.preview(response.body)}`, what);
+    return { outcome: this.httpFailure(what, response) };
   }
 
   /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
   async settle(next: Ending): Promise<RuntimeResult> {
     const { status } = next.outcome;
+    const template = this.config.cancelUrlTemplate;
     const stoppedByUs = this.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
-    if (stoppedByUs && this.#accepted && this.#config.cancelUrlTemplate !== undefined) await this.cancel(this.#config.cancelUrlTemplate);
-    const metadata = this.metadata;
-    metadata["http.polls"] = String(this.#polls);
-    if (this.#runId !== undefined) metadata["http.run_id"] = this.#runId;
-    if (this.#pollUrl !== undefined) metadata["http.poll_url"] = this.#pollUrl.href;
-    if (this.#lastStatus !== undefined) metadata["http.last_status"] = this.#lastStatus;
+    if (stoppedByUs && this.accepted && template !== undefined) await this.cancel(template, this.#headers.poll);
+    if (this.#mode !== undefined) this.metadata["http.poll_mode"] = this.#mode;
     return this.finish(next.outcome, next);
   }
 
-  /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own; its answer goes to `http.cancel_status`. */
-  async cancel(template: string): Promise<void> {
-    const answer =
-      template.includes("{run_id}") && this.#runId === undefined
-        ? { error: "no run id to cancel" }
-        : await sendCancel(this, {
-            method: this.#config.cancelMethod,
-            url: expandUrlTemplate(template, this.#runId, this.#config.url),
-            headers: this.#pollHeaders,
-          });
-    if (answer.error === undefined) {
-      this.metadata["http.cancel_status"] = String(answer.httpStatus);
-      this.emit?.({ type: "cancel", httpStatus: answer.httpStatus });
-    } else {
-      this.metadata["http.cancel_status"] = `error: ${answer.error}`;
-      this.emit?.({ type: "cancel", error: this.redact(answer.error) });
-    }
+  /** The request of the next poll, counted in `http.polls`. */
+  #nextPoll(): TransportRequest {
+    this.polls += 1;
+    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.#headers.poll, signal: this.scope.requestSignal });
   }
 
-  /** The ending of a run the deadline or the caller stopped; `interrupted` is the answer of the request it cut off. */
-  stopped(interrupted?: TransportResponse | TransportError): Ending {
-    if (!this.#accepted) {
-      return { outcome: this.stoppedOutcome(`during the kickoff (${this.#config.method} ${this.#config.url.href})`, interrupted) };
-    }
-    const last = this.#lastStatus === undefined ? "" : `, last status '${this.#lastStatus}'`;
-    return { outcome: this.stoppedOutcome(`while polling ${this.#pollUrl?.href ?? ""} (${this.#polls} polls${last})`, interrupted) };
+  /** The request that reads the result of a succeeded operation. */
+  #resultRequest(): TransportRequest {
+    this.#reads += 1;
+    return { method: "GET", url: this.#resultUrl!, headers: this.#headers.poll, signal: this.scope.requestSignal };
   }
 
-  /** A transient failure: poll again while the consecutive-error budget lasts, else fail. */
-  #transient(attempt: number, error: string): Next {
-    const budget = this.#config.pollMaxConsecutiveErrors;
-    this.#consecutiveErrors += 1;
-    if (this.#consecutiveErrors > budget) {
-      const times = this.#consecutiveErrors === 1 ? "once" : `${this.#consecutiveErrors} times in a row`;
-      const why = `http.poll_max_consecutive_errors is ${budget}`;
-      return failedEnding(`poll of ${this.#pollUrl?.href ?? ""} failed ${times} (${why}); last error: ${error}`);
-    }
-    this.emit?.({ type: "retry", attempt, error: this.redact(error) });
-    return POLL_AGAIN;
-  }
-
-  /** The ending for a terminal status, with its event and `http.result`. */
-  #terminal(verdict: { readonly status: string; readonly outcome: "succeeded" | "failed" | "cancelled" }, answer: Answer): Ending {
-    const ending = terminalEnding(verdict.status, verdict.outcome, answer.response.body);
-    this.emit?.({ type: "terminal", status: verdict.status, outcome: verdict.outcome });
-    const resultPath = this.#config.resultPath;
-    if (resultPath !== undefined) {
-      const value = readJsonPath(answer.json, resultPath);
-      if (value !== undefined) this.metadata["http.result"] = JSON.stringify(value);
-    }
-    return ending;
+  /** The status URL moved (a Location, or the monitor's own header, on a poll answer). */
+  #moveTo(url: URL): void {
+    this.pollUrl = url;
+    this.#pollRequest = undefined;
   }
 }

@@ -54,6 +54,10 @@ export class AsyncHttpRunner implements Runner {
         return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs));
       }
       resume = checkpoint.data;
+      if (parsed.config.pollProtocol === "lro" && resume.pollMode === undefined) {
+        const issues = [{ path: "pollMode", message: "is required to resume a run of http.poll_protocol lro" }];
+        return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issues, startedAtMs));
+      }
     }
     const config = parsed.config;
     const shared = client.shared(config);

@@ -1,27 +1,46 @@
-import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import { readJsonPath, type JsonPath } from "../../http/json-path.js";
-import { NOT_JSON, type Answer } from "./answer.js";
-import { PENDING, classifyErrorCode, isSuccessCode, type KickoffVerdict, type PollVerdict, type TerminalOutcome } from "./verdict.js";
-
 /**
  * The protocol `status` (the default): the status is read at
- * `http.poll_status_path` in kickoff and poll bodies and matched against the
- * configured state lists. Pure functions of the configuration and one answer.
+ * `http.poll_status_path` in kickoff and poll bodies and matched, without
+ * regard to case, against the configured state lists. Pure functions of the
+ * configuration and one answer.
  */
+import type { AsyncHttpCommonConfig, StatusProtocolConfig } from "../../http/metadata/config.js";
+import { readJsonPath, type JsonPath } from "../../http/json-path.js";
+import { NOT_JSON, type Answer } from "./answer.js";
+import { expandUrlTemplate, resolveHeaderUrl } from "./status-url.js";
+import { PENDING, classifyErrorCode, isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
 /** The settings this protocol reads. */
-export type StatusSettings = Pick<
-  AsyncHttpConfig,
-  "pollStatusPath" | "pollTerminalStates" | "pollSuccessStates" | "pollCancelledStates" | "pollPendingCodes"
->;
+export type StatusSettings = StatusProtocolConfig & Pick<AsyncHttpCommonConfig, "url" | "pollRunIdPath" | "pollPendingCodes">;
 
-/** What the kickoff's answer means: a 2xx with a terminal status is final, any other 2xx an acknowledgement. */
-export function classifyStatusKickoff(settings: StatusSettings, answer: Answer): KickoffVerdict {
+/**
+ * What the kickoff's answer means: a 200 or 201 with a terminal status is
+ * final; any other 2xx (a 202 always) is an acknowledgement, polled at the
+ * template with `runId`, else at the Operation-Location or Location header.
+ */
+export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, runId: string | undefined): KickoffVerdict {
   if (!isSuccessCode(answer.code)) return classifyErrorCode(answer.code);
   const reading = readStatus(answer.json, settings.pollStatusPath);
-  if (reading.kind !== "status") return { kind: "accepted", status: undefined };
-  if (settings.pollTerminalStates.has(reading.status)) return terminal(settings, reading.status);
-  return { kind: "accepted", status: reading.status };
+  const status = reading.kind === "status" ? reading.status : undefined;
+  if (status !== undefined && answer.code !== 202 && settings.pollTerminalStates.has(status.toLowerCase())) {
+    return terminal(settings, status);
+  }
+  const template = settings.pollUrlTemplate;
+  if (template !== undefined) {
+    if (template.includes("{run_id}") && runId === undefined) {
+      const path = settings.pollRunIdPath?.text ?? "";
+      return { kind: "malformed", problem: `kickoff response has no run id at '${path}' (http.poll_run_id_path), which http.poll_url_template needs`, showBody: true };
+    }
+    return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, runId, settings.url), mode: undefined } };
+  }
+  const location = answer.header("operation-location") ?? answer.header("location");
+  if (location === undefined) {
+    const problem = `kickoff answered HTTP ${answer.code} with no status URL: no Location or Operation-Location header, and no http.poll_url_template; set http.poll_url_template`;
+    return { kind: "malformed", problem };
+  }
+  const url = resolveHeaderUrl(location, answer.response.url);
+  if (typeof url === "string") return { kind: "malformed", problem: `kickoff answered with ${url}` };
+  return { kind: "accepted", status, monitor: { url, mode: undefined } };
 }
 
 /** What a poll's answer means. */
@@ -31,18 +50,15 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
   if (!isSuccessCode(code)) return classifyErrorCode(code);
   const reading = readStatus(answer.json, settings.pollStatusPath);
   if (reading.kind !== "status") return { kind: "malformed", problem: statusProblem(reading, settings.pollStatusPath) };
-  if (settings.pollTerminalStates.has(reading.status)) return terminal(settings, reading.status);
+  if (settings.pollTerminalStates.has(reading.status.toLowerCase())) return terminal(settings, reading.status);
   return { kind: "progress", status: reading.status };
 }
 
-function terminal(settings: StatusSettings, status: string): { kind: "terminal"; status: string; outcome: TerminalOutcome } {
-  return { kind: "terminal", status, outcome: terminalOutcome(settings, status) };
-}
-
 /** Success states are success, cancelled states a cancellation by the backend, any other terminal state a failure. */
-function terminalOutcome(settings: StatusSettings, status: string): TerminalOutcome {
-  if (settings.pollSuccessStates.has(status)) return "succeeded";
-  return settings.pollCancelledStates.has(status) ? "cancelled" : "failed";
+function terminal(settings: StatusSettings, status: string): Terminal {
+  const word = status.toLowerCase();
+  if (settings.pollSuccessStates.has(word)) return { kind: "terminal", status, outcome: "succeeded" };
+  return { kind: "terminal", status, outcome: settings.pollCancelledStates.has(word) ? "cancelled" : "failed" };
 }
 
 /** The status a body reports at the status path, or why there is none. */

@@ -1,16 +1,33 @@
 /** How a run that reached a terminal status ends: the RxP status it maps to. */
 export type TerminalOutcome = "succeeded" | "failed" | "cancelled";
 
+/** How protocol `lro` reads its status monitor (result metadata `http.poll_mode`). */
+export type LroMode = "operation-location" | "azure-async-operation" | "location" | "body";
+
+/** Where a run's status is read once the backend has accepted it. */
+export interface Monitor {
+  readonly url: URL;
+  /** Protocol `lro`'s mode; undefined for protocol `status`. */
+  readonly mode: LroMode | undefined;
+}
+
+/** The backend reported a terminal status; `detail` is what it said about a failure, if anything. */
+export interface Terminal {
+  readonly kind: "terminal";
+  readonly status: string;
+  readonly outcome: TerminalOutcome;
+  readonly detail?: string | undefined;
+}
+
 /**
  * What the answer to a poll means, in DESIGN's words. `progress`, `pending`
  * and `transient` mean "poll again" (a transient answer only while the
  * consecutive-error budget lasts); the others end the run.
  */
 export type PollVerdict =
-  /** The backend reported a terminal status. */
-  | { readonly kind: "terminal"; readonly status: string; readonly outcome: TerminalOutcome }
-  /** The backend reported a status that is not terminal: wait, poll again. */
-  | { readonly kind: "progress"; readonly status: string }
+  | Terminal
+  /** The backend reported a status that is not terminal: wait, poll again (at `moveTo` when the status URL moved). */
+  | { readonly kind: "progress"; readonly status: string; readonly moveTo?: URL }
   /** One of `http.poll_pending_codes`: the backend does not know the run yet; wait, poll again. */
   | { readonly kind: "pending" }
   /** 5xx or 429: worth a retry. */
@@ -22,11 +39,13 @@ export type PollVerdict =
 
 /** What the kickoff's answer means. */
 export type KickoffVerdict =
-  /** A 2xx that already carries a terminal status: the final answer. */
-  | { readonly kind: "terminal"; readonly status: string; readonly outcome: TerminalOutcome }
-  /** The backend took the job; polling follows. `status` is the non-terminal status it reported, if any. */
-  | { readonly kind: "accepted"; readonly status: string | undefined }
-  /** 5xx or 429. */
+  /** A 2xx that is already the final answer. */
+  | Terminal
+  /** The backend took the job; polling `monitor` follows. `status` is the non-terminal status it reported, if any. */
+  | { readonly kind: "accepted"; readonly status: string | undefined; readonly monitor: Monitor }
+  /** A 2xx that leaves nothing to poll: the run fails, saying why (followed by a preview of the body when `showBody`). */
+  | { readonly kind: "malformed"; readonly problem: string; readonly showBody?: boolean }
+  /** 5xx or 429: retried where sending the kickoff again is safe. */
   | { readonly kind: "transient" }
   /** Any other code. */
   | { readonly kind: "permanent" };

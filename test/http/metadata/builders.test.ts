@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { asyncHttpMetadata, httpMetadata } from "../../../src/http/metadata/builders.js";
-import type { AsyncHttpMetadataFields } from "../../../src/http/metadata/fields.js";
+import type { AsyncHttpCommonFields, AsyncHttpMetadataFields, StatusProtocolFields } from "../../../src/http/metadata/fields.js";
 import { ASYNC_HTTP_METADATA_KEYS, HTTP_METADATA_KEYS, parseAsyncHttpMetadata, parseHttpMetadata } from "../../../src/http/metadata/parse.js";
 
 const MINIMAL: AsyncHttpMetadataFields = {
@@ -32,19 +32,22 @@ describe(asyncHttpMetadata.name, () => {
   });
 
   test("round-trips every field through the parser", () => {
-    const fields: Required<AsyncHttpMetadataFields> = {
+    const fields: Required<AsyncHttpCommonFields & StatusProtocolFields> = {
       url: new URL("https://api.test/v1/runs"),
       method: "put",
       body: { prompt: "hi", n: 2 },
       bodyFormat: "form",
       headers: { Authorization: "Bearer abc" },
       idempotencyKeyHeader: "Idempotency-Key",
+      kickoffMaxRetries: 5,
+      pollProtocol: "status",
       pollUrlTemplate: "runs/{run_id}",
       pollRunIdPath: "run.id",
       pollStatusPath: "run.status",
       pollTerminalStates: ["done", "error", "stopped"],
       pollSuccessStates: ["done"],
       pollCancelledStates: ["stopped"],
+      pollInitialDelaySeconds: 4,
       pollIntervalSeconds: 0.5,
       pollBackoff: 1.5,
       pollMaxIntervalSeconds: 30,
@@ -56,6 +59,7 @@ describe(asyncHttpMetadata.name, () => {
     };
     const parsed = parseAsyncHttpMetadata(asyncHttpMetadata(fields));
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    if (parsed.config.pollProtocol !== "status") throw new Error("expected protocol status");
     const { url, pollRunIdPath, pollStatusPath, resultPath, ...config } = parsed.config;
     expect([url.href, pollRunIdPath?.text, pollStatusPath.text, resultPath?.text]).toEqual([
       "https://api.test/v1/runs",
@@ -69,10 +73,13 @@ describe(asyncHttpMetadata.name, () => {
       bodyFormat: "form",
       headers: { authorization: "Bearer abc" },
       idempotencyKeyHeader: "idempotency-key",
+      kickoffMaxRetries: 5,
+      pollProtocol: "status",
       pollUrlTemplate: "runs/{run_id}",
       pollTerminalStates: new Set(["done", "error", "stopped"]),
       pollSuccessStates: new Set(["done"]),
       pollCancelledStates: new Set(["stopped"]),
+      pollInitialDelaySeconds: 4,
       pollIntervalSeconds: 0.5,
       pollBackoff: 1.5,
       pollMaxIntervalSeconds: 30,
@@ -119,6 +126,6 @@ describe("HTTP_METADATA_KEYS", () => {
   test("lists the request keys, which the async runner also knows", () => {
     expect(HTTP_METADATA_KEYS).toEqual(["http.url", "http.method", "http.body", "http.body_format", "http.headers"]);
     expect(ASYNC_HTTP_METADATA_KEYS).toEqual(expect.arrayContaining([...HTTP_METADATA_KEYS]));
-    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(20);
+    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(24);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { formatPath } from "../../../src/contracts/issues.js";
-import type { AsyncHttpConfig } from "../../../src/http/metadata/config.js";
+import type { AsyncHttpCommonConfig, StatusProtocolConfig } from "../../../src/http/metadata/config.js";
 import { parseAsyncHttpMetadata } from "../../../src/http/metadata/parse.js";
 
 const REQUIRED: Readonly<Record<string, string>> = {
@@ -17,9 +17,10 @@ function issuesOf(metadata: Record<string, string>) {
   return parsed.ok ? [] : parsed.issues;
 }
 
-function configOf(metadata: Record<string, string>): AsyncHttpConfig {
+function configOf(metadata: Record<string, string>): AsyncHttpCommonConfig & StatusProtocolConfig {
   const parsed = parseAsyncHttpMetadata(metadata);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  if (parsed.config.pollProtocol !== "status") throw new Error("expected protocol status");
   return parsed.config;
 }
 
@@ -33,12 +34,15 @@ describe(parseAsyncHttpMetadata.name, () => {
       bodyFormat: "json",
       headers: {},
       idempotencyKeyHeader: undefined,
+      kickoffMaxRetries: 0,
+      pollProtocol: "status",
       pollUrlTemplate: undefined,
       pollRunIdPath: undefined,
       pollStatusPath: { text: "status", segments: ["status"] },
       pollTerminalStates: new Set(["completed", "failed", "cancelled"]),
       pollSuccessStates: new Set(["completed"]),
       pollCancelledStates: new Set(["cancelled"]),
+      pollInitialDelaySeconds: 0,
       pollIntervalSeconds: 2,
       pollBackoff: 1,
       pollMaxIntervalSeconds: undefined,

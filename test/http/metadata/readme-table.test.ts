@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { ASYNC_SHAPE, DEFAULT_CANCELLED_STATES, DEFAULT_SUCCESS_STATES } from "../../../src/http/metadata/keys.js";
+import {
+  ASYNC_SHAPE,
+  DEFAULT_CANCELLED_STATES,
+  DEFAULT_KICKOFF_MAX_RETRIES,
+  DEFAULT_SUCCESS_STATES,
+} from "../../../src/http/metadata/keys.js";
 
 /** The rows of README's "Metadata keys" table: key -> default cell. */
 function readmeDefaults(): Map<string, string> {
@@ -21,6 +26,7 @@ function readmeDefaults(): Map<string, string> {
 const COMPUTED_DEFAULTS: Readonly<Record<string, string>> = {
   "http.poll_success_states": DEFAULT_SUCCESS_STATES.join(","),
   "http.poll_cancelled_states": DEFAULT_CANCELLED_STATES.join(","),
+  "http.kickoff_max_retries": String(DEFAULT_KICKOFF_MAX_RETRIES),
 };
 
 type Codec = z.ZodType<unknown, string | undefined>;

@@ -41,7 +41,7 @@ describe(`${AsyncHttpRunner.name} cancellation`, () => {
     // A sleep that ignores the signal: the runner must not depend on it honouring aborts.
     const sleep = async (ms: number) => {
       clock.sleeps.push(ms);
-      if (clock.sleeps.length === 2) {
+      if (clock.sleeps.length === 1) {
         controller.abort();
         await new Promise(() => undefined);
       }

@@ -229,15 +229,15 @@ describe(AsyncHttpRunner.name, () => {
     expect(backend.requests[1]?.headers["x-team"]).toBe("infra");
   });
 
-  it("emits kickoff, accepted, wait, poll and terminal events in order", async () => {
+  it("emits kickoff, accepted, poll, wait and terminal events in order", async () => {
     scriptBackend(server, {
       [`POST ${API}/runs`]: [{ status: 202, json: { id: "42" } }],
       [`GET ${API}/runs/42`]: [{ json: { status: "running" } }, { json: { status: "completed" } }],
     });
     const log = eventLog();
     await asyncRunner(fakeClock()).run(asyncInvocation(), log);
-    expect(log.types()).toEqual(["kickoff", "accepted", "wait", "poll", "wait", "poll", "terminal"]);
-    expect(log.events[6]).toMatchObject({ type: "terminal", status: "completed", outcome: "succeeded" });
+    expect(log.types()).toEqual(["kickoff", "accepted", "poll", "wait", "poll", "terminal"]);
+    expect(log.events[5]).toMatchObject({ type: "terminal", status: "completed", outcome: "succeeded" });
     expect(log.events[1]).toMatchObject({ checkpoint: { version: 1, pollUrl: `${API}/runs/42`, runId: "42" } });
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
-import type { AsyncHttpConfig } from "../../../src/http/metadata/config.js";
+import type { StatusSettings } from "../../../src/runners/async-http/status-protocol.js";
 import { parseAsyncHttpMetadata } from "../../../src/http/metadata/parse.js";
 import { Answer } from "../../../src/runners/async-http/answer.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "../../../src/runners/async-http/status-protocol.js";
 
-function configOf(metadata: Record<string, string>): AsyncHttpConfig {
+function configOf(metadata: Record<string, string>): StatusSettings {
   const parsed = parseAsyncHttpMetadata({ "http.url": "https://api.test/runs", ...metadata });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  if (!parsed.ok || parsed.config.pollProtocol !== "status") throw new Error(JSON.stringify(parsed));
   return parsed.config;
 }
 
@@ -17,10 +17,10 @@ const config = configOf({
   "http.poll_pending_codes": "404,409",
 });
 
-/** An answer with `code` and `body` (an object is sent as JSON). */
-function answer(code: number, body: unknown = ""): Answer {
+/** An answer with `code`, `body` (an object is sent as JSON) and `headers` (lower-case names). */
+function answer(code: number, body: unknown = "", headers: Record<string, string> = {}): Answer {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  return new Answer({ status: code, url: new URL("https://api.test/runs/1"), body: text, header: () => undefined });
+  return new Answer({ status: code, url: new URL("https://api.test/runs"), body: text, header: (name) => headers[name] });
 }
 
 describe(classifyStatusPoll.name, () => {
@@ -56,22 +56,56 @@ describe(classifyStatusPoll.name, () => {
 });
 
 describe(classifyStatusKickoff.name, () => {
+  const templated = configOf({
+    "http.poll_status_path": "run.status",
+    "http.poll_terminal_states": "Completed,failed",
+    "http.poll_url_template": "/runs/{run_id}",
+    "http.poll_run_id_path": "id",
+  });
+  const monitor = (path: string) => ({ url: new URL(`https://api.test${path}`), mode: undefined });
+
   test.each([
-    // A 2xx with a terminal status is the final answer.
+    // A 200 or 201 with a terminal status (in any case) is the final answer.
     [200, { run: { status: "completed" } }, { kind: "terminal", status: "completed", outcome: "succeeded" }],
-    [201, { run: { status: "failed" } }, { kind: "terminal", status: "failed", outcome: "failed" }],
-    [202, { run: { status: "completed" } }, { kind: "terminal", status: "completed", outcome: "succeeded" }],
-    // Any other 2xx is an acknowledgement: polling follows.
-    [200, { accepted: true, run: { status: "started" } }, { kind: "accepted", status: "started" }],
-    [202, { id: "1" }, { kind: "accepted", status: undefined }],
-    [200, "queued", { kind: "accepted", status: undefined }],
-    [204, "", { kind: "accepted", status: undefined }],
+    [201, { run: { status: "FAILED" } }, { kind: "terminal", status: "FAILED", outcome: "failed" }],
+    // A 202 is always an acknowledgement, even with a terminal status; so is any other 2xx.
+    [202, { run: { status: "completed" } }, { kind: "accepted", status: "completed", monitor: monitor("/runs/7") }],
+    [200, { accepted: true, run: { status: "started" } }, { kind: "accepted", status: "started", monitor: monitor("/runs/7") }],
+    [200, "queued", { kind: "accepted", status: undefined, monitor: monitor("/runs/7") }],
+    [204, "", { kind: "accepted", status: undefined, monitor: monitor("/runs/7") }],
     // Pending codes apply to polls only; 5xx and 429 are transient, anything else permanent.
     [404, "", { kind: "permanent" }],
     [503, "", { kind: "transient" }],
     [429, "", { kind: "transient" }],
     [400, { run: { status: "completed" } }, { kind: "permanent" }],
   ])("reads kickoff answer %i %j as %j", (code, body, verdict) => {
-    expect(classifyStatusKickoff(config, answer(code, body))).toEqual(verdict);
+    expect(classifyStatusKickoff(templated, answer(code, body), "7")).toEqual(verdict);
+  });
+
+  test("fails an acknowledgement without the run id its template needs, asking for the body to be shown", () => {
+    expect(classifyStatusKickoff(templated, answer(202, {}), undefined)).toEqual({
+      kind: "malformed",
+      problem: "kickoff response has no run id at 'id' (http.poll_run_id_path), which http.poll_url_template needs",
+      showBody: true,
+    });
+  });
+
+  test.each([
+    [{ "operation-location": "/ops/1", location: "/runs/1" }, "/ops/1"],
+    [{ location: "runs/1" }, "/runs/1"],
+  ])("polls the acknowledgement's header %j without a template", (headers, path) => {
+    expect(classifyStatusKickoff(config, answer(202, "", headers), undefined)).toEqual({
+      kind: "accepted",
+      status: undefined,
+      monitor: monitor(path),
+    });
+  });
+
+  test("fails an acknowledgement with no template and no status URL header, or one that is not http(s)", () => {
+    expect(classifyStatusKickoff(config, answer(202), undefined)).toMatchObject({ kind: "malformed", problem: expect.stringMatching(/set http.poll_url_template$/) });
+    expect(classifyStatusKickoff(config, answer(202, "", { location: "ftp://x/1" }), undefined)).toEqual({
+      kind: "malformed",
+      problem: "kickoff answered with a status URL that is not http(s): ftp://x/1",
+    });
   });
 });

@@ -15,12 +15,12 @@ const running = { json: { status: "running" } };
 const completed = { json: { status: "completed" } };
 
 describe(`${AsyncHttpRunner.name} waits`, () => {
-  it("waits the interval before every poll, after progress and pending codes alike", async () => {
+  it("polls at once after the acknowledgement, then waits the interval between polls, after progress and pending codes alike", async () => {
     backendPolling([running, { status: 404 }, completed]);
     const clock = fakeClock();
     const invocation = asyncInvocation({ "http.poll_interval_seconds": "3", "http.poll_pending_codes": "404" });
     await asyncRunner(clock).run(invocation);
-    expect(clock.sleeps).toEqual([3000, 3000, 3000]);
+    expect(clock.sleeps).toEqual([3000, 3000]);
   });
 
   it("grows the waits by the backoff factor up to the cap", async () => {
@@ -28,14 +28,14 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     const clock = fakeClock();
     const metadata = { "http.poll_interval_seconds": "1", "http.poll_backoff": "2", "http.poll_max_interval_seconds": "5" };
     await asyncRunner(clock).run(asyncInvocation(metadata));
-    expect(clock.sleeps).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(clock.sleeps).toEqual([1000, 2000, 4000, 5000]);
   });
 
   it("calls sleep for zero-length waits too", async () => {
     backendPolling([running, completed]);
     const clock = fakeClock();
     await asyncRunner(clock).run(asyncInvocation({ "http.poll_interval_seconds": "0" }));
-    expect(clock.sleeps).toEqual([0, 0]);
+    expect(clock.sleeps).toEqual([0]);
   });
 
   it("lets Retry-After in seconds replace the next wait only", async () => {
@@ -43,17 +43,17 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     const clock = fakeClock();
     const log = eventLog();
     await asyncRunner(clock).run(asyncInvocation({ "http.poll_max_consecutive_errors": "1" }), log);
-    expect(clock.sleeps).toEqual([2000, 7000, 2000]);
+    expect(clock.sleeps).toEqual([7000, 2000]);
     const sources = log.events.flatMap((event) => (event.type === "wait" ? [event.source] : []));
-    expect(sources).toEqual(["interval", "retry-after", "interval"]);
+    expect(sources).toEqual(["retry-after", "interval"]);
   });
 
   it("reads Retry-After as an HTTP date relative to the injected clock", async () => {
     const clock = fakeClock();
-    const at = new Date(clock.now() + 2000 + 30_000).toUTCString();
+    const at = new Date(clock.now() + 30_000).toUTCString();
     backendPolling([{ status: 503, headers: { "retry-after": at } }, completed]);
     await asyncRunner(clock).run(asyncInvocation({ "http.poll_max_consecutive_errors": "1" }));
-    expect(clock.sleeps).toEqual([2000, 30_000]);
+    expect(clock.sleeps).toEqual([30_000]);
   });
 
   it("honours Retry-After on the kickoff for the first wait", async () => {
@@ -67,7 +67,7 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     backendPolling([{ status: 429, headers: { "retry-after": "99999999999" } }, completed]);
     const clock = fakeClock();
     await asyncRunner(clock).run(asyncInvocation({ "http.poll_max_consecutive_errors": "1" }));
-    expect(clock.sleeps).toEqual([2000, MAX_WAIT_MS]);
+    expect(clock.sleeps).toEqual([MAX_WAIT_MS]);
   });
 
   it("never waits past the deadline and then ends timed_out naming the poll phase", async () => {
@@ -76,8 +76,8 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     const invocation = asyncInvocation({ "http.poll_interval_seconds": "4" }, { timeout_seconds: 10 });
     const result = await asyncRunner(clock).run(invocation);
     expect(clock.sleeps).toEqual([4000, 4000, 2000]);
-    expect(result).toMatchObject({ status: "timed_out", metadata: { "http.polls": "2", "http.last_status": "running" } });
-    expect(result.error_summary).toBe(`timed out after 10 s (timeout_seconds) while polling ${API}/runs/1 (2 polls, last status 'running')`);
+    expect(result).toMatchObject({ status: "timed_out", metadata: { "http.polls": "3", "http.last_status": "running" } });
+    expect(result.error_summary).toBe(`timed out after 10 s (timeout_seconds) while polling ${API}/runs/1 (3 polls, last status 'running')`);
   });
 
   it("clamps a Retry-After to the time left before the deadline", async () => {
@@ -85,7 +85,7 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     const clock = fakeClock();
     const invocation = asyncInvocation({ "http.poll_max_consecutive_errors": "5" }, { timeout_seconds: 60 });
     const result = await asyncRunner(clock).run(invocation);
-    expect(clock.sleeps).toEqual([2000, 58_000]);
+    expect(clock.sleeps).toEqual([60_000]);
     expect(result.status).toBe("timed_out");
   });
 });

@@ -1,6 +1,6 @@
 import { readJsonPath } from "../../http/json-path.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportError } from "../../http/transport/transport-error.js";
 import type { TransportResponse } from "../../http/transport/transport.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import { HttpRun, type HttpRunContext } from "../http-run.js";

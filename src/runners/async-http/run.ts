@@ -1,17 +1,16 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import { abortSignalOf } from "../../http/transport/request-signal.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
-import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../../http/timing.js";
+import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { errorMessage } from "../../util/error-message.js";
 import type { HttpRunContext } from "../http-run.js";
 import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
 import { classifyLroKickoff, classifyLroPoll, finalUrlOf, isOperationMonitor } from "./lro-protocol.js";
-import { RunReport } from "./report.js";
+import { RunPacing } from "./pacing.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
 import { readRunId, resolveHeaderUrl } from "./status-url.js";
 import { classifyErrorCode, isSuccessCode, type KickoffVerdict, type LroMode, type Monitor, type PollVerdict } from "./verdict.js";
@@ -33,9 +32,10 @@ export interface RunHeaders {
  * for protocol `lro`), then `settle`, which sends the `cancel` request when
  * the run was stopped after the backend took the job. What an answer means
  * is decided by the protocol's classifier (`status-protocol.ts`,
- * `lro-protocol.ts`); what the run does with a verdict, by `RunReport`.
+ * `lro-protocol.ts`); what the run tells of a verdict, by `RunReport`; when
+ * it waits, by `RunPacing`.
  */
-export class AsyncRun extends RunReport {
+export class AsyncRun extends RunPacing {
   readonly #headers: RunHeaders;
   readonly #beforeKickoff: RunOptions["beforeKickoff"];
   readonly #saveCheckpoint: RunOptions["saveCheckpoint"];
@@ -49,11 +49,6 @@ export class AsyncRun extends RunReport {
   #readingResult = false;
   /** Reads of the result sent. */
   #reads = 0;
-  /** Whether a wait comes before the next request: not before the first poll, unless asked for. */
-  #waitDue = false;
-  #waits = 0;
-  /** A Retry-After that replaces the next wait only. */
-  #retryAfterMs: number | undefined;
 
   constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
     super(context, config);
@@ -149,14 +144,14 @@ export class AsyncRun extends RunReport {
     const retries = config.kickoffMaxRetries;
     const base = `kickoff ${config.method} ${config.url.href}`;
     const what = attempt === 1 ? base : `${base} (attempt ${attempt}; http.kickoff_max_retries is ${retries})`;
-    this.#waitDue = true;
+    this.waitDue = true;
     if (response instanceof TransportError) {
       if (response.kind === "network" && attempt <= retries) return this.#retryKickoff(attempt, response.message);
       return { outcome: this.transportFailure(what, response) };
     }
     this.lastHttpStatus = response.status;
     this.emit?.({ type: "kickoff", httpStatus: response.status });
-    this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
     const answer = new Answer(response);
     if (isSuccessCode(answer.code) && config.pollRunIdPath !== undefined) this.runId = readRunId(answer.json, config.pollRunIdPath);
     const verdict: KickoffVerdict =
@@ -196,8 +191,8 @@ export class AsyncRun extends RunReport {
       this.#resultUrl = finalUrlOf(config, config.method, config.url, resolved instanceof URL ? resolved : undefined);
     }
     this.markAccepted(monitor.url);
-    this.#waits = 0;
-    this.#waitDue = this.#retryAfterMs !== undefined || config.pollInitialDelaySeconds > 0;
+    this.waits = 0;
+    this.waitDue = this.retryAfterMs !== undefined || config.pollInitialDelaySeconds > 0;
     if (this.emit === undefined && this.#saveCheckpoint === undefined) return POLL_AGAIN;
     const checkpoint: Checkpoint = { version: 1, pollUrl: monitor.url.href, acceptedAt: new Date(this.options.now()).toISOString() };
     if (this.runId !== undefined) checkpoint.runId = this.runId;
@@ -215,42 +210,14 @@ export class AsyncRun extends RunReport {
     return POLL_AGAIN;
   }
 
-  /**
-   * Starts the wait before the next request; undefined when none is due.
-   * Not an async function (PERFORMANCE.md, "One frame per run").
-   */
-  wait(): Promise<void> | undefined {
-    if (!this.#waitDue) return undefined;
-    let delayMs: number;
-    let source: "interval" | "retry-after" = "interval";
-    if (this.#retryAfterMs !== undefined) {
-      delayMs = this.#retryAfterMs;
-      source = "retry-after";
-      this.#retryAfterMs = undefined;
-    } else if (this.accepted && this.polls === 0 && this.#waits === 0) {
-      delayMs = this.config.pollInitialDelaySeconds * 1000;
-    } else {
-      delayMs = intervalDelayMs(this.config, ++this.#waits);
-    }
-    delayMs = clampWaitMs(delayMs, this.scope.remainingMs());
-    this.emit?.({ type: "wait", delayMs, source });
-    const sleep = this.options.sleep;
-    if (sleep === undefined) return this.scope.sleep(delayMs);
-    const signal = this.scope.requestSignal;
-    return untilAborted(sleep(delayMs, abortSignalOf(signal)), signal).catch((error: unknown) => {
-      // A sleep may reject when the run is aborted; any other rejection is a real error.
-      if (signal?.aborted !== true) throw error;
-    });
-  }
-
   /** What the answer to the latest poll means for the run: an ending, or POLL_AGAIN. */
   poll(response: TransportResponse | TransportError): Next {
-    this.#waitDue = true;
+    this.waitDue = true;
     const attempt = this.polls;
     if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
     if (this.scope.checkStopped()) return this.stopped(response);
     if (response instanceof TransportError) return this.failedRequest(`poll ${attempt} of ${this.pollUrl!.href}`, attempt, response);
-    this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
     const answer = new Answer(response);
     const config = this.config;
     const verdict: PollVerdict =
@@ -260,7 +227,7 @@ export class AsyncRun extends RunReport {
       this.conclude(attempt, answer, { kind: "progress", status: verdict.status });
       // The operation succeeded: its result is read at once at the resource.
       this.#readingResult = true;
-      this.#waitDue = false;
+      this.waitDue = false;
       this.consecutiveErrors = 0;
       return POLL_AGAIN;
     }
@@ -269,14 +236,14 @@ export class AsyncRun extends RunReport {
 
   /** What the answer to the read of the result means: the run's ending, or POLL_AGAIN to read it again. */
   readResult(response: TransportResponse | TransportError): Next {
-    this.#waitDue = true;
+    this.waitDue = true;
     const url = this.#resultUrl!;
     this.metadata["http.final_url"] = url.href;
     if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
     if (this.scope.checkStopped()) return this.stopped(response);
     const what = `final GET of ${url.href}`;
     if (response instanceof TransportError) return this.failedRequest(what, this.#reads, response, what);
-    this.#retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
     const answer = new Answer(response);
     const code = answer.code;
     if (this.config.pollPendingCodes.has(code)) return POLL_AGAIN;

@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
-/** The BullMQ tests: each file starts a redis-server of its own. */
+/** The BullMQ tests: each file starts a redis-server of its own (installed by the project's setup when missing). */
 const QUEUE = ["test/bullmq/**/*.test.ts"];
 
 /**
@@ -31,7 +31,7 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: "reliability", include: RELIABILITY } },
-      { extends: true, test: { name: "queue", include: QUEUE } },
+      { extends: true, test: { name: "queue", include: QUEUE, globalSetup: ["test/support/redis-setup.ts"] } },
     ],
   },
 });

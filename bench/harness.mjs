@@ -12,20 +12,25 @@ const RUN_LIMIT_MS = 90_000;
 /** "running" answers per job, unless a case says otherwise; every job is 1 kickoff + POLLS + 1 polls. */
 export const POLLS = 9;
 
-// The clients. `floor` is the client each one is compared with.
+// The clients. `floors` are the clients each one is compared with, in the
+// order of the tables' ratio cells. The library on undici has two floors:
+// undici's top-level request(url, options), as most code calls it, and the
+// Agent's own request({ origin, path, method }), the cheapest way in.
+const UNDICI_FLOORS = ["raw-undici", "raw-agent"];
 export const CLIENTS = {
-  "raw-undici": { label: "raw loop, undici Agent(64)", client: "raw-undici", connections: 64 },
-  library: { label: "library (default transport)", client: "library", floor: "raw-undici" },
-  "library+events": { label: "library, onEvent listener", client: "library", events: true, floor: "raw-undici" },
-  "library+deadline": { label: "library, timeout_seconds set", client: "library", timeoutSeconds: 3600, floor: "raw-undici" },
+  "raw-undici": { label: "raw loop, undici.request(), Agent(64)", client: "raw-undici", connections: 64 },
+  "raw-agent": { label: "raw loop, agent.request(), Agent(64)", client: "raw-agent", connections: 64, floors: ["raw-undici"] },
+  library: { label: "library (default transport)", client: "library", floors: UNDICI_FLOORS },
+  "library+events": { label: "library, onEvent listener", client: "library", events: true, floors: UNDICI_FLOORS },
+  "library+deadline": { label: "library, timeout_seconds set", client: "library", timeoutSeconds: 3600, floors: UNDICI_FLOORS },
   "raw-fetch": { label: "raw loop, global fetch", client: "raw-fetch" },
-  "library-fetch": { label: "library, fetch: globalThis.fetch", client: "library-fetch", floor: "raw-fetch" },
-  "raw-undici-unbounded": { label: "raw loop, unbounded Agent", client: "raw-undici", floor: "raw-undici" },
-  "library-unbounded": { label: "library, connections: 1e6", client: "library", connections: 1e6, floor: "library" },
-  "library-c16": { label: "library, connections: 16", client: "library", connections: 16, floor: "library" },
-  "library-c32": { label: "library, connections: 32", client: "library", connections: 32, floor: "library" },
-  "library-c128": { label: "library, connections: 128", client: "library", connections: 128, floor: "library" },
-  "library-c256": { label: "library, connections: 256", client: "library", connections: 256, floor: "library" },
+  "library-fetch": { label: "library, fetch: globalThis.fetch", client: "library-fetch", floors: ["raw-fetch"] },
+  "raw-undici-unbounded": { label: "raw loop, unbounded Agent", client: "raw-undici", floors: ["raw-undici"] },
+  "library-unbounded": { label: "library, connections: 1e6", client: "library", connections: 1e6, floors: ["library"] },
+  "library-c16": { label: "library, connections: 16", client: "library", connections: 16, floors: ["library"] },
+  "library-c32": { label: "library, connections: 32", client: "library", connections: 32, floors: ["library"] },
+  "library-c128": { label: "library, connections: 128", client: "library", connections: 128, floors: ["library"] },
+  "library-c256": { label: "library, connections: 256", client: "library", connections: 256, floors: ["library"] },
 };
 
 /** The cases of `npm run bench`; `quick` halves them, for trying the harness out. */
@@ -41,7 +46,7 @@ export function benchCases({ quick = false } = {}) {
       polls: POLLS,
       jobsPerSlot: Math.round(24 * scale),
       warmupJobs: 512,
-      clients: ["raw-undici", "library", "library+events", "raw-fetch", "library-fetch"],
+      clients: ["raw-undici", "raw-agent", "library", "library+events", "raw-fetch", "library-fetch"],
     },
     {
       id: "a512",
@@ -52,7 +57,7 @@ export function benchCases({ quick = false } = {}) {
       polls: POLLS,
       jobsPerSlot: Math.max(1, Math.round(2 * scale)),
       warmupJobs: 256,
-      clients: ["raw-undici", "library", "library+deadline", "raw-undici-unbounded", "library-unbounded"],
+      clients: ["raw-undici", "raw-agent", "library", "library+deadline", "raw-undici-unbounded", "library-unbounded"],
     },
     {
       id: "b",
@@ -61,7 +66,7 @@ export function benchCases({ quick = false } = {}) {
       inFlight: quick ? 5000 : 10_000,
       intervalMs: 1000,
       warmupJobs: 64,
-      clients: ["raw-undici", "library", "library+events", "library+deadline", "library-unbounded"],
+      clients: ["raw-undici", "raw-agent", "library", "library+events", "library+deadline", "library-unbounded"],
     },
     {
       id: "c",

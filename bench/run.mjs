@@ -75,6 +75,11 @@ function ratioCell(stat) {
   return stat === undefined ? "–" : `${stat.median.toFixed(2)}x`;
 }
 
+/** The floors of `name` that ran in this case, in the order of its ratio cells. */
+function floorsIn(name, results) {
+  return (CLIENTS[name].floors ?? []).filter((floor) => results[floor] !== undefined);
+}
+
 function ratioRange(stat) {
   return stat === undefined ? "–" : `${stat.median.toFixed(2)}x [${stat.min.toFixed(2)}–${stat.max.toFixed(2)}]`;
 }
@@ -120,11 +125,11 @@ function caseTable(testCase, results) {
     stats[name].socketsOpened = summarize(results[name].map((r) => r.socketsOpened));
   }
   const rows = testCase.clients.map((name) => {
-    const floorName = CLIENTS[name].floor;
-    const floorRuns = floorName === undefined ? undefined : results[floorName];
-    const row = [CLIENTS[name].label, floorRuns === undefined ? "(floor)" : floorName];
+    // Several floors: one ratio each in every ratio cell, in the order of the "vs" cell.
+    const floors = floorsIn(name, results);
+    const row = [CLIENTS[name].label, floors.length === 0 ? "(floor)" : floors.join(" / ")];
     for (const [key] of figures) {
-      row.push(cell(stats[name][key]), floorRuns === undefined ? "" : ratioCell(pairedRatio(results[name], floorRuns, key)));
+      row.push(cell(stats[name][key]), floors.map((floor) => ratioCell(pairedRatio(results[name], results[floor], key))).join(" / "));
     }
     row.push(num(stats[name].socketsOpened?.median, 0));
     return row;
@@ -157,7 +162,7 @@ print(
 print(`- Node ${process.version}; undici ${require("undici/package.json").version} (library and raw loop); global fetch: Node's bundled undici ${process.versions.undici}`);
 print(`- library: ${relative(root, lib)}, built from ${option("--lib") === undefined ? "src/" : "the given build"}`);
 print(`- every figure: median of the case's runs [min–max]; each run is a fresh backend process and a fresh client process, clients in turn`);
-print(`- ratio: client / the client named in "vs" (the floor), taken run by run (the clients of one run go back to back), median of those; the targets are ratios`);
+print(`- ratio: client / the client named in "vs" (the floor; with two, two ratios in that order), taken run by run (the clients of one run go back to back), median of those; the targets are ratios`);
 print(`- a job: 1 kickoff (202 + run id), then polls answered "running" until "completed"; CPU is the client process's user + system time`);
 print();
 
@@ -208,13 +213,15 @@ for (const testCase of cases) {
 
 // The targets, each a ratio of figures measured in this run.
 const targets = [
-  ["a64", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 64: library CPU per request vs raw loop"],
-  ["a512", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 512: library CPU per request vs raw loop"],
+  ["a64", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 64: library CPU per request vs undici.request() loop"],
+  ["a64", "library", "raw-agent", "cpuPerRequestMicros", 1.25, "(a) 64: library CPU per request vs agent.request() loop"],
+  ["a512", "library", "raw-undici", "cpuPerRequestMicros", 1.25, "(a) 512: library CPU per request vs undici.request() loop"],
   ["a64", "library-fetch", "raw-fetch", "cpuPerRequestMicros", 1.25, "(a) 64: fetch-option CPU per request vs raw fetch loop"],
   ["a512", "library-fetch", "raw-fetch", "cpuPerRequestMicros", 1.25, "(a) 512: fetch-option CPU per request vs raw fetch loop"],
-  ["b", "library", "raw-undici", "heapPerInFlightKB", 2, "(b) library live heap per in-flight invocation vs raw loop"],
+  ["b", "library", "raw-undici", "heapPerInFlightKB", 2, "(b) library live heap per in-flight invocation vs undici.request() loop"],
+  ["b", "library+deadline", "raw-undici", "heapPerInFlightKB", 2, "(b) same, with timeout_seconds set"],
   ["b", "library+events", "raw-undici", "heapPerInFlightKB", 2, "(b) same, with an onEvent listener"],
-  ["c", "library", "raw-undici", "latenessP99Ms", 1.25, "(c) library p99 poll lateness vs raw loop"],
+  ["c", "library", "raw-undici", "latenessP99Ms", 1.25, "(c) library p99 poll lateness vs undici.request() loop"],
 ];
 const targetRows = [];
 for (const [caseId, name, floorName, key, limit, what] of targets) {

@@ -1,7 +1,7 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
-import type { ProgressReporter } from "./progress.js";
+import type { ProgressReporter } from "./progress-reporter.js";
 import { describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */

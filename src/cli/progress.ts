@@ -2,19 +2,8 @@ import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import { LiveProgress, type Schedule } from "./progress-live.js";
+import type { ProgressReporter } from "./progress-reporter.js";
 import { describeEvent, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
-
-/** Receives what happens during one run and shows it on stderr. */
-export interface ProgressReporter {
-  /** The run is about to start. */
-  start(run: RunStart): void;
-  /** A runner event. */
-  event(event: RunEvent): void;
-  /** Ctrl-C or SIGTERM arrived: the run is being cancelled; `text` says so. */
-  interrupt(text: string): void;
-  /** The run ended; the last thing reported. */
-  finish(result: RuntimeResult, exitCode: number): void;
-}
 
 /**
  * - `live`: one status line redrawn in place, for a terminal;

@@ -2,6 +2,7 @@ import { parseInvocation, type RuntimeInvocation } from "../contracts/invocation
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
 import { createRedactor } from "../http/redact.js";
 import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
+import type { Sleep } from "../http/timing.js";
 import { AsyncHttpRunner } from "../runners/async-http/runner.js";
 import { HttpRunner } from "../runners/http.js";
 import type { Runner } from "../runners/runner.js";
@@ -33,8 +34,10 @@ export interface RunCommandOptions {
   readonly jsonEvents?: boolean;
   /** Aborting it cancels the run; its `reason` (e.g. "SIGINT") is named on stderr. */
   readonly signal?: AbortSignal;
-  /** The clock of the progress output, in epoch milliseconds. @default Date.now */
+  /** The clock of the run and of its progress output, in epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** Every wait of the run (tests pass a virtual one). @default a timer */
+  readonly sleep?: Sleep;
   /** Drives the live line's spinner. @default an unref'd setInterval */
   readonly schedule?: Schedule;
 }
@@ -75,7 +78,7 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
     progress.interrupt(`received ${reason}: cancelling the run${again}`);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
-  const runtime = createCliRuntime(options.allowSubprocess ?? false);
+  const runtime = createCliRuntime(options.allowSubprocess ?? false, options);
   let result: RuntimeResult;
   try {
     result = await runtime.run(reading.value, {
@@ -95,12 +98,17 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
 /** The kinds `executor-runtime run` can run (subprocess only with --allow-subprocess). */
 export const CLI_KINDS = ["http", "http_async", "subprocess"] as const;
 
-/** The command's runtime: `http` and `http_async`, and `subprocess` when allowed (otherwise it rejects, naming the flag). */
-export function createCliRuntime(allowSubprocess: boolean): ExecutorRuntime {
+/**
+ * The command's runtime: `http` and `http_async`, and `subprocess` when allowed
+ * (otherwise it rejects, naming the flag); its runners use `clock` when given.
+ */
+export function createCliRuntime(allowSubprocess: boolean, clock: Pick<RunCommandOptions, "now" | "sleep"> = {}): ExecutorRuntime {
+  const now = clock.now === undefined ? {} : { now: clock.now };
+  const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
   return new ExecutorRuntime()
-    .register("http", new HttpRunner())
-    .register("http_async", new AsyncHttpRunner())
-    .register("subprocess", allowSubprocess ? new SubprocessRunner() : subprocessNotAllowed);
+    .register("http", new HttpRunner({ ...now, ...sleep }))
+    .register("http_async", new AsyncHttpRunner({ ...now, ...sleep }))
+    .register("subprocess", allowSubprocess ? new SubprocessRunner(now) : subprocessNotAllowed);
 }
 
 const subprocessNotAllowed: Runner = {

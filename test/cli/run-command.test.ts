@@ -4,7 +4,9 @@ import type { RuntimeResult } from "../../src/contracts/result.js";
 import { startFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../examples/fake-backend.js";
 import { exampleInvocation, fakeIo, writeJson, type ExampleName } from "../support/cli-harness.js";
 import { expectRxpValid } from "../support/rxp-schema.js";
+import { fakeClock } from "../support/fake-clock.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import type { Sleep } from "../../src/index.js";
 
 const backends: FakeBackend[] = [];
 afterEach(async () => {
@@ -23,6 +25,14 @@ async function run(invocation: unknown, options: Parameters<typeof runInvocation
   const { io, stdout, stderr } = fakeIo();
   const exitCode = await runInvocationFile(path, io, options);
   return { exitCode, result: JSON.parse(stdout()) as RuntimeResult, stdout: stdout(), stderr: stderr() };
+}
+
+/** Resolves when `signal` aborts (never without one). */
+function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) resolve();
+    else signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 describe(runInvocationFile.name, () => {
@@ -51,7 +61,8 @@ describe(runInvocationFile.name, () => {
       fields: { timeout_seconds: 1 },
       metadata: { "http.poll_interval_seconds": "0.05" },
     });
-    const ran = await run(invocation);
+    const clock = fakeClock();
+    const ran = await run(invocation, { now: clock.now, sleep: clock.sleep });
     expect(ran).toMatchObject({ exitCode: 124, result: { status: "timed_out", metadata: { "http.cancel_status": "202" } } });
   });
 
@@ -84,8 +95,13 @@ describe(runInvocationFile.name, () => {
       metadata: { "http.poll_interval_seconds": "0.05" },
     }));
     const { io, stdout, stderr } = fakeIo();
-    const running = runInvocationFile(path, io, { signal: controller.signal });
-    await expect.poll(() => stderr()).toContain('status "running"');
+    // Waits end at once until a poll has shown "running"; the next wait lasts until the run is stopped.
+    let runningAndWaiting = (): void => undefined;
+    const waiting = new Promise<void>((resolve) => (runningAndWaiting = resolve));
+    const sleep: Sleep = (_ms, stop) =>
+      stderr().includes('status "running"') ? (runningAndWaiting(), untilAborted(stop)) : Promise.resolve();
+    const running = runInvocationFile(path, io, { signal: controller.signal, sleep });
+    await waiting;
     controller.abort("SIGINT");
     expect(await running).toBe(130);
     expect(JSON.parse(stdout())).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "200" } });

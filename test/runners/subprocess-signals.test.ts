@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { getEventListeners, once } from "node:events";
 import { readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { SubprocessRunner } from "../../src/runners/subprocess.js";
 import {
   cleanUp,
@@ -13,6 +13,7 @@ import {
   readyPids,
   subprocessInvocation,
 } from "../fixtures/subprocess/helpers.js";
+import { watchTimers } from "../support/process-watch.js";
 
 afterEach(cleanUp);
 
@@ -107,6 +108,8 @@ describe(SubprocessRunner.name, () => {
     await writeFile(payload, "{}");
     const controller = new AbortController();
     const sigtermListeners = process.listenerCount("SIGTERM");
+    const timers = watchTimers();
+    onTestFinished(() => timers.stop());
 
     const running = new SubprocessRunner({ killGraceMs: 60_000 }).run(
       { ...invocation, timeout_seconds: 3600, input_payload_path: payload },
@@ -119,7 +122,8 @@ describe(SubprocessRunner.name, () => {
 
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     expect(process.listenerCount("SIGTERM")).toBe(sigtermListeners);
-    expect(process.getActiveResourcesInfo().filter((kind) => kind === "Timeout" || kind === "ProcessWrap")).toEqual([]);
+    expect(timers.pending()).toBe(0);
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === "ProcessWrap")).toEqual([]);
     expect(await openFilesUnder(directory)).toEqual([]);
   });
 

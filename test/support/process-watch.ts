@@ -1,3 +1,5 @@
+import { createHook } from "node:async_hooks";
+
 /**
  * What a test watches the process for: warnings (MaxListenersExceededWarning
  * among them), unhandled rejections and the handles it holds.
@@ -45,4 +47,30 @@ export function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
   return counts;
+}
+
+/** Timers created while it watches. */
+export interface TimerWatch {
+  /** How many of the timers created since `watchTimers()` are still pending (neither fired nor cleared). */
+  pending(): number;
+  /** Stops watching. */
+  stop(): void;
+}
+
+/**
+ * Starts counting the timers created from now on that are still pending. Unlike
+ * `process.getActiveResourcesInfo()`, it does not see the timers the test
+ * runner itself keeps between tests, so a test can require exactly none left.
+ */
+export function watchTimers(): TimerWatch {
+  const pending = new Set<number>();
+  const hook = createHook({
+    init: (asyncId, type) => {
+      if (type === "Timeout") pending.add(asyncId);
+    },
+    destroy: (asyncId) => {
+      pending.delete(asyncId);
+    },
+  }).enable();
+  return { pending: () => pending.size, stop: () => void hook.disable() };
 }

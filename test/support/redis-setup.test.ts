@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ensureRedisServer, type RedisSetupHost } from "./redis-setup.js";
+
+/**
+ * A machine on which redis-server appears once `apt-get install` ran;
+ * `fails` lists the commands (program and arguments joined by spaces) that exit non-zero.
+ */
+function machine(options: { isRoot?: boolean; hasRedis?: boolean; fails?: string[]; env?: Record<string, string> } = {}) {
+  const ran: string[] = [];
+  const said: string[] = [];
+  let hasRedis = options.hasRedis ?? false;
+  const host: RedisSetupHost = {
+    env: options.env ?? {},
+    isRoot: options.isRoot ?? true,
+    say: (line) => void said.push(line),
+    run: (file, args) => {
+      const command = [file, ...args].join(" ");
+      ran.push(command);
+      if (command.endsWith("apt-get install -y -qq --no-install-recommends redis-server")) hasRedis = true;
+      const failed = options.fails?.includes(command) === true || (file === "redis-server" && !hasRedis);
+      return { ok: !failed, output: failed ? "E: something went wrong\n" : "" };
+    },
+  };
+  return { host, ran, said };
+}
+
+const APT = "env DEBIAN_FRONTEND=noninteractive apt-get";
+const INSTALL = `${APT} install -y -qq --no-install-recommends redis-server`;
+
+describe(ensureRedisServer.name, () => {
+  it("does nothing when redis-server is on PATH", () => {
+    const { host, ran } = machine({ hasRedis: true });
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: false });
+    expect(ran).toEqual(["redis-server --version"]);
+  });
+
+  it("installs redis-server with apt-get as root, without reading the package lists again when they know it", () => {
+    const { host, ran, said } = machine();
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
+    expect(ran).toEqual(["redis-server --version", "apt-get --version", "apt-cache show redis-server", INSTALL, "redis-server --version"]);
+    expect(said).toEqual(["redis-server is not on PATH: installing it with apt-get for the queue tests"]);
+  });
+
+  it("runs apt-get update first when the package lists do not know redis-server", () => {
+    const { host, ran } = machine({ fails: ["apt-cache show redis-server"] });
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
+    expect(ran.slice(2)).toEqual(["apt-cache show redis-server", `${APT} update -qq`, INSTALL, "redis-server --version"]);
+  });
+
+  it("installs through sudo -n when it is not root", () => {
+    const { host, ran } = machine({ isRoot: false });
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
+    expect(ran).toContain(`sudo -n ${INSTALL}`);
+  });
+
+  it.each<[string, Parameters<typeof machine>[0], string]>([
+    ["installing is forbidden by EXECUTOR_RUNTIME_NO_INSTALL=1", { env: { EXECUTOR_RUNTIME_NO_INSTALL: "1" } }, "EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it"],
+    ["there is no apt-get", { fails: ["apt-get --version"] }, "there is no apt-get to install it with"],
+    ["it is not root and sudo asks for a password", { isRoot: false, fails: ["sudo -n true"] }, "installing it needs root (this user is not root and has no password-less sudo)"],
+    ["apt-get update fails", { fails: ["apt-cache show redis-server", `${APT} update -qq`] }, "apt-get update failed (E: something went wrong)"],
+    ["apt-get install fails", { fails: [INSTALL] }, "apt-get install redis-server failed (E: something went wrong)"],
+  ])("stops with one line naming the package when %s", (_when, options, reason) => {
+    const { host, ran } = machine(options);
+    const check = ensureRedisServer(host);
+    expect(check).toEqual({ ok: false, problem: expect.stringContaining(`not on PATH, and ${reason}; install Redis (Debian: apt-get install redis-server)`) });
+    expect(check.ok ? "" : check.problem).not.toContain("\n");
+    expect(ran.filter((command) => command.includes(" install "))).toHaveLength(options?.fails?.includes(INSTALL) === true ? 1 : 0);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * The queue project's global setup: makes sure `redis-server` is on PATH before
+ * any BullMQ test starts one. When it is missing, it is installed from Debian's
+ * packages where this process may install (as root, or through `sudo -n`);
+ * otherwise the run stops with one line saying what to install and why.
+ * `EXECUTOR_RUNTIME_NO_INSTALL=1` forbids installing: the run then stops instead.
+ */
+import { spawnSync } from "node:child_process";
+
+/** Runs a program to completion; `ok` is a zero exit status, `output` is stdout and stderr. */
+export type RunProgram = (file: string, args: readonly string[]) => { readonly ok: boolean; readonly output: string };
+
+/** Where the setup stands: redis-server is there (`installed` when this setup installed it), or why it is not. */
+export type RedisCheck = { readonly ok: true; readonly installed: boolean } | { readonly ok: false; readonly problem: string };
+
+/** What `ensureRedisServer` works with; the real ones come from this process. */
+export interface RedisSetupHost {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly isRoot: boolean;
+  readonly run: RunProgram;
+  /** Says what the setup is doing while it installs. */
+  readonly say: (line: string) => void;
+}
+
+/** Finds redis-server on PATH, installing it with apt-get when it is missing and installing is possible. */
+export function ensureRedisServer(host: RedisSetupHost): RedisCheck {
+  const { run } = host;
+  if (hasRedisServer(run)) return { ok: true, installed: false };
+  if (host.env["EXECUTOR_RUNTIME_NO_INSTALL"] === "1") return stopped("EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it");
+  if (!run("apt-get", ["--version"]).ok) return stopped("there is no apt-get to install it with");
+  const asRoot = host.isRoot ? [] : run("sudo", ["-n", "true"]).ok ? ["sudo", "-n"] : undefined;
+  if (asRoot === undefined) return stopped("installing it needs root (this user is not root and has no password-less sudo)");
+
+  // `env` rather than the child's environment: sudo resets the environment.
+  const apt = (...args: string[]) => {
+    const [file = "env", ...rest] = [...asRoot, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", ...args];
+    return run(file, rest);
+  };
+  host.say(`redis-server is not on PATH: installing it with ${[...asRoot, "apt-get"].join(" ")} for the queue tests`);
+  if (!run("apt-cache", ["show", "redis-server"]).ok) {
+    const updated = apt("update", "-qq");
+    if (!updated.ok) return stopped(`apt-get update failed (${lastLine(updated.output)})`);
+  }
+  const installed = apt("install", "-y", "-qq", "--no-install-recommends", "redis-server");
+  if (!installed.ok) return stopped(`apt-get install redis-server failed (${lastLine(installed.output)})`);
+  return hasRedisServer(run) ? { ok: true, installed: true } : stopped("apt-get installed the package, but PATH still has no redis-server");
+}
+
+function hasRedisServer(run: RunProgram): boolean {
+  return run("redis-server", ["--version"]).ok;
+}
+
+function stopped(reason: string): RedisCheck {
+  return {
+    ok: false,
+    problem:
+      `npm test stopped: the queue tests start their own redis-server, which is not on PATH, and ${reason}; ` +
+      "install Redis (Debian: apt-get install redis-server) and run it again, " +
+      "or run the other projects alone (npm test -- --project unit --project reliability)",
+  };
+}
+
+function lastLine(output: string): string {
+  return output.trim().split("\n").at(-1)?.trim() || "no output";
+}
+
+const runProgram: RunProgram = (file, args) => {
+  const ran = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return { ok: ran.error === undefined && ran.status === 0, output: `${ran.stdout ?? ""}${ran.stderr ?? ""}` };
+};
+
+/** Vitest global setup of the queue project. */
+export default function setup(): void {
+  const check = ensureRedisServer({
+    env: process.env,
+    isRoot: process.getuid?.() === 0,
+    run: runProgram,
+    say: (line) => void process.stderr.write(`${line}\n`),
+  });
+  if (check.ok) return;
+  // Not a thrown error: vitest would add "No test files found" and the include
+  // patterns of every project, which reads as if the tests were missing.
+  process.stderr.write(`${check.problem}\n`);
+  process.exit(1);
+}

@@ -75,7 +75,7 @@ describe("executor-runtime/bullmq", () => {
     await waitForResult(queue, "marked");
     const job = await queue.getJob("marked");
     expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String), checkpoint: { version: 1, pollUrl: `${backend.origin}/jobs/job-${backend.jobsCreated}` } });
-    expect(progress.map((p) => p.event.type)).toEqual(["kickoff", "accepted", "wait", "poll", "wait", "poll", "terminal"]);
+    expect(progress.map((p) => p.event.type)).toEqual(["kickoff", "accepted", "poll", "wait", "poll", "terminal"]);
     expect(progress.at(-1)).toMatchObject({ polls: 2, lastStatus: "succeeded" });
     expect(JSON.stringify(progress)).not.toContain("checkpoint");
   });

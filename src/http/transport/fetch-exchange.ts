@@ -1,5 +1,5 @@
 import type { Exchange, ExchangeResponse } from "./exchange.js";
-import { abortSignalOf } from "./request-signal.js";
+import { linkSignal, type LinkedSignal } from "./request-signal.js";
 import type { FetchFunction, TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
 
@@ -23,9 +23,11 @@ class FetchExchange implements Exchange {
   }
 
   async send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
-    // A fetch may check that its signal is an AbortSignal (Node's does).
-    const signal = abortSignalOf(hop.signal);
-    if (signal?.aborted === true) throw abortedError(signal);
+    if (hop.signal?.aborted === true) throw abortedError(hop.signal);
+    // An AbortSignal of the request's own (a fetch may insist on one, and keeps its listener on it), linked to
+    // the run's signal until the response is read or dropped.
+    const link = hop.signal === undefined ? undefined : linkSignal(hop.signal);
+    const signal = link?.signal;
     let response: Response;
     try {
       const fetch = this.#fetch;
@@ -39,12 +41,14 @@ class FetchExchange implements Exchange {
       };
       response = await settleOnAbort(fetch(hop.url.href, init), signal);
     } catch (error) {
+      link?.release();
       throw toTransportError(error, signal, "headers");
     }
     if (typeof response?.status !== "number") {
+      link?.release();
       throw toTransportError(new TypeError("fetch did not resolve to a Response"), signal);
     }
-    return next(new FetchResponse(response, signal, this.#maxResponseBytes), hop);
+    return next(new FetchResponse(response, link, this.#maxResponseBytes), hop);
   }
 
   async close(): Promise<void> {
@@ -52,16 +56,17 @@ class FetchExchange implements Exchange {
   }
 }
 
+/** A fetch response whose body is still to read; reading or dropping it releases the request's signal. */
 class FetchResponse implements ExchangeResponse {
   readonly status: number;
   readonly #response: Response;
-  readonly #signal: AbortSignal | undefined;
+  readonly #link: LinkedSignal | undefined;
   readonly #maxResponseBytes: number;
 
-  constructor(response: Response, signal: AbortSignal | undefined, maxResponseBytes: number) {
+  constructor(response: Response, link: LinkedSignal | undefined, maxResponseBytes: number) {
     this.status = response.status;
     this.#response = response;
-    this.#signal = signal;
+    this.#link = link;
     this.#maxResponseBytes = maxResponseBytes;
   }
 
@@ -70,8 +75,21 @@ class FetchResponse implements ExchangeResponse {
   }
 
   async text(): Promise<string> {
+    try {
+      return await this.#read();
+    } finally {
+      this.#link?.release();
+    }
+  }
+
+  async discard(): Promise<void> {
+    cancel(this.#response.body);
+    this.#link?.release();
+  }
+
+  async #read(): Promise<string> {
     const body = this.#response.body;
-    const signal = this.#signal;
+    const signal = this.#link?.signal;
     const max = this.#maxResponseBytes;
     if (signal?.aborted === true) {
       cancel(body);
@@ -84,10 +102,6 @@ class FetchResponse implements ExchangeResponse {
       throw tooLargeError(max);
     }
     return readCapped(body.getReader(), signal, max);
-  }
-
-  async discard(): Promise<void> {
-    cancel(this.#response.body);
   }
 }
 

@@ -26,3 +26,23 @@ export interface StopSignal {
 export function abortSignalOf(signal: RequestSignal | undefined): AbortSignal | undefined {
   return signal === undefined || signal instanceof AbortSignal ? signal : signal.signal;
 }
+
+/** A request's own AbortSignal, aborted with its source, and the way to unlink it from the source. */
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  /** Removes the link's listener from the source; call it once the request is over. */
+  release(): void;
+}
+
+/**
+ * A signal of one request's own, aborted when `source` aborts, for APIs that
+ * keep their abort listener on the signal they were given until garbage
+ * collection (Node's fetch does): the run's signal then carries a listener
+ * only while a request is in progress, not one per request it ever sent.
+ */
+export function linkSignal(source: RequestSignal): LinkedSignal {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(source.reason);
+  source.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, release: () => source.removeEventListener("abort", onAbort) };
+}

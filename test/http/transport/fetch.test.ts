@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -69,17 +70,37 @@ describe("createTransport (fetch)", () => {
     expect(seen).toEqual([null, "1"]);
   });
 
-  it("calls the fetch function with manual redirects and the request's signal", async () => {
+  it("calls the fetch function with manual redirects and a signal of the request's own, unlinked once the response is read", async () => {
     const fetch = vi.fn<FetchFunction>(async () => new Response("ok"));
-    const sent = request("http://backend.test/runs/1", { headers: { accept: "application/json" } });
+    const run = new AbortController();
+    const sent = request("http://backend.test/runs/1", { headers: { accept: "application/json" }, signal: run.signal });
     await newTransport(fetch).send(sent);
     expect(fetch).toHaveBeenCalledWith("http://backend.test/runs/1", {
       method: "GET",
       headers: { accept: "application/json" },
       body: null,
-      signal: sent.signal,
+      signal: expect.any(AbortSignal),
       redirect: "manual",
     });
+    const given = fetch.mock.calls[0]?.[1]?.signal;
+    expect(given).not.toBe(run.signal);
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
+    run.abort();
+    expect(given?.aborted).toBe(false);
+  });
+
+  it("aborts the request's own signal when the run's signal aborts while the request is out", async () => {
+    const run = new AbortController();
+    let given: AbortSignal | undefined;
+    const fetch: FetchFunction = (_input, init) => {
+      given = init?.signal ?? undefined;
+      return new Promise(() => undefined);
+    };
+    const sending = newTransport(fetch).send(request("http://backend.test/runs/1", { signal: run.signal }));
+    run.abort("cancelled");
+    await expect(sending).rejects.toMatchObject({ kind: "aborted" });
+    expect([given?.aborted, given?.reason]).toEqual([true, "cancelled"]);
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
   });
 
   it("reads a response without body as an empty string", async () => {

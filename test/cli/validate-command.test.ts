@@ -31,6 +31,21 @@ describe(validateInvocationFile.name, () => {
     expect(lines.at(-1)).toBe(`${path}: ${lines.length - 1} problems; nothing was sent`);
   });
 
+  it("describes a run of protocol lro: where its status and its result are read", async () => {
+    const path = await writeJson(await makeTempDir(), "arm.json", {
+      invocation_id: "vm-1",
+      runtime_name: "arm",
+      runtime_kind: "http_async",
+      metadata: { "http.url": "https://management.example.com/vms/1", "http.method": "PUT", "http.poll_protocol": "lro" },
+    });
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(path, io)).toBe(0);
+    expect(stdout()).toContain("kickoff   PUT https://management.example.com/vms/1; retried up to 3 times on a network error, 5xx or 429");
+    expect(stdout()).toContain("status    protocol lro: the kickoff's Operation-Location, Azure-AsyncOperation or Location header, else the resource itself");
+    expect(stdout()).toContain("Succeeded, Failed, Canceled (any case); the final result read at the request URL");
+    expect(stdout()).toContain("polling   first poll at once, then every 2.00s");
+  });
+
   it("gives one line for a file that is not JSON", async () => {
     const path = await writeJson(await makeTempDir(), "bad.json", "{ nope");
     const { io, stderr } = fakeIo();

@@ -117,6 +117,33 @@ describe("a worker killed mid-run", () => {
   }, 30_000);
 });
 
+describe("a storm of worker deaths (issue 16)", () => {
+  it("two of three workers SIGKILLed at once and replaced: every invocation ends once, none is kicked off twice without a key", async () => {
+    const queue = openQueue("storm");
+    const jobsBefore = backend.jobsCreated;
+    backend.holdRuns = true;
+    const workers = [await startChildWorker("storm"), await startChildWorker("storm"), await startChildWorker("storm")];
+    const ids = Array.from({ length: 30 }, (_, i) => `storm-${i}`);
+    const keyed = (id: string): boolean => Number(id.slice("storm-".length)) % 2 === 0;
+    for (const id of ids) await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id, keyed(id)));
+    // Each process runs four at a time: twelve runs in flight, eighteen jobs waiting.
+    await backend.waitFor(() => ids.filter((id) => backend.polls(id) > 0).length === 12);
+
+    await Promise.all([workers[0]!.kill(), workers[1]!.kill()]);
+    await Promise.all([startChildWorker("storm"), startChildWorker("storm")]);
+    backend.holdRuns = false;
+
+    const results = await Promise.all(ids.map((id) => waitForResult(queue, id)));
+    const unexplained = results.filter(
+      (result) => result.status !== "succeeded" && !(result.error_summary ?? "").includes("the kickoff's outcome is unknown"),
+    );
+    expect(unexplained).toEqual([]);
+    expect(ids.filter((id) => !keyed(id) && backend.kickoffs(id) > 1)).toEqual([]);
+    expect(backend.jobsCreated - jobsBefore).toBe(ids.filter((id) => backend.kickoffs(id) > 0).length);
+    expect(await queue.getJobCounts("completed", "active", "waiting", "failed")).toEqual({ completed: 30, active: 0, waiting: 0, failed: 0 });
+  }, 30_000);
+});
+
 describe("a worker frozen past its lock (issue 16)", () => {
   it("that took a job and woke after another worker finished it sends no kickoff and writes no second result", async () => {
     const queue = openQueue("frozen-take");

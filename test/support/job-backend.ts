@@ -8,6 +8,8 @@
  *   `{"id", "status": "queued"}` with a `Location` header.
  * - `GET /jobs/:id` answers `running` while runs are held and for
  *   `runningPolls` polls, then `succeeded`.
+ * - During an `outage`, every request is counted and then answered 503, or
+ *   its connection is dropped, and no job is created.
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +22,9 @@ export interface JobBackendOptions {
   readonly honourIdempotencyKey?: boolean;
 }
 
+/** How the backend fails while it is out. */
+export type BackendOutage = "unavailable" | "drop";
+
 /** A running job backend. */
 export interface JobBackend {
   readonly origin: string;
@@ -29,10 +34,14 @@ export interface JobBackend {
   polls(invocationId: string): number;
   /** Jobs created. */
   readonly jobsCreated: number;
+  /** Requests answered 503 or dropped during outages. */
+  readonly refused: number;
   /** While true, kickoffs are recorded and their jobs created, but never answered. */
   holdKickoffs: boolean;
   /** While true, every poll answers `running`. */
   holdRuns: boolean;
+  /** While set, every request is answered 503 (`unavailable`) or has its connection dropped (`drop`). */
+  outage: BackendOutage | undefined;
   /** The kickoff URL of an invocation. */
   kickoffUrl(invocationId: string): string;
   /** Resolves once `condition` holds (checked after each request). */
@@ -54,6 +63,12 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
   const polls = new Map<string, number>();
   const jobs = new Map<string, BackendJob>();
   const jobsByKey = new Map<string, BackendJob>();
+  let refused = 0;
+  const failRequest = (outage: BackendOutage, res: ServerResponse): void => {
+    refused += 1;
+    if (outage === "drop") res.socket?.destroy();
+    else reply(res, 503, { error: "backend unavailable" });
+  };
   const waiters = new Set<{ condition: () => boolean; resolve: () => void }>();
   const notify = (): void => {
     for (const waiter of waiters) {
@@ -72,12 +87,18 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
       let match: RegExpExecArray | null;
       if (req.method === "POST" && url.pathname === "/jobs") {
         kickoffs.set(invocationId, (kickoffs.get(invocationId) ?? 0) + 1);
-        const key = req.headers["idempotency-key"];
-        const known = honourKey && typeof key === "string" ? jobsByKey.get(key) : undefined;
-        const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
-        jobs.set(job.id, job);
-        if (typeof key === "string") jobsByKey.set(key, job);
-        if (!backend.holdKickoffs) reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+        if (backend.outage !== undefined) {
+          failRequest(backend.outage, res);
+        } else {
+          const key = req.headers["idempotency-key"];
+          const known = honourKey && typeof key === "string" ? jobsByKey.get(key) : undefined;
+          const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
+          jobs.set(job.id, job);
+          if (typeof key === "string") jobsByKey.set(key, job);
+          if (!backend.holdKickoffs) reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+        }
+      } else if (backend.outage !== undefined) {
+        failRequest(backend.outage, res);
       } else if (req.method === "GET" && (match = /^\/jobs\/([^/]+)$/.exec(url.pathname))) {
         const job = jobs.get(match[1] ?? "");
         if (job === undefined) {
@@ -103,8 +124,12 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
     get jobsCreated() {
       return new Set(jobs.values()).size;
     },
+    get refused() {
+      return refused;
+    },
     holdKickoffs: false,
     holdRuns: false,
+    outage: undefined,
     kickoffUrl: (id) => `${origin}/jobs?invocation=${encodeURIComponent(id)}`,
     waitFor: (condition) =>
       condition() ? Promise.resolve() : new Promise<void>((resolve) => void waiters.add({ condition, resolve })),

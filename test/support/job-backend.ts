@@ -5,7 +5,8 @@
  *
  * - `POST /jobs?invocation=<id>` creates a job (or, with a known
  *   `Idempotency-Key` when keys are honoured, finds it) and answers 202
- *   `{"id", "status": "queued"}` with a `Location` header.
+ *   `{"id", "status": "queued"}` with a `Location` header, after
+ *   `kickoffLatencyMs`.
  * - `GET /jobs/:id` answers `running` while runs are held and for
  *   `runningPolls` polls, then `succeeded`.
  * - During an `outage`, every request is counted and then answered 503, or
@@ -20,6 +21,8 @@ export interface JobBackendOptions {
   readonly runningPolls?: number;
   /** Whether a kickoff with a known `Idempotency-Key` gets the job created before. @default true */
   readonly honourIdempotencyKey?: boolean;
+  /** How long the answer to a kickoff takes, its job created at once (a dispatcher that dies then leaves a job behind). @default 0 */
+  readonly kickoffLatencyMs?: number;
 }
 
 /** How the backend fails while it is out. */
@@ -59,6 +62,7 @@ interface BackendJob {
 export async function startJobBackend(options: JobBackendOptions = {}): Promise<JobBackend> {
   const runningPolls = options.runningPolls ?? 1;
   const honourKey = options.honourIdempotencyKey ?? true;
+  const kickoffLatencyMs = options.kickoffLatencyMs ?? 0;
   const kickoffs = new Map<string, number>();
   const polls = new Map<string, number>();
   const jobs = new Map<string, BackendJob>();
@@ -95,7 +99,9 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
           const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
           jobs.set(job.id, job);
           if (typeof key === "string") jobsByKey.set(key, job);
-          if (!backend.holdKickoffs) reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+          const answer = (): void => reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+          if (!backend.holdKickoffs && kickoffLatencyMs > 0) setTimeout(answer, kickoffLatencyMs);
+          else if (!backend.holdKickoffs) answer();
         }
       } else if (backend.outage !== undefined) {
         failRequest(backend.outage, res);

@@ -58,6 +58,13 @@ async function shutdown(): Promise<void> {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void shutdown().finally(() => process.exit(130)));
 }
+// Bounded whatever happens: a step that hangs (a worker that never starts, a close that never ends) ends the run.
+const hardLimitMs = options.durationMs + options.drainLimitMs + 60_000;
+const watchdog = setTimeout(() => {
+  console.error(`chaos run still going after ${hardLimitMs / 1_000} s: stopping it`);
+  void shutdown().finally(() => process.exit(2));
+}, hardLimitMs);
+watchdog.unref();
 
 try {
   redis = await startRedisServer({ appendOnlyDir: aofDir });
@@ -148,9 +155,11 @@ try {
   console.log(`\n${text}`);
   if (queueErrors > 0) console.log(`(the enqueuing side saw ${queueErrors} connection errors while redis-server was down)`);
   process.exitCode = failures.length === 0 ? 0 : 1;
+  clearTimeout(watchdog);
 } catch (error) {
   console.error(`chaos run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await shutdown();
+  clearTimeout(watchdog);
   process.exitCode = 2;
 }
 

@@ -150,7 +150,7 @@ function reasonOf(summary: string | null): string {
     .replace(/https?:\/\/\S+/g, "<url>")
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<time>")
     .replace(/\bchaos-\d+\b/g, "<id>")
-    .slice(0, 150);
+    .replace(/^(.{150}).+$/s, "$1...");
 }
 
 function countBy(values: readonly string[]): Map<string, number> {

@@ -28,11 +28,24 @@ export interface InvocationJobData {
 /** The metadata key that lets a kickoff be sent again safely. */
 const IDEMPOTENCY_KEY_HEADER = "http.idempotency_key_header";
 
+/** The metadata key that makes a stopped run send the backend a cancel request. */
+const CANCEL_URL_TEMPLATE = "http.cancel_url_template";
+
 /** Whether the invocation names a header that lets the backend drop a repeated kickoff. */
 export function hasIdempotencyKey(invocation: unknown): boolean {
-  if (typeof invocation !== "object" || invocation === null || !Object.hasOwn(invocation, "metadata")) return false;
+  return metadataText(invocation, IDEMPOTENCY_KEY_HEADER) !== undefined;
+}
+
+/** Whether stopping a run of the invocation sends the backend a cancel request. */
+export function hasCancelRequest(invocation: unknown): boolean {
+  return metadataText(invocation, CANCEL_URL_TEMPLATE) !== undefined;
+}
+
+/** The invocation's metadata value at `key` when it is a string with more than blanks (own properties only). */
+function metadataText(invocation: unknown, key: string): string | undefined {
+  if (typeof invocation !== "object" || invocation === null || !Object.hasOwn(invocation, "metadata")) return undefined;
   const metadata: unknown = (invocation as { metadata?: unknown }).metadata;
-  if (typeof metadata !== "object" || metadata === null || !Object.hasOwn(metadata, IDEMPOTENCY_KEY_HEADER)) return false;
-  const header: unknown = (metadata as Record<string, unknown>)[IDEMPOTENCY_KEY_HEADER];
-  return typeof header === "string" && header.trim().length > 0;
+  if (typeof metadata !== "object" || metadata === null || !Object.hasOwn(metadata, key)) return undefined;
+  const value: unknown = (metadata as Record<string, unknown>)[key];
+  return typeof value === "string" && value.trim().length > 0 ? value : undefined;
 }

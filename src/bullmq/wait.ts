@@ -1,4 +1,5 @@
-import { Job, Queue, QueueEvents } from "bullmq";
+import type { EventEmitter } from "node:events";
+import { Job, Queue, QueueEvents, isNotConnectionError } from "bullmq";
 import { buildResult, checkResult, identityOf, type RuntimeResult } from "../contracts/result.js";
 import type { InvocationJobData } from "./job-data.js";
 
@@ -19,9 +20,14 @@ export interface WaitForResultOptions {
  * waited for.
  *
  * Given a `Queue`, it listens through a `QueueEvents` of its own; given a
- * `QueueEvents`, it reads the job through a `Queue` of its own. Concurrent
- * waits on one source share that companion (one Redis connection), which is
- * closed when the last of them ends.
+ * `QueueEvents`, it reads the job through a `Queue` of its own, which never
+ * writes the queue's settings (its meta hash). Concurrent waits on one source
+ * share that companion (one Redis connection), which is closed when the last
+ * of them ends. The companion's errors (Redis unreachable while it
+ * reconnects) are emitted as `error` events on `source`, where BullMQ reports
+ * the source's own connection errors, and dropped when `source` has no
+ * `error` listener. A wait rides through a Redis outage: it goes on once
+ * Redis is back.
  *
  * @example const result = await waitForResult(queueEvents, "nightly-42", { signal: AbortSignal.timeout(60_000) });
  */
@@ -32,15 +38,17 @@ export async function waitForResult(
 ): Promise<RuntimeResult> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const queue = source instanceof Queue ? source : borrowCompanion(source, () => new Queue(source.name, companionOptions(source)));
+  // The Queue only reads: without skipMetasUpdate it would write its default settings (events stream length) over the queue's.
+  const queue = source instanceof Queue ? source : borrowCompanion(source, () => new Queue(source.name, { ...companionOptions(source), skipMetasUpdate: true }));
   const events = source instanceof QueueEvents ? source : borrowCompanion(source, () => new QueueEvents(source.name, companionOptions(source)));
   const settle: { done?: (outcome: () => Promise<RuntimeResult>) => void } = {};
   const finished = new Promise<() => Promise<RuntimeResult>>((resolve) => (settle.done = resolve));
   const completedEvent = `completed:${invocationId}`;
   const failedEvent = `failed:${invocationId}`;
   const onCompleted = ({ returnvalue }: { returnvalue: unknown }): void => settle.done?.(async () => resultOf(invocationId, returnvalue));
+  // The job is read for its invocation's identity only: without it, the result names the id alone.
   const onFailed = ({ failedReason }: { failedReason: string }): void =>
-    settle.done?.(async () => failedInQueue(invocationId, failedReason, await Job.fromId<InvocationJobData>(queue, invocationId)));
+    settle.done?.(async () => failedInQueue(invocationId, failedReason, await Job.fromId<InvocationJobData>(queue, invocationId).catch(() => undefined)));
   const onAbort = (): void => settle.done?.(() => Promise.reject(signal?.reason as Error));
   events.on(completedEvent as "completed", onCompleted as never);
   events.on(failedEvent as "failed", onFailed as never);
@@ -55,11 +63,23 @@ export async function waitForResult(
     if (state === "completed") settle.done?.(async () => resultOf(invocationId, job?.returnvalue, job));
     else settle.done?.(async () => failedInQueue(invocationId, job?.failedReason ?? "unknown reason", job));
   };
-  readNow().catch((error: unknown) => settle.done?.(() => Promise.reject(error as Error)));
-  // A QueueEvents starts reading at the newest event once connected, so an
-  // ending published right then reaches neither the read above nor the
-  // listeners; reading the state again now and then covers that gap.
-  const recheck = setInterval(() => void readNow().catch(() => undefined), RECHECK_INTERVAL_MS);
+  // One read at a time: while Redis is down, reads wait for it instead of piling up. A read that
+  // fails for want of a connection is tried again at the next recheck; any other error ends the wait.
+  let reading = false;
+  const read = (): void => {
+    if (reading) return;
+    reading = true;
+    readNow()
+      .catch((error: unknown) => {
+        if (!(error instanceof Error) || isNotConnectionError(error)) settle.done?.(() => Promise.reject(error as Error));
+      })
+      .finally(() => (reading = false));
+  };
+  read();
+  // A QueueEvents starts reading at the newest event once connected, so an ending published right
+  // then reaches neither the read above nor the listeners, and after a Redis outage it reads on only
+  // after a pause of its own; reading the state again now and then covers both gaps.
+  const recheck = setInterval(read, RECHECK_INTERVAL_MS);
   try {
     return await (await finished)();
   } finally {
@@ -93,7 +113,12 @@ const companions = new WeakMap<Queue | QueueEvents, { readonly companion: Queue 
 function borrowCompanion<T extends Queue | QueueEvents>(source: Queue | QueueEvents, create: () => T): T {
   let entry = companions.get(source);
   if (entry === undefined) {
-    entry = { companion: create(), users: 0 };
+    const companion = create();
+    // Without a listener, BullMQ prints every connection error of the companion, which the caller cannot silence.
+    (companion as EventEmitter).on("error", (error: Error) => {
+      if (source.listenerCount("error") > 0) (source as EventEmitter).emit("error", error);
+    });
+    entry = { companion, users: 0 };
     companions.set(source, entry);
   }
   entry.users += 1;

@@ -2,7 +2,9 @@ import { Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
-import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
+import { hasCancelRequest, hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
+import { jobLock, type JobLock } from "./job-lock.js";
+import { JobWrites } from "./job-writes.js";
 import { createProgressTracker, type InvocationProgress } from "./progress.js";
 
 /** What the worker runs invocations on: an `ExecutorRuntime`, or anything with its `run`. */
@@ -35,6 +37,15 @@ export type InvocationWorker = Worker<InvocationJobData, RuntimeResult, string>;
  * again only when the invocation sets `http.idempotency_key_header`;
  * otherwise it ends `failed`, saying the kickoff's outcome is unknown.
  *
+ * Every write a run makes to its job (the mark, the checkpoint, progress) is
+ * fenced by the job's lock: it lands only while this worker still holds the
+ * lock, and the kickoff is sent only once the mark landed. A worker that lost
+ * the lock (it was frozen past `lockDuration` and another worker took the job
+ * over) sends no kickoff and writes nothing; its run is stopped (or, when the
+ * invocation sets `http.cancel_url_template`, polls on, since stopping it
+ * would cancel the backend job that the other worker follows), BullMQ refuses
+ * its result, and the worker emits one `error` event saying so.
+ *
  * @example
  * const worker = createInvocationWorker("invocations", runtime, { connection, concurrency: 50 });
  */
@@ -43,34 +54,67 @@ export function createInvocationWorker(queueName: string, runtime: InvocationRun
   const worker: InvocationWorker = new Worker<InvocationJobData, RuntimeResult, string>(
     queueName,
     // Three parameters: BullMQ hands an abort signal only to processors that declare it.
-    (job, _token, signal) => runInvocationJob(job, runtime, signal),
+    (job, token, signal) =>
+      runInvocationJob(job, runtime, {
+        signal,
+        lock: jobLock(worker, job, token),
+        onLockLost: (error) => void worker.emit("error", error),
+        onProgress: (progress) => void worker.emit("progress", job, progress),
+      }),
     workerOptions,
   );
   if (abortOnClose) worker.on("closing", () => worker.cancelAllJobs("the worker is closing"));
   return worker;
 }
 
+/** What a run needs from the worker that took its job. */
+export interface JobContext {
+  /** BullMQ's abort signal for the job (`cancelJob`, `abortOnClose`). */
+  readonly signal: AbortSignal | undefined;
+  /** The job's lock, which fences every write. */
+  readonly lock: JobLock;
+  /** Told once when the job's lock turns out to be lost. */
+  readonly onLockLost: (error: Error) => void;
+  /** Told of each progress record once it is stored. */
+  readonly onProgress: (progress: InvocationProgress) => void;
+}
+
 /** Runs one job's invocation; resolves to its result and never rejects for a run's own outcome. */
 export async function runInvocationJob(
   job: Job<InvocationJobData, RuntimeResult>,
   runtime: InvocationRuntime,
-  signal: AbortSignal | undefined,
+  context: JobContext,
 ): Promise<RuntimeResult> {
-  const writes = new JobWrites(job);
+  const { invocation, checkpoint, kickoffSentAt } = job.data;
+  const stop = new AbortController();
+  const { signal } = context;
+  const forwardAbort = (): void => stop.abort(signal?.reason);
+  if (signal?.aborted) forwardAbort();
+  else signal?.addEventListener("abort", forwardAbort, { once: true });
+  const writes = new JobWrites(job, context.lock, {
+    onLockLost: () => {
+      // Stopping a run that the backend accepted sends its cancel request when one is configured:
+      // that would cancel the backend job that the worker holding the lock now follows.
+      const stoppable = !hasCancelRequest(invocation);
+      context.onLockLost(new Error(lockLostMessage(job.id, stoppable)));
+      if (stoppable) stop.abort(new Error("the job's lock was lost"));
+    },
+    onProgress: context.onProgress,
+  });
   const track = createProgressTracker();
   const onEvent = (event: RunEvent): void => {
     writes.progress(track(event));
   };
   // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
-  const saveCheckpoint = (checkpoint: Checkpoint): Promise<void> => writes.update({ checkpoint });
-  const { invocation, checkpoint, kickoffSentAt } = job.data;
-  const base: RunOptions = signal === undefined ? { onEvent, saveCheckpoint } : { onEvent, saveCheckpoint, signal };
+  const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved });
+  const base: RunOptions = { onEvent, saveCheckpoint, signal: stop.signal };
   let options: RunOptions;
   if (checkpoint !== undefined) {
     options = { ...base, resume: checkpoint };
   } else if (kickoffSentAt !== undefined && !hasIdempotencyKey(invocation)) {
     options = { ...base, beforeKickoff: () => Promise.reject(new Error(outcomeUnknown(kickoffSentAt))) };
   } else {
+    // The kickoff is fenced by this write: when the lock is no longer ours, the mark is refused and no kickoff is sent.
     const beforeKickoff = async (): Promise<void> => {
       try {
         await writes.update({ kickoffSentAt: new Date().toISOString() });
@@ -80,9 +124,21 @@ export async function runInvocationJob(
     };
     options = { ...base, beforeKickoff };
   }
-  const result = await runtime.run(invocation, options);
-  await writes.settled();
-  return result;
+  try {
+    const result = await runtime.run(invocation, options);
+    await writes.settled();
+    return result;
+  } finally {
+    signal?.removeEventListener("abort", forwardAbort);
+  }
+}
+
+function lockLostMessage(jobId: string | undefined, stopped: boolean): string {
+  return (
+    `job ${jobId ?? "?"}: its lock is no longer held by this worker (it was taken over after the lock expired, or the job is gone), ` +
+    "so this run sends no kickoff, writes nothing more to the job and its result is dropped; " +
+    (stopped ? "the run was stopped" : "the run polls on to its end, since stopping it would send the cancel request")
+  );
 }
 
 function outcomeUnknown(kickoffSentAt: string): string {
@@ -91,36 +147,4 @@ function outcomeUnknown(kickoffSentAt: string): string {
     "so the kickoff's outcome is unknown; it was not re-sent to avoid a duplicate job " +
     "(set http.idempotency_key_header to let a retry re-send it safely)"
   );
-}
-
-/** The job's data and progress writes, one at a time and in order. */
-class JobWrites {
-  readonly #job: Job<InvocationJobData, RuntimeResult>;
-  #data: InvocationJobData;
-  #tail: Promise<void> = Promise.resolve();
-
-  constructor(job: Job<InvocationJobData, RuntimeResult>) {
-    this.#job = job;
-    this.#data = job.data;
-  }
-
-  /** Merges `patch` into the job data; rejects when the write fails. */
-  update(patch: Partial<InvocationJobData>): Promise<void> {
-    const write = this.#tail.then(() => {
-      this.#data = { ...this.#data, ...patch };
-      return this.#job.updateData(this.#data);
-    });
-    this.#tail = write.catch(() => undefined);
-    return write;
-  }
-
-  /** Sets the job's progress; a failed write only loses that update. */
-  progress(progress: InvocationProgress): void {
-    this.#tail = this.#tail.then(() => this.#job.updateProgress(progress)).catch(() => undefined);
-  }
-
-  /** Resolves once every write so far has landed or failed. */
-  settled(): Promise<void> {
-    return this.#tail;
-  }
 }

@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationWorker } from "../../src/bullmq/index.js";
 import { startJobBackend, type JobBackend } from "../support/job-backend.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
-const WORKER_FIXTURE = fileURLToPath(new URL("../fixtures/bullmq/worker.mjs", import.meta.url));
 // Short enough that a dead worker's job is picked up again within about two seconds.
 const LOCK_DURATION_MS = 1_000;
 const STALLED_INTERVAL_MS = 300;
@@ -31,27 +29,16 @@ afterAll(async () => {
 });
 
 /** Starts the worker fixture in a child process; resolves once it is connected. */
-async function startChildWorker(queueName: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_FIXTURE, String(redis.port), queueName, String(LOCK_DURATION_MS), String(STALLED_INTERVAL_MS)], {
-    stdio: ["ignore", "pipe", "inherit"],
+async function startChildWorker(queueName: string, freezeOnActive = false): Promise<WorkerProcess> {
+  const child = await startWorkerProcess({
+    port: redis.port,
+    queueName,
+    lockDurationMs: LOCK_DURATION_MS,
+    stalledIntervalMs: STALLED_INTERVAL_MS,
+    freezeOnActive,
   });
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once("exit", (code, signal) => reject(new Error(`worker fixture exited early (${code ?? signal})`)));
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString("utf8").includes("ready")) resolve();
-    });
-  });
-  child.removeAllListeners("exit");
+  cleanups.push(() => child.kill());
   return child;
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGKILL");
-  await exited;
 }
 
 function openQueue(name: string): Queue {
@@ -63,6 +50,7 @@ function openQueue(name: string): Queue {
 function startSurvivor(name: string): InvocationWorker {
   const runtime = quickRuntime();
   const worker = createInvocationWorker(name, runtime, { connection: redis.connection, concurrency: 4, stalledInterval: STALLED_INTERVAL_MS });
+  worker.on("error", () => undefined);
   cleanups.push(async () => {
     await worker.close();
     await runtime.close();
@@ -79,6 +67,12 @@ async function eventually(read: () => Promise<boolean>, limitMs = 10_000): Promi
   throw new Error(`condition not met within ${limitMs} ms`);
 }
 
+/** What a finished job holds: its result, when it finished, its data. */
+async function finishedJob(queue: Queue, id: string) {
+  const job = await queue.getJob(id);
+  return { state: await job?.getState(), returnvalue: job?.returnvalue, finishedOn: job?.finishedOn, data: job?.data };
+}
+
 describe("a worker killed mid-run", () => {
   it("is replaced by another worker that resumes from the checkpoint, with exactly one kickoff", async () => {
     const queue = openQueue("crash-polling");
@@ -87,7 +81,7 @@ describe("a worker killed mid-run", () => {
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("crash-1"), "crash-1"));
     await backend.waitFor(() => backend.polls("crash-1") >= 2);
     await eventually(async () => (await queue.getJob("crash-1"))?.data.checkpoint !== undefined);
-    await killHard(child);
+    await child.kill();
     backend.holdRuns = false;
     const pollsBefore = backend.polls("crash-1");
 
@@ -109,7 +103,7 @@ describe("a worker killed mid-run", () => {
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("window-keyed"), "window-keyed", true));
     await backend.waitFor(() => backend.kickoffs("window-plain") === 1 && backend.kickoffs("window-keyed") === 1);
     const jobsBefore = backend.jobsCreated;
-    await killHard(child);
+    await child.kill();
     backend.holdKickoffs = false;
 
     startSurvivor("crash-kickoff");
@@ -120,5 +114,72 @@ describe("a worker killed mid-run", () => {
     expect(keyed).toMatchObject({ status: "succeeded" });
     expect(backend.kickoffs("window-keyed")).toBe(2);
     expect(backend.jobsCreated).toBe(jobsBefore);
+  }, 30_000);
+});
+
+describe("a storm of worker deaths (issue 16)", () => {
+  it("two of three workers SIGKILLed at once and replaced: every invocation ends once, none is kicked off twice without a key", async () => {
+    const queue = openQueue("storm");
+    const jobsBefore = backend.jobsCreated;
+    backend.holdRuns = true;
+    const workers = [await startChildWorker("storm"), await startChildWorker("storm"), await startChildWorker("storm")];
+    const ids = Array.from({ length: 30 }, (_, i) => `storm-${i}`);
+    const keyed = (id: string): boolean => Number(id.slice("storm-".length)) % 2 === 0;
+    for (const id of ids) await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id, keyed(id)));
+    // Each process runs four at a time: twelve runs in flight, eighteen jobs waiting.
+    await backend.waitFor(() => ids.filter((id) => backend.polls(id) > 0).length === 12);
+
+    await Promise.all([workers[0]!.kill(), workers[1]!.kill()]);
+    await Promise.all([startChildWorker("storm"), startChildWorker("storm")]);
+    backend.holdRuns = false;
+
+    const results = await Promise.all(ids.map((id) => waitForResult(queue, id)));
+    const unexplained = results.filter(
+      (result) => result.status !== "succeeded" && !(result.error_summary ?? "").includes("the kickoff's outcome is unknown"),
+    );
+    expect(unexplained).toEqual([]);
+    expect(ids.filter((id) => !keyed(id) && backend.kickoffs(id) > 1)).toEqual([]);
+    expect(backend.jobsCreated - jobsBefore).toBe(ids.filter((id) => backend.kickoffs(id) > 0).length);
+    expect(await queue.getJobCounts("completed", "active", "waiting", "failed")).toEqual({ completed: 30, active: 0, waiting: 0, failed: 0 });
+  }, 30_000);
+});
+
+describe("a worker frozen past its lock (issue 16)", () => {
+  it("that took a job and woke after another worker finished it sends no kickoff and writes no second result", async () => {
+    const queue = openQueue("frozen-take");
+    const frozen = await startChildWorker("frozen-take", true);
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("frozen-take-1"), "frozen-take-1"));
+    await frozen.waitForLine((line) => line === "freezing");
+
+    startSurvivor("frozen-take");
+    expect(await waitForResult(queue, "frozen-take-1")).toMatchObject({ status: "succeeded" });
+    const finished = await finishedJob(queue, "frozen-take-1");
+    frozen.signal("SIGCONT");
+    await frozen.waitForLine((line) => line.startsWith("error: job frozen-take-1: its lock is no longer held by this worker"));
+    await frozen.waitForLine((line) => line === "error: Missing lock for job frozen-take-1. moveToFinished");
+
+    expect(backend.kickoffs("frozen-take-1")).toBe(1);
+    expect(await finishedJob(queue, "frozen-take-1")).toEqual(finished);
+  }, 30_000);
+
+  it("that froze while polling stops its stale run on waking and stores nothing over the worker that took the job over", async () => {
+    const queue = openQueue("frozen-poll");
+    backend.holdRuns = true;
+    const frozen = await startChildWorker("frozen-poll");
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("frozen-poll-1"), "frozen-poll-1"));
+    await eventually(async () => (await queue.getJob("frozen-poll-1"))?.data.checkpoint !== undefined);
+    frozen.signal("SIGSTOP");
+    const pollsBefore = backend.polls("frozen-poll-1");
+
+    startSurvivor("frozen-poll");
+    await backend.waitFor(() => backend.polls("frozen-poll-1") > pollsBefore + 2);
+    frozen.signal("SIGCONT");
+    const lost = await frozen.waitForLine((line) => line.startsWith("error: job frozen-poll-1:"));
+    await frozen.waitForLine((line) => line.startsWith("error: Lock mismatch for job frozen-poll-1."));
+    backend.holdRuns = false;
+
+    expect(lost).toMatch(/its lock is no longer held by this worker.*the run was stopped$/);
+    expect(await waitForResult(queue, "frozen-poll-1")).toMatchObject({ status: "succeeded" });
+    expect(backend.kickoffs("frozen-poll-1")).toBe(1);
   }, 30_000);
 });

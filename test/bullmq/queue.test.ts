@@ -135,6 +135,19 @@ describe("executor-runtime/bullmq", () => {
     }
   });
 
+  it("never rewrites the queue's settings from waitForResult: an events stream length of 50,000 stays (issue 16)", async () => {
+    const name = `invocations-${++queueCount}`;
+    const queue = new Queue(name, { connection: redis.connection, streams: { events: { maxLen: 50_000 } } });
+    const events = new QueueEvents(name, { connection: redis.connection });
+    closers.push(() => queue.close(), () => events.close());
+    await queue.getVersion(); // resolves once the queue has written its settings
+    expect((await queue.getMeta()).maxLenEvents).toBe(50_000);
+    startWorker(name);
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("settings"), "settings"));
+    expect(await waitForResult(events, "settings")).toMatchObject({ status: "succeeded" });
+    expect((await queue.getMeta()).maxLenEvents).toBe(50_000);
+  });
+
   it("rejects waitForResult with the signal's reason when aborted", async () => {
     const { events } = await openQueue();
     const controller = new AbortController();

@@ -5,9 +5,12 @@
  *
  * - `POST /jobs?invocation=<id>` creates a job (or, with a known
  *   `Idempotency-Key` when keys are honoured, finds it) and answers 202
- *   `{"id", "status": "queued"}` with a `Location` header.
+ *   `{"id", "status": "queued"}` with a `Location` header, after
+ *   `kickoffLatencyMs`.
  * - `GET /jobs/:id` answers `running` while runs are held and for
  *   `runningPolls` polls, then `succeeded`.
+ * - During an `outage`, every request is counted and then answered 503, or
+ *   its connection is dropped, and no job is created.
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,7 +21,12 @@ export interface JobBackendOptions {
   readonly runningPolls?: number;
   /** Whether a kickoff with a known `Idempotency-Key` gets the job created before. @default true */
   readonly honourIdempotencyKey?: boolean;
+  /** How long the answer to a kickoff takes, its job created at once (a dispatcher that dies then leaves a job behind). @default 0 */
+  readonly kickoffLatencyMs?: number;
 }
+
+/** How the backend fails while it is out. */
+export type BackendOutage = "unavailable" | "drop";
 
 /** A running job backend. */
 export interface JobBackend {
@@ -29,10 +37,14 @@ export interface JobBackend {
   polls(invocationId: string): number;
   /** Jobs created. */
   readonly jobsCreated: number;
+  /** Requests answered 503 or dropped during outages. */
+  readonly refused: number;
   /** While true, kickoffs are recorded and their jobs created, but never answered. */
   holdKickoffs: boolean;
   /** While true, every poll answers `running`. */
   holdRuns: boolean;
+  /** While set, every request is answered 503 (`unavailable`) or has its connection dropped (`drop`). */
+  outage: BackendOutage | undefined;
   /** The kickoff URL of an invocation. */
   kickoffUrl(invocationId: string): string;
   /** Resolves once `condition` holds (checked after each request). */
@@ -50,10 +62,17 @@ interface BackendJob {
 export async function startJobBackend(options: JobBackendOptions = {}): Promise<JobBackend> {
   const runningPolls = options.runningPolls ?? 1;
   const honourKey = options.honourIdempotencyKey ?? true;
+  const kickoffLatencyMs = options.kickoffLatencyMs ?? 0;
   const kickoffs = new Map<string, number>();
   const polls = new Map<string, number>();
   const jobs = new Map<string, BackendJob>();
   const jobsByKey = new Map<string, BackendJob>();
+  let refused = 0;
+  const failRequest = (outage: BackendOutage, res: ServerResponse): void => {
+    refused += 1;
+    if (outage === "drop") res.socket?.destroy();
+    else reply(res, 503, { error: "backend unavailable" });
+  };
   const waiters = new Set<{ condition: () => boolean; resolve: () => void }>();
   const notify = (): void => {
     for (const waiter of waiters) {
@@ -72,12 +91,20 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
       let match: RegExpExecArray | null;
       if (req.method === "POST" && url.pathname === "/jobs") {
         kickoffs.set(invocationId, (kickoffs.get(invocationId) ?? 0) + 1);
-        const key = req.headers["idempotency-key"];
-        const known = honourKey && typeof key === "string" ? jobsByKey.get(key) : undefined;
-        const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
-        jobs.set(job.id, job);
-        if (typeof key === "string") jobsByKey.set(key, job);
-        if (!backend.holdKickoffs) reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+        if (backend.outage !== undefined) {
+          failRequest(backend.outage, res);
+        } else {
+          const key = req.headers["idempotency-key"];
+          const known = honourKey && typeof key === "string" ? jobsByKey.get(key) : undefined;
+          const job = known ?? { id: `job-${jobs.size + 1}`, invocationId, polls: 0 };
+          jobs.set(job.id, job);
+          if (typeof key === "string") jobsByKey.set(key, job);
+          const answer = (): void => reply(res, 202, { id: job.id, status: "queued" }, { location: `/jobs/${job.id}` });
+          if (!backend.holdKickoffs && kickoffLatencyMs > 0) setTimeout(answer, kickoffLatencyMs);
+          else if (!backend.holdKickoffs) answer();
+        }
+      } else if (backend.outage !== undefined) {
+        failRequest(backend.outage, res);
       } else if (req.method === "GET" && (match = /^\/jobs\/([^/]+)$/.exec(url.pathname))) {
         const job = jobs.get(match[1] ?? "");
         if (job === undefined) {
@@ -103,8 +130,12 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
     get jobsCreated() {
       return new Set(jobs.values()).size;
     },
+    get refused() {
+      return refused;
+    },
     holdKickoffs: false,
     holdRuns: false,
+    outage: undefined,
     kickoffUrl: (id) => `${origin}/jobs?invocation=${encodeURIComponent(id)}`,
     waitFor: (condition) =>
       condition() ? Promise.resolve() : new Promise<void>((resolve) => void waiters.add({ condition, resolve })),

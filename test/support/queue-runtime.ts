@@ -3,6 +3,7 @@ import { asyncHttpMetadata } from "../../src/http/metadata/builders.js";
 import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { ExecutorRuntime } from "../../src/runtime.js";
 import type { RuntimeInvocationInput } from "../../src/contracts/invocation.js";
+import type { AsyncHttpMetadataFields } from "../../src/index.js";
 
 /**
  * A runtime whose AsyncHttpRunner waits at most `maxWaitMs` for real between
@@ -14,8 +15,13 @@ export function quickRuntime(maxWaitMs = 5): ExecutorRuntime {
   return new ExecutorRuntime().register("http_async", new AsyncHttpRunner({ sleep, connections: 16 }));
 }
 
-/** An http_async invocation of the job backend's API (test/support/job-backend.ts). */
-export function jobInvocation(kickoffUrl: string, invocationId: string, idempotencyKey = false): RuntimeInvocationInput {
+/** An http_async invocation of the job backend's API (test/support/job-backend.ts); `fields` adds to its metadata. */
+export function jobInvocation(
+  kickoffUrl: string,
+  invocationId: string,
+  idempotencyKey = false,
+  fields: Partial<AsyncHttpMetadataFields> = {},
+): RuntimeInvocationInput {
   return {
     invocation_id: invocationId,
     runtime_name: "job-backend",
@@ -26,6 +32,7 @@ export function jobInvocation(kickoffUrl: string, invocationId: string, idempote
       pollTerminalStates: ["succeeded", "failed"],
       pollSuccessStates: ["succeeded"],
       ...(idempotencyKey ? { idempotencyKeyHeader: "Idempotency-Key" } : {}),
+      ...fields,
     }),
   };
 }

@@ -1,6 +1,8 @@
 /**
- * A throwaway redis-server for tests: started on a free loopback port with no
- * persistence, stopped by `stop()`. It fails loudly when redis-server is not
+ * A throwaway redis-server for tests: started on a free loopback port, with no
+ * persistence unless it is given a directory for an append-only file, and
+ * stopped by `stop()`. `kill()` and `restart()` play a Redis crash and its
+ * comeback on the same port. It fails loudly when redis-server is not
  * installed or does not start; tests that need Redis never skip.
  *
  * @example
@@ -11,22 +13,40 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 
-/** A running redis-server. */
+/** Options of `startRedisServer`. */
+export interface RedisServerOptions {
+  /**
+   * A directory for an append-only file (`appendonly yes`, `appendfsync
+   * everysec`), so that the data outlives `kill()`. Without it nothing is
+   * persisted, and a restarted server starts empty.
+   */
+  readonly appendOnlyDir?: string;
+}
+
+/** A redis-server on 127.0.0.1. */
 export interface RedisServer {
   readonly port: number;
   /** BullMQ connection options for this server. */
   readonly connection: { readonly host: "127.0.0.1"; readonly port: number };
+  /** The process id of the running server; undefined while it is killed. */
+  readonly pid: number | undefined;
+  /** Kills the server with SIGKILL (no shutdown, no last write) and resolves once it exited. */
+  kill(): Promise<void>;
+  /** Starts the server again, on the same port and with the same append-only file, after `kill()`. */
+  restart(): Promise<void>;
+  /** Stops the server for good. */
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 10_000;
 
 /** Starts redis-server on 127.0.0.1 and a free port; retries on a port taken in between. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(await freePort());
+      const port = await freePort();
+      return serverOn(port, options, await startOnce(port, options));
     } catch (error) {
       lastError = error;
     }
@@ -36,10 +56,35 @@ export async function startRedisServer(): Promise<RedisServer> {
   );
 }
 
-async function startOnce(port: number): Promise<RedisServer> {
-  const child = spawn("redis-server", ["--save", "", "--appendonly", "no", "--port", String(port), "--bind", "127.0.0.1"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function serverOn(port: number, options: RedisServerOptions, started: ChildProcess): RedisServer {
+  let child: ChildProcess | undefined = started;
+  const kill = async (): Promise<void> => {
+    if (child !== undefined) await killHard(child);
+    child = undefined;
+  };
+  return {
+    port,
+    connection: { host: "127.0.0.1", port },
+    get pid() {
+      return child?.pid;
+    },
+    kill,
+    async restart() {
+      if (child !== undefined) throw new Error("redis-server is running; kill() it before restart()");
+      child = await startOnce(port, options);
+    },
+    stop: kill,
+  };
+}
+
+function serverArgs(port: number, options: RedisServerOptions): string[] {
+  const base = ["--port", String(port), "--bind", "127.0.0.1", "--save", ""];
+  if (options.appendOnlyDir === undefined) return [...base, "--appendonly", "no"];
+  return [...base, "--appendonly", "yes", "--appendfsync", "everysec", "--dir", options.appendOnlyDir];
+}
+
+async function startOnce(port: number, options: RedisServerOptions): Promise<ChildProcess> {
+  const child = spawn("redis-server", serverArgs(port, options), { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`no "Ready to accept connections" within ${START_TIMEOUT_MS} ms: ${output}`)), START_TIMEOUT_MS);
@@ -61,17 +106,16 @@ async function startOnce(port: number): Promise<RedisServer> {
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
   });
-  return {
-    port,
-    connection: { host: "127.0.0.1", port },
-    stop: () => stop(child),
-  };
+  // Read on, so that a full pipe never blocks the server's logging.
+  child.stdout?.removeAllListeners("data").resume();
+  child.stderr?.removeAllListeners("data").resume();
+  return child;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function killHard(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Nothing is persisted, so there is nothing to shut down gracefully.
+  // What persists is written as it comes (append-only file), so there is nothing to shut down gracefully.
   child.kill("SIGKILL");
   await exited;
 }

@@ -1,0 +1,66 @@
+import type { Job, RedisClient, Worker } from "bullmq";
+
+/**
+ * Writes one field of a job's hash only while `token` still holds the job's
+ * lock, in one step, the way BullMQ's own scripts compare `<job>:lock` with
+ * the worker's token before they touch a job. `job.updateData` and
+ * `job.updateProgress` check only that the job exists, so a worker that was
+ * frozen past its lock (a stopped process, a long GC pause) would otherwise
+ * write its stale data over the worker that took the job over.
+ *
+ * A write also renews the lock for a full lock duration, so the kickoff that
+ * follows the "kickoff sent" mark goes out under a fresh lock. A progress
+ * write adds BullMQ's `progress` event, with the stream trimmed to the
+ * queue's own `opts.maxLenEvents` (read, never written).
+ *
+ * KEYS: job hash, its lock, the event stream, the queue's meta hash.
+ * ARGV: token, field ("data" or "progress"), JSON value, job id, lock duration in ms.
+ * Returns 1 once written, 0 when the lock is not held by the token, -1 when the job is gone.
+ */
+const FENCED_WRITE_LUA = `
+if redis.call("GET", KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call("EXISTS", KEYS[1]) == 0 then return -1 end
+redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
+redis.call("PEXPIRE", KEYS[2], ARGV[5])
+if ARGV[2] == "progress" then
+  local maxEvents = tonumber(redis.call("HGET", KEYS[4], "opts.maxLenEvents")) or 10000
+  redis.call("XADD", KEYS[3], "MAXLEN", "~", maxEvents, "*", "event", "progress", "jobId", ARGV[4], "data", ARGV[3])
+end
+return 1
+`;
+
+/** The name the script is registered under; versioned, so a changed script never runs under an old name. */
+const FENCED_WRITE_COMMAND = "executorRuntimeFencedWrite1";
+
+/** The clients the script is registered on. */
+const registered = new WeakSet<RedisClient>();
+
+/** The job fields a run writes. */
+export type JobField = "data" | "progress";
+
+/** Writes to one job that land only while this worker holds the job's lock. */
+export interface JobLock {
+  /** Resolves to true once written, false when the lock is lost (the job was taken over or removed); rejects when Redis cannot be reached. */
+  write(field: JobField, json: string): Promise<boolean>;
+}
+
+/** The lock that `token` holds on `job`, taken by `worker`. */
+export function jobLock(worker: Worker, job: Job, token: string | undefined): JobLock {
+  const jobId = job.id ?? "";
+  const jobKey = worker.toKey(jobId);
+  const keys = [jobKey, `${jobKey}:lock`, worker.toKey("events"), worker.toKey("meta")];
+  const lockDurationMs = worker.opts.lockDuration ?? 30_000;
+  return {
+    async write(field, json) {
+      // BullMQ always hands its worker's processor a token; without one there is no lock to write under.
+      if (token === undefined) return false;
+      const client = await worker.backend.client;
+      if (!registered.has(client)) {
+        client.defineCommand(FENCED_WRITE_COMMAND, { numberOfKeys: keys.length, lua: FENCED_WRITE_LUA });
+        registered.add(client);
+      }
+      const written: unknown = await client.runCommand(FENCED_WRITE_COMMAND, [...keys, token, field, json, jobId, lockDurationMs]);
+      return written === 1;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createInvocationWorker, enqueueInvocation, type InvocationRuntime } from "../../src/bullmq/index.js";
+import type { RunOptions } from "../../src/runners/runner.js";
+import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+
+let redis: RedisServer;
+let backend: JobBackend;
+let admin: Redis;
+let queueCount = 0;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  backend = await startJobBackend();
+  admin = new Redis(redis.connection);
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await backend?.close();
+  await redis?.stop();
+});
+
+/** What another worker does when it takes the job over: its own token in the job's lock. */
+function takeLockOver(queueName: string, jobId: string): Promise<unknown> {
+  return admin.set(`bull:${queueName}:${jobId}:lock`, "another-worker:1", "PX", 30_000);
+}
+
+/**
+ * A queue and a worker whose runtime lets `intercept` act at a point of the run (the lock taken over
+ * there, as by another worker while this one was frozen). `ended()` resolves with the run's status
+ * once the worker has also tried to store the result and is closed.
+ */
+function startFencedWorker(intercept: (queueName: string, jobId: string, options: RunOptions) => RunOptions) {
+  const name = `fencing-${++queueCount}`;
+  const queue = new Queue(name, { connection: redis.connection });
+  const runtime = quickRuntime();
+  const errors: string[] = [];
+  let runEnded: (status: string) => void = () => undefined;
+  const status = new Promise<string>((resolve) => (runEnded = resolve));
+  const wrapped: InvocationRuntime = {
+    async run(invocation, options = {}) {
+      const id = (invocation as { invocation_id: string }).invocation_id;
+      const result = await runtime.run(invocation, intercept(name, id, options));
+      runEnded(result.status);
+      return result;
+    },
+  };
+  const worker = createInvocationWorker(name, wrapped, { connection: redis.connection });
+  worker.on("error", (error) => void errors.push(error.message));
+  closers.push(() => queue.close(), () => worker.close(), () => runtime.close());
+  // close() waits for the job in flight, its attempt to store the result included.
+  const ended = async (): Promise<string> => (await Promise.all([status, status.then(() => worker.close())]))[0];
+  return { queue, errors, ended };
+}
+
+describe("lock fencing (issue 16)", () => {
+  it("refuses the kickoff mark once another worker holds the job's lock, stops the run without a kickoff and stores no result", async () => {
+    const { queue, errors, ended } = startFencedWorker((queueName, id, options) => ({
+      ...options,
+      beforeKickoff: async () => {
+        await takeLockOver(queueName, id);
+        await options.beforeKickoff?.();
+      },
+    }));
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("fenced-mark"), "fenced-mark"));
+    expect(await ended()).toBe("cancelled");
+    expect(backend.kickoffs("fenced-mark")).toBe(0);
+    const job = await queue.getJob("fenced-mark");
+    expect(job?.data.kickoffSentAt).toBeUndefined();
+    expect(await job?.getState()).toBe("active");
+    expect(job?.returnvalue).toBeNull();
+    expect(errors.some((message) => message.includes("job fenced-mark: its lock is no longer held by this worker"))).toBe(true);
+  });
+
+  it("refuses the checkpoint once the lock is lost after the kickoff, stops the run before its first poll and stores no result", async () => {
+    const { queue, errors, ended } = startFencedWorker((queueName, id, options) => ({
+      ...options,
+      beforeKickoff: async () => {
+        await options.beforeKickoff?.();
+        await takeLockOver(queueName, id);
+      },
+    }));
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("fenced-checkpoint"), "fenced-checkpoint"));
+    expect(await ended()).toBe("cancelled");
+    expect(backend.kickoffs("fenced-checkpoint")).toBe(1);
+    expect(backend.polls("fenced-checkpoint")).toBe(0);
+    const job = await queue.getJob("fenced-checkpoint");
+    expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String) });
+    expect(job?.data.checkpoint).toBeUndefined();
+    expect(job?.returnvalue).toBeNull();
+    expect(errors.find((message) => message.startsWith("job fenced-checkpoint:"))).toMatch(/the run was stopped$/);
+  });
+
+  it("lets a run with a cancel request poll on to its end once the lock is lost, sending no cancel, and stores neither its progress nor its result", async () => {
+    const { queue, errors, ended } = startFencedWorker((queueName, id, options) => ({
+      ...options,
+      saveCheckpoint: async (checkpoint) => {
+        await options.saveCheckpoint?.(checkpoint);
+        await takeLockOver(queueName, id);
+      },
+    }));
+    const invocation = jobInvocation(backend.kickoffUrl("fenced-polls"), "fenced-polls", false, { cancelUrlTemplate: "/jobs/{run_id}/cancel", pollRunIdPath: "id" });
+    await enqueueInvocation(queue, invocation);
+    expect(await ended()).toBe("succeeded");
+    expect(backend.polls("fenced-polls")).toBe(2);
+    const job = await queue.getJob("fenced-polls");
+    expect(job?.data.checkpoint).toMatchObject({ version: 1 });
+    expect(job?.progress).toMatchObject({ event: { type: "accepted" } });
+    expect(job?.returnvalue).toBeNull();
+    expect(errors.find((message) => message.startsWith("job fenced-polls:"))).toMatch(/polls on to its end/);
+  });
+});

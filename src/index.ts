@@ -31,6 +31,7 @@ export type {
   TerminalEvent,
   WaitEvent,
 } from "./runners/runner.js";
+export type { EnqueueMessage, RequestFailure, RequestMessage, RequestPhase, RunMessage } from "./diagnostics/channels.js";
 export { CheckpointSchema } from "./contracts/checkpoint.js";
 export {
   INVOCATION_FIELDS,

@@ -1,4 +1,6 @@
 import { CheckpointSchema } from "./contracts/checkpoint.js";
+import { channels } from "./diagnostics/channels.js";
+import { traceRun } from "./diagnostics/trace-run.js";
 import { parseInvocation } from "./contracts/invocation.js";
 import { issuesFromZod, summarizeIssues } from "./contracts/issues.js";
 import { buildResult, checkResult, identityOf, type ResultIdentity, type RuntimeResult } from "./contracts/result.js";
@@ -69,6 +71,11 @@ export class ExecutorRuntime {
    * the result is also written there atomically.
    */
   run(invocation: unknown, options: RunOptions = {}): Promise<RuntimeResult> {
+    if (channels.run.hasSubscribers) return traceRun(invocation, options, (traced) => this.#run(invocation, traced));
+    return this.#run(invocation, options);
+  }
+
+  #run(invocation: unknown, options: RunOptions): Promise<RuntimeResult> {
     // Not an async function: while a run waits, the runner's poll loop is the one suspended frame.
     const startedAtMs = Date.now();
     let pending: RuntimeResult | Promise<RuntimeResult>;

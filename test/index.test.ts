@@ -41,7 +41,7 @@ describe("public API", () => {
     expectTypeOf<{ run: Runner["run"] }>().toExtend<Runner>();
   });
 
-  test("RunOptions carries an abort signal, an event listener, a resume checkpoint and the kickoff and checkpoint hooks, all optional", () => {
+  test("RunOptions carries an abort signal, an event listener, a resume checkpoint, the kickoff and checkpoint hooks and a trace context, all optional", () => {
     expectTypeOf<Record<string, never>>().toExtend<RunOptions>();
     expectTypeOf<Required<RunOptions>>().toEqualTypeOf<{
       readonly signal: AbortSignal;
@@ -49,6 +49,7 @@ describe("public API", () => {
       readonly resume: Checkpoint;
       readonly beforeKickoff: () => Promise<void>;
       readonly saveCheckpoint: (checkpoint: Checkpoint) => Promise<void>;
+      readonly traceContext: Readonly<Record<string, string>>;
     }>();
   });
 

@@ -1,6 +1,7 @@
 import type { Job, JobsOptions, Queue } from "bullmq";
 import type { RuntimeInvocationInput } from "../contracts/invocation.js";
 import type { RuntimeResult } from "../contracts/result.js";
+import { channels, type EnqueueMessage } from "../diagnostics/channels.js";
 import { INVOCATION_JOB_NAME, type InvocationJobData } from "./job-data.js";
 
 /**
@@ -22,6 +23,14 @@ export async function enqueueInvocation(
   if (typeof id !== "string" || id.length === 0) {
     throw new TypeError(`Expected \`invocation.invocation_id\` to be a non-empty string, got ${JSON.stringify(id)}`);
   }
-  const data: InvocationJobData = { invocation };
+  const data: InvocationJobData = { invocation, ...enqueueTraceContext(id) };
   return (await queue.add(INVOCATION_JOB_NAME, data, { ...options, jobId: id })) as Job<InvocationJobData, RuntimeResult>;
+}
+
+/** The caller's trace context, when a subscriber of `executor-runtime:enqueue` writes one; nothing is built otherwise. */
+function enqueueTraceContext(invocationId: string): Pick<InvocationJobData, "traceContext"> {
+  if (!channels.enqueue.hasSubscribers) return {};
+  const message: EnqueueMessage = { invocationId, traceContext: {} };
+  channels.enqueue.publish(message);
+  return Object.keys(message.traceContext).length === 0 ? {} : { traceContext: message.traceContext };
 }

@@ -23,6 +23,12 @@ export interface InvocationJobData {
    * unredacted: treat the job data as a secret.
    */
   readonly checkpoint?: Checkpoint;
+  /**
+   * The W3C trace context of the code that enqueued the job, written by a
+   * subscriber of the `executor-runtime:enqueue` channel (a tracer); the
+   * worker runs the invocation under it (`RunOptions.traceContext`).
+   */
+  readonly traceContext?: Readonly<Record<string, string>>;
 }
 
 /** The metadata key that lets a kickoff be sent again safely. */

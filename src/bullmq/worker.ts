@@ -85,7 +85,7 @@ export async function runInvocationJob(
   runtime: InvocationRuntime,
   context: JobContext,
 ): Promise<RuntimeResult> {
-  const { invocation, checkpoint, kickoffSentAt } = job.data;
+  const { invocation, checkpoint, kickoffSentAt, traceContext } = job.data;
   const stop = new AbortController();
   const { signal } = context;
   const forwardAbort = (): void => stop.abort(signal?.reason);
@@ -107,7 +107,8 @@ export async function runInvocationJob(
   };
   // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
   const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved });
-  const base: RunOptions = { onEvent, saveCheckpoint, signal: stop.signal };
+  const base: RunOptions =
+    traceContext === undefined ? { onEvent, saveCheckpoint, signal: stop.signal } : { onEvent, saveCheckpoint, signal: stop.signal, traceContext };
   let options: RunOptions;
   if (checkpoint !== undefined) {
     options = { ...base, resume: checkpoint };

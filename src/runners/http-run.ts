@@ -6,6 +6,8 @@ import { previewBody, type Redact } from "../http/redact.js";
 import type { ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, type RequestStage } from "../http/transport/transport-error.js";
 import type { Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
+import { channels, type RequestPhase } from "../diagnostics/channels.js";
+import { traceRequest } from "../diagnostics/trace-request.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
@@ -75,12 +77,15 @@ export class HttpRun {
 
   /**
    * Sends a request of the run: the one send path of both HTTP runners. It
-   * rejects with a TransportError only (see `Transport.send`), and nothing
-   * else happens in between, so a request waiting in the pool holds no
-   * promise of this layer (PERFORMANCE.md, "One promise per request").
+   * rejects with a TransportError only (see `Transport.send`), and, unless the
+   * request channel has subscribers, nothing else happens in between, so a
+   * request waiting in the pool holds no promise of this layer
+   * (PERFORMANCE.md, "One promise per request").
    */
-  send(request: TransportRequest): Promise<TransportResponse> {
-    return this.#transport.send(request);
+  send(request: TransportRequest, phase: RequestPhase, attempt?: number): Promise<TransportResponse> {
+    if (!channels.request.hasSubscribers) return this.#transport.send(request);
+    const label = { invocationId: this.identity.invocation_id, phase, url: this.redact(request.url.href), attempt };
+    return traceRequest(this.#transport, request, label);
   }
 
   /**

@@ -63,7 +63,7 @@ export class HttpRunner implements Runner {
     const signal = run.scope.requestSignal;
     let answer: TransportResponse | TransportError;
     try {
-      answer = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal });
+      answer = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal }, "request");
     } catch (error) {
       answer = toTransportError(error, signal);
     }

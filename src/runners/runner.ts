@@ -40,6 +40,14 @@ export interface RunOptions {
    * @example { saveCheckpoint: (checkpoint) => store.saveCheckpoint(jobId, checkpoint) }
    */
   readonly saveCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of whoever started
+   * this run, published with it on the `executor-runtime:run` channel so that
+   * a tracer continues that trace (the BullMQ worker passes the one stored
+   * with the job). Nothing reads it when nobody subscribes.
+   * @example { traceContext: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } }
+   */
+  readonly traceContext?: Readonly<Record<string, string>>;
 }
 
 interface EventBase {

@@ -1,7 +1,9 @@
+import diagnosticsChannel from "node:diagnostics_channel";
 import { Queue, QueueEvents } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationProgress } from "../../src/bullmq/index.js";
 import { startFakeBackend } from "../../examples/fake-backend.js";
+import type { EnqueueMessage, RunMessage } from "../../src/diagnostics/channels.js";
 import { asyncHttpMetadata } from "../../src/http/metadata/builders.js";
 import { startJobBackend, type JobBackend } from "../support/job-backend.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
@@ -53,6 +55,28 @@ describe("executor-runtime/bullmq", () => {
     const result = await waitForResult(queue, "single");
     expect(result).toMatchObject({ invocation_id: "single", status: "succeeded", metadata: { "http.last_status": "succeeded" } });
     expectRxpValid(result);
+  });
+
+  it("keeps the trace context a tracer writes at enqueue time with the job, and runs the invocation under it", async () => {
+    const { name, queue } = await openQueue();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const onEnqueue = (message: unknown): void => {
+      (message as EnqueueMessage).traceContext.traceparent = traceparent;
+    };
+    const runs: RunMessage[] = [];
+    const run = diagnosticsChannel.tracingChannel<object, RunMessage>("executor-runtime:run");
+    const handlers = { start: (message: RunMessage) => void runs.push(message) } as diagnosticsChannel.TracingChannelSubscribers<RunMessage>;
+    diagnosticsChannel.subscribe("executor-runtime:enqueue", onEnqueue);
+    run.subscribe(handlers);
+    closers.push(async () => {
+      diagnosticsChannel.unsubscribe("executor-runtime:enqueue", onEnqueue);
+      run.unsubscribe(handlers);
+    });
+    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("traced"), "traced"));
+    expect(job.data.traceContext).toEqual({ traceparent });
+    startWorker(name);
+    expect((await waitForResult(queue, "traced")).status).toBe("succeeded");
+    expect(runs.map((message) => [message.invocationId, message.traceContext])).toEqual([["traced", { traceparent }]]);
   });
 
   it("runs an invocation enqueued twice once", async () => {

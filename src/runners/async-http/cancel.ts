@@ -14,7 +14,7 @@ export async function sendCancel(run: HttpRun, request: Omit<TransportRequest, "
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error("cancel request timed out")), timeoutMs);
   try {
-    const response = await run.send({ ...request, signal: controller.signal });
+    const response = await run.send({ ...request, signal: controller.signal }, "cancel");
     return { httpStatus: response.status };
   } catch (caught) {
     const error = toTransportError(caught, controller.signal);

@@ -80,7 +80,7 @@ export class AsyncRun extends RunPacing {
         const request = reading ? this.#resultRequest() : this.#nextPoll();
         let answer: TransportResponse | TransportError;
         try {
-          answer = await this.send(request);
+          answer = await (reading ? this.send(request, "final", this.#reads) : this.send(request, "poll", this.polls));
         } catch (error) {
           answer = toTransportError(error, request.signal);
         }
@@ -125,7 +125,7 @@ export class AsyncRun extends RunPacing {
     for (let attempt = 1; ; attempt++) {
       let response: TransportResponse | TransportError;
       try {
-        response = await this.send(request);
+        response = await this.send(request, "kickoff", attempt);
       } catch (error) {
         response = toTransportError(error, signal);
       }

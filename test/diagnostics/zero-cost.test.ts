@@ -1,6 +1,8 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import { describe, expect, it, vi } from "vitest";
+import * as TraceRequestModule from "../../src/diagnostics/trace-request.js";
 import { traceRequest } from "../../src/diagnostics/trace-request.js";
+import * as TraceRunModule from "../../src/diagnostics/trace-run.js";
 import { traceRun } from "../../src/diagnostics/trace-run.js";
 import { ExecutorRuntime } from "../../src/runtime.js";
 import { API, asyncInvocation, asyncRunner, useMswServer } from "../support/async-http.js";
@@ -8,11 +10,11 @@ import { fakeClock } from "../support/fake-clock.js";
 import { scriptBackend } from "../support/msw-backend.js";
 
 vi.mock("../../src/diagnostics/trace-run.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../src/diagnostics/trace-run.js")>();
+  const real = await importOriginal<typeof TraceRunModule>();
   return { ...real, traceRun: vi.fn(real.traceRun) };
 });
 vi.mock("../../src/diagnostics/trace-request.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../src/diagnostics/trace-request.js")>();
+  const real = await importOriginal<typeof TraceRequestModule>();
   return { ...real, traceRequest: vi.fn(real.traceRequest) };
 });
 

@@ -1,8 +1,8 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import { describe, expect, it, vi } from "vitest";
-import * as TraceRequestModule from "../../src/diagnostics/trace-request.js";
+import type * as TraceRequestModule from "../../src/diagnostics/trace-request.js";
 import { traceRequest } from "../../src/diagnostics/trace-request.js";
-import * as TraceRunModule from "../../src/diagnostics/trace-run.js";
+import type * as TraceRunModule from "../../src/diagnostics/trace-run.js";
 import { traceRun } from "../../src/diagnostics/trace-run.js";
 import { ExecutorRuntime } from "../../src/runtime.js";
 import { API, asyncInvocation, asyncRunner, useMswServer } from "../support/async-http.js";

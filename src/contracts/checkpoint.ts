@@ -17,6 +17,8 @@ export const CheckpointSchema = z.strictObject({
   deadlineAt: z.iso.datetime({ offset: true }).optional(),
   /** With `http.poll_protocol` lro: how the status URL's answers are read. */
   pollMode: z.enum(["operation-location", "azure-async-operation", "location", "body"]).optional(),
+  /** The key a run lookup found (`{lookup}`), when the run was looked up. */
+  lookup: z.string().optional(),
   /** With `http.poll_protocol` lro: where the result is read once the operation has succeeded. */
   resultUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });

@@ -1,6 +1,9 @@
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 
-/** A dotted path compiled once: `run.items.0.id`. */
+/** The segment that stands for each element of an array. */
+const EACH = "*";
+
+/** A dotted path compiled once: `run.items.0.id`, `workflow_runs.*.id`. */
 export interface JsonPath {
   /** The path as written. */
   readonly text: string;
@@ -20,13 +23,14 @@ export function compileJsonPath(text: string): JsonPath | string {
   return { text, segments };
 }
 
-/**
- * Reads the value at `path`: own properties only (`__proto__`, `constructor`
- * find nothing), numeric segments index arrays. Undefined when absent.
- */
+/** The first value at `path` in document order (see `readJsonPathAll`); undefined when there is none. */
 export function readJsonPath(value: unknown, path: JsonPath): unknown {
+  const segments = path.segments;
   let current = value;
-  for (const segment of path.segments) {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    if (segment === EACH) return readFirst(current, segments, index);
+    if (typeof current === "string") current = parseJsonText(current);
     if (typeof current !== "object" || current === null) return undefined;
     if (Array.isArray(current)) {
       if (!ARRAY_INDEX.test(segment)) return undefined;
@@ -37,4 +41,54 @@ export function readJsonPath(value: unknown, path: JsonPath): unknown {
     }
   }
   return current;
+}
+
+/** The first value below `value` at `segments[index..]`, where the path takes each element of an array. */
+function readFirst(value: unknown, segments: readonly string[], index: number): unknown {
+  let found: unknown;
+  walk(value, segments, index, (item) => {
+    found = item;
+    return true;
+  });
+  return found;
+}
+
+/**
+ * Every value at `path`, in document order. A segment reads an own property
+ * (`__proto__`, `constructor` find nothing), or indexes an array when it is a
+ * number; `*` takes each element of an array; a string that holds JSON is
+ * parsed when the path goes on into it (`*.metadata.workflowDispatch.id`
+ * reads through a `metadata` field that is a JSON string).
+ */
+export function readJsonPathAll(value: unknown, path: JsonPath): unknown[] {
+  const found: unknown[] = [];
+  walk(value, path.segments, 0, (item) => {
+    found.push(item);
+    return false;
+  });
+  return found;
+}
+
+/** Visits the values at `segments[index..]` below `value`; `visit` returns true to stop. Returns whether it stopped. */
+function walk(value: unknown, segments: readonly string[], index: number, visit: (value: unknown) => boolean): boolean {
+  if (index === segments.length) return value !== undefined && visit(value);
+  const current = typeof value === "string" ? parseJsonText(value) : value;
+  if (typeof current !== "object" || current === null) return false;
+  const segment = segments[index]!;
+  if (Array.isArray(current)) {
+    if (segment === EACH) return current.some((item) => walk(item, segments, index + 1, visit));
+    return ARRAY_INDEX.test(segment) && walk(current[Number(segment)], segments, index + 1, visit);
+  }
+  return Object.hasOwn(current, segment) && walk((current as Record<string, unknown>)[segment], segments, index + 1, visit);
+}
+
+/** The value a string holds as JSON, or undefined when it holds none. */
+function parseJsonText(text: string): unknown {
+  const first = text.trimStart()[0];
+  if (first !== "{" && first !== "[") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -108,16 +108,19 @@ export function httpUrl() {
   );
 }
 
-/** The only placeholder a URL template may use. */
+/** The placeholder of the backend's run id in a URL template. */
 export const RUN_ID_PLACEHOLDER = "{run_id}";
+/** The placeholder of the value a run lookup found. */
+export const LOOKUP_PLACEHOLDER = "{lookup}";
+const PLACEHOLDERS: readonly string[] = [RUN_ID_PLACEHOLDER, LOOKUP_PLACEHOLDER];
 
-/** A URL template, kept as written; may be relative. Checked against `http.url` by the cross-key rules. */
+/** A URL template, kept as written; may be relative. Checked against `http.url` by the cross-key rules (so is a plain relative URL). */
 export function urlTemplate() {
   return metadataCodec(
     (text) => {
       if (text.trim() === "") return invalid(`must be a URL or a path such as /runs/${RUN_ID_PLACEHOLDER}, got ${quote(text)}`);
-      const unknown = (text.match(/\{[^}]*\}/g) ?? []).filter((placeholder) => placeholder !== RUN_ID_PLACEHOLDER);
-      if (unknown.length > 0) return invalid(`may only use the placeholder ${RUN_ID_PLACEHOLDER}, got ${quote(unknown[0]!)}`);
+      const unknown = (text.match(/\{[^}]*\}/g) ?? []).filter((placeholder) => !PLACEHOLDERS.includes(placeholder));
+      if (unknown.length > 0) return invalid(`may only use the placeholders ${PLACEHOLDERS.join(" and ")}, got ${quote(unknown[0]!)}`);
       return text;
     },
     (template: string) => template,

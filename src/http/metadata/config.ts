@@ -55,14 +55,20 @@ export interface StatusProtocolConfig {
   readonly pollProtocol: "status";
   /** `http.poll_url_template` as written; may be relative to `url`. */
   readonly pollUrlTemplate: string | undefined;
+  /** `http.run_lookup_url`, resolved against `url`. */
+  readonly runLookupUrl: URL | undefined;
+  /** `http.run_lookup_path`: set when `runLookupUrl` is. */
+  readonly runLookupPath: JsonPath | undefined;
   /** `http.poll_status_path`. */
   readonly pollStatusPath: JsonPath;
   /** `http.poll_terminal_states`, lower-cased, never empty. */
   readonly pollTerminalStates: ReadonlySet<string>;
-  /** `http.poll_success_states`, lower-cased: a subset of `pollTerminalStates`. */
+  /** `http.poll_success_states`, lower-cased: a subset of `pollTerminalStates` (with an outcome path, the outcomes that mean success). */
   readonly pollSuccessStates: ReadonlySet<string>;
-  /** `http.poll_cancelled_states`, lower-cased: a subset of `pollTerminalStates`, disjoint from `pollSuccessStates`. */
+  /** `http.poll_cancelled_states`, lower-cased: a subset of `pollTerminalStates` (of the outcomes, with an outcome path), disjoint from `pollSuccessStates`. */
   readonly pollCancelledStates: ReadonlySet<string>;
+  /** `http.poll_outcome_path`. */
+  readonly pollOutcomePath: JsonPath | undefined;
 }
 
 /** The settings of protocol `lro`: the standard long-running-operation conventions. */

@@ -120,6 +120,20 @@ export interface StatusProtocolFields {
    */
   pollUrlTemplate?: string;
   /**
+   * For a backend whose acknowledgement names no run: a URL (or a path relative to `url`) read once before the
+   * kickoff and polled after it until a value new at `runLookupPath` appears, which fills `{lookup}` in
+   * `pollUrlTemplate` (`http.run_lookup_url`).
+   * @default undefined (no lookup)
+   * @example "/api/conversations/web-123/messages"
+   */
+  runLookupUrl?: string;
+  /**
+   * Dotted path of the run's key in the lookup's answer (`http.run_lookup_path`); `*` takes each element of an
+   * array, and the path reads on into a string that holds JSON. Of several new values, the last is taken.
+   * @example "*.metadata.workflowDispatch.workerConversationId"
+   */
+  runLookupPath?: string;
+  /**
    * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`).
    * @example "run.status"
    */
@@ -139,6 +153,13 @@ export interface StatusProtocolFields {
    * @default ["cancelled", "canceled"], keeping those that are terminal states and not success states
    */
   pollCancelledStates?: readonly string[];
+  /**
+   * For a backend that reports "finished" and "how it went" in two fields (`http.poll_outcome_path`): once the
+   * status is terminal, the value here, when present, is matched against the success and cancelled states.
+   * @default undefined (the status decides)
+   * @example "conclusion"
+   */
+  pollOutcomePath?: string;
 }
 
 /** The settings of protocol `lro`: the standard long-running-operation conventions (see the README). */

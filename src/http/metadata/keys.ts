@@ -56,10 +56,13 @@ export const ASYNC_SHAPE = {
   "http.poll_protocol": oneOf(["status", "lro"]).default("status"),
   "http.poll_url_template": urlTemplate().optional(),
   "http.poll_run_id_path": jsonPath().optional(),
+  "http.run_lookup_url": urlTemplate().optional(), // a URL or a path relative to http.url, without placeholders
+  "http.run_lookup_path": jsonPath().optional(),
   "http.poll_status_path": jsonPath().optional(), // required with protocol status
   "http.poll_terminal_states": stateList({ required: true }).optional(), // required with protocol status
   "http.poll_success_states": stateList({ required: true }).optional(), // DEFAULT_SUCCESS_STATES: depends on the terminal states
   "http.poll_cancelled_states": stateList({ required: false }).optional(), // DEFAULT_CANCELLED_STATES: depends on the terminal states
+  "http.poll_outcome_path": jsonPath().optional(),
   "http.poll_initial_delay_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(0),
   "http.poll_interval_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(2),
   "http.poll_backoff": decimal({ expected: "a number", min: 1 }).default(1),
@@ -82,6 +85,9 @@ export type AsyncKey = keyof typeof ASYNC_SHAPE;
 /** The keys only protocol `status` reads: with protocol `lro` they are rejected. */
 export const STATUS_PROTOCOL_KEYS = [
   "http.poll_url_template",
+  "http.run_lookup_url",
+  "http.run_lookup_path",
+  "http.poll_outcome_path",
   "http.poll_status_path",
   "http.poll_terminal_states",
   "http.poll_success_states",

@@ -4,6 +4,9 @@ import { STATUS_PROTOCOL_KEYS, type AsyncMetadata } from "./keys.js";
 /** Why each key of protocol `status` has no place with protocol `lro`. */
 const NOT_WITH_LRO: Readonly<Record<(typeof STATUS_PROTOCOL_KEYS)[number], string>> = {
   "http.poll_url_template": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
+  "http.run_lookup_url": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
+  "http.run_lookup_path": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
+  "http.poll_outcome_path": "the states are Succeeded, Failed and Canceled",
   "http.poll_status_path": "the status is read as the long-running-operation conventions say",
   "http.poll_terminal_states": "the states are Succeeded, Failed and Canceled",
   "http.poll_success_states": "the states are Succeeded, Failed and Canceled",

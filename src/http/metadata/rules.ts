@@ -1,6 +1,7 @@
-import { RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
 import type { RuleContext } from "./cross-key.js";
 import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
+import { checkLookup, checkOutcomeStates } from "./lookup-rules.js";
 import { checkKickoffRetries, checkProtocol } from "./protocol-rules.js";
 
 /** `http.body` against `http.method` and `http.body_format`. */
@@ -31,7 +32,7 @@ function isFormValue(value: unknown): value is string | number | boolean {
   return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
 }
 
-const TEMPLATE_KEYS = ["http.poll_url_template", "http.cancel_url_template"] as const;
+const TEMPLATE_KEYS = ["http.poll_url_template", "http.cancel_url_template", "http.run_lookup_url"] as const;
 
 /** Templates: `{run_id}` needs a run id path, and each must resolve against `http.url` to a URL we may request. */
 function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
@@ -40,7 +41,7 @@ function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
   for (const key of TEMPLATE_KEYS) {
     const template = metadata[key];
     if (!rule.valid(key) || template === undefined) continue;
-    if (template.includes(RUN_ID_PLACEHOLDER)) usingRunId.push(key);
+    if (key !== "http.run_lookup_url" && template.includes(RUN_ID_PLACEHOLDER)) usingRunId.push(key);
     const problem = templateProblem(template, base);
     if (problem !== undefined) rule.report(key, problem);
   }
@@ -50,11 +51,11 @@ function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
   }
 }
 
-/** Expands `{run_id}` with a sample and resolves the template; without a valid base only absolute templates are checked. */
+/** Expands the placeholders with samples and resolves the template; without a valid base only absolute templates are checked. */
 function templateProblem(template: string, base: URL | undefined): string | undefined {
   let url: URL;
   try {
-    url = new URL(template.replaceAll(RUN_ID_PLACEHOLDER, "run-1"), base);
+    url = new URL(template.replaceAll(RUN_ID_PLACEHOLDER, "run-1").replaceAll(LOOKUP_PLACEHOLDER, "found-1"), base);
   } catch {
     return base === undefined ? undefined : "must be a URL or a path relative to http.url, got text that is not one";
   }
@@ -69,6 +70,10 @@ function quoteAll(states: readonly string[]): string {
 /** Success and cancelled states against the terminal ones, and against each other. */
 function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
   const given = metadata["http.poll_terminal_states"];
+  if (metadata["http.poll_outcome_path"] !== undefined) {
+    checkOutcomeStates(metadata, rule);
+    return;
+  }
   if (!rule.valid("http.poll_terminal_states") || given === undefined) return;
   const terminal = new Set(given);
   const notTerminal = (states: readonly string[]) => states.filter((state) => !terminal.has(state));
@@ -110,7 +115,10 @@ export function checkAsync(metadata: AsyncMetadata, rule: RuleContext): void {
   checkProtocol(metadata, rule);
   checkKickoffRetries(metadata, rule);
   checkTemplates(metadata, rule);
-  if (metadata["http.poll_protocol"] !== "lro") checkStates(metadata, rule);
+  if (metadata["http.poll_protocol"] !== "lro") {
+    checkLookup(metadata, rule);
+    checkStates(metadata, rule);
+  }
   const interval = metadata["http.poll_interval_seconds"];
   const cap = metadata["http.poll_max_interval_seconds"];
   if (rule.valid("http.poll_interval_seconds") && rule.valid("http.poll_max_interval_seconds") && cap !== undefined && cap < interval) {

@@ -53,17 +53,23 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
   // The rules have checked that protocol `status` has its status path and terminal states.
   const terminal: ReadonlySet<string> = new Set(metadata["http.poll_terminal_states"]);
   const success: ReadonlySet<string> = new Set(metadata["http.poll_success_states"] ?? DEFAULT_SUCCESS_STATES);
+  const outcomePath = metadata["http.poll_outcome_path"];
+  // With an outcome path, the default cancelled states are outcome words, whatever the terminal states.
   const cancelled =
     metadata["http.poll_cancelled_states"] ??
-    DEFAULT_CANCELLED_STATES.filter((state) => terminal.has(state) && !success.has(state));
+    DEFAULT_CANCELLED_STATES.filter((state) => (outcomePath !== undefined || terminal.has(state)) && !success.has(state));
+  const lookupUrl = metadata["http.run_lookup_url"];
   return {
     ...common,
     pollProtocol: "status",
     pollUrlTemplate: metadata["http.poll_url_template"],
+    runLookupUrl: lookupUrl === undefined ? undefined : new URL(lookupUrl, common.url),
+    runLookupPath: metadata["http.run_lookup_path"],
     pollStatusPath: metadata["http.poll_status_path"]!,
     pollTerminalStates: terminal,
     pollSuccessStates: success,
     pollCancelledStates: new Set(cancelled),
+    pollOutcomePath: outcomePath,
   };
 }
 

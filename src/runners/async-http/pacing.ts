@@ -15,6 +15,19 @@ export class RunPacing extends RunReport {
   waits = 0;
   /** A Retry-After that replaces the next wait only. */
   retryAfterMs: number | undefined;
+  /** Whether the next wait is `http.poll_initial_delay_seconds` (the one before the first poll or lookup). */
+  #initialDelayDue = false;
+
+  /**
+   * The backend acknowledged the job: its first poll (or lookup) follows at
+   * once, unless the acknowledgement carried a Retry-After or
+   * `http.poll_initial_delay_seconds` is set; the interval waits start over.
+   */
+  expectFirstRequest(): void {
+    this.waits = 0;
+    this.#initialDelayDue = this.config.pollInitialDelaySeconds > 0;
+    this.waitDue = this.retryAfterMs !== undefined || this.#initialDelayDue;
+  }
 
   /**
    * Starts the wait before the next request; undefined when none is due.
@@ -28,11 +41,12 @@ export class RunPacing extends RunReport {
       delayMs = this.retryAfterMs;
       source = "retry-after";
       this.retryAfterMs = undefined;
-    } else if (this.accepted && this.polls === 0 && this.waits === 0) {
+    } else if (this.#initialDelayDue) {
       delayMs = this.config.pollInitialDelaySeconds * 1000;
     } else {
       delayMs = intervalDelayMs(this.config, ++this.waits);
     }
+    this.#initialDelayDue = false;
     delayMs = clampWaitMs(delayMs, this.scope.remainingMs());
     this.emit?.({ type: "wait", delayMs, source });
     const sleep = this.options.sleep;

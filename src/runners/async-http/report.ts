@@ -10,6 +10,14 @@ import { POLL_AGAIN, failedEnding, terminalEnding, type Ending, type Next } from
 import { expandUrlTemplate, readRunId } from "./status-url.js";
 import type { PollVerdict, Terminal } from "./verdict.js";
 
+/** The request headers of a run. */
+export interface RunHeaders {
+  /** Lookups, polls, final reads and cancels: the run's headers without a body's content type. */
+  readonly poll: Readonly<Record<string, string>>;
+  /** The kickoff: with the body's content type and the idempotency key. */
+  readonly kickoff: Readonly<Record<string, string>>;
+}
+
 /**
  * What an asynchronous run tells about itself, derived from the verdicts in
  * one place: its events, its result metadata and its summaries, with the
@@ -17,8 +25,11 @@ import type { PollVerdict, Terminal } from "./verdict.js";
  */
 export class RunReport extends HttpRun {
   protected readonly config: AsyncHttpConfig;
+  protected readonly headers: RunHeaders;
   pollUrl: URL | undefined;
   runId: string | undefined;
+  /** The key a run lookup found, which fills `{lookup}` (`http.lookup`). */
+  lookup: string | undefined;
   /** Set once the backend has the job: from then on a stopped run sends the cancel request. */
   accepted = false;
   /** Poll requests sent (`http.polls`), pending and retried ones too. */
@@ -26,9 +37,10 @@ export class RunReport extends HttpRun {
   consecutiveErrors = 0;
   lastStatus: string | undefined;
 
-  constructor(context: HttpRunContext, config: AsyncHttpConfig) {
+  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
     super(context);
     this.config = config;
+    this.headers = headers;
   }
 
   /** The backend has the job, and its status is read at `pollUrl`. */
@@ -70,11 +82,12 @@ export class RunReport extends HttpRun {
     this.lastStatus = verdict.status;
     this.emit?.({ type: "terminal", status: verdict.status, outcome: verdict.outcome });
     const resultPath = this.config.resultPath;
-    if (resultPath !== undefined) {
-      const value = readJsonPath(answer.json, resultPath);
-      if (value !== undefined) this.metadata["http.result"] = JSON.stringify(value);
-    }
-    const detail = verdict.detail === undefined ? undefined : this.preview(verdict.detail);
+    const value = resultPath === undefined ? undefined : readJsonPath(answer.json, resultPath);
+    const result = value === undefined ? undefined : JSON.stringify(value);
+    if (result !== undefined) this.metadata["http.result"] = result;
+    // A run that did not succeed says why, as far as the backend told: its error, its outcome, its result.
+    const told = [verdict.detail, result === undefined ? undefined : `http.result ${result}`].filter((part) => part !== undefined);
+    const detail = told.length === 0 ? undefined : this.preview(told.join("; "));
     return terminalEnding(verdict.status, verdict.outcome, answer.response.body, detail);
   }
 
@@ -105,11 +118,12 @@ export class RunReport extends HttpRun {
   }
 
   /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own; its answer goes to `http.cancel_status`. */
-  async cancel(template: string, headers: Readonly<Record<string, string>>): Promise<void> {
+  async cancel(template: string): Promise<void> {
+    const headers = this.headers.poll;
     const answer =
       template.includes("{run_id}") && this.runId === undefined
         ? { error: "no run id to cancel" }
-        : await sendCancel(this, { method: this.config.cancelMethod, url: expandUrlTemplate(template, this.runId, this.config.url), headers });
+        : await sendCancel(this, { method: this.config.cancelMethod, url: expandUrlTemplate(template, this, this.config.url), headers });
     if (answer.error === undefined) {
       this.metadata["http.cancel_status"] = String(answer.httpStatus);
       this.emit?.({ type: "cancel", httpStatus: answer.httpStatus });

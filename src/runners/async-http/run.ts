@@ -10,21 +10,14 @@ import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
 import { classifyLroKickoff, classifyLroPoll, finalUrlOf, isOperationMonitor } from "./lro-protocol.js";
-import { RunPacing } from "./pacing.js";
+import type { RunHeaders } from "./report.js";
+import { RunResult } from "./run-result.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
-import { readRunId, resolveHeaderUrl } from "./status-url.js";
-import { classifyErrorCode, isSuccessCode, type KickoffVerdict, type LroMode, type Monitor, type PollVerdict } from "./verdict.js";
+import { expandUrlTemplate, readRunId, resolveHeaderUrl } from "./status-url.js";
+import { isSuccessCode, type KickoffVerdict, type LroMode, type Monitor, type PollVerdict } from "./verdict.js";
 
 /** The kickoff goes out again: a transient failure within `http.kickoff_max_retries`. */
 const KICKOFF_AGAIN: unique symbol = Symbol("kickoff again");
-
-/** The request headers of a run. */
-export interface RunHeaders {
-  /** Polls, final reads and cancels: the run's headers without a body's content type. */
-  readonly poll: Readonly<Record<string, string>>;
-  /** The kickoff: with the body's content type and the idempotency key. */
-  readonly kickoff: Readonly<Record<string, string>>;
-}
 
 /**
  * One asynchronous run, read as DESIGN's flow: `kickoff` (or `resume`), then
@@ -35,24 +28,18 @@ export interface RunHeaders {
  * `lro-protocol.ts`); what the run tells of a verdict, by `RunReport`; when
  * it waits, by `RunPacing`.
  */
-export class AsyncRun extends RunPacing {
-  readonly #headers: RunHeaders;
+export class AsyncRun extends RunResult {
   readonly #beforeKickoff: RunOptions["beforeKickoff"];
   readonly #saveCheckpoint: RunOptions["saveCheckpoint"];
   /** The request every poll sends, built once the status URL is known (or moved). */
   #pollRequest: TransportRequest | undefined;
   /** Protocol `lro`: how the monitor's answers are read. */
   #mode: LroMode | undefined;
-  /** Protocol `lro`: where the result is read once the operation succeeded through an operation monitor. */
-  #resultUrl: URL | undefined;
-  /** Whether the operation succeeded and its result is being read at `#resultUrl`. */
-  #readingResult = false;
-  /** Reads of the result sent. */
-  #reads = 0;
+  /** What the run's requests are for now: finding the run, its status, or its result once it succeeded. */
+  #phase: "lookup" | "poll" | "result" = "poll";
 
   constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
-    super(context, config);
-    this.#headers = headers;
+    super(context, config, headers);
     this.#beforeKickoff = context.runOptions.beforeKickoff;
     this.#saveCheckpoint = context.runOptions.saveCheckpoint;
   }
@@ -76,15 +63,19 @@ export class AsyncRun extends RunPacing {
           next = this.stopped();
           break;
         }
-        const reading = this.#readingResult;
-        const request = reading ? this.#resultRequest() : this.#nextPoll();
+        const phase = this.#phase;
+        if (phase === "lookup") {
+          next = await this.#lookUp();
+          continue;
+        }
+        const request = phase === "poll" ? this.#nextPoll() : this.resultRequest();
         let answer: TransportResponse | TransportError;
         try {
-          answer = await (reading ? this.send(request, "final", this.#reads) : this.send(request, "poll", this.polls));
+          answer = await (phase === "poll" ? this.send(request, "poll", this.polls) : this.send(request, "final", this.reads));
         } catch (error) {
           answer = toTransportError(error, request.signal);
         }
-        next = reading ? this.readResult(answer) : this.poll(answer);
+        next = phase === "poll" ? this.poll(answer) : this.readResult(answer);
       }
     } catch (error) {
       next = failedEnding(`runner error: ${errorMessage(error)}`);
@@ -100,7 +91,8 @@ export class AsyncRun extends RunPacing {
   resume(checkpoint: Checkpoint): void {
     this.runId = checkpoint.runId;
     this.#mode = checkpoint.pollMode;
-    this.#resultUrl = checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl);
+    this.resultUrl = checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl);
+    this.lookup = checkpoint.lookup;
     this.markAccepted(new URL(checkpoint.pollUrl));
   }
 
@@ -112,6 +104,11 @@ export class AsyncRun extends RunPacing {
   async kickoff(): Promise<Next> {
     const config = this.config;
     const signal = this.scope.requestSignal;
+    if (config.pollProtocol === "status" && config.runLookupUrl !== undefined) {
+      const failed = await this.listKeysBefore();
+      if (failed !== undefined) return failed;
+      this.waits = 0;
+    }
     if (this.#beforeKickoff !== undefined) {
       try {
         await untilAborted(this.#beforeKickoff(), signal);
@@ -121,7 +118,7 @@ export class AsyncRun extends RunPacing {
       }
       if (this.scope.checkStopped()) return this.stopped();
     }
-    const request = { method: config.method, url: config.url, headers: this.#headers.kickoff, body: config.body, signal };
+    const request = { method: config.method, url: config.url, headers: this.headers.kickoff, body: config.body, signal };
     for (let attempt = 1; ; attempt++) {
       let response: TransportResponse | TransportError;
       try {
@@ -168,7 +165,14 @@ export class AsyncRun extends RunPacing {
         return this.terminal(verdict, answer);
       case "accepted":
         if (verdict.status !== undefined) this.lastStatus = verdict.status;
-        return this.accept(verdict.monitor, response);
+        this.expectFirstRequest();
+        if (verdict.monitor === undefined) return this.#startLookingUp();
+        if (config.pollProtocol === "lro" && verdict.monitor.mode !== undefined && isOperationMonitor(verdict.monitor.mode)) {
+          const location = response.header("location");
+          const resolved = location === undefined ? undefined : resolveHeaderUrl(location, response.url);
+          this.resultUrl = finalUrlOf(config, config.method, config.url, resolved instanceof URL ? resolved : undefined);
+        }
+        return this.accept(verdict.monitor);
     }
   }
 
@@ -178,27 +182,21 @@ export class AsyncRun extends RunPacing {
   }
 
   /**
-   * Marks the run accepted, emits its checkpoint and awaits `saveCheckpoint`.
-   * The first poll follows at once, unless the acknowledgement carried a
-   * Retry-After or `http.poll_initial_delay_seconds` is set.
+   * Marks the run accepted, emits its checkpoint and awaits `saveCheckpoint`;
+   * the first poll follows (see `RunPacing.expectFirstRequest`).
    */
-  async accept(monitor: Monitor, kickoff: TransportResponse): Promise<Next> {
-    const config = this.config;
+  async accept(monitor: Monitor): Promise<Next> {
     this.#mode = monitor.mode;
-    if (config.pollProtocol === "lro" && monitor.mode !== undefined && isOperationMonitor(monitor.mode)) {
-      const location = kickoff.header("location");
-      const resolved = location === undefined ? undefined : resolveHeaderUrl(location, kickoff.url);
-      this.#resultUrl = finalUrlOf(config, config.method, config.url, resolved instanceof URL ? resolved : undefined);
-    }
+    this.#phase = "poll";
+    this.lookingUp = false;
     this.markAccepted(monitor.url);
-    this.waits = 0;
-    this.waitDue = this.retryAfterMs !== undefined || config.pollInitialDelaySeconds > 0;
     if (this.emit === undefined && this.#saveCheckpoint === undefined) return POLL_AGAIN;
     const checkpoint: Checkpoint = { version: 1, pollUrl: monitor.url.href, acceptedAt: new Date(this.options.now()).toISOString() };
     if (this.runId !== undefined) checkpoint.runId = this.runId;
     if (this.scope.deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(this.scope.deadlineAtMs).toISOString();
     if (this.#mode !== undefined) checkpoint.pollMode = this.#mode;
-    if (this.#resultUrl !== undefined) checkpoint.resultUrl = this.#resultUrl.href;
+    if (this.resultUrl !== undefined) checkpoint.resultUrl = this.resultUrl.href;
+    if (this.lookup !== undefined) checkpoint.lookup = this.lookup;
     this.emit?.({ type: "accepted", checkpoint });
     if (this.#saveCheckpoint === undefined) return POLL_AGAIN;
     try {
@@ -223,10 +221,10 @@ export class AsyncRun extends RunPacing {
     const verdict: PollVerdict =
       config.pollProtocol === "lro" ? classifyLroPoll(this.#mode!, answer, config.pollPendingCodes) : classifyStatusPoll(config, answer);
     if (verdict.kind === "progress" && verdict.moveTo !== undefined) this.#moveTo(verdict.moveTo);
-    if (verdict.kind === "terminal" && verdict.outcome === "succeeded" && this.#resultUrl !== undefined) {
+    if (verdict.kind === "terminal" && verdict.outcome === "succeeded" && this.resultUrl !== undefined) {
       this.conclude(attempt, answer, { kind: "progress", status: verdict.status });
       // The operation succeeded: its result is read at once at the resource.
-      this.#readingResult = true;
+      this.#phase = "result";
       this.waitDue = false;
       this.consecutiveErrors = 0;
       return POLL_AGAIN;
@@ -234,44 +232,39 @@ export class AsyncRun extends RunPacing {
     return this.conclude(attempt, answer, verdict);
   }
 
-  /** What the answer to the read of the result means: the run's ending, or POLL_AGAIN to read it again. */
-  readResult(response: TransportResponse | TransportError): Next {
-    this.waitDue = true;
-    const url = this.#resultUrl!;
-    this.metadata["http.final_url"] = url.href;
-    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
-    if (this.scope.checkStopped()) return this.stopped(response);
-    const what = `final GET of ${url.href}`;
-    if (response instanceof TransportError) return this.failedRequest(what, this.#reads, response, what);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
-    const answer = new Answer(response);
-    const code = answer.code;
-    if (this.config.pollPendingCodes.has(code)) return POLL_AGAIN;
-    if (isSuccessCode(code)) return this.terminal({ kind: "terminal", status: this.lastStatus ?? String(code), outcome: "succeeded" }, answer);
-    if (classifyErrorCode(code).kind === "transient") return this.transient(this.#reads, `HTTP ${code}: ${this.preview(response.body)}`, what);
-    return { outcome: this.httpFailure(what, response) };
-  }
-
   /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
   async settle(next: Ending): Promise<RuntimeResult> {
     const { status } = next.outcome;
     const template = this.config.cancelUrlTemplate;
     const stoppedByUs = this.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
-    if (stoppedByUs && this.accepted && template !== undefined) await this.cancel(template, this.#headers.poll);
+    if (stoppedByUs && this.accepted && template !== undefined) await this.cancel(template);
     if (this.#mode !== undefined) this.metadata["http.poll_mode"] = this.#mode;
     return this.finish(next.outcome, next);
+  }
+
+  /** The backend acknowledged the job without naming it: the run is looked up, the first lookup at once. */
+  #startLookingUp(): Next {
+    this.#phase = "lookup";
+    this.lookingUp = true;
+    return POLL_AGAIN;
+  }
+
+  /** One lookup: once it finds the run, its status URL is known and the run is accepted. */
+  async #lookUp(): Promise<Next> {
+    const found = await this.lookUp();
+    if (typeof found !== "string") return found;
+    const config = this.config;
+    if (config.pollProtocol !== "status" || config.pollUrlTemplate === undefined) return failedEnding("runner error: a run lookup without a template");
+    this.lookup = found;
+    // The run found, its first poll follows at once.
+    this.waitDue = false;
+    return this.accept({ url: expandUrlTemplate(config.pollUrlTemplate, this, config.url), mode: undefined });
   }
 
   /** The request of the next poll, counted in `http.polls`. */
   #nextPoll(): TransportRequest {
     this.polls += 1;
-    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.#headers.poll, signal: this.scope.requestSignal });
-  }
-
-  /** The request that reads the result of a succeeded operation. */
-  #resultRequest(): TransportRequest {
-    this.#reads += 1;
-    return { method: "GET", url: this.#resultUrl!, headers: this.#headers.poll, signal: this.scope.requestSignal };
+    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.headers.poll, signal: this.scope.requestSignal });
   }
 
   /** The status URL moved (a Location, or the monitor's own header, on a poll answer). */

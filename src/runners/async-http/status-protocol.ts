@@ -23,7 +23,7 @@ export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, 
   const reading = readStatus(answer.json, settings.pollStatusPath);
   const status = reading.kind === "status" ? reading.status : undefined;
   if (status !== undefined && answer.code !== 202 && settings.pollTerminalStates.has(status.toLowerCase())) {
-    return terminal(settings, status);
+    return terminal(settings, status, answer.json);
   }
   const template = settings.pollUrlTemplate;
   if (template !== undefined) {
@@ -31,7 +31,9 @@ export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, 
       const path = settings.pollRunIdPath?.text ?? "";
       return { kind: "malformed", problem: `kickoff response has no run id at '${path}' (http.poll_run_id_path), which http.poll_url_template needs`, showBody: true };
     }
-    return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, runId, settings.url), mode: undefined } };
+    // A template that needs a run lookup is expanded once the lookup has found the run.
+    if (template.includes("{lookup}")) return { kind: "accepted", status, monitor: undefined };
+    return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, { runId, lookup: undefined }, settings.url), mode: undefined } };
   }
   const location = answer.header("operation-location") ?? answer.header("location");
   if (location === undefined) {
@@ -50,15 +52,28 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
   if (!isSuccessCode(code)) return classifyErrorCode(code);
   const reading = readStatus(answer.json, settings.pollStatusPath);
   if (reading.kind !== "status") return { kind: "malformed", problem: statusProblem(reading, settings.pollStatusPath) };
-  if (settings.pollTerminalStates.has(reading.status.toLowerCase())) return terminal(settings, reading.status);
+  if (settings.pollTerminalStates.has(reading.status.toLowerCase())) return terminal(settings, reading.status, answer.json);
   return { kind: "progress", status: reading.status };
 }
 
-/** Success states are success, cancelled states a cancellation by the backend, any other terminal state a failure. */
-function terminal(settings: StatusSettings, status: string): Terminal {
-  const word = status.toLowerCase();
+/**
+ * Success states are success, cancelled states a cancellation by the backend,
+ * any other terminal state a failure; with `http.poll_outcome_path`, the
+ * outcome decides where the body has one.
+ */
+function terminal(settings: StatusSettings, status: string, json: unknown): Terminal {
+  const outcome = settings.pollOutcomePath === undefined ? undefined : scalarText(json, settings.pollOutcomePath);
+  const word = (outcome ?? status).toLowerCase();
   if (settings.pollSuccessStates.has(word)) return { kind: "terminal", status, outcome: "succeeded" };
-  return { kind: "terminal", status, outcome: settings.pollCancelledStates.has(word) ? "cancelled" : "failed" };
+  const detail = outcome === undefined ? undefined : `outcome '${outcome}'`;
+  return { kind: "terminal", status, outcome: settings.pollCancelledStates.has(word) ? "cancelled" : "failed", detail };
+}
+
+/** A string, number or boolean at `path`, as text; undefined for anything else (null included). */
+function scalarText(json: unknown, path: JsonPath): string | undefined {
+  if (json === NOT_JSON) return undefined;
+  const value = readJsonPath(json, path);
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
 }
 
 /** The status a body reports at the status path, or why there is none. */

@@ -11,9 +11,16 @@ export function readRunId(json: unknown, path: JsonPath): string | undefined {
   return undefined;
 }
 
-/** Expands `{run_id}` (URL-encoded) in a template and resolves it against `base`. */
-export function expandUrlTemplate(template: string, runId: string | undefined, base: URL): URL {
-  return new URL(template.replaceAll("{run_id}", encodeURIComponent(runId ?? "")), base);
+/** What fills a URL template: `{run_id}` and `{lookup}`. */
+export interface TemplateValues {
+  readonly runId: string | undefined;
+  readonly lookup: string | undefined;
+}
+
+/** Expands `{run_id}` and `{lookup}` (URL-encoded) in a template and resolves it against `base`. */
+export function expandUrlTemplate(template: string, values: TemplateValues, base: URL): URL {
+  const expanded = template.replaceAll("{run_id}", encodeURIComponent(values.runId ?? "")).replaceAll("{lookup}", encodeURIComponent(values.lookup ?? ""));
+  return new URL(expanded, base);
 }
 
 /** A status URL from a response header, resolved against the URL that answered; a string says what is wrong with it. */

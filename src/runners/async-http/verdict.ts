@@ -41,8 +41,11 @@ export type PollVerdict =
 export type KickoffVerdict =
   /** A 2xx that is already the final answer. */
   | Terminal
-  /** The backend took the job; polling `monitor` follows. `status` is the non-terminal status it reported, if any. */
-  | { readonly kind: "accepted"; readonly status: string | undefined; readonly monitor: Monitor }
+  /**
+   * The backend took the job; polling `monitor` follows (undefined: once a run
+   * lookup has found the run). `status` is the non-terminal status it reported, if any.
+   */
+  | { readonly kind: "accepted"; readonly status: string | undefined; readonly monitor: Monitor | undefined }
   /** A 2xx that leaves nothing to poll: the run fails, saying why (followed by a preview of the body when `showBody`). */
   | { readonly kind: "malformed"; readonly problem: string; readonly showBody?: boolean }
   /** 5xx or 429: retried where sending the kickoff again is safe. */

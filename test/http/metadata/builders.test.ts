@@ -41,12 +41,15 @@ describe(asyncHttpMetadata.name, () => {
       idempotencyKeyHeader: "Idempotency-Key",
       kickoffMaxRetries: 5,
       pollProtocol: "status",
-      pollUrlTemplate: "runs/{run_id}",
+      pollUrlTemplate: "runs/{lookup}?id={run_id}",
       pollRunIdPath: "run.id",
+      runLookupUrl: "lookups?since=1",
+      runLookupPath: "*.key",
       pollStatusPath: "run.status",
       pollTerminalStates: ["done", "error", "stopped"],
       pollSuccessStates: ["done"],
       pollCancelledStates: ["stopped"],
+      pollOutcomePath: "run.outcome",
       pollInitialDelaySeconds: 4,
       pollIntervalSeconds: 0.5,
       pollBackoff: 1.5,
@@ -60,13 +63,14 @@ describe(asyncHttpMetadata.name, () => {
     const parsed = parseAsyncHttpMetadata(asyncHttpMetadata(fields));
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
     if (parsed.config.pollProtocol !== "status") throw new Error("expected protocol status");
-    const { url, pollRunIdPath, pollStatusPath, resultPath, ...config } = parsed.config;
+    const { url, pollRunIdPath, pollStatusPath, resultPath, runLookupUrl, runLookupPath, pollOutcomePath, ...config } = parsed.config;
     expect([url.href, pollRunIdPath?.text, pollStatusPath.text, resultPath?.text]).toEqual([
       "https://api.test/v1/runs",
       "run.id",
       "run.status",
       "run.output",
     ]);
+    expect([runLookupUrl?.href, runLookupPath?.text, pollOutcomePath?.text]).toEqual(["https://api.test/v1/lookups?since=1", "*.key", "run.outcome"]);
     expect(config).toEqual({
       method: "PUT",
       body: "prompt=hi&n=2",
@@ -75,7 +79,7 @@ describe(asyncHttpMetadata.name, () => {
       idempotencyKeyHeader: "idempotency-key",
       kickoffMaxRetries: 5,
       pollProtocol: "status",
-      pollUrlTemplate: "runs/{run_id}",
+      pollUrlTemplate: "runs/{lookup}?id={run_id}",
       pollTerminalStates: new Set(["done", "error", "stopped"]),
       pollSuccessStates: new Set(["done"]),
       pollCancelledStates: new Set(["stopped"]),
@@ -126,6 +130,6 @@ describe("HTTP_METADATA_KEYS", () => {
   test("lists the request keys, which the async runner also knows", () => {
     expect(HTTP_METADATA_KEYS).toEqual(["http.url", "http.method", "http.body", "http.body_format", "http.headers"]);
     expect(ASYNC_HTTP_METADATA_KEYS).toEqual(expect.arrayContaining([...HTTP_METADATA_KEYS]));
-    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(24);
+    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(27);
   });
 });

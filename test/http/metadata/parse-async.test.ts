@@ -192,10 +192,40 @@ describe(parseAsyncHttpMetadata.name, () => {
     ]);
   });
 
-  test("rejects a placeholder other than {run_id}", () => {
+  test("rejects a placeholder other than {run_id} and {lookup}", () => {
     expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "/runs/{runId}" })).toEqual([
-      { path: at("http.poll_url_template"), message: "may only use the placeholder {run_id}, got '{runId}'" },
+      { path: at("http.poll_url_template"), message: "may only use the placeholders {run_id} and {lookup}, got '{runId}'" },
     ]);
+  });
+
+  test("wants a run lookup's URL, path and {lookup} template together", () => {
+    expect(issuesOf({ ...REQUIRED, "http.run_lookup_url": "/messages" })).toEqual([
+      { path: at("http.run_lookup_path"), message: "is required with http.run_lookup_url: the dotted path of the run's key in the lookup's answer" },
+      { path: at("http.poll_url_template"), message: "must use {lookup} when http.run_lookup_url is set: the run the lookup finds is polled there" },
+    ]);
+    expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "/runs/{lookup}" })).toEqual([
+      { path: at("http.run_lookup_url"), message: "is required when http.poll_url_template uses {lookup}" },
+    ]);
+    expect(issuesOf({ ...REQUIRED, "http.run_lookup_url": "/runs/{run_id}", "http.run_lookup_path": "id", "http.poll_url_template": "/x/{lookup}" })).toEqual([
+      { path: at("http.run_lookup_url"), message: "must not use a placeholder: it is read before the kickoff, when nothing is known yet" },
+    ]);
+  });
+
+  test("reads a run lookup, resolving its URL against http.url", () => {
+    const config = configOf({ ...REQUIRED, "http.run_lookup_url": "/api/messages?token=1", "http.run_lookup_path": "*.id", "http.poll_url_template": "/runs/{lookup}" });
+    expect([config.runLookupUrl?.href, config.runLookupPath?.text]).toEqual(["https://api.test/api/messages?token=1", "*.id"]);
+  });
+
+  test("with an outcome path, wants the success outcomes and takes them and the cancelled ones as outcome words", () => {
+    const metadata = { ...REQUIRED, "http.poll_terminal_states": "completed", "http.poll_outcome_path": "conclusion" };
+    expect(issuesOf(metadata)).toEqual([
+      {
+        path: at("http.poll_success_states"),
+        message: "is required with http.poll_outcome_path: set it to the outcomes that mean success (and the states that do when a run has no outcome)",
+      },
+    ]);
+    const config = configOf({ ...metadata, "http.poll_success_states": "success" });
+    expect([config.pollSuccessStates, config.pollCancelledStates]).toEqual([new Set(["success"]), new Set(["cancelled", "canceled"])]);
   });
 
   test("rejects a dotted path with an empty segment", () => {

@@ -1,0 +1,44 @@
+import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
+import { parseRetryAfterMs } from "../../http/timing.js";
+import { Answer } from "./answer.js";
+import { POLL_AGAIN, type Next } from "./ending.js";
+import { RunLookup } from "./run-lookup.js";
+import { classifyErrorCode, isSuccessCode } from "./verdict.js";
+
+/**
+ * The last read of a run of protocol `lro`: once an operation monitor reports
+ * success, the result is read at the resource (by method, or as
+ * `http.final_state_via` says), with the pending codes, error budget and
+ * deadline of polls. A read that fails fails the run, naming it.
+ */
+export class RunResult extends RunLookup {
+  /** Where the result is read once the operation succeeded through an operation monitor; undefined: the monitor's last document. */
+  resultUrl: URL | undefined;
+  /** Reads of the result sent. */
+  reads = 0;
+
+  /** What the answer to the read of the result means: the run's ending, or POLL_AGAIN to read it again. */
+  readResult(response: TransportResponse | TransportError): Next {
+    this.waitDue = true;
+    const url = this.resultUrl!;
+    this.metadata["http.final_url"] = url.href;
+    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
+    if (this.scope.checkStopped()) return this.stopped(response);
+    const what = `final GET of ${url.href}`;
+    if (response instanceof TransportError) return this.failedRequest(what, this.reads, response, what);
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    const answer = new Answer(response);
+    const code = answer.code;
+    if (this.config.pollPendingCodes.has(code)) return POLL_AGAIN;
+    if (isSuccessCode(code)) return this.terminal({ kind: "terminal", status: this.lastStatus ?? String(code), outcome: "succeeded" }, answer);
+    if (classifyErrorCode(code).kind === "transient") return this.transient(this.reads, `HTTP ${code}: ${this.preview(response.body)}`, what);
+    return { outcome: this.httpFailure(what, response) };
+  }
+
+  /** The request that reads the result of a succeeded operation. */
+  resultRequest(): TransportRequest {
+    this.reads += 1;
+    return { method: "GET", url: this.resultUrl!, headers: this.headers.poll, signal: this.scope.requestSignal };
+  }
+}

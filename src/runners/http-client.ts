@@ -7,12 +7,17 @@ import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunn
 import { createTransport } from "../http/transport/create-transport.js";
 import type { Transport } from "../http/transport/transport.js";
 
+/** The headers of a run's requests. Shared by the runs of one configuration: copy to change. */
+export interface RequestHeaders {
+  /** Accept, the runner's headers, then `http.headers`: for requests without a body (polls, lookups, cancels). */
+  readonly plain: Readonly<Record<string, string>>;
+  /** `plain` with the body's content type, when there is a body: for the request that sends it. */
+  readonly withBody: Readonly<Record<string, string>>;
+}
+
 /** What every run of one configuration shares. */
 export interface ConfigShared {
-  /** The headers every request of a run carries: accept, the runner's headers, then `http.headers`. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** `headers` with the body's content type, when the configuration has one: for the request that sends the body. */
-  readonly bodyHeaders: Readonly<Record<string, string>>;
+  readonly headers: RequestHeaders;
   /** Removes the values of those headers (the secrets of a run), URL userinfo and secret query values. */
   readonly redact: Redact;
 }
@@ -43,10 +48,9 @@ export class HttpClient {
     let shared = this.#shared.get(config);
     if (shared === undefined) {
       const runner = this.options.headers;
-      const headers = { accept: "application/json", ...runner, ...config.headers };
+      const plain = { accept: "application/json", ...runner, ...config.headers };
       shared = {
-        headers,
-        bodyHeaders: config.body === undefined ? headers : { ...headers, "content-type": BODY_CONTENT_TYPES[config.bodyFormat] },
+        headers: { plain, withBody: config.body === undefined ? plain : { ...plain, "content-type": BODY_CONTENT_TYPES[config.bodyFormat] } },
         redact: createRedactor([...Object.values(runner), ...Object.values(config.headers)]),
       };
       this.#shared.set(config, shared);

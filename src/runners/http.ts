@@ -49,7 +49,7 @@ export class HttpRunner implements Runner {
     const { transport, options: runnerOptions } = client;
     const run = new HttpRun({ invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs });
     try {
-      return await this.#request(run, config, shared.bodyHeaders);
+      return await this.#request(run, config, shared.headers.withBody);
     } catch (error) {
       return run.crashed(error);
     }

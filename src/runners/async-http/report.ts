@@ -3,6 +3,7 @@ import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { TransportError } from "../../http/transport/transport-error.js";
 import type { TransportResponse } from "../../http/transport/transport.js";
 import type { RuntimeResult } from "../../contracts/result.js";
+import type { RequestHeaders } from "../http-client.js";
 import { HttpRun, type HttpRunContext } from "../http-run.js";
 import type { Answer } from "./answer.js";
 import { sendCancel } from "./cancel.js";
@@ -10,13 +11,7 @@ import { POLL_AGAIN, failedEnding, terminalEnding, type Ending, type Next } from
 import { expandUrlTemplate, readRunId } from "./status-url.js";
 import type { PollVerdict, Terminal } from "./verdict.js";
 
-/** The request headers of a run. */
-export interface RunHeaders {
-  /** Lookups, polls, final reads and cancels: the run's headers without a body's content type. */
-  readonly poll: Readonly<Record<string, string>>;
-  /** The kickoff: with the body's content type and the idempotency key. */
-  readonly kickoff: Readonly<Record<string, string>>;
-}
+
 
 /**
  * What an asynchronous run tells about itself, derived from the verdicts in
@@ -25,7 +20,7 @@ export interface RunHeaders {
  */
 export class RunReport extends HttpRun {
   protected readonly config: AsyncHttpConfig;
-  protected readonly headers: RunHeaders;
+  protected readonly headers: RequestHeaders;
   pollUrl: URL | undefined;
   runId: string | undefined;
   /** The key a run lookup found, which fills `{lookup}` (`http.lookup`). */
@@ -37,7 +32,7 @@ export class RunReport extends HttpRun {
   consecutiveErrors = 0;
   lastStatus: string | undefined;
 
-  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
+  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RequestHeaders) {
     super(context);
     this.config = config;
     this.headers = headers;
@@ -119,7 +114,7 @@ export class RunReport extends HttpRun {
 
   /** The best-effort cancel request, bounded by `cancelTimeoutMs` of its own; its answer goes to `http.cancel_status`. */
   async cancel(template: string): Promise<void> {
-    const headers = this.headers.poll;
+    const headers = this.headers.plain;
     const answer =
       template.includes("{run_id}") && this.runId === undefined
         ? { error: "no run id to cancel" }

@@ -50,7 +50,7 @@ export class RunLookup extends RunPacing {
     this.waitDue = true;
     const attempt = ++this.lookups;
     const url = config.runLookupUrl;
-    const request: TransportRequest = { method: "GET", url, headers: this.headers.poll, signal: this.scope.requestSignal };
+    const request: TransportRequest = { method: "GET", url, headers: this.headers.plain, signal: this.scope.requestSignal };
     let response: TransportResponse | TransportError;
     try {
       response = await this.send(request, "lookup", attempt);

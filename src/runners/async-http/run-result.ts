@@ -39,6 +39,6 @@ export class RunResult extends RunLookup {
   /** The request that reads the result of a succeeded operation. */
   resultRequest(): TransportRequest {
     this.reads += 1;
-    return { method: "GET", url: this.resultUrl!, headers: this.headers.poll, signal: this.scope.requestSignal };
+    return { method: "GET", url: this.resultUrl!, headers: this.headers.plain, signal: this.scope.requestSignal };
   }
 }

@@ -10,7 +10,7 @@ import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
 import { classifyLroKickoff, classifyLroPoll, finalUrlOf, isOperationMonitor } from "./lro-protocol.js";
-import type { RunHeaders } from "./report.js";
+import type { RequestHeaders } from "../http-client.js";
 import { RunResult } from "./run-result.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
 import { expandUrlTemplate, readRunId, resolveHeaderUrl } from "./status-url.js";
@@ -38,7 +38,7 @@ export class AsyncRun extends RunResult {
   /** What the run's requests are for now: finding the run, its status, or its result once it succeeded. */
   #phase: "lookup" | "poll" | "result" = "poll";
 
-  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RunHeaders) {
+  constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RequestHeaders) {
     super(context, config, headers);
     this.#beforeKickoff = context.runOptions.beforeKickoff;
     this.#saveCheckpoint = context.runOptions.saveCheckpoint;
@@ -118,7 +118,7 @@ export class AsyncRun extends RunResult {
       }
       if (this.scope.checkStopped()) return this.stopped();
     }
-    const request = { method: config.method, url: config.url, headers: this.headers.kickoff, body: config.body, signal };
+    const request = { method: config.method, url: config.url, headers: this.headers.withBody, body: config.body, signal };
     for (let attempt = 1; ; attempt++) {
       let response: TransportResponse | TransportError;
       try {
@@ -264,7 +264,7 @@ export class AsyncRun extends RunResult {
   /** The request of the next poll, counted in `http.polls`. */
   #nextPoll(): TransportRequest {
     this.polls += 1;
-    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.headers.poll, signal: this.scope.requestSignal });
+    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.headers.plain, signal: this.scope.requestSignal });
   }
 
   /** The status URL moved (a Location, or the monitor's own header, on a poll answer). */

@@ -62,13 +62,15 @@ export class AsyncHttpRunner implements Runner {
     const config = parsed.config;
     const shared = client.shared(config);
     const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
-    let kickoff = shared.bodyHeaders;
-    if (config.idempotencyKeyHeader !== undefined) kickoff = { ...kickoff, [config.idempotencyKeyHeader]: invocation.invocation_id };
+    let headers = shared.headers;
+    if (config.idempotencyKeyHeader !== undefined) {
+      headers = { plain: headers.plain, withBody: { ...headers.withBody, [config.idempotencyKeyHeader]: invocation.invocation_id } };
+    }
     const { transport, options: runnerOptions } = client;
     const run = new AsyncRun(
       { invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs },
       config,
-      { poll: shared.headers, kickoff },
+      headers,
     );
     return run.run(resume);
   }

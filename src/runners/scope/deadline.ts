@@ -1,7 +1,5 @@
 import type { RuntimeInvocation } from "../../contracts/invocation.js";
-
-/** setTimeout's largest delay; a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { timerQueue, type Timed } from "./timer-queue.js";
 
 /** A run's deadline from its invocation: `timeout_seconds` after the start, or none. */
 export function invocationDeadline(invocation: RuntimeInvocation, startedAtMs: number): number | undefined {
@@ -14,23 +12,20 @@ export interface DeadlineOwner {
   timeOut(): void;
 }
 
-/** The timer callback: a function of the module, so a deadline creates no closure. */
-function fire(deadline: Deadline): void {
-  deadline.fire();
-}
-
 /**
- * A run's deadline: a timer in real time, and a check by the injected clock
- * (`passed`), since tests and resumed runs move time without waiting for it.
- * (`AbortSignal.timeout` is avoided on purpose: on Node 20 a signal combined
- * from it with `AbortSignal.any` can be garbage-collected before it fires.)
+ * A run's deadline: a timer in real time, on the process's one timer queue,
+ * and a check by the injected clock (`passed`), since tests and resumed runs
+ * move time without waiting for it. (`AbortSignal.timeout` is avoided on
+ * purpose: on Node 20 a signal combined from it with `AbortSignal.any` can be
+ * garbage-collected before it fires.)
  */
-export class Deadline {
+export class Deadline implements Timed {
   /** Epoch milliseconds past which the run is `timed_out`. */
   readonly atMs: number;
+  dueAt = 0;
+  queueIndex = -1;
   readonly #now: () => number;
   readonly #owner: DeadlineOwner;
-  #timer: NodeJS.Timeout | undefined;
 
   /** Arms the timer; an owner whose deadline has already passed is timed out at once. */
   constructor(atMs: number, now: () => number, owner: DeadlineOwner) {
@@ -50,17 +45,15 @@ export class Deadline {
     return this.#now() >= this.atMs;
   }
 
-  /** Times the owner out when the deadline has passed, else waits for it (in steps no timer overflows). */
+  /** Times the owner out when the deadline has passed by the injected clock, else waits for the time left (Timed). */
   fire(): void {
-    this.#timer = undefined;
     const remaining = this.remainingMs();
     if (remaining <= 0) this.#owner.timeOut();
-    else this.#timer = setTimeout(fire, Math.min(remaining, MAX_TIMER_MS), this);
+    else timerQueue.add(this, remaining);
   }
 
   /** Clears the timer. */
   clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    timerQueue.remove(this);
   }
 }

@@ -42,7 +42,8 @@ export class RunStopSignal implements StopSignal {
   /** Calls `listener` once when the run stops; nothing for a stopped run, as with an aborted AbortSignal. */
   addEventListener(type: "abort", listener: () => void): void {
     if (type !== "abort" || this.#reason !== undefined) return;
-    (this.#listeners ??= []).push(listener);
+    if (this.#listeners === undefined) this.#listeners = [listener];
+    else this.#listeners.push(listener);
   }
 
   removeEventListener(type: "abort", listener: () => void): void {
@@ -50,6 +51,8 @@ export class RunStopSignal implements StopSignal {
     if (type !== "abort" || listeners === undefined) return;
     const index = listeners.lastIndexOf(listener);
     if (index !== -1) listeners.splice(index, 1);
+    // A waiting run keeps no array (PERFORMANCE.md, "Created on first use").
+    if (listeners.length === 0) this.#listeners = undefined;
   }
 
   /** How many 'abort' listeners are registered: one per request in progress. */

@@ -1,16 +1,14 @@
-/** The timer callback of `Wait.sleep`: a function of the module, so a wait creates no closure. */
-function wakeUp(wait: Wait): void {
-  wait.wake();
-}
+import { timerQueue, type Timed } from "./timer-queue.js";
 
 /**
- * The waits of one run on its own timer: the default sleep of the HTTP
- * runners. One wait at a time; `wake()` ends it early (the run's scope calls
- * it when the run stops), and the wait lets go of its timer and resolver
- * once it is over.
+ * The waits of one run: the default sleep of the HTTP runners, on the
+ * process's one timer queue. One wait at a time; `wake()` ends it early (the
+ * run's scope calls it when the run stops), and the wait lets go of its
+ * resolver once it is over.
  */
-export class Wait {
-  #timer: NodeJS.Timeout | undefined;
+export class Wait implements Timed {
+  dueAt = 0;
+  queueIndex = -1;
   #resolve: (() => void) | undefined;
 
   /** Waits `ms`; undefined when there is nothing to wait for (0 ms or less). */
@@ -18,16 +16,20 @@ export class Wait {
     if (ms <= 0) return undefined;
     return new Promise<void>((resolve) => {
       this.#resolve = resolve;
-      this.#timer = setTimeout(wakeUp, ms, this);
+      timerQueue.add(this, ms);
     });
   }
 
   /** Ends the current wait, if there is one. */
   wake(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    timerQueue.remove(this);
     const resolve = this.#resolve;
     this.#resolve = undefined;
     resolve?.();
+  }
+
+  /** The wait is over (Timed). */
+  fire(): void {
+    this.wake();
   }
 }

@@ -41,10 +41,11 @@ describe("public API", () => {
     expectTypeOf<{ run: Runner["run"] }>().toExtend<Runner>();
   });
 
-  test("RunOptions carries an abort signal, an event listener, a resume checkpoint, the kickoff and checkpoint hooks and a trace context, all optional", () => {
+  test("RunOptions carries abort and abandon signals, an event listener, a resume checkpoint, the kickoff and checkpoint hooks and a trace context, all optional", () => {
     expectTypeOf<Record<string, never>>().toExtend<RunOptions>();
     expectTypeOf<Required<RunOptions>>().toEqualTypeOf<{
       readonly signal: AbortSignal;
+      readonly abandon: AbortSignal;
       readonly onEvent: (event: RunEvent) => void;
       readonly resume: Checkpoint;
       readonly beforeKickoff: () => Promise<void>;

@@ -34,17 +34,9 @@ export interface InvocationJobData {
 /** The metadata key that lets a kickoff be sent again safely. */
 const IDEMPOTENCY_KEY_HEADER = "http.idempotency_key_header";
 
-/** The metadata key that makes a stopped run send the backend a cancel request. */
-const CANCEL_URL_TEMPLATE = "http.cancel_url_template";
-
 /** Whether the invocation names a header that lets the backend drop a repeated kickoff. */
 export function hasIdempotencyKey(invocation: unknown): boolean {
   return metadataText(invocation, IDEMPOTENCY_KEY_HEADER) !== undefined;
-}
-
-/** Whether stopping a run of the invocation sends the backend a cancel request. */
-export function hasCancelRequest(invocation: unknown): boolean {
-  return metadataText(invocation, CANCEL_URL_TEMPLATE) !== undefined;
 }
 
 /** The invocation's metadata value at `key` when it is a string with more than blanks (own properties only). */

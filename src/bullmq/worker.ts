@@ -2,7 +2,7 @@ import { Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
-import { hasCancelRequest, hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
+import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
 import { jobLock, type JobLock } from "./job-lock.js";
 import { JobWrites } from "./job-writes.js";
 import { createProgressTracker, type InvocationProgress } from "./progress.js";
@@ -87,17 +87,16 @@ export async function runInvocationJob(
 ): Promise<RuntimeResult> {
   const { invocation, checkpoint, kickoffSentAt, traceContext } = job.data;
   const stop = new AbortController();
+  const abandon = new AbortController();
   const { signal } = context;
   const forwardAbort = (): void => stop.abort(signal?.reason);
   if (signal?.aborted) forwardAbort();
   else signal?.addEventListener("abort", forwardAbort, { once: true });
   const writes = new JobWrites(job, context.lock, {
     onLockLost: () => {
-      // Stopping a run that the backend accepted sends its cancel request when one is configured:
-      // that would cancel the backend job that the worker holding the lock now follows.
-      const stoppable = !hasCancelRequest(invocation);
-      context.onLockLost(new Error(lockLostMessage(job.id, stoppable)));
-      if (stoppable) stop.abort(new Error("the job's lock was lost"));
+      // Abandoned, not cancelled: a cancel request would cancel the backend job that the worker holding the lock now follows.
+      context.onLockLost(new Error(lockLostMessage(job.id)));
+      abandon.abort(new Error("the job's lock was lost"));
     },
     onProgress: context.onProgress,
   });
@@ -107,8 +106,8 @@ export async function runInvocationJob(
   };
   // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
   const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved });
-  const base: RunOptions =
-    traceContext === undefined ? { onEvent, saveCheckpoint, signal: stop.signal } : { onEvent, saveCheckpoint, signal: stop.signal, traceContext };
+  const shared = { onEvent, saveCheckpoint, signal: stop.signal, abandon: abandon.signal };
+  const base: RunOptions = traceContext === undefined ? shared : { ...shared, traceContext };
   let options: RunOptions;
   if (checkpoint !== undefined) {
     options = { ...base, resume: checkpoint };
@@ -134,11 +133,11 @@ export async function runInvocationJob(
   }
 }
 
-function lockLostMessage(jobId: string | undefined, stopped: boolean): string {
+function lockLostMessage(jobId: string | undefined): string {
   return (
     `job ${jobId ?? "?"}: its lock is no longer held by this worker (it was taken over after the lock expired, or the job is gone), ` +
     "so this run sends no kickoff, writes nothing more to the job and its result is dropped; " +
-    (stopped ? "the run was stopped" : "the run polls on to its end, since stopping it would send the cancel request")
+    "the run was abandoned, with no cancel request to the backend job that the other worker follows"
   );
 }
 

@@ -65,7 +65,8 @@ export class HttpRun {
     this.options = options;
     this.#transport = context.transport;
     this.startedAtMs = context.startedAtMs;
-    this.scope = new RunScope({ signal: context.runOptions.signal, deadlineAtMs: context.deadlineAtMs, now: options.now });
+    const { signal, abandon } = context.runOptions;
+    this.scope = new RunScope({ signal, abandon, deadlineAtMs: context.deadlineAtMs, now: options.now });
     this.emit = createEmitter(context.runOptions.onEvent, options.now, context.startedAtMs);
     this.redact = context.redact;
   }
@@ -94,9 +95,8 @@ export class HttpRun {
    */
   stoppedOutcome(doing: string, interrupted?: TransportResponse | TransportError): ResultOutcome {
     const waiting = interrupted instanceof TransportError ? STOPPED_WHILE[interrupted.stage ?? "none"] : "";
-    if (this.scope.stopReason === "cancelled") {
-      return { status: "cancelled", summary: `cancelled by the caller ${doing}${waiting}` };
-    }
+    if (this.scope.abandoned) return { status: "cancelled", summary: `abandoned by the caller ${doing}${waiting}; no cancel request was sent` };
+    if (this.scope.stopReason === "cancelled") return { status: "cancelled", summary: `cancelled by the caller ${doing}${waiting}` };
     return { status: "timed_out", summary: `timed out after ${this.#timeoutText()} ${doing}${waiting}` };
   }
 

@@ -14,8 +14,15 @@ export interface Runner {
 
 /** Per-run options. */
 export interface RunOptions {
-  /** Aborting it ends the run `cancelled` at once. */
+  /** Aborting it ends the run `cancelled` at once (and sends the backend's cancel request, when one is configured). */
   readonly signal?: AbortSignal;
+  /**
+   * Aborting it ends the run `cancelled` at once like `signal`, but sends no
+   * cancel request: for a run that another process has taken over (the
+   * BullMQ worker aborts it when it loses a job's lock), whose backend job
+   * must go on.
+   */
+  readonly abandon?: AbortSignal;
   /** Receives progress events; a listener that throws does not break the run. */
   readonly onEvent?: (event: RunEvent) => void;
   /** Continue an accepted asynchronous run instead of starting it again. */

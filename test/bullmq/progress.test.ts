@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasCancelRequest, hasIdempotencyKey } from "../../src/bullmq/job-data.js";
+import { hasIdempotencyKey } from "../../src/bullmq/job-data.js";
 import { createProgressTracker } from "../../src/bullmq/progress.js";
 
 describe(createProgressTracker.name, () => {
@@ -29,13 +29,3 @@ describe(hasIdempotencyKey.name, () => {
   });
 });
 
-describe(hasCancelRequest.name, () => {
-  it.each([
-    [{ metadata: { "http.cancel_url_template": "/runs/{run_id}/cancel" } }, true],
-    [{ metadata: { "http.cancel_url_template": "" } }, false],
-    [{ metadata: { "http.cancel_method": "DELETE" } }, false],
-    [{}, false],
-  ])("reads %j as %s", (invocation, expected) => {
-    expect(hasCancelRequest(invocation)).toBe(expected);
-  });
-});

@@ -9,6 +9,7 @@
  *   `kickoffLatencyMs`.
  * - `GET /jobs/:id` answers `running` while runs are held and for
  *   `runningPolls` polls, then `succeeded`.
+ * - `POST /jobs/:id/cancel` is counted and answered 202.
  * - During an `outage`, every request is counted and then answered 503, or
  *   its connection is dropped, and no job is created.
  */
@@ -35,6 +36,8 @@ export interface JobBackend {
   kickoffs(invocationId: string): number;
   /** Polls received per invocation id. */
   polls(invocationId: string): number;
+  /** Cancel requests received per invocation id. */
+  cancels(invocationId: string): number;
   /** Jobs created. */
   readonly jobsCreated: number;
   /** Requests answered 503 or dropped during outages. */
@@ -65,6 +68,7 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
   const kickoffLatencyMs = options.kickoffLatencyMs ?? 0;
   const kickoffs = new Map<string, number>();
   const polls = new Map<string, number>();
+  const cancels = new Map<string, number>();
   const jobs = new Map<string, BackendJob>();
   const jobsByKey = new Map<string, BackendJob>();
   let refused = 0;
@@ -115,6 +119,10 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
           const done = !backend.holdRuns && job.polls > runningPolls;
           reply(res, 200, { id: job.id, status: done ? "succeeded" : "running" });
         }
+      } else if (req.method === "POST" && (match = /^\/jobs\/([^/]+)\/cancel$/.exec(url.pathname)) && jobs.has(match[1] ?? "")) {
+        const job = jobs.get(match[1] ?? "")!;
+        cancels.set(job.invocationId, (cancels.get(job.invocationId) ?? 0) + 1);
+        reply(res, 202, { id: job.id, status: "cancelling" });
       } else {
         reply(res, 404, { error: "no route" });
       }
@@ -127,6 +135,7 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
     origin,
     kickoffs: (id) => kickoffs.get(id) ?? 0,
     polls: (id) => polls.get(id) ?? 0,
+    cancels: (id) => cancels.get(id) ?? 0,
     get jobsCreated() {
       return new Set(jobs.values()).size;
     },

@@ -236,7 +236,7 @@ export class AsyncRun extends RunResult {
   async settle(next: Ending): Promise<RuntimeResult> {
     const { status } = next.outcome;
     const template = this.config.cancelUrlTemplate;
-    const stoppedByUs = this.scope.stopReason !== undefined && (status === "timed_out" || status === "cancelled");
+    const stoppedByUs = this.scope.stopReason !== undefined && !this.scope.abandoned && (status === "timed_out" || status === "cancelled");
     if (stoppedByUs && this.accepted && template !== undefined) await this.cancel(template);
     if (this.#mode !== undefined) this.metadata["http.poll_mode"] = this.#mode;
     return this.finish(next.outcome, next);

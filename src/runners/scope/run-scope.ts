@@ -18,15 +18,33 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   /** Created only for a run with a caller signal. */
   readonly #onCallerAbort: (() => void) | undefined;
   readonly #deadline: Deadline | undefined;
+  readonly #abandonSignal: AbortSignal | undefined;
+  /** Created only for a run with an abandon signal. */
+  readonly #onAbandon: (() => void) | undefined;
+  #abandoned = false;
   /** Created on the first wait: a run that never waits has none. */
   #wait: Wait | undefined;
 
-  constructor(options: { signal?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }) {
+  constructor(options: {
+    signal?: AbortSignal | undefined;
+    abandon?: AbortSignal | undefined;
+    deadlineAtMs?: number | undefined;
+    now: () => number;
+  }) {
     super();
     this.#callerSignal = options.signal;
-    if (options.signal?.aborted) {
+    this.#abandonSignal = options.abandon;
+    if (options.abandon?.aborted) this.#abandoned = true;
+    if (options.signal?.aborted || this.#abandoned) {
       this.stop("cancelled");
       return;
+    }
+    if (options.abandon !== undefined) {
+      this.#onAbandon = () => {
+        this.#abandoned = true;
+        this.stop("cancelled");
+      };
+      watchSignal(options.abandon, this.#onAbandon);
     }
     if (options.signal !== undefined) {
       this.#onCallerAbort = () => this.stop("cancelled");
@@ -42,8 +60,15 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
 
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    if (this.#callerSignal === undefined && this.#deadline === undefined && this.stopReason === undefined) return undefined;
+    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.#deadline === undefined && this.stopReason === undefined) {
+      return undefined;
+    }
     return this;
+  }
+
+  /** Whether the run was stopped by its abandon signal: it sends no cancel request. */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
@@ -85,6 +110,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   dispose(): void {
     this.#deadline?.clear();
     if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
+    if (this.#abandonSignal !== undefined && this.#onAbandon !== undefined) unwatchSignal(this.#abandonSignal, this.#onAbandon);
   }
 
   /** Stops the run (see RunStopSignal.stop), then lets go of its timers and ends its wait. */

@@ -24,6 +24,21 @@ const hangingFetch = (_input: string | URL | Request, init?: RequestInit) =>
   });
 
 describe(`${AsyncHttpRunner.name} cancellation`, () => {
+  it("ends an abandoned run at once without the cancel request, for a job another process now follows", async () => {
+    const backend = runningBackend();
+    const abandon = new AbortController();
+    const clock = fakeClock();
+    const sleep = async (ms: number) => {
+      clock.sleeps.push(ms);
+      abandon.abort();
+    };
+    const result = await asyncRunner(clock, { sleep }).run(asyncInvocation(CANCELLABLE), { abandon: abandon.signal });
+    expect(result).toMatchObject({ status: "cancelled", metadata: { "http.polls": "1" } });
+    expect(result.error_summary).toBe(`abandoned by the caller while polling ${API}/runs/1 (1 polls, last status 'running'); no cancel request was sent`);
+    expect(result.metadata["http.cancel_status"]).toBeUndefined();
+    expect(backend.count(`POST ${API}/runs/1/cancel`)).toBe(0);
+  });
+
   it("sends no request when the signal is aborted before the run starts", async () => {
     const backend = runningBackend();
     const controller = new AbortController();

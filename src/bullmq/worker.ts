@@ -41,10 +41,10 @@ export type InvocationWorker = Worker<InvocationJobData, RuntimeResult, string>;
  * fenced by the job's lock: it lands only while this worker still holds the
  * lock, and the kickoff is sent only once the mark landed. A worker that lost
  * the lock (it was frozen past `lockDuration` and another worker took the job
- * over) sends no kickoff and writes nothing; its run is stopped (or, when the
- * invocation sets `http.cancel_url_template`, polls on, since stopping it
- * would cancel the backend job that the other worker follows), BullMQ refuses
- * its result, and the worker emits one `error` event saying so.
+ * over) sends no kickoff and writes nothing; its run is abandoned (ended at
+ * once, without the cancel request that would cancel the backend job the
+ * other worker follows), BullMQ refuses its result, and the worker emits one
+ * `error` event saying so.
  *
  * @example
  * const worker = createInvocationWorker("invocations", runtime, { connection, concurrency: 50 });

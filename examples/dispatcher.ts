@@ -79,6 +79,9 @@ export function createDispatcher(options: DispatcherOptions) {
         pollRunIdPath: "run.id",
         pollStatusPath: "run.status",
         pollTerminalStates: ["completed", "failed", "cancelled"],
+        // Archon 0.9 reports how a run went in `outcome`; earlier versions only in the status.
+        pollOutcomePath: "run.outcome",
+        pollSuccessStates: ["completed", "succeeded"],
         pollIntervalSeconds,
         pollMaxConsecutiveErrors: 3,
         cancelUrlTemplate: "/api/workflows/runs/{run_id}/cancel",

@@ -27,6 +27,9 @@
  *   "Cancelled workflow: <name>"}`; 400 `{error: "Cannot cancel workflow in
  *   '<status>' status"}` once the run has finished; 404 `{error: "Workflow run
  *   not found"}`.
+ * - With `outcomes` (Archon 0.9), a run also carries `outcome`: `succeeded`
+ *   or `failed` once it has ended, else null; a `completed` run can have
+ *   outcome `failed`.
  *
  * Time comes from `now`, and every state is derived from it when asked, so a
  * test that shares a virtual clock with the runner sees exactly what a real
@@ -74,6 +77,8 @@ export interface FakeWorkflow {
   readonly ending?: ArchonEnding;
   /** `run.metadata.error` of a failed run. @default "Node 'implement' failed: the model returned no answer" */
   readonly error?: string;
+  /** With `outcomes`, the outcome of a `completed` run. @default "succeeded" */
+  readonly outcome?: "succeeded" | "failed";
   /** From `running` to the end, replacing `ArchonTimings.runMs`. */
   readonly runMs?: number;
 }
@@ -95,6 +100,8 @@ export interface FakeArchonOptions {
   readonly workflows?: Readonly<Record<string, FakeWorkflow>>;
   /** How runs end unless their workflow says. @default "completed" */
   readonly ending?: ArchonEnding;
+  /** Runs carry `outcome` beside `status`, as Archon 0.9's do. @default false */
+  readonly outcomes?: boolean;
 }
 
 /** A run as a test sees it, at the time it asks. */
@@ -160,6 +167,7 @@ export class FakeArchon {
   readonly #timings: ArchonTimings;
   readonly #workflows: Readonly<Record<string, FakeWorkflow>>;
   readonly #ending: ArchonEnding;
+  readonly #outcomes: boolean;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #conversations = new Map<string, Conversation>();
@@ -172,6 +180,7 @@ export class FakeArchon {
     this.#timings = Object.fromEntries(Object.entries(timings).map(([key, value]) => [key, scaled(value)])) as unknown as ArchonTimings;
     this.#workflows = { ...ARCHON_WORKFLOWS, ...options.workflows };
     this.#ending = options.ending ?? "completed";
+    this.#outcomes = options.outcomes ?? false;
     this.#now = now;
     this.#random = random;
   }
@@ -323,6 +332,7 @@ export class FakeArchon {
       parent_conversation_id: run.home === run.parent ? null : run.parent.id,
       codebase_id: null,
       status,
+      ...(this.#outcomes ? { outcome: outcomeOf(run, status) } : {}),
       user_message: run.userMessage,
       metadata,
       started_at: sqlTime(this.#registeredAt(run)),
@@ -348,6 +358,12 @@ export class FakeArchon {
     if (typeof duration === "number") return duration;
     return Math.round(duration[0] + this.#random() * (duration[1] - duration[0]));
   }
+}
+
+/** Archon 0.9's `outcome`: how an ended run went; null while it goes, and for a cancelled run. */
+function outcomeOf(run: Run, status: string): "succeeded" | "failed" | null {
+  if (status === "completed") return run.workflow.outcome ?? "succeeded";
+  return status === "failed" ? "failed" : null;
 }
 
 function newMessage(role: Message["role"], content: string, metadata: string, createdAtMs: number): Message {

@@ -146,6 +146,18 @@ describe(`${startFakeBackend.name}: Archon`, () => {
     expect(gated).toMatchObject({ status: "paused", finishedAtMs: undefined });
   });
 
+  it("reports Archon 0.9's outcome beside the status when asked: null while going, and a completed run's own", async () => {
+    const clock = fakeClock();
+    const backend = await start({ archon: { outcomes: true, workflows: { "archon-assist": { outcome: "failed" } } } }, clock);
+    const archon = archonClient(backend);
+    await archon.dispatch("archon-assist", await archon.conversation());
+    clock.advance(200);
+    const [run] = backend.archonRuns();
+    expect((await archon.byWorker(run!.conversationId))[1]).toMatchObject({ run: { status: "running", outcome: null } });
+    clock.advance(1000);
+    expect((await archon.byWorker(run!.conversationId))[1]).toMatchObject({ run: { status: "completed", outcome: "failed" } });
+  });
+
   it("cancels a run by its id, refuses a finished one with 400 and an unknown one with 404", async () => {
     const clock = fakeClock();
     const backend = await start({ archon: { workflows: { "archon-gated": { ending: "paused" } } } }, clock);

@@ -3,14 +3,12 @@
  * and tests. It listens on 127.0.0.1 (a free port) and keeps its runs in
  * memory.
  *
- * Workflow-engine style (examples/invocations/archon-style.json):
- * - `POST /api/workflows/:workflow/run` with `{"conversationId": ..., "message": ...}`
- *   and an `Authorization: Bearer ...` header answers 200
- *   `{"accepted": true, "status": "started"}`: no run id, no status URL.
- * - `GET /api/workflows/runs/by-worker/:conversationId` answers 404 while the
- *   run registers, then `{"run": {"id": ..., "status": "running"}}`, and
- *   finally `completed` (with `run.result`).
- * - `POST /api/workflows/runs/:runId/cancel` cancels the run.
+ * Archon (examples/invocations/archon-background.json and
+ * archon-interactive.json): the routes of examples/fake-archon.ts, which
+ * behave as the real Archon server does: conversations, workflow dispatches
+ * answered 200 `{"accepted": true, "status": "started"}` with no run id,
+ * background runs in a worker conversation named by a message of the parent,
+ * interactive runs in the parent, by-worker status, cancel by run id.
  *
  * Classic style (examples/invocations/classic-202.json):
  * - `POST /v1/jobs` answers 202 with a `Location` header and
@@ -27,23 +25,22 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeArchon, type FakeAnswer, type FakeArchonOptions, type FakeArchonRun } from "./fake-archon.js";
+
+export { ARCHON_TIMINGS, ARCHON_WORKFLOWS } from "./fake-archon.js";
+export type { ArchonEnding, ArchonTimings, FakeArchonOptions, FakeArchonRun, FakeWorkflow } from "./fake-archon.js";
 
 /** How the fake runs behave. */
 export interface FakeBackendOptions {
   /**
-   * Status polls of a workflow run answered 404 before the run is registered.
-   * @default 2
-   */
-  readonly registerPolls?: number;
-  /**
-   * Status polls answered `running` before the final status (after the 404s
-   * and the 429); `Infinity` for runs that never finish.
+   * Classic jobs: status polls answered `running` before the final status
+   * (after the 429); `Infinity` for jobs that never finish.
    * @default 3
    */
   readonly runningPolls?: number;
   /**
    * How runs end: `success` (`completed` / `succeeded`), `failure` (`failed`)
-   * or `cancelled`.
+   * or `cancelled`; an Archon workflow that names its own ending keeps it.
    * @default "success"
    */
   readonly outcome?: "success" | "failure" | "cancelled";
@@ -52,6 +49,16 @@ export interface FakeBackendOptions {
    * @default 1
    */
   readonly retryAfterSeconds?: number;
+  /** The Archon routes: timings, workflows. */
+  readonly archon?: FakeArchonOptions;
+  /**
+   * The clock of the Archon runs and of the recorded requests, in epoch
+   * milliseconds (tests share a virtual one with the runner).
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /** Draws the random parts of ids and timings. @default Math.random */
+  readonly random?: () => number;
 }
 
 /** A request the backend received. */
@@ -59,6 +66,8 @@ export interface FakeBackendRequest {
   readonly method: string;
   /** Path and query string. */
   readonly path: string;
+  /** When it arrived, on the backend's clock (epoch ms). */
+  readonly atMs: number;
 }
 
 /** A running fake backend. */
@@ -67,98 +76,77 @@ export interface FakeBackend {
   readonly origin: string;
   /** Every request received so far, in order. */
   readonly requests: readonly FakeBackendRequest[];
+  /** The Archon workflow runs dispatched so far, as they are now. */
+  archonRuns(): FakeArchonRun[];
   /** An absolute URL on this backend. */
   url(path: string): string;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
 
-interface FakeRun {
+/** An answer, with the headers the job API adds. */
+type JobAnswer = FakeAnswer & { readonly headers?: Record<string, string> };
+
+interface FakeJob {
   readonly id: string;
   polls: number;
   cancelled: boolean;
 }
 
-const STATUS_WORDS = {
-  workflow: { success: "completed", failure: "failed", cancelled: "cancelled" },
-  classic: { success: "succeeded", failure: "failed", cancelled: "cancelled" },
-} as const;
+const JOB_STATUS = { success: "succeeded", failure: "failed", cancelled: "cancelled" } as const;
+const ARCHON_ENDING = { success: "completed", failure: "failed", cancelled: "cancelled" } as const;
 
 /** Starts the fake backend on 127.0.0.1, port 0. */
 export async function startFakeBackend(options: FakeBackendOptions = {}): Promise<FakeBackend> {
-  const settings = {
-    registerPolls: options.registerPolls ?? 2,
-    runningPolls: options.runningPolls ?? 3,
-    outcome: options.outcome ?? "success",
-    retryAfterSeconds: options.retryAfterSeconds ?? 1,
-  };
+  const outcome = options.outcome ?? "success";
+  const runningPolls = options.runningPolls ?? 3;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const now = options.now ?? Date.now;
+  const archon = new FakeArchon({ ending: ARCHON_ENDING[outcome], ...options.archon }, now, options.random ?? Math.random);
   const requests: FakeBackendRequest[] = [];
-  const workflowRuns = new Map<string, FakeRun>();
-  const jobs = new Map<string, FakeRun>();
-  const jobsByKey = new Map<string, FakeRun>();
+  const jobs = new Map<string, FakeJob>();
+  const jobsByKey = new Map<string, FakeJob>();
   let nextId = 1;
-  const newRun = (prefix: string): FakeRun => ({ id: `${prefix}-${String(nextId++).padStart(4, "0")}`, polls: 0, cancelled: false });
 
-  /** The status a run reports at this poll, after `before` polls that answer otherwise. */
-  const statusAt = (run: FakeRun, before: number, style: keyof typeof STATUS_WORDS): string => {
-    if (run.cancelled) return "cancelled";
-    return run.polls <= before + settings.runningPolls ? "running" : STATUS_WORDS[style][settings.outcome];
+  /** The classic job API. */
+  const answerJobs = (req: IncomingMessage, method: string, path: string): JobAnswer => {
+    if (method === "POST" && path === "/v1/jobs") {
+      const key = req.headers["idempotency-key"];
+      const job = (typeof key === "string" ? jobsByKey.get(key) : undefined) ?? { id: `job-${String(nextId++).padStart(4, "0")}`, polls: 0, cancelled: false };
+      jobs.set(job.id, job);
+      if (typeof key === "string") jobsByKey.set(key, job);
+      return { status: 202, json: { id: job.id, status: "queued" }, headers: { location: `/v1/jobs/${job.id}` } };
+    }
+    const match = /^\/v1\/jobs\/([^/]+)$/.exec(path);
+    const job = match === null ? undefined : jobs.get(match[1]!);
+    if (match === null) return { status: 404, json: { error: `no route for ${method} ${path}` } };
+    if (job === undefined) return { status: 404, json: { error: "no such job" } };
+    if (method === "DELETE") {
+      job.cancelled = true;
+      return { status: 202, json: { id: job.id, status: "cancelling" } };
+    }
+    if (method !== "GET") return { status: 405, json: { error: "method not allowed" } };
+    job.polls += 1;
+    if (job.polls === 1 && !job.cancelled) return { status: 429, json: { error: "slow down" }, headers: { "retry-after": String(retryAfterSeconds) } };
+    const status = job.cancelled ? "cancelled" : job.polls <= 1 + runningPolls ? "running" : JOB_STATUS[outcome];
+    const output = status === "succeeded" ? { report: "s3://reports/nightly-report.pdf", rows: 1204 } : null;
+    return { status: 200, json: { id: job.id, status, output } };
   };
 
+  const pending = new Set<NodeJS.Timeout>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const method = req.method ?? "GET";
-    requests.push({ method, path: req.url ?? "/" });
+    requests.push({ method, path: req.url ?? "/", atMs: now() });
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
-    let match: RegExpMatchArray | null;
-
-    if (method === "POST" && /^\/api\/workflows\/[^/]+\/run$/.test(path)) {
-      if (!/^Bearer \S+/i.test(req.headers.authorization ?? "")) return reply(res, 401, { error: "missing bearer token" });
-      const conversationId = readField(body, "conversationId");
-      if (conversationId === undefined) return reply(res, 400, { error: "conversationId is required" });
-      workflowRuns.set(conversationId, newRun("run"));
-      return reply(res, 200, { accepted: true, status: "started" });
-    }
-    if (method === "GET" && (match = /^\/api\/workflows\/runs\/by-worker\/([^/]+)$/.exec(path))) {
-      if (!/^Bearer \S+/i.test(req.headers.authorization ?? "")) return reply(res, 401, { error: "missing bearer token" });
-      const run = workflowRuns.get(decodeURIComponent(match[1] ?? ""));
-      if (run === undefined) return reply(res, 404, { error: "no run for this conversation" });
-      run.polls += 1;
-      if (run.polls <= settings.registerPolls && !run.cancelled) return reply(res, 404, { error: "run not registered yet" });
-      const status = statusAt(run, settings.registerPolls, "workflow");
-      const result = status === "completed" ? { summary: "3 open pull requests, 1 needs review" } : null;
-      return reply(res, 200, { run: { id: run.id, status, result } });
-    }
-    if (method === "POST" && (match = /^\/api\/workflows\/runs\/([^/]+)\/cancel$/.exec(path))) {
-      const run = [...workflowRuns.values()].find((candidate) => candidate.id === match?.[1]);
-      if (run === undefined) return reply(res, 404, { error: "no such run" });
-      run.cancelled = true;
-      return reply(res, 200, { run: { id: run.id, status: "cancelled" } });
-    }
-    if (method === "POST" && path === "/v1/jobs") {
-      const key = req.headers["idempotency-key"];
-      const job = (typeof key === "string" ? jobsByKey.get(key) : undefined) ?? newRun("job");
-      jobs.set(job.id, job);
-      if (typeof key === "string") jobsByKey.set(key, job);
-      return reply(res, 202, { id: job.id, status: "queued" }, { location: `/v1/jobs/${job.id}` });
-    }
-    if ((match = /^\/v1\/jobs\/([^/]+)$/.exec(path))) {
-      const job = jobs.get(match[1] ?? "");
-      if (job === undefined) return reply(res, 404, { error: "no such job" });
-      if (method === "DELETE") {
-        job.cancelled = true;
-        return reply(res, 202, { id: job.id, status: "cancelling" });
-      }
-      if (method !== "GET") return reply(res, 405, { error: "method not allowed" });
-      job.polls += 1;
-      if (job.polls === 1 && !job.cancelled) {
-        return reply(res, 429, { error: "slow down" }, { "retry-after": String(settings.retryAfterSeconds) });
-      }
-      const status = statusAt(job, 1, "classic");
-      const output = status === "succeeded" ? { report: "s3://reports/nightly-report.pdf", rows: 1204 } : null;
-      return reply(res, 200, { id: job.id, status, output });
-    }
-    return reply(res, 404, { error: `no route for ${method} ${path}` });
+    const answer: JobAnswer = archon.answer(method, path, body) ?? answerJobs(req, method, path);
+    const send = (): void => reply(res, answer.status, answer.json, answer.headers);
+    if ((answer.delayMs ?? 0) <= 0) return send();
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      send();
+    }, answer.delayMs);
+    pending.add(timer);
   };
 
   const server = createServer((req, res) => {
@@ -169,8 +157,11 @@ export async function startFakeBackend(options: FakeBackendOptions = {}): Promis
   return {
     origin,
     requests,
+    archonRuns: () => archon.runs(),
     url: (path) => new URL(path, origin).href,
     close: async () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -185,16 +176,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function readField(body: string, name: string): string | undefined {
-  try {
-    const value: unknown = (JSON.parse(body) as Record<string, unknown>)[name];
-    return typeof value === "string" && value.length > 0 ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function reply(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
   const text = JSON.stringify(json);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);

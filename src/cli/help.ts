@@ -57,9 +57,10 @@ Example:
 Starts a fake backend on 127.0.0.1 (a free port), runs two example
 invocations against it exactly as "executor-runtime run" would, shows their
 progress, prints both results on stdout, stops the backend and exits 0.
-The first flow is a workflow engine that answers 200 "started" and 404s
-until the run registers; the second a job API that answers 202 with a
-Location header and once 429 with Retry-After.
+The first flow is an Archon background workflow: the dispatch answers 200
+"started" and names no run, so the runner looks the run up in the
+conversation's messages, then polls it by worker; the second a job API that
+answers 202 with a Location header and once 429 with Retry-After.
 
 Options:
   --json-events   progress as one JSON object per line

@@ -2,7 +2,7 @@ import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
+import { PhaseTracker, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */
 export type Schedule = (tick: () => void, ms: number) => () => void;
@@ -51,6 +51,9 @@ export class LiveProgress implements ProgressReporter {
   #waitEndsAtMs: number | undefined;
   #polls = 0;
   #lastAnswer: string | undefined;
+  readonly #runPhase = new PhaseTracker();
+  /** What the current wait is for. */
+  #next: "poll" | "lookup" = "poll";
 
   constructor(stream: OutputStream, options: LiveProgressOptions) {
     this.#stream = stream;
@@ -63,6 +66,7 @@ export class LiveProgress implements ProgressReporter {
 
   start(run: RunStart): void {
     this.#startedAtMs = this.#now();
+    this.#runPhase.start(run);
     this.#stream.write(`${describeStart(run)}\n`);
     this.#phase = run.runtimeKind === "http_async" ? "kickoff" : run.runtimeKind === "subprocess" ? "running" : "request";
     this.#stopTicking = this.#schedule(() => {
@@ -74,15 +78,18 @@ export class LiveProgress implements ProgressReporter {
 
   event(event: RunEvent): void {
     this.#waitEndsAtMs = undefined;
+    const lookingUp = this.#runPhase.next(event) === "lookup";
     switch (event.type) {
       case "kickoff":
         this.#lastAnswer = `HTTP ${event.httpStatus}`;
+        if (lookingUp) this.#phase = "looking up the run";
         break;
       case "accepted":
         this.#phase = "accepted";
         break;
       case "wait":
         this.#phase = event.source === "retry-after" ? "waiting (Retry-After)" : "waiting";
+        this.#next = lookingUp ? "lookup" : "poll";
         this.#waitEndsAtMs = this.#now() + event.delayMs;
         break;
       case "poll":
@@ -129,7 +136,7 @@ export class LiveProgress implements ProgressReporter {
     let phase = this.#phase;
     if (this.#waitEndsAtMs !== undefined) {
       const leftMs = this.#waitEndsAtMs - now;
-      phase = leftMs > 0 ? `${phase}: next poll in ${formatDuration(leftMs)}` : "polling";
+      phase = leftMs > 0 ? `${phase}: next ${this.#next} in ${formatDuration(leftMs)}` : this.#next === "lookup" ? "looking up the run" : "polling";
     }
     const parts = [`${SPINNER[this.#frame]} ${phase}`];
     if (this.#polls > 0) parts.push(`poll ${this.#polls}`);

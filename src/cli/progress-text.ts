@@ -8,6 +8,40 @@ export interface RunStart {
   readonly runtimeKind: string;
   /** What is sent first, e.g. `POST https://api.example.com/runs`, redacted; absent when unknown. */
   readonly target?: string;
+  /** Where the run is looked up after the kickoff (`http.run_lookup_url`), redacted; absent without a lookup. */
+  readonly lookup?: string;
+}
+
+/**
+ * Where a run stands, for the words of its events: `lookup` from the kickoff
+ * of a run with `http.run_lookup_url` until it is accepted (its pending
+ * answers and retries are lookups then), `poll` otherwise.
+ */
+export type RunPhase = "poll" | "lookup";
+
+/** Tracks a run's phase from its start and its events. */
+export class PhaseTracker {
+  #lookup: string | undefined;
+  #phase: RunPhase = "poll";
+
+  /** The run starts; `run.lookup` says whether it will be looked up. */
+  start(run: RunStart): void {
+    this.#lookup = run.lookup;
+    this.#phase = "poll";
+  }
+
+  /** The phase after `event`. */
+  next(event: RunEvent): RunPhase {
+    // Only an acknowledgement is followed by lookups; a kickoff that failed ends the run.
+    if (event.type === "kickoff" && this.#lookup !== undefined && event.httpStatus >= 200 && event.httpStatus < 300) this.#phase = "lookup";
+    if (event.type === "accepted") this.#phase = "poll";
+    return this.#phase;
+  }
+
+  /** The redacted lookup URL, when the run has one. */
+  get lookup(): string | undefined {
+    return this.#lookup;
+  }
 }
 
 /** Removes secrets from text shown to people or shipped to logs. */
@@ -28,23 +62,32 @@ export function describeStart(run: RunStart): string {
   return run.target === undefined ? `run ${what}` : `run ${what}: ${run.target}`;
 }
 
-/** One event as a phrase, for a plain progress line. */
-export function describeEvent(event: RunEvent, redact: Redact): string {
+/**
+ * One event as a phrase, for a plain progress line. In phase `lookup` (see
+ * `PhaseTracker`), pending answers and retries are those of the lookup, and
+ * the kickoff line says where the run is looked up.
+ */
+export function describeEvent(event: RunEvent, redact: Redact, phase: RunPhase = "poll", lookup?: string): string {
+  const request = phase === "lookup" ? "lookup" : "poll";
   switch (event.type) {
     case "kickoff":
-      return `kickoff answered HTTP ${event.httpStatus}`;
+      return phase === "lookup" && lookup !== undefined
+        ? `kickoff answered HTTP ${event.httpStatus}, naming no run: looking it up at ${redact(lookup)}`
+        : `kickoff answered HTTP ${event.httpStatus}`;
     case "accepted": {
-      const runId = event.checkpoint.runId === undefined ? "" : `, run id ${event.checkpoint.runId}`;
-      return `accepted${runId}; status URL ${redact(event.checkpoint.pollUrl)}`;
+      const { checkpoint } = event;
+      const found = checkpoint.lookup === undefined ? "" : `, run found by lookup: ${redact(checkpoint.lookup)}`;
+      const runId = checkpoint.runId === undefined ? "" : `, run id ${checkpoint.runId}`;
+      return `accepted${found}${runId}; status URL ${redact(checkpoint.pollUrl)}`;
     }
     case "poll":
       return event.status === undefined
         ? `poll ${event.attempt} answered HTTP ${event.httpStatus}`
         : `poll ${event.attempt} answered HTTP ${event.httpStatus}, status ${JSON.stringify(event.status)}`;
     case "pending":
-      return `poll ${event.attempt}: HTTP ${event.httpStatus} means not ready yet (http.poll_pending_codes)`;
+      return `${request} ${event.attempt}: HTTP ${event.httpStatus} means not ready yet (http.poll_pending_codes)`;
     case "retry":
-      return `poll ${event.attempt} failed, will retry: ${redact(event.error)}`;
+      return `${request} ${event.attempt} failed, will retry: ${redact(event.error)}`;
     case "wait":
       return event.source === "retry-after"
         ? `waiting ${formatDuration(event.delayMs)} (the backend's Retry-After)`
@@ -69,6 +112,8 @@ export function describeOutcome(result: RuntimeResult, elapsedMs: number, redact
 function outcomeFacts(result: RuntimeResult): string[] {
   const metadata = result.metadata;
   const facts: string[] = [];
+  const lookups = metadata["http.lookups"];
+  if (lookups !== undefined) facts.push(lookups === "1" ? "1 lookup" : `${lookups} lookups`);
   const polls = metadata["http.polls"];
   if (polls !== undefined && polls !== "0") facts.push(polls === "1" ? "1 poll" : `${polls} polls`);
   const lastStatus = metadata["http.last_status"];

@@ -3,7 +3,7 @@ import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import { LiveProgress, type Schedule } from "./progress-live.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { describeEvent, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
+import { PhaseTracker, describeEvent, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
 
 /**
  * - `live`: one status line redrawn in place, for a terminal;
@@ -76,13 +76,16 @@ abstract class AppendingProgress {
 
 /** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`. */
 class LineProgress extends AppendingProgress implements ProgressReporter {
+  readonly #phase = new PhaseTracker();
+
   start(run: RunStart): void {
     this.startedAtMs = this.now();
+    this.#phase.start(run);
     this.stream.write(`${describeStart(run)}\n`);
   }
 
   event(event: RunEvent): void {
-    this.#line(event.elapsedMs, describeEvent(event, this.redact));
+    this.#line(event.elapsedMs, describeEvent(event, this.redact, this.#phase.next(event), this.#phase.lookup));
   }
 
   interrupt(text: string): void {
@@ -101,7 +104,8 @@ class LineProgress extends AppendingProgress implements ProgressReporter {
 /**
  * One JSON object per line: `{"time":..., "invocationId":..., "type":"poll", "elapsedMs":..., ...}`.
  * Runner events keep their fields, except `accepted`, whose checkpoint is a
- * secret of the caller's: it gives `runId` and the redacted `pollUrl` instead.
+ * secret of the caller's: it gives `runId`, the `lookup` that found the run
+ * and the redacted `pollUrl` instead.
  * The command adds `start`, `interrupt` and `result` objects.
  */
 class JsonProgress extends AppendingProgress implements ProgressReporter {
@@ -117,7 +121,8 @@ class JsonProgress extends AppendingProgress implements ProgressReporter {
   event(event: RunEvent): void {
     if (event.type === "accepted") {
       const { checkpoint } = event;
-      this.#write({ type: "accepted", elapsedMs: event.elapsedMs, runId: checkpoint.runId, pollUrl: this.redact(checkpoint.pollUrl) });
+      const lookup = checkpoint.lookup === undefined ? {} : { lookup: this.redact(checkpoint.lookup) };
+      this.#write({ type: "accepted", elapsedMs: event.elapsedMs, runId: checkpoint.runId, ...lookup, pollUrl: this.redact(checkpoint.pollUrl) });
     } else if (event.type === "retry" || event.type === "cancel") {
       this.#write(event.error === undefined ? { ...event } : { ...event, error: this.redact(event.error) });
     } else {

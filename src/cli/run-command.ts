@@ -118,7 +118,7 @@ const subprocessNotAllowed: Runner = {
   },
 };
 
-/** What the progress output shows before the run: identity, and the first request or the command. */
+/** What the progress output shows before the run: identity, the first request or the command, and the run lookup. */
 function describeRun(invocation: RuntimeInvocation, redact: Redact): RunStart {
   const start = {
     invocationId: invocation.invocation_id,
@@ -126,7 +126,19 @@ function describeRun(invocation: RuntimeInvocation, redact: Redact): RunStart {
     runtimeKind: invocation.runtime_kind,
   };
   const target = targetOf(invocation);
-  return target === undefined ? start : { ...start, target: redact(target) };
+  const lookup = lookupOf(invocation);
+  return {
+    ...start,
+    ...(target === undefined ? {} : { target: redact(target) }),
+    ...(lookup === undefined ? {} : { lookup: redact(lookup) }),
+  };
+}
+
+function lookupOf(invocation: RuntimeInvocation): string | undefined {
+  if (invocation.runtime_kind !== "http_async") return undefined;
+  const parsed = parseAsyncHttpMetadata(invocation.metadata);
+  if (!parsed.ok || parsed.config.pollProtocol !== "status" || parsed.config.runLookupUrl === undefined) return undefined;
+  return `GET ${parsed.config.runLookupUrl.href}`;
 }
 
 function targetOf(invocation: RuntimeInvocation): string | undefined {

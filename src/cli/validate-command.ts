@@ -97,7 +97,7 @@ function describeAsync(config: AsyncHttpConfig): string[] {
   const cap = config.pollMaxIntervalSeconds === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalSeconds * 1000)}`;
   const first = config.pollInitialDelaySeconds === 0 ? "first poll at once" : `first poll after ${formatDuration(config.pollInitialDelaySeconds * 1000)}`;
   const retries = config.kickoffMaxRetries === 0 ? "never sent twice" : `retried up to ${config.kickoffMaxRetries} times on a network error, 5xx or 429`;
-  const lines = [`kickoff   ${describeRequest(config)}; ${retries}`, ...describeProtocol(config, redact)];
+  const lines = [`kickoff   ${describeRequest(config)}; ${retries}`, ...describeLookup(config, redact), ...describeProtocol(config, redact)];
   if (config.pollRunIdPath !== undefined) lines.push(`          run id at ${config.pollRunIdPath.text}`);
   lines.push(
     `polling   ${first}, then every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
@@ -120,6 +120,13 @@ function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => str
     ];
   }
   const where = config.pollUrlTemplate === undefined ? "the kickoff's Operation-Location or Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`;
+  if (config.pollOutcomePath !== undefined) {
+    return [
+      `status    ${where}`,
+      `          status at ${config.pollStatusPath.text} (protocol status); terminal: ${list(config.pollTerminalStates)}`,
+      `          once terminal, the outcome at ${config.pollOutcomePath.text} decides: success: ${list(config.pollSuccessStates)}; cancelled: ${list(config.pollCancelledStates)}; any other: failure (any case)`,
+    ];
+  }
   const failure = [...config.pollTerminalStates].filter((state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state));
   return [
     `status    ${where}`,
@@ -128,11 +135,27 @@ function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => str
   ];
 }
 
-/** A URL template resolved against the kickoff URL, `{run_id}` kept readable. */
+/** How a run whose acknowledgement names no run is found (`http.run_lookup_url`). */
+function describeLookup(config: AsyncHttpConfig, redact: (text: string) => string): string[] {
+  if (config.pollProtocol !== "status" || config.runLookupUrl === undefined || config.runLookupPath === undefined) return [];
+  return [
+    `lookup    GET ${redact(config.runLookupUrl.href)}, keys at ${config.runLookupPath.text}`,
+    "          read before the kickoff, then polled until a key new since then appears (the last, if several), which fills {lookup}",
+  ];
+}
+
+/** A URL template resolved against the kickoff URL, `{run_id}` and `{lookup}` kept readable. */
 function resolveTemplate(template: string, base: URL): string {
-  const marker = "RUN-ID-PLACEHOLDER";
+  const markers = [
+    ["{run_id}", "RUN-ID-PLACEHOLDER"],
+    ["{lookup}", "LOOKUP-PLACEHOLDER"],
+  ] as const;
   try {
-    return new URL(template.replaceAll("{run_id}", marker), base).href.replaceAll(marker, "{run_id}");
+    let text = template;
+    for (const [placeholder, marker] of markers) text = text.replaceAll(placeholder, marker);
+    let resolved = new URL(text, base).href;
+    for (const [placeholder, marker] of markers) resolved = resolved.replaceAll(marker, placeholder);
+    return resolved;
   } catch {
     return template;
   }

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, it, onTestFinished } from "vitest";
 import { startFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../examples/fake-backend.js";
+import { createArchonConversation } from "../../src/cli/demo.js";
 import { buildCli, exampleInvocation, spawnCli, writeJson, type ExampleName } from "../support/cli-harness.js";
 import { expectRxpValid } from "../support/rxp-schema.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -17,8 +18,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cli.remove());
 
+/** Archon's timings a tenth as long: a worker 14-20 ms after the dispatch, a 500 ms workflow. */
+const ARCHON_FAST = { timeScale: 0.1 };
+/** Polls 10 times as often as the recipes, to match. */
+const ARCHON_POLLS = { "http.poll_interval_seconds": "0.1" };
+
 async function backend(options: FakeBackendOptions = {}): Promise<FakeBackend> {
-  const started = await startFakeBackend({ retryAfterSeconds: 0, ...options });
+  const started = await startFakeBackend({ retryAfterSeconds: 0, ...options, archon: { ...ARCHON_FAST, ...options.archon } });
   onTestFinished(() => started.close());
   return started;
 }
@@ -29,14 +35,16 @@ async function invocationFile(invocation: unknown): Promise<string> {
 
 describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
   it.for<[string, ExampleName, FakeBackendOptions, Record<string, string>, Record<string, unknown>, number]>([
-    ["succeeded", "archon-style", {}, {}, {}, 0],
-    ["failed", "archon-style", { outcome: "failure" }, {}, {}, 1],
+    ["succeeded", "archon-background", {}, ARCHON_POLLS, {}, 0],
+    ["failed", "archon-background", { outcome: "failure" }, ARCHON_POLLS, {}, 1],
+    ["succeeded", "archon-interactive", {}, ARCHON_POLLS, {}, 0],
     ["rejected", "classic-202", {}, { "http.poll_terminal_states": "" }, {}, 2],
     ["timed_out", "classic-202", { runningPolls: Infinity }, { "http.poll_interval_seconds": "0.05" }, { timeout_seconds: 1 }, 124],
     ["cancelled", "classic-202", { outcome: "cancelled" }, {}, {}, 130],
   ])("ends %s with its exit code and exactly one result JSON on stdout", async ([status, name, options, metadata, fields, code], { expect }) => {
     const fake = await backend(options);
-    const command = spawnCli(cli.path, ["run", await invocationFile(exampleInvocation(name, fake.origin, { metadata, fields }))]);
+    const conversation = name.startsWith("archon") ? { conversationId: await createArchonConversation(fake.origin) } : {};
+    const command = spawnCli(cli.path, ["run", await invocationFile(exampleInvocation(name, fake.origin, { metadata, fields, ...conversation }))]);
     expect((await command.exited).code).toBe(code);
     const result: unknown = JSON.parse(command.stdout());
     expect(result).toMatchObject({ status });
@@ -64,16 +72,34 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
     ]);
   });
 
-  it.for(["SIGINT", "SIGTERM"] as const)("cancels the run on %s, sends the cancel request and exits 130", async (signal, { expect }) => {
-    const fake = await backend({ runningPolls: Infinity });
-    const invocation = exampleInvocation("archon-style", fake.origin, { metadata: { "http.poll_interval_seconds": "0.05" } });
+  it("ends an Archon background workflow at the first poll after Archon finished it", async ({ expect }) => {
+    const fake = await backend();
+    const conversationId = await createArchonConversation(fake.origin);
+    const command = spawnCli(cli.path, ["run", await invocationFile(exampleInvocation("archon-background", fake.origin, { metadata: ARCHON_POLLS, conversationId }))]);
+    expect((await command.exited).code).toBe(0);
+    const [run] = fake.archonRuns();
+    const polls = fake.requests.filter((request) => request.path === `/api/workflows/runs/by-worker/${run!.conversationId}`).map((request) => request.atMs);
+    // One poll after the finish, the one that saw it: the run ended within one poll interval of Archon.
+    expect(polls.filter((atMs) => atMs >= run!.finishedAtMs!)).toHaveLength(1);
+    expect(polls.at(-1)).toBeGreaterThanOrEqual(run!.finishedAtMs!);
+    const result = JSON.parse(command.stdout()) as { status: string; finished_at: string };
+    expect(result.status).toBe("succeeded");
+    expect(Date.parse(result.finished_at)).toBeGreaterThanOrEqual(run!.finishedAtMs!);
+  });
+
+  it.for(["SIGINT", "SIGTERM"] as const)("cancels the run on %s, sends the cancel request for its run id and exits 130", async (signal, { expect }) => {
+    const fake = await backend({ archon: { timings: { runMs: Infinity } } });
+    const conversationId = await createArchonConversation(fake.origin);
+    const invocation = exampleInvocation("archon-background", fake.origin, { metadata: { "http.poll_interval_seconds": "0.05" }, conversationId });
     const command = spawnCli(cli.path, ["run", await invocationFile(invocation)]);
     await command.stderrIncludes('status "running"');
     command.child.kill(signal);
     expect(await command.exited).toEqual({ code: 130, signal: null });
     expect(JSON.parse(command.stdout())).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "200" } });
     expect(command.stderr()).toContain(`received ${signal}: cancelling the run`);
-    expect(fake.requests).toContainEqual({ method: "POST", path: "/api/workflows/runs/run-0001/cancel" });
+    const [run] = fake.archonRuns();
+    expect(fake.requests).toContainEqual(expect.objectContaining({ method: "POST", path: `/api/workflows/runs/${run!.id}/cancel` }));
+    expect(run!.status).toBe("cancelled");
   });
 
   it("exits 130 at once on a second Ctrl-C, without waiting for the cancel request", async ({ expect }) => {
@@ -110,7 +136,7 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
 
   it("validates a good file with exit 0 and a bad one with exit 2, sending nothing", async ({ expect }) => {
     const fake = await backend();
-    const good = spawnCli(cli.path, ["validate", await invocationFile(exampleInvocation("archon-style", fake.origin))]);
+    const good = spawnCli(cli.path, ["validate", await invocationFile(exampleInvocation("archon-background", fake.origin))]);
     expect((await good.exited).code).toBe(0);
     expect(good.stdout()).toContain("a valid http_async invocation; nothing was sent");
     const bad = spawnCli(cli.path, ["validate", await invocationFile({ invocation_id: "x", runtime_name: "y", runtime_kind: "http_async", metadata: { "http.url": "not a url" } })]);
@@ -135,5 +161,6 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
       ["classic-demo-1", "succeeded"],
     ]);
     expect(command.stderr()).toContain("Both flows reached succeeded");
+    expect(command.stderr()).toMatch(/accepted, run found by lookup: web-worker-\d+-[0-9a-z]{6}; status URL/);
   });
 });

@@ -179,6 +179,70 @@ describe(createProgress.name, () => {
   });
 });
 
+describe("progress of a run found by lookup", () => {
+  const LOOKUP_START = { ...START, lookup: "GET http://h/api/conversations/web-1/messages?token=abc" };
+  const redact = (text: string) => text.replace("abc", "[REDACTED]");
+  const events: RunEvent[] = [
+    event({ type: "kickoff", httpStatus: 200, elapsedMs: 10 }),
+    event({ type: "wait", delayMs: 1000, source: "interval", elapsedMs: 10 }),
+    event({ type: "pending", attempt: 2, httpStatus: 404, elapsedMs: 1010 }),
+    event({ type: "wait", delayMs: 1000, source: "interval", elapsedMs: 1010 }),
+    event({ type: "accepted", elapsedMs: 2010, checkpoint: { version: 1, pollUrl: "http://h/by-worker/web-worker-1", lookup: "web-worker-1", acceptedAt: "" } }),
+    event({ type: "pending", attempt: 1, httpStatus: 404, elapsedMs: 2020 }),
+  ];
+
+  it("says where the run is looked up, names lookups as such, and what the lookup found", () => {
+    const stream = fakeStream();
+    const progress = createProgress("lines", stream, { redact, now: fakeTime().now });
+    progress.start(LOOKUP_START);
+    for (const item of events) progress.event(item);
+    expect(stream.text().split("\n").slice(1, -1)).toEqual([
+      "[  0.01s] kickoff answered HTTP 200, naming no run: looking it up at GET http://h/api/conversations/web-1/messages?token=[REDACTED]",
+      "[  0.01s] waiting 1.00s",
+      "[  1.01s] lookup 2: HTTP 404 means not ready yet (http.poll_pending_codes)",
+      "[  1.01s] waiting 1.00s",
+      "[  2.01s] accepted, run found by lookup: web-worker-1; status URL http://h/by-worker/web-worker-1",
+      "[  2.02s] poll 1: HTTP 404 means not ready yet (http.poll_pending_codes)",
+    ]);
+  });
+
+  it("gives the lookup's find in the JSON accepted event", () => {
+    const stream = fakeStream();
+    const progress = createProgress("json", stream, { redact, now: fakeTime().now });
+    progress.start(LOOKUP_START);
+    for (const item of events) progress.event(item);
+    const accepted = stream.text().split("\n").map((line) => (line === "" ? {} : (JSON.parse(line) as Record<string, unknown>))).find((line) => line.type === "accepted");
+    expect(accepted).toMatchObject({ lookup: "web-worker-1", pollUrl: "http://h/by-worker/web-worker-1" });
+  });
+
+  it("shows the live line looking up the run, counting down to the next lookup", () => {
+    const time = fakeTime();
+    const progress = new LiveProgress(fakeStream({ isTTY: true }), { redact, now: time.now, schedule: time.schedule });
+    progress.start(LOOKUP_START);
+    progress.event(events[0]!);
+    expect(progress.line()).toBe("⠋ looking up the run · HTTP 200 · 0.00s");
+    progress.event(events[1]!);
+    time.advance(400);
+    expect(progress.line()).toBe("⠋ waiting: next lookup in 0.60s · HTTP 200 · 0.40s");
+    progress.event(events[4]!);
+    progress.event(event({ type: "wait", delayMs: 1000, source: "interval" }));
+    expect(progress.line()).toBe("⠋ waiting: next poll in 1.00s · HTTP 200 · 0.40s");
+  });
+
+  it("does not speak of a lookup after a kickoff that failed", () => {
+    const stream = fakeStream();
+    const progress = createProgress("lines", stream, { redact, now: fakeTime().now });
+    progress.start(LOOKUP_START);
+    progress.event(event({ type: "kickoff", httpStatus: 500 }));
+    expect(stream.text()).toContain("] kickoff answered HTTP 500\n");
+  });
+
+  it("counts the lookups in the outcome line", () => {
+    const result = succeeded({ "http.lookups": "3", "http.polls": "2", "http.last_status": "completed", "http.status_code": "200" });
+    expect(describeOutcome(result, 2040, noRedact)).toBe('succeeded in 2.04s (3 lookups, 2 polls, last status "completed", HTTP 200)');
+  });
+});
+
 describe(chooseProgressMode.name, () => {
   it("picks the live line for a terminal and plain lines otherwise", () => {
     const flags = { quiet: false, jsonEvents: false };

@@ -37,9 +37,8 @@ function untilAborted(signal: AbortSignal | undefined): Promise<void> {
 
 describe(runInvocationFile.name, () => {
   it.each<[ExampleName, NonNullable<FakeBackendOptions["outcome"]>, RuntimeResult["status"], number]>([
-    ["archon-style", "success", "succeeded", 0],
     ["classic-202", "success", "succeeded", 0],
-    ["archon-style", "failure", "failed", 1],
+    ["classic-202", "failure", "failed", 1],
     ["classic-202", "cancelled", "cancelled", 130],
   ])("runs %s against a backend whose job ends in %s: %s, exit %d", async (name, outcome, status, exitCode) => {
     const fake = await backend({ outcome });
@@ -50,7 +49,7 @@ describe(runInvocationFile.name, () => {
 
   it("prints exactly one result as JSON on stdout", async () => {
     const fake = await backend();
-    const { stdout } = await run(exampleInvocation("archon-style", fake.origin));
+    const { stdout } = await run(exampleInvocation("classic-202", fake.origin));
     expect(stdout.endsWith("}\n")).toBe(true);
     expect(() => JSON.parse(stdout) as unknown).not.toThrow();
   });
@@ -67,7 +66,7 @@ describe(runInvocationFile.name, () => {
   });
 
   it("exits 2 with a rejected result that names the bad metadata key", async () => {
-    const invocation = exampleInvocation("archon-style", "http://127.0.0.1:9", { metadata: { "http.poll_intervall_seconds": "1" } });
+    const invocation = exampleInvocation("archon-background", "http://127.0.0.1:9", { metadata: { "http.poll_intervall_seconds": "1" } });
     const ran = await run(invocation);
     expect(ran.exitCode).toBe(2);
     expect(ran.result.status).toBe("rejected");
@@ -91,7 +90,7 @@ describe(runInvocationFile.name, () => {
   it("cancels the run when the signal aborts, sends the cancel request and exits 130", async () => {
     const fake = await backend({ runningPolls: Infinity });
     const controller = new AbortController();
-    const path = await writeJson(await makeTempDir(), "job.json", exampleInvocation("archon-style", fake.origin, {
+    const path = await writeJson(await makeTempDir(), "job.json", exampleInvocation("classic-202", fake.origin, {
       metadata: { "http.poll_interval_seconds": "0.05" },
     }));
     const { io, stdout, stderr } = fakeIo();
@@ -104,9 +103,9 @@ describe(runInvocationFile.name, () => {
     await waiting;
     controller.abort("SIGINT");
     expect(await running).toBe(130);
-    expect(JSON.parse(stdout())).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "200" } });
+    expect(JSON.parse(stdout())).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "202" } });
     expect(stderr()).toContain("received SIGINT: cancelling the run (Ctrl-C again exits at once)");
-    expect(fake.requests).toContainEqual({ method: "POST", path: "/api/workflows/runs/run-0001/cancel" });
+    expect(fake.requests).toContainEqual(expect.objectContaining({ method: "DELETE", path: "/v1/jobs/job-0001" }));
   });
 
   it("writes one JSON object per line on stderr with --json-events", async () => {
@@ -125,8 +124,8 @@ describe(runInvocationFile.name, () => {
 
   it("never shows the values of http.headers or secret query parameters in progress lines", async () => {
     const fake = await backend();
-    const invocation = exampleInvocation("archon-style", fake.origin, {
-      metadata: { "http.headers": '{"Authorization":"Bearer s3cr3t-value"}', "http.url": fake.url("/api/workflows/assist/run?api_key=k3y-value") },
+    const invocation = exampleInvocation("classic-202", fake.origin, {
+      metadata: { "http.headers": '{"Authorization":"Bearer s3cr3t-value"}', "http.url": fake.url("/v1/jobs?api_key=k3y-value") },
     });
     const ran = await run(invocation);
     expect(ran.exitCode).toBe(0);

@@ -1,16 +1,36 @@
+import { readdir } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { checkInvocation, validateInvocationFile } from "../../src/cli/validate-command.js";
-import { fakeIo, writeJson } from "../support/cli-harness.js";
+import { EXAMPLE_NAMES, fakeIo, writeJson } from "../support/cli-harness.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const EXAMPLES = new URL("../../examples/invocations/", import.meta.url).pathname;
 
 describe(validateInvocationFile.name, () => {
-  it.each(["archon-style.json", "classic-202.json"])("accepts examples/invocations/%s and says what would be sent", async (name) => {
+  it.each(EXAMPLE_NAMES)("accepts examples/invocations/%s.json and says what would be sent", async (name) => {
     const { io, stdout, stderr } = fakeIo();
-    expect(await validateInvocationFile(`${EXAMPLES}${name}`, io)).toBe(0);
-    expect(stdout()).toContain(`${EXAMPLES}${name}: a valid http_async invocation; nothing was sent\n  kickoff   POST http://127.0.0.1:8080/`);
+    const path = `${EXAMPLES}${name}.json`;
+    expect(await validateInvocationFile(path, io)).toBe(0);
+    const origin = name.startsWith("github") ? "https://api.github.com" : "http://127.0.0.1:8080";
+    expect(stdout()).toContain(`${path}: a valid http_async invocation; nothing was sent\n  kickoff   POST ${origin}/`);
     expect(stderr()).toBe("");
+  });
+
+  it("ships every example of examples/invocations/ in the list the tests run", async () => {
+    expect((await readdir(EXAMPLES)).sort()).toEqual(EXAMPLE_NAMES.map((name) => `${name}.json`).sort());
+  });
+
+  it("describes a run lookup and a two-field outcome", async () => {
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(`${EXAMPLES}github-actions-dispatch.json`, io)).toBe(0);
+    expect(stdout()).toContain(
+      "  lookup    GET https://api.github.com/repos/octo-org/octo-repo/actions/workflows/nightly.yml/runs?event=workflow_dispatch&per_page=20, keys at workflow_runs.*.id\n" +
+        "            read before the kickoff, then polled until a key new since then appears (the last, if several), which fills {lookup}\n" +
+        "  status    GET https://api.github.com/repos/octo-org/octo-repo/actions/runs/{lookup}\n" +
+        "            status at status (protocol status); terminal: completed\n" +
+        "            once terminal, the outcome at conclusion decides: success: success; cancelled: cancelled, canceled; any other: failure (any case)\n",
+    );
+    expect(stdout()).toContain("  cancel    POST https://api.github.com/repos/octo-org/octo-repo/actions/runs/{lookup}/cancel\n");
   });
 
   it("prints every problem with the key it concerns and exits 2", async () => {

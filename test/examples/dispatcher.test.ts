@@ -1,23 +1,23 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createDispatcher, type CheckpointStore } from "../../examples/dispatcher.js";
+import { createDispatcher, type CheckpointStore, type StoredRun } from "../../examples/dispatcher.js";
 import { startFakeBackend, type FakeBackend } from "../../examples/fake-backend.js";
-import type { Checkpoint } from "../../src/index.js";
+import { fakeClock, type FakeClock } from "../support/fake-clock.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((item) => item.close()));
 });
 
-function memoryStore(): CheckpointStore & { readonly saved: Map<string, Checkpoint>; readonly history: Checkpoint[] } {
-  const saved = new Map<string, Checkpoint>();
-  const history: Checkpoint[] = [];
+function memoryStore(): CheckpointStore & { readonly saved: Map<string, StoredRun>; readonly history: StoredRun[] } {
+  const saved = new Map<string, StoredRun>();
+  const history: StoredRun[] = [];
   return {
     saved,
     history,
     load: async (id) => saved.get(id),
-    save: async (id, checkpoint) => {
-      saved.set(id, checkpoint);
-      history.push(checkpoint);
+    save: async (id, run) => {
+      saved.set(id, run);
+      history.push(run);
     },
     delete: async (id) => {
       saved.delete(id);
@@ -25,35 +25,41 @@ function memoryStore(): CheckpointStore & { readonly saved: Map<string, Checkpoi
   };
 }
 
-async function setUp(store: CheckpointStore): Promise<{ fake: FakeBackend; dispatcher: ReturnType<typeof createDispatcher> }> {
-  const fake = await startFakeBackend();
-  const dispatcher = createDispatcher({ baseUrl: fake.origin, token: "t0ken", store, log: () => {}, pollIntervalSeconds: 0 });
+/** The fake Archon and the dispatcher on one virtual clock. */
+async function setUp(store: CheckpointStore): Promise<{ fake: FakeBackend; clock: FakeClock; dispatcher: ReturnType<typeof createDispatcher> }> {
+  const clock = fakeClock();
+  const fake = await startFakeBackend({ now: clock.now, archon: { timings: { ackMs: 0 } } });
+  const dispatcher = createDispatcher({ baseUrl: fake.origin, store, log: () => {}, runner: { now: clock.now, sleep: clock.sleep } });
   open.push(fake, dispatcher);
-  return { fake, dispatcher };
+  return { fake, clock, dispatcher };
 }
 
 describe("examples/dispatcher.ts", () => {
-  it("runs a job to completion, keeping its checkpoint only while it runs", async () => {
+  it("runs a job as a background workflow to completion, keeping its checkpoint only while it runs", async () => {
     const store = memoryStore();
     const { fake, dispatcher } = await setUp(store);
     const result = await dispatcher.dispatch({ id: "job-1", prompt: "hello" });
-    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.result": expect.stringContaining("pull requests") } });
-    expect(store.history).toEqual([expect.objectContaining({ pollUrl: `${fake.origin}/api/workflows/runs/by-worker/job-1` })]);
+    const [run] = fake.archonRuns();
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.run_id": run!.id } });
+    expect(store.history).toEqual([
+      { conversationId: run!.parentConversationId, checkpoint: expect.objectContaining({ lookup: run!.conversationId, pollUrl: fake.url(`/api/workflows/runs/by-worker/${run!.conversationId}`) }) },
+    ]);
     expect(store.saved.size).toBe(0);
   });
 
   it("resumes a stored checkpoint instead of starting the job again", async () => {
     const store = memoryStore();
-    const { fake, dispatcher } = await setUp(store);
-    // A previous process started the job, stored the checkpoint, then died.
-    await fetch(fake.url("/api/workflows/assist/run"), {
-      method: "POST",
-      headers: { authorization: "Bearer t0ken" },
-      body: JSON.stringify({ conversationId: "job-2", message: "hello" }),
-    });
-    await store.save("job-2", { version: 1, pollUrl: fake.url("/api/workflows/runs/by-worker/job-2"), acceptedAt: new Date().toISOString() });
+    const { fake, clock, dispatcher } = await setUp(store);
+    // A previous process started the job, stored its run once found, then died.
+    const created = await fetch(fake.url("/api/conversations"), { method: "POST", body: "{}" });
+    const { conversationId } = (await created.json()) as { conversationId: string };
+    await fetch(fake.url("/api/workflows/archon-assist/run"), { method: "POST", body: JSON.stringify({ conversationId, message: "hello" }) });
+    clock.advance(1000);
+    const [run] = fake.archonRuns();
+    const pollUrl = fake.url(`/api/workflows/runs/by-worker/${run!.conversationId}`);
+    await store.save("job-2", { conversationId, checkpoint: { version: 1, pollUrl, lookup: run!.conversationId, acceptedAt: new Date(clock.now()).toISOString() } });
     const result = await dispatcher.dispatch({ id: "job-2", prompt: "hello" });
-    expect(result.status).toBe("succeeded");
-    expect(fake.requests.filter((request) => request.method === "POST")).toHaveLength(1);
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.run_id": run!.id } });
+    expect(fake.requests.filter((request) => request.method === "POST").map((request) => request.path)).toEqual(["/api/conversations", "/api/workflows/archon-assist/run"]);
   });
 });

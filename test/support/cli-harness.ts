@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "tsup";
 import type { CliIo } from "../../src/cli/io.js";
-import { withOrigin } from "../../src/cli/demo.js";
+import { withConversation, withOrigin } from "../../src/cli/demo.js";
 
 /** A CliIo whose output is collected; `isTTY` makes stderr a terminal. */
 export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: string; env?: Record<string, string> } = {}) {
@@ -30,24 +30,32 @@ export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: str
 }
 
 /** The example invocations of examples/invocations/. */
-export type ExampleName = "archon-style" | "classic-202";
+export type ExampleName = "archon-background" | "archon-interactive" | "classic-202" | "github-actions-dispatch";
+
+/** The example invocations, by name. */
+export const EXAMPLE_NAMES: readonly ExampleName[] = ["archon-background", "archon-interactive", "classic-202", "github-actions-dispatch"];
 
 /**
- * An example invocation pointed at `origin`, polling without waits unless
- * `metadata` says otherwise; `fields` and `metadata` replace or add entries.
+ * An example invocation pointed at `origin`; `fields` and `metadata` replace
+ * or add entries. The classic example polls without waits unless `metadata`
+ * says otherwise; the others keep their interval, since their fakes' time
+ * moves with the runner's waits. An Archon example runs in `conversationId`
+ * when given (it must exist: see `createArchonConversation`).
  */
 export function exampleInvocation(
   name: ExampleName,
   origin: string,
-  changes: { fields?: Record<string, unknown>; metadata?: Record<string, string> } = {},
+  changes: { fields?: Record<string, unknown>; metadata?: Record<string, string>; conversationId?: string } = {},
 ): Record<string, unknown> & { metadata: Record<string, string> } {
   const file = new URL(`../../examples/invocations/${name}.json`, import.meta.url);
   const example = JSON.parse(readFileSync(file, "utf8")) as { metadata: Record<string, string> };
   const moved = withOrigin(example, origin);
+  const placed = changes.conversationId === undefined ? moved : withConversation(moved, changes.conversationId);
+  const interval = name === "classic-202" ? { "http.poll_interval_seconds": "0" } : {};
   return {
-    ...moved,
+    ...placed,
     ...changes.fields,
-    metadata: { ...moved.metadata, "http.poll_interval_seconds": "0", ...changes.metadata },
+    metadata: { ...placed.metadata, ...interval, ...changes.metadata },
   };
 }
 

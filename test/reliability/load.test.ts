@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RuntimeResult } from "../../src/contracts/result.js";
 import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
+import { timerQueue } from "../../src/runners/scope/timer-queue.js";
 import { loopbackBackend, loopbackInvocation } from "../support/async-http.js";
 import { realSleep } from "../support/sleep.js";
 import { activeResources, watchProcess } from "../support/process-watch.js";
@@ -65,7 +66,8 @@ describe(`${INVOCATIONS} concurrent invocations on one runner`, () => {
 
     const startMs = performance.now();
     const running = invocations.map((invocation) => runner.run(invocation, { signal: shutdown.signal }));
-    // Every run has armed its deadline timer by now: the count below can see timers of ours.
+    // Every run has queued its deadline by now, on the one timer of the process: the checks below can see timers of ours.
+    const queuedDuring = timerQueue.size;
     const during = activeResources();
     const results = await Promise.all(running);
     const loadMs = performance.now() - startMs;
@@ -85,7 +87,9 @@ describe(`${INVOCATIONS} concurrent invocations on one runner`, () => {
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
     // Once close() resolved, no timer of ours is left (the test framework may hold one of its own), and
     // the only sockets left are the server's ends of the connections, closing on the client's FIN.
-    expect(during.Timeout).toBeGreaterThanOrEqual(INVOCATIONS);
+    expect(queuedDuring).toBeGreaterThanOrEqual(INVOCATIONS);
+    expect(during.Timeout).toBeGreaterThan(before.Timeout ?? 0);
+    expect(timerQueue.size).toBe(0);
     expect(afterClose.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
     expect(afterClose.TCPSocketWrap ?? 0).toBe((before.TCPSocketWrap ?? 0) + server.openConnectionCount);
     await server.waitFor(() => server.openConnectionCount === 0);

@@ -5,12 +5,12 @@ import { TransportError, toTransportError } from "../../http/transport/transport
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
 import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { errorMessage } from "../../util/error-message.js";
+import type { RequestHeaders } from "../http-client.js";
 import type { HttpRunContext } from "../http-run.js";
 import type { RunOptions } from "../runner.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
 import { classifyLroKickoff, classifyLroPoll, finalUrlOf, isOperationMonitor } from "./lro-protocol.js";
-import type { RequestHeaders } from "../http-client.js";
 import { RunResult } from "./run-result.js";
 import { classifyStatusKickoff, classifyStatusPoll } from "./status-protocol.js";
 import { expandUrlTemplate, readRunId, resolveHeaderUrl } from "./status-url.js";

@@ -23,7 +23,7 @@ export function guarded<M>(diag: DiagLogger, what: string, handler: (message: M)
     try {
       handler(message);
     } catch (error) {
-      diag.error(`executor-runtime instrumentation: ${what} failed`, error);
+      diag.error(`${what} failed`, error);
     }
   };
 }

@@ -16,7 +16,7 @@ const PROGRESS_OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   "json-events": { type: "boolean" },
 } as const;
-const RUN_OPTIONS = { ...PROGRESS_OPTIONS, "allow-subprocess": { type: "boolean" } } as const;
+const RUN_OPTIONS = { ...PROGRESS_OPTIONS, "allow-subprocess": { type: "boolean" }, otel: { type: "boolean" } } as const;
 
 const MISSING_PATH = "missing the invocation file (a path, or - for standard input)";
 
@@ -47,6 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
           allowSubprocess: values["allow-subprocess"] === true,
           quiet: values.quiet === true,
           jsonEvents: values["json-events"] === true,
+          otel: values.otel === true,
           ...(signal === undefined ? {} : { signal }),
         });
       }

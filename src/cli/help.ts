@@ -29,6 +29,12 @@ Options:
   --allow-subprocess   also run subprocess invocations (local commands)
   --json-events        progress as one JSON object per line, for log shippers
   -q, --quiet          no progress output
+  --otel               trace the run with OpenTelemetry: print its span tree
+                       on stderr after the run (not with --json-events), and
+                       export it over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT
+                       or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; needs
+                       @opentelemetry/api, @opentelemetry/instrumentation and
+                       @opentelemetry/sdk-trace-node installed
   -h, --help           show this help
 
 Exit codes:
@@ -38,6 +44,7 @@ Examples:
   executor-runtime run job.json
   executor-runtime run job.json --json-events 2>events.jsonl | jq -r .status
   cat job.json | executor-runtime run - --quiet
+  executor-runtime run job.json --otel --quiet
 `,
   validate: `Usage: executor-runtime validate <invocation.json | ->
 

@@ -10,6 +10,7 @@ import { SubprocessRunner } from "../runners/subprocess.js";
 import { ExecutorRuntime } from "../runtime.js";
 import { EXIT_INTERRUPTED, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { startCliTracing, type OtelModules } from "./otel-tracing.js";
 import { chooseProgressMode, createProgress, useColor } from "./progress.js";
 import type { Schedule } from "./progress-live.js";
 import type { Redact, RunStart } from "./progress-text.js";
@@ -32,6 +33,15 @@ export interface RunCommandOptions {
    * @default false
    */
   readonly jsonEvents?: boolean;
+  /**
+   * Trace the run with OpenTelemetry: its span tree on stderr after the run
+   * (not with `jsonEvents`, whose stderr is JSON only), and an OTLP export
+   * when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set.
+   * @default false
+   */
+  readonly otel?: boolean;
+  /** Loads the OpenTelemetry packages for `otel` (tests pass one that fails). @default loadOtelModules */
+  readonly loadOtel?: (otlp: boolean) => Promise<OtelModules>;
   /** Aborting it cancels the run; its `reason` (e.g. "SIGINT") is named on stderr. */
   readonly signal?: AbortSignal;
   /** The clock of the run and of its progress output, in epoch milliseconds. @default Date.now */
@@ -58,6 +68,11 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
   }
   const { signal } = options;
   if (signal?.aborted === true) return EXIT_INTERRUPTED;
+  const tracing = options.otel === true ? await startCliTracing(io, options.loadOtel) : undefined;
+  if (tracing?.ok === false) {
+    io.stderr.write(`executor-runtime: ${tracing.message}\n`);
+    return EXIT_USAGE;
+  }
 
   const parsed = parseInvocation(reading.value);
   const redact = createRedactor(parsed.ok ? headerSecrets(parsed.invocation) : []);
@@ -91,6 +106,7 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
   }
   const exitCode = interrupted ? EXIT_INTERRUPTED : exitCodeOf(result.status);
   progress.finish(result, exitCode);
+  await tracing?.tracing.finish(mode !== "json");
   io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return exitCode;
 }

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span, type TextMapSetter } from "@opentelemetry/api";
 import type { TracingChannelSubscribers } from "node:diagnostics_channel";
 import type { RequestMessage } from "../diagnostics/channels.js";
+import { runClock, type Clock } from "./clock.js";
 import { REQUEST_ATTRIBUTES } from "./names.js";
 import { guarded, type Telemetry } from "./telemetry.js";
 
@@ -19,21 +20,22 @@ const HEADER_SETTER: TextMapSetter<RequestMessage> = {
  * injected into the request's headers by the global propagator.
  */
 export function requestHandlers(telemetry: Telemetry): Partial<TracingChannelSubscribers<RequestMessage>> {
-  const spans = new WeakMap<RequestMessage, Span>();
+  const spans = new WeakMap<RequestMessage, { readonly span: Span; readonly clock: Clock }>();
   return {
     start: guarded(telemetry.diag, "request start", (message: RequestMessage) => {
       const parent = context.active();
+      const clock = runClock(trace.getSpan(parent));
       const method = KNOWN_METHODS.has(message.method) ? message.method : "_OTHER";
       const span = telemetry.tracer().startSpan(
         method === "_OTHER" ? "HTTP" : method,
-        { kind: SpanKind.CLIENT, attributes: requestAttributes(message, method) },
+        { kind: SpanKind.CLIENT, attributes: requestAttributes(message, method), startTime: clock() },
         parent,
       );
-      spans.set(message, span);
+      spans.set(message, { span, clock });
       propagation.inject(trace.setSpan(parent, span), message, HEADER_SETTER);
     }),
     error: guarded(telemetry.diag, "request error", (message: RequestMessage) => {
-      const span = spans.get(message);
+      const span = spans.get(message)?.span;
       const failure = message.error;
       if (span === undefined || failure === undefined) return;
       span.setAttribute("error.type", failure.kind);
@@ -41,9 +43,10 @@ export function requestHandlers(telemetry: Telemetry): Partial<TracingChannelSub
       if (failure.kind !== "aborted") span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
     }),
     asyncEnd: guarded(telemetry.diag, "request end", (message: RequestMessage) => {
-      const span = spans.get(message);
-      if (span === undefined) return;
+      const traced = spans.get(message);
+      if (traced === undefined) return;
       spans.delete(message);
+      const { span, clock } = traced;
       const status = message.statusCode;
       if (status !== undefined) {
         span.setAttribute("http.response.status_code", status);
@@ -52,7 +55,7 @@ export function requestHandlers(telemetry: Telemetry): Partial<TracingChannelSub
           span.setStatus({ code: SpanStatusCode.ERROR });
         }
       }
-      span.end();
+      span.end(clock());
     }),
   };
 }

@@ -14,6 +14,7 @@ import type { TracingChannelSubscribers } from "node:diagnostics_channel";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunMessage } from "../diagnostics/channels.js";
 import type { RunEvent } from "../runners/runner.js";
+import { anchoredClock, setRunClock, type Clock } from "./clock.js";
 import type { RunInstruments } from "./metrics.js";
 import { EVENT_ATTRIBUTES, RUN_ATTRIBUTES, RUN_EVENTS } from "./names.js";
 import { guarded, type Telemetry } from "./telemetry.js";
@@ -21,6 +22,7 @@ import { guarded, type Telemetry } from "./telemetry.js";
 /** One run being traced: its span, and the instruments its metric points go to. */
 interface TracedRun {
   readonly span: Span;
+  readonly clock: Clock;
   readonly instruments: RunInstruments;
   readonly metricAttributes: Attributes;
   readonly startedAtMs: number;
@@ -36,18 +38,22 @@ export function runHandlers(telemetry: Telemetry): Partial<TracingChannelSubscri
   return {
     start: guarded(telemetry.diag, "run start", (message: RunMessage) => {
       const { parent, links } = parentOf(message);
+      const clock = anchoredClock();
+      const startedAtMs = clock();
       const span = telemetry.tracer().startSpan(
         `executor.run ${message.runtimeKind}`,
-        { kind: SpanKind.INTERNAL, attributes: startAttributes(message), links },
+        { kind: SpanKind.INTERNAL, attributes: startAttributes(message), links, startTime: startedAtMs },
         parent,
       );
       const run: TracedRun = {
         span,
+        clock,
         instruments: telemetry.instruments(),
         metricAttributes: { [RUN_ATTRIBUTES.runtimeKind]: message.runtimeKind, [RUN_ATTRIBUTES.runtimeName]: message.runtimeName },
-        startedAtMs: performance.now(),
+        startedAtMs,
       };
       runs.set(message, run);
+      setRunClock(span, clock);
       run.instruments.activeRuns.add(1, run.metricAttributes);
       const active = trace.setSpan(parent, span);
       message.bind = (body) => context.with(active, body);
@@ -93,18 +99,19 @@ function recordEvent(run: TracedRun, event: RunEvent): void {
       return;
     case "wait":
       run.instruments.waits.add(1, { ...run.metricAttributes, [EVENT_ATTRIBUTES.source]: event.source });
-      run.span.addEvent(RUN_EVENTS.wait, { [EVENT_ATTRIBUTES.delayMs]: event.delayMs, [EVENT_ATTRIBUTES.source]: event.source });
+      run.span.addEvent(RUN_EVENTS.wait, { [EVENT_ATTRIBUTES.delayMs]: event.delayMs, [EVENT_ATTRIBUTES.source]: event.source }, run.clock());
       return;
     case "pending":
-      run.span.addEvent(RUN_EVENTS.pending, { [EVENT_ATTRIBUTES.attempt]: event.attempt, [EVENT_ATTRIBUTES.statusCode]: event.httpStatus });
+      run.span.addEvent(RUN_EVENTS.pending, { [EVENT_ATTRIBUTES.attempt]: event.attempt, [EVENT_ATTRIBUTES.statusCode]: event.httpStatus }, run.clock());
       return;
     case "retry":
-      run.span.addEvent(RUN_EVENTS.retry, { [EVENT_ATTRIBUTES.attempt]: event.attempt, [EVENT_ATTRIBUTES.retryError]: event.error });
+      run.span.addEvent(RUN_EVENTS.retry, { [EVENT_ATTRIBUTES.attempt]: event.attempt, [EVENT_ATTRIBUTES.retryError]: event.error }, run.clock());
       return;
     case "cancel":
       run.span.addEvent(
         RUN_EVENTS.cancel,
         event.httpStatus === undefined ? { [EVENT_ATTRIBUTES.cancelError]: event.error ?? "" } : { [EVENT_ATTRIBUTES.statusCode]: event.httpStatus },
+        run.clock(),
       );
       return;
     default:
@@ -124,8 +131,9 @@ function finish(run: TracedRun, result: RuntimeResult | undefined, error: unknow
     const message = result?.error_summary ?? (error instanceof Error ? error.message : `the run ended ${outcome}`);
     span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
-  span.end();
-  const seconds = (performance.now() - run.startedAtMs) / 1000;
+  const endedAtMs = run.clock();
+  span.end(endedAtMs);
+  const seconds = (endedAtMs - run.startedAtMs) / 1000;
   const byOutcome = { ...metricAttributes, [RUN_ATTRIBUTES.outcome]: outcome };
   instruments.runs.add(1, byOutcome);
   instruments.runDuration.record(seconds, byOutcome);

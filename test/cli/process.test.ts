@@ -87,6 +87,25 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
     expect(Date.parse(result.finished_at)).toBeGreaterThanOrEqual(run!.finishedAtMs!);
   });
 
+  it("with --otel, loads the instrumentation beside the command and prints the run's span tree on stderr", async ({ expect }) => {
+    const fake = await backend({ runningPolls: 1 });
+    const command = spawnCli(cli.path, ["run", "--otel", "--quiet", await invocationFile(exampleInvocation("classic-202", fake.origin))]);
+    expect((await command.exited).code).toBe(0);
+    expect(JSON.parse(command.stdout())).toMatchObject({ status: "succeeded" });
+    const lines = command.stderr().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^trace [0-9a-f]{32}$/);
+    expect(lines[1]).toMatch(/^\+0\.000s executor\.run http_async classic-demo-1: succeeded in /);
+    expect(lines.slice(2).map((line) => /^[├└]─ \+\d+\.\d{3}s (\S+ \S+)/.exec(line)?.[1])).toEqual([
+      "POST kickoff",
+      "GET poll",
+      "retry after",
+      "wait 0",
+      "GET poll",
+      "wait 0",
+      "GET poll",
+    ]);
+  });
+
   it.for(["SIGINT", "SIGTERM"] as const)("cancels the run on %s, sends the cancel request for its run id and exits 130", async (signal, { expect }) => {
     const fake = await backend({ archon: { timings: { runMs: Infinity } } });
     const conversationId = await createArchonConversation(fake.origin);

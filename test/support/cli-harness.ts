@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "tsup";
 import type { CliIo } from "../../src/cli/io.js";
 import { withConversation, withOrigin } from "../../src/cli/demo.js";
+import { OTEL_EXTERNAL, cliLoadsOtelEntry } from "../../tsup.config.js";
 
 /** A CliIo whose output is collected; `isTTY` makes stderr a terminal. */
 export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: string; env?: Record<string, string> } = {}) {
@@ -66,7 +67,10 @@ export async function writeJson(directory: string, name: string, value: unknown)
   return path;
 }
 
-/** The command bundled by tsup, as it is published (dist/cli.js), into a scratch directory inside the repository. */
+/**
+ * The command bundled by tsup, as it is published (dist/cli.js, with the
+ * otel.js it loads for `--otel`), into a scratch directory inside the repository.
+ */
 export async function buildCli(): Promise<{ path: string; remove: () => Promise<void> }> {
   const root = fileURLToPath(new URL("../../", import.meta.url));
   // Inside the repository, so that the bundle resolves undici and zod from node_modules.
@@ -74,7 +78,7 @@ export async function buildCli(): Promise<{ path: string; remove: () => Promise<
   const directory = await mkdtemp(join(root, ".tmp", "cli-test-"));
   await build({
     config: false,
-    entry: { cli: join(root, "src/cli/main.ts") },
+    entry: { cli: join(root, "src/cli/main.ts"), otel: join(root, "src/otel/index.ts") },
     format: ["esm"],
     target: "node20",
     platform: "node",
@@ -83,6 +87,8 @@ export async function buildCli(): Promise<{ path: string; remove: () => Promise<
     clean: false,
     splitting: false,
     silent: true,
+    external: OTEL_EXTERNAL,
+    esbuildPlugins: [cliLoadsOtelEntry],
   });
   return { path: join(directory, "cli.js"), remove: () => rm(directory, { recursive: true, force: true }) };
 }

@@ -4,6 +4,9 @@
 # under the NodeNext and bundler resolutions. Then the `executor-runtime/bullmq`
 # subpath: without bullmq installed its import must fail naming bullmq (the
 # main entry never loads it); with bullmq installed it must load and type-check.
+# The same for `executor-runtime/otel` and @opentelemetry/api and
+# @opentelemetry/instrumentation; and `executor-runtime run --otel`, which
+# without the SDK names what to install, and with it prints the span tree.
 # Uses whichever node is on PATH.
 set -euo pipefail
 
@@ -51,3 +54,43 @@ node consumer-bullmq.mjs
 "$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext consumer-bullmq.ts
 "$tsc" "${common[@]}" --module esnext --moduleResolution bundler consumer-bullmq.ts
 echo "bullmq types: ok (nodenext, bundler)"
+
+node --input-type=module -e '
+  try {
+    await import("executor-runtime/otel");
+  } catch (error) {
+    if (error.code !== "ERR_MODULE_NOT_FOUND" || !error.message.includes("@opentelemetry/")) throw error;
+    console.log("otel subpath without OpenTelemetry: fails clearly (" + error.message.split(" imported from")[0] + ")");
+    process.exit(0);
+  }
+  throw new Error("executor-runtime/otel loaded without @opentelemetry/api installed");
+'
+# An http invocation whose request is refused at once: a run with one request span.
+printf '{"invocation_id":"smoke-otel","runtime_name":"smoke","runtime_kind":"http","metadata":{"http.url":"http://127.0.0.1:1/jobs"}}\n' >job.json
+status=0
+npx --no-install executor-runtime run --otel --quiet job.json >/dev/null 2>otel-missing.txt || status=$?
+if [[ "$status" != 2 ]] || ! grep -q "^executor-runtime: --otel needs the OpenTelemetry SDK; install it with: npm install " otel-missing.txt; then
+  echo "run --otel without the SDK: expected exit 2 and one line naming the packages, got exit $status:" >&2
+  cat otel-missing.txt >&2
+  exit 1
+fi
+echo "run --otel without the SDK: $(cat otel-missing.txt)"
+
+otel_version() { node -p "require('$root/node_modules/@opentelemetry/$1/package.json').version"; }
+npm install --silent --no-audit --no-fund --prefer-offline "@opentelemetry/api@$(otel_version api)" "@opentelemetry/instrumentation@$(otel_version instrumentation)" >/dev/null
+cp "$root/test/smoke/consumer-otel.mjs" "$root/test/smoke/consumer-otel.ts" .
+node consumer-otel.mjs
+"$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext consumer-otel.ts
+"$tsc" "${common[@]}" --module esnext --moduleResolution bundler consumer-otel.ts
+echo "otel types: ok (nodenext, bundler)"
+
+npm install --silent --no-audit --no-fund --prefer-offline "@opentelemetry/sdk-trace-node@$(otel_version sdk-trace-node)" >/dev/null
+status=0
+npx --no-install executor-runtime run --otel --quiet job.json >/dev/null 2>otel-tree.txt || status=$?
+if [[ "$status" != 1 ]] || ! grep -q "executor.run http smoke-otel: failed" otel-tree.txt || ! grep -q "POST request http://127.0.0.1:1/jobs" otel-tree.txt; then
+  echo "run --otel with the SDK: expected exit 1 and the span tree, got exit $status:" >&2
+  cat otel-tree.txt >&2
+  exit 1
+fi
+echo "run --otel with the SDK:"
+sed 's/^/  /' otel-tree.txt

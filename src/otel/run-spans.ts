@@ -38,6 +38,7 @@ export function runHandlers(telemetry: Telemetry): Partial<TracingChannelSubscri
   return {
     start: guarded(telemetry.diag, "run start", (message: RunMessage) => {
       const { parent, links } = parentOf(message);
+      const instruments = telemetry.instruments();
       const clock = anchoredClock();
       const startedAtMs = clock();
       const span = telemetry.tracer().startSpan(
@@ -48,7 +49,7 @@ export function runHandlers(telemetry: Telemetry): Partial<TracingChannelSubscri
       const run: TracedRun = {
         span,
         clock,
-        instruments: telemetry.instruments(),
+        instruments,
         metricAttributes: { [RUN_ATTRIBUTES.runtimeKind]: message.runtimeKind, [RUN_ATTRIBUTES.runtimeName]: message.runtimeName },
         startedAtMs,
       };

@@ -3,8 +3,9 @@
 // current source without waiting for declaration files or touching dist/.
 //
 //   node bench/build.mjs [--src <dir containing index.ts>] [--out <dir>]
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dirname, join, resolve } from "node:path";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -25,6 +26,26 @@ export async function buildLibrary({ src = join(here, "..", "src"), out = join(h
     config: false,
   });
   return join(resolve(out), "index.js");
+}
+
+/**
+ * The builds named on a command line (`name=path`, or a bare path named after
+ * its last segment): a directory holding index.ts (a copy of src/ with a
+ * change) is built into bench/.build/<prefix>-<name>/; any other path is taken
+ * as a built index.js.
+ */
+export async function namedBuilds(specs, prefix) {
+  const builds = [];
+  for (const spec of specs) {
+    const [name, path] = spec.includes("=") ? spec.split("=", 2) : [basename(spec), spec];
+    const full = resolve(path);
+    const lib =
+      statSync(full).isDirectory() && existsSync(join(full, "index.ts"))
+        ? await buildLibrary({ src: full, out: join(here, ".build", `${prefix}-${name}`) })
+        : full;
+    builds.push({ name, lib });
+  }
+  return builds;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -5,10 +5,7 @@
 //
 //   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici]
 //                          --lib base=src --lib patched=/tmp/patched-src
-import { existsSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildLibrary } from "./build.mjs";
+import { buildLibrary, namedBuilds } from "./build.mjs";
 import { benchCases, measure } from "./harness.mjs";
 
 const args = process.argv.slice(2);
@@ -24,17 +21,8 @@ const clientName = option("--client", "library");
 const floorName = option("--floor", "raw-undici");
 const testCase = benchCases().find((c) => c.id === caseId);
 if (testCase === undefined) throw new Error(`unknown case ${caseId}`);
-const here = fileURLToPath(new URL(".", import.meta.url));
 
-const libs = [];
-for (const spec of options("--lib")) {
-  const [name, path] = spec.includes("=") ? spec.split("=", 2) : [basename(spec), spec];
-  const full = resolve(path);
-  const lib = statSync(full).isDirectory() && existsSync(join(full, "index.ts"))
-    ? await buildLibrary({ src: full, out: join(here, ".build", `compare-${name}`) })
-    : full;
-  libs.push({ name, lib });
-}
+const libs = await namedBuilds(options("--lib"), "compare");
 if (libs.length === 0) libs.push({ name: "src", lib: await buildLibrary() });
 
 const keys = {

@@ -8,13 +8,20 @@
 //
 //   node bench/overhead.mjs [--reps 5] [--jobs 20000] [--lib path/to/index.js]
 //   node --cpu-prof bench/overhead.mjs --child '{"client":"library","lib":"bench/.build/lib/index.js","jobs":20000}'
+//
+// Comparing builds (A/B): name each one; a directory holding index.ts (a copy
+// of src/ with a change) is built first. The library clients run for every
+// build, interleaved, and each build is compared with the first, run by run:
+//   node bench/overhead.mjs --lib base=src --lib changed=/path/to/changed/src [--clients library,library+deadline]
 import { fork } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Dispatcher, request } from "undici";
-import { buildLibrary } from "./build.mjs";
+import { request } from "undici";
+import { commandLine, median } from "./args.mjs";
+import { buildLibrary, namedBuilds } from "./build.mjs";
 import { POLLS } from "./harness.mjs";
 import { jobMetadata } from "./job.mjs";
+import { MemoryBackend } from "./memory-backend.mjs";
 
 const IN_FLIGHT = 64;
 const WARMUP_JOBS = 4096;
@@ -26,60 +33,6 @@ const CLIENTS = {
   library: "library (AsyncHttpRunner, dispatcher option)",
   "library+deadline": "library, timeout_seconds set",
 };
-
-/** A job backend in memory: 202 with a run id, then POLLS "running" answers, then "completed". */
-class MemoryBackend extends Dispatcher {
-  #queue = [];
-  #scheduled = false;
-  #runs = 0;
-  #polls = new Map();
-
-  dispatch(options, handler) {
-    this.#queue.push(options, handler);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#answer());
-    }
-    return true;
-  }
-
-  #answer() {
-    this.#scheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    for (let i = 0; i < queue.length; i += 2) {
-      const [status, body] = this.#reply(queue[i]);
-      const handler = queue[i + 1];
-      handler.onConnect(() => {}, {});
-      handler.onHeaders(status, [CONTENT_TYPE, JSON_TYPE, CONTENT_LENGTH, Buffer.from(String(body.length))], () => {}, "");
-      handler.onData(body);
-      handler.onComplete([]);
-    }
-  }
-
-  #reply(options) {
-    if (options.method === "POST") {
-      const id = `r${++this.#runs}`;
-      this.#polls.set(id, 0);
-      return [202, Buffer.from(JSON.stringify({ id }))];
-    }
-    const id = options.path.slice("/runs/".length);
-    const polls = this.#polls.get(id) + 1;
-    if (polls <= POLLS) {
-      this.#polls.set(id, polls);
-      return [200, RUNNING];
-    }
-    this.#polls.delete(id);
-    return [200, COMPLETED];
-  }
-
-  async close() {}
-}
-const CONTENT_TYPE = Buffer.from("content-type");
-const JSON_TYPE = Buffer.from("application/json");
-const CONTENT_LENGTH = Buffer.from("content-length");
-const RUNNING = Buffer.from('{"status":"running"}');
-const COMPLETED = Buffer.from('{"status":"completed"}');
 
 /** The loop of bench/client.mjs, through undici's top-level request() or the dispatcher's own. */
 function rawClient(dispatcher, direct) {
@@ -146,38 +99,65 @@ function runChild(config) {
   });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 const args = process.argv.slice(2);
 if (args[0] === "--child") {
   await child(JSON.parse(args[1]));
 } else {
-  const option = (name, fallback) => {
-    const index = args.indexOf(name);
-    return index === -1 ? fallback : args[index + 1];
-  };
+  const { option, options } = commandLine(args);
   const reps = Number(option("--reps", "5"));
   const jobs = Number(option("--jobs", "20000"));
-  const lib = option("--lib") === undefined ? await buildLibrary() : resolve(option("--lib"));
-  const runs = Object.fromEntries(Object.keys(CLIENTS).map((name) => [name, []]));
-  for (let rep = 0; rep < reps; rep++) {
-    for (const client of Object.keys(CLIENTS)) {
-      const { cpuPerRequestMicros } = await runChild({ client, lib, jobs });
-      runs[client].push(cpuPerRequestMicros);
-      console.error(`  rep ${rep + 1} ${client}: ${cpuPerRequestMicros.toFixed(2)} µs/req`);
+  const libSpecs = options("--lib");
+  if (libSpecs.some((spec) => spec.includes("="))) {
+    await compareBuilds(libSpecs, reps, jobs, option("--clients", "library,library+deadline").split(","));
+  } else {
+    const lib = libSpecs[0] === undefined ? await buildLibrary() : resolve(libSpecs[0]);
+    const runs = Object.fromEntries(Object.keys(CLIENTS).map((name) => [name, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      for (const client of Object.keys(CLIENTS)) {
+        const { cpuPerRequestMicros } = await runChild({ client, lib, jobs });
+        runs[client].push(cpuPerRequestMicros);
+        console.error(`  rep ${rep + 1} ${client}: ${cpuPerRequestMicros.toFixed(2)} µs/req`);
+      }
+    }
+    console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${POLLS + 2} requests; median of ${reps} [min–max]`);
+    const floor = median(runs["raw-undici"]);
+    for (const [client, label] of Object.entries(CLIENTS)) {
+      const values = runs[client];
+      const m = median(values);
+      console.log(
+        `${label.padEnd(48)} ${m.toFixed(2).padStart(6)} µs [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]  ${(m / floor).toFixed(2)}x`,
+      );
     }
   }
-  console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${POLLS + 2} requests; median of ${reps} [min–max]`);
-  const floor = median(runs["raw-undici"]);
-  for (const [client, label] of Object.entries(CLIENTS)) {
-    const values = runs[client];
+}
+
+/**
+ * A/B: the library clients on each named build, interleaved with the
+ * dispatcher loop, each build's figure divided by the first build's of the
+ * same repetition (a paired ratio, as in run.mjs).
+ */
+async function compareBuilds(specs, reps, jobs, clients) {
+  const libs = await namedBuilds(specs, "overhead");
+  const rows = [{ name: "raw-dispatcher", client: "raw-dispatcher", lib: libs[0].lib }];
+  for (const client of clients) for (const { name, lib } of libs) rows.push({ name: `${client} ${name}`, client, lib, base: `${client} ${libs[0].name}` });
+  const runs = new Map(rows.map((row) => [row.name, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const row of rows) {
+      const { cpuPerRequestMicros } = await runChild({ client: row.client, lib: row.lib, jobs });
+      runs.get(row.name).push(cpuPerRequestMicros);
+      console.error(`  rep ${rep + 1} ${row.name}: ${cpuPerRequestMicros.toFixed(2)} µs/req`);
+    }
+  }
+  console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${POLLS + 2} requests; median of ${reps} [min–max]; ratio: run by run, to the first build`);
+  for (const row of rows) {
+    const values = runs.get(row.name);
     const m = median(values);
-    console.log(
-      `${label.padEnd(48)} ${m.toFixed(2).padStart(6)} µs [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]  ${(m / floor).toFixed(2)}x`,
-    );
+    let ratio = "";
+    if (row.base !== undefined) {
+      const base = runs.get(row.base);
+      const ratios = values.map((value, rep) => value / base[rep]);
+      ratio = `  ${median(ratios).toFixed(3)}x [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}]`;
+    }
+    console.log(`${row.name.padEnd(40)} ${m.toFixed(2).padStart(6)} µs [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]${ratio}`);
   }
 }

@@ -1,10 +1,11 @@
 // The live heap of a waiting run alone: no sockets, and no request in flight
 // or queued in a pool, which at 10,000 in flight in case (b) vary from one
 // sample to the next. N runs go against the in-memory backend of
-// overhead.mjs; they are measured once every run has had its first poll
-// answered and waits for its second (the first wait lasts 0.5 s, the second
-// 20 s): live heap after a full GC, minus the baseline, per run. Each build
-// runs in fresh processes, without and with `timeout_seconds`, interleaved.
+// overhead.mjs; they are measured once every run has had two polls answered
+// (the first follows the kickoff at once, the second a wait of 0.5 s) and
+// waits 20 s for its third: live heap after a full GC, minus the baseline,
+// per run. Each build runs in fresh processes, without and with
+// `timeout_seconds`, interleaved.
 //
 //   node bench/waiting.mjs [--runs 20000] [--reps 3] [--interpreted] [--lib name=path ...]
 //
@@ -24,7 +25,7 @@ const ORIGIN = "http://127.0.0.1:1";
 const WARMUP_ROUNDS = 8;
 const WARMUP_SLOTS = 512;
 
-/** In the child: starts `runs` runs, waits until each had its first poll answered, reports bytes per run. */
+/** In the child: starts `runs` runs, waits until each had two polls answered, reports bytes per run. */
 async function child({ lib, runs, deadline }) {
   const { ExecutorRuntime, AsyncHttpRunner, asyncHttpMetadata } = await import(lib);
   const backend = new MemoryBackend();
@@ -39,7 +40,7 @@ async function child({ lib, runs, deadline }) {
   const fail = (error) => process.send({ error: String(error?.stack ?? error) }, () => process.exit(1));
   const warm = jobMetadata(asyncHttpMetadata, ORIGIN, 0);
   for (let round = 0; round < WARMUP_ROUNDS; round++) await Promise.all(Array.from({ length: WARMUP_SLOTS }, () => runJob(warm)));
-  // Waits of 0.5 s, then 20 s: every run is measured in its second wait.
+  // Waits of 0.5 s, then 20 s: every run is measured in the long one.
   const metadata = { ...jobMetadata(asyncHttpMetadata, ORIGIN, 500), "http.poll_backoff": "40" };
   const collect = () => {
     global.gc();
@@ -50,11 +51,11 @@ async function child({ lib, runs, deadline }) {
   const kickoffs = backend.kickoffs;
   const polls = backend.polls;
   for (let i = 0; i < runs; i++) runJob(metadata).catch(fail);
-  while (backend.kickoffs - kickoffs < runs || backend.polls - polls < runs) await new Promise((resolve) => setTimeout(resolve, 20));
-  // Lets each run read its answer and start its second wait.
+  while (backend.kickoffs - kickoffs < runs || backend.polls - polls < 2 * runs) await new Promise((resolve) => setTimeout(resolve, 20));
+  // Lets each run read its answer and start its long wait.
   await new Promise((resolve) => setTimeout(resolve, 100));
   const bytesPerRun = (collect() - baseline) / runs;
-  if (backend.polls - polls !== runs) throw new Error(`${backend.polls - polls} polls, expected ${runs}`);
+  if (backend.polls - polls !== 2 * runs) throw new Error(`${backend.polls - polls} polls, expected ${2 * runs}`);
   process.send({ bytesPerRun }, () => process.exit(0));
 }
 
@@ -96,7 +97,7 @@ if (args[0] === "--child") {
     }
   }
   const code = execArgv.length === 0 ? "optimizing compilers on" : "interpreted (--no-opt --no-maglev)";
-  console.log(`Live heap per waiting run, ${runs} runs in their second wait, no request in flight, ${code}; median of ${reps} [min–max]`);
+  console.log(`Live heap per waiting run, ${runs} runs waiting after two polls, no request in flight, ${code}; median of ${reps} [min–max]`);
   for (const [mode] of modes) {
     const first = median(figures.get(`${libs[0].name} ${mode}`));
     for (const { name } of libs) {

@@ -76,7 +76,7 @@ export class ExecutorRuntime {
   }
 
   #run(invocation: unknown, options: RunOptions): Promise<RuntimeResult> {
-    // Not an async function: while a run waits, the runner's poll loop is the one suspended frame.
+    // Not an async function (PERFORMANCE.md, "One frame per run").
     const startedAtMs = Date.now();
     let pending: RuntimeResult | Promise<RuntimeResult>;
     try {
@@ -95,8 +95,8 @@ export class ExecutorRuntime {
   }
 
   /**
-   * The result, or the runner's pending one. Not an async function: while a
-   * run waits, one suspended frame (run's) is kept instead of two.
+   * The result, or the runner's pending one. Not an async function
+   * (PERFORMANCE.md, "One frame per run").
    */
   #dispatch(input: unknown, options: RunOptions, startedAtMs: number): RuntimeResult | Promise<RuntimeResult> {
     const parsed = parseInvocation(input);

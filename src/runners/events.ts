@@ -2,7 +2,7 @@ import type { RunEvent } from "./runner.js";
 
 type WithoutElapsed<T> = T extends RunEvent ? Omit<T, "elapsedMs"> : never;
 
-/** Sends one event; call it as `emit?.({...})` so no object is built when nobody listens. */
+/** Sends one event; call it as `emit?.({...})` so no object is built when nobody listens (PERFORMANCE.md, "No event without a listener"). */
 export type Emit = (event: WithoutElapsed<RunEvent>) => void;
 
 /**

@@ -40,7 +40,8 @@ export interface HttpRunContext {
  */
 export class HttpRun {
   /**
-   * The invocation's id, name and kind. A run keeps these, not the whole
+   * The invocation's id, name and kind (PERFORMANCE.md, "The identity, not the
+   * invocation"). A run keeps these, not the whole
    * invocation, so that a waiting run does not hold its metadata alive.
    */
   readonly identity: ResultIdentity;
@@ -71,17 +72,15 @@ export class HttpRun {
     this.redact = context.redact;
   }
 
-  /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use. */
+  /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use (PERFORMANCE.md, "Created on first use"). */
   get metadata(): Record<string, string> {
     return (this.#metadata ??= {});
   }
 
   /**
    * Sends a request of the run: the one send path of both HTTP runners. It
-   * rejects with a TransportError only (see `Transport.send`), and, unless the
-   * request channel has subscribers, nothing else happens in between, so a
-   * request waiting in the pool holds no promise of this layer
-   * (PERFORMANCE.md, "One promise per request").
+   * rejects with a TransportError only (see `Transport.send`); the request is
+   * published on the request channel when that has subscribers.
    */
   send(request: TransportRequest, phase: RequestPhase, attempt?: number): Promise<TransportResponse> {
     if (!channels.request.hasSubscribers) return this.#transport.send(request);

@@ -8,7 +8,8 @@ const CONFIG_CACHE_SIZE = 256;
  * (other namespaces never change the config),
  * for a runner that sees the same settings on many invocations: parsing is
  * then done once per distinct settings, not once per run, and the runs share
- * one config object. Only successful parses are kept (a config is never
+ * one config object (PERFORMANCE.md, "Settings parsed once per
+ * configuration"). Only successful parses are kept (a config is never
  * mutated); the oldest entry goes when the cache is full.
  */
 export function cachedMetadataParser<T>(

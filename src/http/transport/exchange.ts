@@ -6,12 +6,8 @@ import type { TransportRequest } from "./transport.js";
  * a TransportError only.
  */
 export interface Exchange {
-  /**
-   * Sends one hop and settles with `next(response, hop)` once the answer's
-   * head has arrived: the caller's next step runs inside the exchange's own
-   * promise, so a request waiting in the pool holds one promise, not a chain.
-   */
-  send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T>;
+  /** Sends one hop; resolves once the answer's head has arrived. */
+  send(hop: TransportRequest): Promise<ExchangeResponse>;
   close(): Promise<void>;
 }
 

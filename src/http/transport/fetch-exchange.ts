@@ -22,7 +22,7 @@ class FetchExchange implements Exchange {
     this.#maxResponseBytes = maxResponseBytes;
   }
 
-  async send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
+  async send(hop: TransportRequest): Promise<ExchangeResponse> {
     if (hop.signal?.aborted === true) throw abortedError(hop.signal);
     // An AbortSignal of the request's own (a fetch may insist on one, and keeps its listener on it), linked to
     // the run's signal until the response is read or dropped.
@@ -48,7 +48,7 @@ class FetchExchange implements Exchange {
       link?.release();
       throw toTransportError(new TypeError("fetch did not resolve to a Response"), signal);
     }
-    return next(new FetchResponse(response, link, this.#maxResponseBytes), hop);
+    return new FetchResponse(response, link, this.#maxResponseBytes);
   }
 
   async close(): Promise<void> {

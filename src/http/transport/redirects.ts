@@ -17,16 +17,15 @@ const BODY_HEADERS = [
 /**
  * A sender that follows 301/302/303/307/308 answers that carry a Location
  * header, up to `maxRedirects` (0 returns the 3xx as is). The body of each
- * intermediate answer is dropped before the next hop. Its next step after
- * the first hop's head is built once, here, not once per request.
+ * intermediate answer is dropped before the next hop.
  */
 export function followingRedirects(exchange: Exchange, maxRedirects: number): (request: TransportRequest) => Promise<TransportResponse> {
-  const afterHead = (response: ExchangeResponse, hop: TransportRequest): Promise<TransportResponse> => {
+  return async (request) => {
+    const response = await exchange.send(request);
     const location = redirectLocation(response, maxRedirects);
-    if (location === undefined) return complete(response, hop.url);
-    return followRedirects(exchange, hop, response, location, maxRedirects);
+    if (location === undefined) return complete(response, request.url);
+    return followRedirects(exchange, request, response, location, maxRedirects);
   };
-  return (request) => exchange.send(request, afterHead);
 }
 
 function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
@@ -35,10 +34,6 @@ function redirectLocation(response: ExchangeResponse, maxRedirects: number): str
 
 function complete(response: ExchangeResponse, url: URL): Promise<TransportResponse> {
   return response.text().then((body) => new CompleteResponse(response, url, body));
-}
-
-function headOnly(response: ExchangeResponse): ExchangeResponse {
-  return response;
 }
 
 async function followRedirects(
@@ -58,7 +53,7 @@ async function followRedirects(
       throw new TransportError("redirect", `too many redirects (more than ${maxRedirects})`);
     }
     hop = redirectedRequest(hop, response.status, location);
-    response = await exchange.send(hop, headOnly);
+    response = await exchange.send(hop);
     location = redirectLocation(response, maxRedirects);
   }
 }

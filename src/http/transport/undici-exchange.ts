@@ -35,7 +35,7 @@ class UndiciExchange implements Exchange {
     this.#maxResponseBytes = maxResponseBytes;
   }
 
-  send<T>(hop: TransportRequest, next: (response: ExchangeResponse, hop: TransportRequest) => T | Promise<T>): Promise<T> {
+  send(hop: TransportRequest): Promise<ExchangeResponse> {
     // Not an async function: a request queued in the pool then holds no suspended frame here.
     const signal = hop.signal;
     if (signal?.aborted === true) return Promise.reject(abortedError(signal));
@@ -43,7 +43,7 @@ class UndiciExchange implements Exchange {
     try {
       const url = hop.url;
       const dispatcher = this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections }));
-      // The dispatcher's own request(), not undici's top-level one: that one parses the URL again and
+      // PERFORMANCE.md, "The dispatcher's own request()": not undici's top-level one, which parses the URL again and
       // copies the options with an object spread, which costs some microseconds per request on Node 20.
       pending = dispatcher.request({
         origin: url.origin,
@@ -60,7 +60,7 @@ class UndiciExchange implements Exchange {
     }
     const maxResponseBytes = this.#maxResponseBytes;
     return pending.then(
-      (data) => next(new UndiciResponse(data, hop, maxResponseBytes), hop),
+      (data) => new UndiciResponse(data, hop, maxResponseBytes),
       (error: unknown) => {
         throw toTransportError(error, signal, "headers");
       },
@@ -116,20 +116,7 @@ class UndiciResponse implements ExchangeResponse {
       destroy(body);
       throw tooLargeError(max);
     }
-    // A body with a content-length within the cap cannot grow past it (the parser reads exactly that many
-    // bytes): undici's own reader is cheaper than an async iterator over the stream.
-    if (typeof length === "string") {
-      try {
-        const text = await body.text();
-        // undici removes its abort listener from the signal on 'close', just after 'end': wait for it,
-        // so that the run's signal never carries a listener of a finished request.
-        if (signal !== undefined && !body.closed) await closed(body);
-        return text;
-      } catch (error) {
-        destroy(body);
-        throw toTransportError(error, signal, "body");
-      }
-    }
+    // The iteration ends after 'close', when undici has removed its abort listener from the run's signal.
     const chunks: Buffer[] = [];
     let total = 0;
     try {
@@ -162,14 +149,6 @@ class UndiciResponse implements ExchangeResponse {
 }
 
 function ignore(): void {}
-
-/**
- * Resolves on the body's 'close', which follows 'end' and any error. A plain
- * listener: `events.once` costs about 2 µs per call on Node 20.
- */
-function closed(body: ResponseBody): Promise<void> {
-  return new Promise((resolve) => body.on("close", resolve));
-}
 
 /** Destroys a body that may have no 'error' listener: undici emits one for an unfinished body. */
 function destroy(body: ResponseBody): void {

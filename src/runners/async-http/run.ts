@@ -2,7 +2,7 @@ import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
-import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
+import type { TransportResponse } from "../../http/transport/transport.js";
 import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { errorMessage } from "../../util/error-message.js";
 import type { RequestHeaders } from "../http-client.js";
@@ -31,8 +31,6 @@ const KICKOFF_AGAIN: unique symbol = Symbol("kickoff again");
 export class AsyncRun extends RunResult {
   readonly #beforeKickoff: RunOptions["beforeKickoff"];
   readonly #saveCheckpoint: RunOptions["saveCheckpoint"];
-  /** The request every poll sends, built once the status URL is known (or moved). */
-  #pollRequest: TransportRequest | undefined;
   /** Protocol `lro`: how the monitor's answers are read. */
   #mode: LroMode | undefined;
   /** What the run's requests are for now: finding the run, its status, or its result once it succeeded. */
@@ -45,9 +43,10 @@ export class AsyncRun extends RunResult {
   }
 
   /**
-   * The whole run, from the kickoff (or the resumed poll) to the result, in
-   * one async frame (PERFORMANCE.md, "One frame per run"): each poll is sent
-   * and awaited here, not in a method of its own.
+   * The whole run, from the kickoff (or the resumed poll) to the result: while
+   * the run waits, this is its one suspended frame (PERFORMANCE.md, "One frame
+   * per run"). Each request goes out from a method of its own, so this frame
+   * never holds an answer.
    */
   async run(resume: Checkpoint | undefined): Promise<RuntimeResult> {
     let next: Next;
@@ -63,19 +62,7 @@ export class AsyncRun extends RunResult {
           next = this.stopped();
           break;
         }
-        const phase = this.#phase;
-        if (phase === "lookup") {
-          next = await this.#lookUp();
-          continue;
-        }
-        const request = phase === "poll" ? this.#nextPoll() : this.resultRequest();
-        let answer: TransportResponse | TransportError;
-        try {
-          answer = await (phase === "poll" ? this.send(request, "poll", this.polls) : this.send(request, "final", this.reads));
-        } catch (error) {
-          answer = toTransportError(error, request.signal);
-        }
-        next = phase === "poll" ? this.poll(answer) : this.readResult(answer);
+        next = this.#phase === "lookup" ? await this.#lookUp() : await this.#request(this.#phase);
       }
     } catch (error) {
       next = failedEnding(`runner error: ${errorMessage(error)}`);
@@ -220,7 +207,8 @@ export class AsyncRun extends RunResult {
     const config = this.config;
     const verdict: PollVerdict =
       config.pollProtocol === "lro" ? classifyLroPoll(this.#mode!, answer, config.pollPendingCodes) : classifyStatusPoll(config, answer);
-    if (verdict.kind === "progress" && verdict.moveTo !== undefined) this.#moveTo(verdict.moveTo);
+    // The status URL moved: a Location, or the monitor's own header, on a poll answer.
+    if (verdict.kind === "progress" && verdict.moveTo !== undefined) this.pollUrl = verdict.moveTo;
     if (verdict.kind === "terminal" && verdict.outcome === "succeeded" && this.resultUrl !== undefined) {
       this.conclude(attempt, answer, { kind: "progress", status: verdict.status });
       // The operation succeeded: its result is read at once at the resource.
@@ -261,15 +249,18 @@ export class AsyncRun extends RunResult {
     return this.accept({ url: expandUrlTemplate(config.pollUrlTemplate, this, config.url), mode: undefined });
   }
 
-  /** The request of the next poll, counted in `http.polls`. */
-  #nextPoll(): TransportRequest {
-    this.polls += 1;
-    return (this.#pollRequest ??= { method: "GET", url: this.pollUrl!, headers: this.headers.plain, signal: this.scope.requestSignal });
+  /** Sends the next poll (counted in `http.polls`), or the read of the result, and reads its answer. */
+  async #request(phase: "poll" | "result"): Promise<Next> {
+    const poll = phase === "poll";
+    if (poll) this.polls += 1;
+    const request = poll ? { method: "GET", url: this.pollUrl!, headers: this.headers.plain, signal: this.scope.requestSignal } : this.resultRequest();
+    let answer: TransportResponse | TransportError;
+    try {
+      answer = await (poll ? this.send(request, "poll", this.polls) : this.send(request, "final", this.reads));
+    } catch (error) {
+      answer = toTransportError(error, request.signal);
+    }
+    return poll ? this.poll(answer) : this.readResult(answer);
   }
 
-  /** The status URL moved (a Location, or the monitor's own header, on a poll answer). */
-  #moveTo(url: URL): void {
-    this.pollUrl = url;
-    this.#pollRequest = undefined;
-  }
 }

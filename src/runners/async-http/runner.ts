@@ -32,7 +32,7 @@ export class AsyncHttpRunner implements Runner {
 
   /**
    * Runs one invocation; resolves to a result for every outcome, and never rejects.
-   * (Not an async function: while a run waits, `AsyncRun.run` is its one suspended frame.)
+   * (Not an async function: PERFORMANCE.md, "One frame per run".)
    */
   run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
     try {

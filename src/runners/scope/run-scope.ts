@@ -22,8 +22,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   /** Created only for a run with an abandon signal. */
   readonly #onAbandon: (() => void) | undefined;
   #abandoned = false;
-  /** Created on the first wait: a run that never waits has none. */
-  #wait: Wait | undefined;
+  readonly #wait = new Wait();
 
   constructor(options: {
     signal?: AbortSignal | undefined;
@@ -98,12 +97,12 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
    */
   sleep(ms: number): Promise<void> | undefined {
     if (this.stopReason !== undefined) return undefined;
-    return (this.#wait ??= new Wait()).sleep(ms);
+    return this.#wait.sleep(ms);
   }
 
   /** Ends the current wait, if there is one. */
   wake(): void {
-    this.#wait?.wake();
+    this.#wait.wake();
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */

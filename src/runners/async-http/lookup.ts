@@ -5,6 +5,7 @@
  */
 import { readJsonPathAll, type JsonPath } from "../../http/json-path.js";
 import { NOT_JSON, type Answer } from "./answer.js";
+import { runKey } from "./status-url.js";
 import { classifyErrorCode, isSuccessCode, type PERMANENT, type TRANSIENT } from "./verdict.js";
 
 /** What a lookup's answer means. */
@@ -27,8 +28,8 @@ export function classifyLookup(answer: Answer, path: JsonPath, pendingCodes: Rea
   if (json === NOT_JSON) return { kind: "malformed", problem: "is not JSON" };
   const keys: string[] = [];
   for (const value of readJsonPathAll(json, path)) {
-    if (typeof value === "string" && value.length > 0) keys.push(value);
-    else if (typeof value === "number" && Number.isFinite(value)) keys.push(String(value));
+    const key = runKey(value);
+    if (key !== undefined) keys.push(key);
   }
   return { kind: "keys", keys };
 }

@@ -1,5 +1,9 @@
 import { abortSignalOf } from "../../http/transport/request-signal.js";
-import { clampWaitMs, intervalDelayMs, untilAborted } from "../../http/timing.js";
+import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportResponse } from "../../http/transport/transport.js";
+import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../../http/timing.js";
+import { Answer } from "./answer.js";
+import type { Next } from "./ending.js";
 import { RunReport } from "./report.js";
 
 /**
@@ -27,6 +31,22 @@ export class RunPacing extends RunReport {
     this.waits = 0;
     this.#initialDelayDue = this.config.pollInitialDelaySeconds > 0;
     this.waitDue = this.retryAfterMs !== undefined || this.#initialDelayDue;
+  }
+
+  /**
+   * What every answer after the kickoff tells the run first: a wait comes
+   * before the next request (its Retry-After replacing it), the HTTP status,
+   * whether the run was stopped meanwhile, and, for a request that got no
+   * answer, the run's next step (`what` names the request; `retryAs`, the
+   * requests a network error is retried as). Otherwise the answer, to read on.
+   */
+  received(response: TransportResponse | TransportError, what: string, attempt: number, retryAs?: string): Answer | Next {
+    this.waitDue = true;
+    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
+    if (this.scope.checkStopped()) return this.stopped(response);
+    if (response instanceof TransportError) return this.failedRequest(what, attempt, response, retryAs);
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    return new Answer(response);
   }
 
   /**

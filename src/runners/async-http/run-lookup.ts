@@ -1,7 +1,7 @@
 import type { RuntimeResult } from "../../contracts/result.js";
-import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
+import type { TransportError} from "../../http/transport/transport-error.js";
+import { toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
-import { parseRetryAfterMs } from "../../http/timing.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, failedEnding, type Ending, type Next } from "./ending.js";
 import { classifyLookup, newestNewKey } from "./lookup.js";
@@ -19,8 +19,8 @@ export class RunLookup extends RunPacing {
   #before: ReadonlySet<string> | undefined;
   /** Lookup requests sent, the one before the kickoff included (`http.lookups`). */
   lookups = 0;
-  /** Whether the backend acknowledged the job and the run is being looked up. */
-  lookingUp = false;
+  /** What the run's requests are for now: finding the run, its status, or its result once it succeeded. */
+  phase: "lookup" | "poll" | "result" = "poll";
 
   /** Reads the keys the lookup lists before the kickoff; an ending when it cannot. Transient failures are retried. */
   async listKeysBefore(): Promise<Ending | undefined> {
@@ -58,32 +58,31 @@ export class RunLookup extends RunPacing {
       response = toTransportError(error, request.signal);
     }
     const what = `lookup ${attempt} of ${url.href}`;
-    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
-    if (this.scope.checkStopped()) return this.stopped(response);
-    if (response instanceof TransportError) return this.failedRequest(what, attempt, response, `lookup of ${url.href}`);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
-    const verdict = classifyLookup(new Answer(response), config.runLookupPath, config.pollPendingCodes);
+    const answer = this.received(response, what, attempt, `lookup of ${url.href}`);
+    if (!(answer instanceof Answer)) return answer;
+    const { code, response: answered } = answer;
+    const verdict = classifyLookup(answer, config.runLookupPath, config.pollPendingCodes);
     switch (verdict.kind) {
       case "pending":
-        this.emit?.({ type: "pending", attempt, httpStatus: response.status });
+        this.emit?.({ type: "pending", attempt, httpStatus: code });
         this.consecutiveErrors = 0;
         return read([]);
       case "keys":
         this.consecutiveErrors = 0;
         return read(verdict.keys);
       case "transient":
-        return this.transient(attempt, `HTTP ${response.status}: ${this.preview(response.body)}`, `lookup of ${url.href}`);
+        return this.transient(attempt, `HTTP ${code}: ${this.preview(answered.body)}`, `lookup of ${url.href}`);
       case "permanent":
-        return { outcome: this.httpFailure(what, response) };
+        return { outcome: this.httpFailure(what, answered) };
       case "malformed":
-        return failedEnding(`${what} answered HTTP ${response.status} with a body that ${verdict.problem}: ${this.preview(response.body)}`);
+        return failedEnding(`${what} answered HTTP ${code} with a body that ${verdict.problem}: ${this.preview(answered.body)}`);
     }
   }
 
   /** While the run is looked up, a stopped run says so; otherwise as `RunReport.stopped`. */
   override stopped(interrupted?: TransportResponse | TransportError): Ending {
     const url = this.config.pollProtocol === "status" ? this.config.runLookupUrl : undefined;
-    if (!this.lookingUp || url === undefined) return super.stopped(interrupted);
+    if (this.phase !== "lookup" || url === undefined) return super.stopped(interrupted);
     return { outcome: this.stoppedOutcome(`while looking up the run at ${url.href} (${this.lookups} lookups)`, interrupted) };
   }
 

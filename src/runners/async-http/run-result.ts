@@ -1,6 +1,5 @@
-import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
-import { parseRetryAfterMs } from "../../http/timing.js";
 import { Answer } from "./answer.js";
 import { POLL_AGAIN, type Next } from "./ending.js";
 import { RunLookup } from "./run-lookup.js";
@@ -20,20 +19,16 @@ export class RunResult extends RunLookup {
 
   /** What the answer to the read of the result means: the run's ending, or POLL_AGAIN to read it again. */
   readResult(response: TransportResponse | TransportError): Next {
-    this.waitDue = true;
     const url = this.resultUrl!;
     this.metadata["http.final_url"] = url.href;
-    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
-    if (this.scope.checkStopped()) return this.stopped(response);
     const what = `final GET of ${url.href}`;
-    if (response instanceof TransportError) return this.failedRequest(what, this.reads, response, what);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
-    const answer = new Answer(response);
+    const answer = this.received(response, what, this.reads, what);
+    if (!(answer instanceof Answer)) return answer;
     const code = answer.code;
     if (this.config.pollPendingCodes.has(code)) return POLL_AGAIN;
     if (isSuccessCode(code)) return this.terminal({ kind: "terminal", status: this.lastStatus ?? String(code), outcome: "succeeded" }, answer);
-    if (classifyErrorCode(code).kind === "transient") return this.transient(this.reads, `HTTP ${code}: ${this.preview(response.body)}`, what);
-    return { outcome: this.httpFailure(what, response) };
+    if (classifyErrorCode(code).kind === "transient") return this.transient(this.reads, `HTTP ${code}: ${this.preview(answer.response.body)}`, what);
+    return { outcome: this.httpFailure(what, answer.response) };
   }
 
   /** The request that reads the result of a succeeded operation. */

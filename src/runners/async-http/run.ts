@@ -33,8 +33,6 @@ export class AsyncRun extends RunResult {
   readonly #saveCheckpoint: RunOptions["saveCheckpoint"];
   /** Protocol `lro`: how the monitor's answers are read. */
   #mode: LroMode | undefined;
-  /** What the run's requests are for now: finding the run, its status, or its result once it succeeded. */
-  #phase: "lookup" | "poll" | "result" = "poll";
 
   constructor(context: HttpRunContext, config: AsyncHttpConfig, headers: RequestHeaders) {
     super(context, config, headers);
@@ -62,7 +60,7 @@ export class AsyncRun extends RunResult {
           next = this.stopped();
           break;
         }
-        next = this.#phase === "lookup" ? await this.#lookUp() : await this.#request(this.#phase);
+        next = this.phase === "lookup" ? await this.#lookUp() : await this.#request(this.phase);
       }
     } catch (error) {
       next = failedEnding(`runner error: ${errorMessage(error)}`);
@@ -174,8 +172,7 @@ export class AsyncRun extends RunResult {
    */
   async accept(monitor: Monitor): Promise<Next> {
     this.#mode = monitor.mode;
-    this.#phase = "poll";
-    this.lookingUp = false;
+    this.phase = "poll";
     this.markAccepted(monitor.url);
     if (this.emit === undefined && this.#saveCheckpoint === undefined) return POLL_AGAIN;
     const checkpoint: Checkpoint = { version: 1, pollUrl: monitor.url.href, acceptedAt: new Date(this.options.now()).toISOString() };
@@ -197,13 +194,9 @@ export class AsyncRun extends RunResult {
 
   /** What the answer to the latest poll means for the run: an ending, or POLL_AGAIN. */
   poll(response: TransportResponse | TransportError): Next {
-    this.waitDue = true;
     const attempt = this.polls;
-    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
-    if (this.scope.checkStopped()) return this.stopped(response);
-    if (response instanceof TransportError) return this.failedRequest(`poll ${attempt} of ${this.pollUrl!.href}`, attempt, response);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
-    const answer = new Answer(response);
+    const answer = this.received(response, `poll ${attempt} of ${this.pollUrl!.href}`, attempt);
+    if (!(answer instanceof Answer)) return answer;
     const config = this.config;
     const verdict: PollVerdict =
       config.pollProtocol === "lro" ? classifyLroPoll(this.#mode!, answer, config.pollPendingCodes) : classifyStatusPoll(config, answer);
@@ -212,9 +205,8 @@ export class AsyncRun extends RunResult {
     if (verdict.kind === "terminal" && verdict.outcome === "succeeded" && this.resultUrl !== undefined) {
       this.conclude(attempt, answer, { kind: "progress", status: verdict.status });
       // The operation succeeded: its result is read at once at the resource.
-      this.#phase = "result";
+      this.phase = "result";
       this.waitDue = false;
-      this.consecutiveErrors = 0;
       return POLL_AGAIN;
     }
     return this.conclude(attempt, answer, verdict);
@@ -232,8 +224,7 @@ export class AsyncRun extends RunResult {
 
   /** The backend acknowledged the job without naming it: the run is looked up, the first lookup at once. */
   #startLookingUp(): Next {
-    this.#phase = "lookup";
-    this.lookingUp = true;
+    this.phase = "lookup";
     return POLL_AGAIN;
   }
 

@@ -62,19 +62,14 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
  * outcome decides where the body has one.
  */
 function terminal(settings: StatusSettings, status: string, json: unknown): Terminal {
-  const outcome = settings.pollOutcomePath === undefined ? undefined : scalarText(json, settings.pollOutcomePath);
+  const reading = settings.pollOutcomePath === undefined ? undefined : readStatus(json, settings.pollOutcomePath);
+  const outcome = reading?.kind === "status" ? reading.status : undefined;
   const word = (outcome ?? status).toLowerCase();
   if (settings.pollSuccessStates.has(word)) return { kind: "terminal", status, outcome: "succeeded" };
   const detail = outcome === undefined ? undefined : `outcome '${outcome}'`;
   return { kind: "terminal", status, outcome: settings.pollCancelledStates.has(word) ? "cancelled" : "failed", detail };
 }
 
-/** A string, number or boolean at `path`, as text; undefined for anything else (null included). */
-function scalarText(json: unknown, path: JsonPath): string | undefined {
-  if (json === NOT_JSON) return undefined;
-  const value = readJsonPath(json, path);
-  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
-}
 
 /** The status a body reports at the status path, or why there is none. */
 type StatusReading =

@@ -2,10 +2,13 @@ import { readJsonPath, type JsonPath } from "../../http/json-path.js";
 import { isHttpUrl } from "../../http/url.js";
 import { NOT_JSON } from "./answer.js";
 
-/** A run id at `path`: a non-empty string, or a number as text. */
+/** A run id at `path` (see `runKey`). */
 export function readRunId(json: unknown, path: JsonPath): string | undefined {
-  if (json === NOT_JSON) return undefined;
-  const value = readJsonPath(json, path);
+  return json === NOT_JSON ? undefined : runKey(readJsonPath(json, path));
+}
+
+/** A value as the key of a run (an id, a lookup key): a non-empty string, or a number as text. */
+export function runKey(value: unknown): string | undefined {
   if (typeof value === "string" && value.length > 0) return value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return undefined;

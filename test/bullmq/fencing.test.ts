@@ -1,30 +1,21 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, type InvocationRuntime } from "../../src/bullmq/index.js";
 import type { RunOptions } from "../../src/runners/runner.js";
-import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { useQueueFixture } from "../support/queue-fixture.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 
-let redis: RedisServer;
-let backend: JobBackend;
+const fixture = useQueueFixture();
+
 let admin: Redis;
 let queueCount = 0;
-const closers: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  backend = await startJobBackend();
-  admin = new Redis(redis.connection);
+beforeAll(() => {
+  admin = new Redis(fixture.redis.connection);
 });
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(async () => {
+afterAll(() => {
   admin?.disconnect();
-  await backend?.close();
-  await redis?.stop();
 });
 
 /** What another worker does when it takes the job over: its own token in the job's lock. */
@@ -39,7 +30,7 @@ function takeLockOver(queueName: string, jobId: string): Promise<unknown> {
  */
 function startFencedWorker(intercept: (queueName: string, jobId: string, options: RunOptions) => RunOptions) {
   const name = `fencing-${++queueCount}`;
-  const queue = new Queue(name, { connection: redis.connection });
+  const queue = new Queue(name, { connection: fixture.redis.connection });
   const runtime = quickRuntime();
   const errors: string[] = [];
   let runEnded: (status: string) => void = () => undefined;
@@ -52,9 +43,9 @@ function startFencedWorker(intercept: (queueName: string, jobId: string, options
       return result;
     },
   };
-  const worker = createInvocationWorker(name, wrapped, { connection: redis.connection });
+  const worker = createInvocationWorker(name, wrapped, { connection: fixture.redis.connection });
   worker.on("error", (error) => void errors.push(error.message));
-  closers.push(() => queue.close(), () => worker.close(), () => runtime.close());
+  fixture.closers.push(() => queue.close(), () => worker.close(), () => runtime.close());
   // close() waits for the job in flight, its attempt to store the result included.
   const ended = async (): Promise<string> => (await Promise.all([status, status.then(() => worker.close())]))[0];
   return { queue, errors, ended };
@@ -69,9 +60,9 @@ describe("lock fencing (issue 16)", () => {
         await options.beforeKickoff?.();
       },
     }));
-    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("fenced-mark"), "fenced-mark"));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("fenced-mark"), "fenced-mark"));
     expect(await ended()).toBe("cancelled");
-    expect(backend.kickoffs("fenced-mark")).toBe(0);
+    expect(fixture.backend.kickoffs("fenced-mark")).toBe(0);
     const job = await queue.getJob("fenced-mark");
     expect(job?.data.kickoffSentAt).toBeUndefined();
     expect(await job?.getState()).toBe("active");
@@ -87,10 +78,10 @@ describe("lock fencing (issue 16)", () => {
         await takeLockOver(queueName, id);
       },
     }));
-    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("fenced-checkpoint"), "fenced-checkpoint"));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("fenced-checkpoint"), "fenced-checkpoint"));
     expect(await ended()).toBe("cancelled");
-    expect(backend.kickoffs("fenced-checkpoint")).toBe(1);
-    expect(backend.polls("fenced-checkpoint")).toBe(0);
+    expect(fixture.backend.kickoffs("fenced-checkpoint")).toBe(1);
+    expect(fixture.backend.polls("fenced-checkpoint")).toBe(0);
     const job = await queue.getJob("fenced-checkpoint");
     expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String) });
     expect(job?.data.checkpoint).toBeUndefined();
@@ -106,12 +97,12 @@ describe("lock fencing (issue 16)", () => {
         await takeLockOver(queueName, id);
       },
     }));
-    const invocation = jobInvocation(backend.kickoffUrl("fenced-polls"), "fenced-polls", false, { cancelUrlTemplate: "/jobs/{run_id}/cancel", pollRunIdPath: "id" });
+    const invocation = jobInvocation(fixture.backend.kickoffUrl("fenced-polls"), "fenced-polls", false, { cancelUrlTemplate: "/jobs/{run_id}/cancel", pollRunIdPath: "id" });
     await enqueueInvocation(queue, invocation);
     expect(await ended()).toBe("cancelled");
     // The run stops at its first write after the takeover: the progress of the first poll, at the latest.
-    expect(backend.polls("fenced-polls")).toBeLessThanOrEqual(1);
-    expect(backend.cancels("fenced-polls")).toBe(0);
+    expect(fixture.backend.polls("fenced-polls")).toBeLessThanOrEqual(1);
+    expect(fixture.backend.cancels("fenced-polls")).toBe(0);
     const job = await queue.getJob("fenced-polls");
     expect(job?.data.checkpoint).toMatchObject({ version: 1 });
     expect(job?.progress).toMatchObject({ event: { type: "accepted" } });

@@ -6,35 +6,21 @@
  */
 import { SpanKind } from "@opentelemetry/api";
 import { Queue } from "bullmq";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult } from "../../src/bullmq/index.js";
-import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { useQueueFixture } from "../support/queue-fixture.js";
 import { useOtel } from "../support/otel.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startWorkerProcess } from "../support/worker-process.js";
+
+const fixture = useQueueFixture();
 
 // Short enough that the dead worker's job is picked up again within about two seconds.
 const LOCK_DURATION_MS = 1_000;
 const STALLED_INTERVAL_MS = 300;
 
 const otel = useOtel();
-let redis: RedisServer;
-let backend: JobBackend;
-const cleanups: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  backend = await startJobBackend();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  backend.holdRuns = false;
-});
-afterAll(async () => {
-  await backend?.close();
-  await redis?.stop();
-});
 
 /** Resolves once `read` yields true, reading every 20 ms for at most 10 s. */
 async function eventually(read: () => Promise<boolean>): Promise<void> {
@@ -47,21 +33,21 @@ async function eventually(read: () => Promise<boolean>): Promise<void> {
 
 describe("a queued invocation's trace", () => {
   it("continues on the worker that resumes a run another worker started, under the enqueuing span and linked to it", async () => {
-    const queue = new Queue("otel-resume", { connection: redis.connection });
-    cleanups.push(() => queue.close());
-    backend.holdRuns = true;
-    const first = await startWorkerProcess({ port: redis.port, queueName: "otel-resume", lockDurationMs: LOCK_DURATION_MS, stalledIntervalMs: STALLED_INTERVAL_MS });
-    cleanups.push(() => first.kill());
+    const queue = new Queue("otel-resume", { connection: fixture.redis.connection });
+    fixture.closers.push(() => queue.close());
+    fixture.backend.holdRuns = true;
+    const first = await startWorkerProcess({ port: fixture.redis.port, queueName: "otel-resume", lockDurationMs: LOCK_DURATION_MS, stalledIntervalMs: STALLED_INTERVAL_MS });
+    fixture.closers.push(() => first.kill());
 
-    const { caller } = await otel.underCaller(() => enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("traced-1"), "traced-1")));
+    const { caller } = await otel.underCaller(() => enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("traced-1"), "traced-1")));
     await eventually(async () => (await queue.getJob("traced-1"))?.data.checkpoint !== undefined);
     await first.kill();
-    backend.holdRuns = false;
+    fixture.backend.holdRuns = false;
 
     const runtime = quickRuntime();
-    const survivor = createInvocationWorker("otel-resume", runtime, { connection: redis.connection, stalledInterval: STALLED_INTERVAL_MS });
+    const survivor = createInvocationWorker("otel-resume", runtime, { connection: fixture.redis.connection, stalledInterval: STALLED_INTERVAL_MS });
     survivor.on("error", () => undefined);
-    cleanups.push(async () => {
+    fixture.closers.push(async () => {
       await survivor.close();
       await runtime.close();
     });
@@ -77,6 +63,6 @@ describe("a queued invocation's trace", () => {
     expect(new Set(requests.map((span) => [span.attributes["executor_runtime.request.phase"], span.parentSpanContext?.spanId].join(" ")))).toEqual(
       new Set([`poll ${run.spanContext().spanId}`]),
     );
-    expect(backend.kickoffs("traced-1")).toBe(1);
+    expect(fixture.backend.kickoffs("traced-1")).toBe(1);
   }, 30_000);
 });

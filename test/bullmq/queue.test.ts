@@ -1,46 +1,33 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import { Queue, QueueEvents } from "bullmq";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationProgress } from "../../src/bullmq/index.js";
 import { startFakeBackend } from "../../examples/fake-backend.js";
 import type { EnqueueMessage, RunMessage } from "../../src/diagnostics/channels.js";
 import { asyncHttpMetadata } from "../../src/http/metadata/builders.js";
-import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { useQueueFixture } from "../support/queue-fixture.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { expectRxpValid } from "../support/rxp-schema.js";
 
-let redis: RedisServer;
-let backend: JobBackend;
-let queueCount = 0;
-const closers: (() => Promise<void>)[] = [];
+const fixture = useQueueFixture();
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  backend = await startJobBackend();
-});
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(async () => {
-  await backend?.close();
-  await redis?.stop();
-});
+let queueCount = 0;
+
 
 /** A fresh queue name, its Queue and QueueEvents, closed after the test. */
 async function openQueue() {
   const name = `invocations-${++queueCount}`;
-  const queue = new Queue(name, { connection: redis.connection });
-  const events = new QueueEvents(name, { connection: redis.connection });
-  closers.push(() => queue.close(), () => events.close());
+  const queue = new Queue(name, { connection: fixture.redis.connection });
+  const events = new QueueEvents(name, { connection: fixture.redis.connection });
+  fixture.closers.push(() => queue.close(), () => events.close());
   await events.waitUntilReady();
   return { name, queue, events };
 }
 
 function startWorker(name: string, options: { concurrency?: number; abortOnClose?: boolean } = {}) {
   const runtime = quickRuntime();
-  const worker = createInvocationWorker(name, runtime, { connection: redis.connection, ...options });
-  closers.push(async () => {
+  const worker = createInvocationWorker(name, runtime, { connection: fixture.redis.connection, ...options });
+  fixture.closers.push(async () => {
     await worker.close();
     await runtime.close();
   });
@@ -51,7 +38,7 @@ describe("executor-runtime/bullmq", () => {
   it("runs an enqueued invocation and resolves waitForResult to its RuntimeResult", async () => {
     const { name, queue } = await openQueue();
     startWorker(name);
-    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("single"), "single"));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("single"), "single"));
     const result = await waitForResult(queue, "single");
     expect(result).toMatchObject({ invocation_id: "single", status: "succeeded", metadata: { "http.last_status": "succeeded" } });
     expectRxpValid(result);
@@ -68,11 +55,11 @@ describe("executor-runtime/bullmq", () => {
     const handlers = { start: (message: RunMessage) => void runs.push(message) } as diagnosticsChannel.TracingChannelSubscribers<RunMessage>;
     diagnosticsChannel.subscribe("executor-runtime:enqueue", onEnqueue);
     run.subscribe(handlers);
-    closers.push(async () => {
+    fixture.closers.push(async () => {
       diagnosticsChannel.unsubscribe("executor-runtime:enqueue", onEnqueue);
       run.unsubscribe(handlers);
     });
-    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("traced"), "traced"));
+    const job = await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("traced"), "traced"));
     expect(job.data.traceContext).toEqual({ traceparent });
     startWorker(name);
     expect((await waitForResult(queue, "traced")).status).toBe("succeeded");
@@ -81,13 +68,13 @@ describe("executor-runtime/bullmq", () => {
 
   it("runs an invocation enqueued twice once", async () => {
     const { name, queue, events } = await openQueue();
-    const invocation = jobInvocation(backend.kickoffUrl("twice"), "twice");
+    const invocation = jobInvocation(fixture.backend.kickoffUrl("twice"), "twice");
     const [first, second] = [await enqueueInvocation(queue, invocation), await enqueueInvocation(queue, invocation)];
     expect(second.id).toBe(first.id);
     startWorker(name);
     expect((await waitForResult(events, "twice")).status).toBe("succeeded");
     expect(await queue.getJobCounts("completed", "waiting", "active")).toEqual({ completed: 1, waiting: 0, active: 0 });
-    expect(backend.kickoffs("twice")).toBe(1);
+    expect(fixture.backend.kickoffs("twice")).toBe(1);
   });
 
   it("stores the kickoff mark and the checkpoint in the job data, and forwards events as progress", async () => {
@@ -95,10 +82,10 @@ describe("executor-runtime/bullmq", () => {
     const worker = startWorker(name);
     const progress: InvocationProgress[] = [];
     worker.on("progress", (_job, value) => void progress.push(value as unknown as InvocationProgress));
-    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("marked"), "marked"));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("marked"), "marked"));
     await waitForResult(queue, "marked");
     const job = await queue.getJob("marked");
-    expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String), checkpoint: { version: 1, pollUrl: `${backend.origin}/jobs/job-${backend.jobsCreated}` } });
+    expect(job?.data).toMatchObject({ kickoffSentAt: expect.any(String), checkpoint: { version: 1, pollUrl: `${fixture.backend.origin}/jobs/job-${fixture.backend.jobsCreated}` } });
     expect(progress.map((p) => p.event.type)).toEqual(["kickoff", "accepted", "poll", "wait", "poll", "terminal"]);
     expect(progress.at(-1)).toMatchObject({ polls: 2, lastStatus: "succeeded" });
     expect(JSON.stringify(progress)).not.toContain("checkpoint");
@@ -106,16 +93,16 @@ describe("executor-runtime/bullmq", () => {
 
   it("resumes a job that carries a checkpoint without a second kickoff", async () => {
     const { name, queue } = await openQueue();
-    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("resumed"), "resumed"));
+    const job = await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("resumed"), "resumed"));
     // What a worker that died while polling leaves behind: the backend has the job, the queue job its checkpoint.
-    const kickoff = await fetch(backend.kickoffUrl("resumed"), { method: "POST" });
-    const pollUrl = new URL(kickoff.headers.get("location") ?? "", backend.origin).href;
+    const kickoff = await fetch(fixture.backend.kickoffUrl("resumed"), { method: "POST" });
+    const pollUrl = new URL(kickoff.headers.get("location") ?? "", fixture.backend.origin).href;
     const acceptedAt = new Date().toISOString();
     await job.updateData({ ...job.data, kickoffSentAt: acceptedAt, checkpoint: { version: 1, pollUrl, acceptedAt } });
     startWorker(name);
     const result = await waitForResult(queue, "resumed");
     expect(result).toMatchObject({ status: "succeeded", metadata: { "http.poll_url": pollUrl } });
-    expect(backend.kickoffs("resumed")).toBe(1);
+    expect(fixture.backend.kickoffs("resumed")).toBe(1);
   });
 
   it.each([
@@ -124,12 +111,12 @@ describe("executor-runtime/bullmq", () => {
   ] as const)("with a kickoff mark but no checkpoint and an idempotency key %s, the job ends %s", async (key, status) => {
     const { name, queue } = await openQueue();
     const id = `window-${String(key)}`;
-    const job = await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id, key));
+    const job = await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl(id), id, key));
     await job.updateData({ ...job.data, kickoffSentAt: "2026-01-01T00:00:00.000Z" });
     startWorker(name);
     const result = await waitForResult(queue, id);
     expect(result.status).toBe(status);
-    expect(backend.kickoffs(id)).toBe(key ? 1 : 0);
+    expect(fixture.backend.kickoffs(id)).toBe(key ? 1 : 0);
     if (!key) {
       expect(result.error_summary).toMatch(/kickoff's outcome is unknown; it was not re-sent to avoid a duplicate job/);
       expectRxpValid(result);
@@ -138,36 +125,36 @@ describe("executor-runtime/bullmq", () => {
 
   it("lets in-flight runs finish on close() by default, and aborts them with abortOnClose", async () => {
     const { name, queue } = await openQueue();
-    backend.holdRuns = true;
+    fixture.backend.holdRuns = true;
     try {
       const patient = startWorker(name);
-      await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("finish"), "finish"));
-      await backend.waitFor(() => backend.polls("finish") > 0);
+      await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("finish"), "finish"));
+      await fixture.backend.waitFor(() => fixture.backend.polls("finish") > 0);
       const closing = patient.close();
-      backend.holdRuns = false;
+      fixture.backend.holdRuns = false;
       await closing;
       expect((await queue.getJob("finish"))?.returnvalue).toMatchObject({ status: "succeeded" });
 
-      backend.holdRuns = true;
+      fixture.backend.holdRuns = true;
       const hasty = startWorker(name, { abortOnClose: true });
-      await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("abort"), "abort"));
-      await backend.waitFor(() => backend.polls("abort") > 0);
+      await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("abort"), "abort"));
+      await fixture.backend.waitFor(() => fixture.backend.polls("abort") > 0);
       await hasty.close();
       expect((await queue.getJob("abort"))?.returnvalue).toMatchObject({ status: "cancelled" });
     } finally {
-      backend.holdRuns = false;
+      fixture.backend.holdRuns = false;
     }
   });
 
   it("never rewrites the queue's settings from waitForResult: an events stream length of 50,000 stays (issue 16)", async () => {
     const name = `invocations-${++queueCount}`;
-    const queue = new Queue(name, { connection: redis.connection, streams: { events: { maxLen: 50_000 } } });
-    const events = new QueueEvents(name, { connection: redis.connection });
-    closers.push(() => queue.close(), () => events.close());
+    const queue = new Queue(name, { connection: fixture.redis.connection, streams: { events: { maxLen: 50_000 } } });
+    const events = new QueueEvents(name, { connection: fixture.redis.connection });
+    fixture.closers.push(() => queue.close(), () => events.close());
     await queue.getVersion(); // resolves once the queue has written its settings
     expect((await queue.getMeta()).maxLenEvents).toBe(50_000);
     startWorker(name);
-    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("settings"), "settings"));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("settings"), "settings"));
     expect(await waitForResult(events, "settings")).toMatchObject({ status: "succeeded" });
     expect((await queue.getMeta()).maxLenEvents).toBe(50_000);
   });
@@ -182,7 +169,7 @@ describe("executor-runtime/bullmq", () => {
 
   it("runs 1,000 invocations on two workers, each kicked off once, spread over both", async () => {
     const fake = await startFakeBackend({ runningPolls: 1, retryAfterSeconds: 0 });
-    closers.push(() => fake.close());
+    fixture.closers.push(() => fake.close());
     const { name, queue, events } = await openQueue();
     const workers = [startWorker(name, { concurrency: 50 }), startWorker(name, { concurrency: 50 })];
     const perWorker = workers.map(() => 0);

@@ -34,11 +34,6 @@ export class JobWrites {
     this.#data = job.data;
   }
 
-  /** Whether a write was refused because the lock is lost. */
-  get lockLost(): boolean {
-    return this.#lost;
-  }
-
   /** Merges `patch` into the job data; rejects when the write is refused or fails. */
   update(patch: Partial<InvocationJobData>): Promise<void> {
     const write = this.#tail.then(async () => {

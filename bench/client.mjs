@@ -17,12 +17,14 @@
 //   staggerMs    cadence: spread the kickoffs over this many ms
 //   snapshotDir  memory: write heap snapshots at the baseline and at the measurement
 //   cpuProfile   write a CPU profile of the measured part (after the warm-up) to this file
+//   jit          print the marks of the measured window on stdout, around the --trace-opt lines V8 prints there
 // IPC out: "warmed", "done" {report}, "error". IPC in: "measure" (memory mode: measure the heap now).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeHeapSnapshot } from "node:v8";
+import { WINDOW_END, WINDOW_START } from "./harness.mjs";
 import { jobMetadata } from "./job.mjs";
 
 const config = JSON.parse(process.argv[2]);
@@ -147,7 +149,10 @@ async function main() {
       for (let job = slot; job < warmupJobs; job += warmSlots) await runJob(0);
     }),
   );
-  const baseline = collect();
+  // Only the memory case needs a heap baseline. A forced full GC here, with no run in flight, lets V8 collect the
+  // maps of the clients' objects and deoptimize the code compiled for them; re-optimizing would then fall in the
+  // measured window (bench/README.md, "Why the warm-up ends without a GC").
+  const baseline = config.mode === "memory" ? collect() : undefined;
   if (config.snapshotDir !== undefined) writeHeapSnapshot(join(config.snapshotDir, "baseline.heapsnapshot"));
   process.send({ type: "warmed" });
 
@@ -160,9 +165,10 @@ async function main() {
     await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
     await profiler.post("Profiler.start");
   }
+  if (config.jit) process.stdout.write(`${WINDOW_START}\n`);
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  const report = { heapBaselineBytes: baseline.heapUsed, rssBaselineBytes: baseline.rss };
+  const report = {};
 
   if (config.mode === "throughput") {
     await Promise.all(
@@ -206,6 +212,7 @@ async function main() {
 
   report.cpuMicros = cpuMicros(cpuStart);
   report.wallMs = performance.now() - wallStart;
+  if (config.jit) process.stdout.write(`${WINDOW_END}\n`);
   if (profiler !== undefined) {
     const { profile } = await profiler.post("Profiler.stop");
     writeFileSync(config.cpuProfile, JSON.stringify(profile));

@@ -4,7 +4,12 @@
 // built index.js.
 //
 //   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici]
-//                          --lib base=src --lib patched=/tmp/patched-src
+//                          [--warmup <jobs>] [--jit] --lib base=src --lib patched=/tmp/patched-src
+//
+// --warmup replaces the case's warm-up (in jobs); --jit runs the clients with
+// V8's --trace-opt and adds what the optimizing compiler did inside the
+// measured window (functions compiled, and their milliseconds), which tells
+// whether the warm-up reached a steady state.
 import { buildLibrary, namedBuilds } from "./build.mjs";
 import { benchCases, measure } from "./harness.mjs";
 
@@ -19,8 +24,11 @@ const caseId = option("--case", "a512");
 const reps = Number(option("--reps", "5"));
 const clientName = option("--client", "library");
 const floorName = option("--floor", "raw-undici");
-const testCase = benchCases().find((c) => c.id === caseId);
-if (testCase === undefined) throw new Error(`unknown case ${caseId}`);
+const jit = args.includes("--jit");
+const listedCase = benchCases().find((c) => c.id === caseId);
+if (listedCase === undefined) throw new Error(`unknown case ${caseId}`);
+const warmup = option("--warmup");
+const testCase = warmup === undefined ? listedCase : { ...listedCase, warmupJobs: Number(warmup) };
 
 const libs = await namedBuilds(options("--lib"), "compare");
 if (libs.length === 0) libs.push({ name: "src", lib: await buildLibrary() });
@@ -30,12 +38,14 @@ const keys = {
   memory: ["heapPerInFlightKB", "cpuPerRequestMicros", "peakRssMB"],
   cadence: ["latenessP50Ms", "latenessP99Ms", "cpuPerRequestMicros"],
 }[testCase.mode];
+if (jit) keys.push("jitCompiles", "jitMs");
 const rows = [{ name: floorName, client: floorName, lib: libs[0].lib }, ...libs.map((l) => ({ name: l.name, client: clientName, lib: l.lib }))];
 const results = new Map(rows.map((row) => [row.name, []]));
 for (let rep = 0; rep < reps; rep++) {
   for (const row of rows) {
     try {
-      const result = await measure(testCase, row.client, row.lib);
+      const result = await measure(testCase, row.client, row.lib, { jit });
+      if (jit) Object.assign(result, { jitCompiles: result.jit.compiles, jitMs: result.jit.ms });
       results.get(row.name).push(result);
       console.error(`  rep ${rep + 1} ${row.name}: ${keys.map((k) => `${k} ${result[k]?.toFixed(2)}`).join(", ")}`);
     } catch (error) {
@@ -50,7 +60,7 @@ const median = (values) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-console.log(`${testCase.title}; client "${clientName}"; median of ${reps}; ratio vs ${floorName}`);
+console.log(`${testCase.title}, warm-up ${testCase.warmupJobs} jobs; client "${clientName}"; median of ${reps}; ratio vs ${floorName}`);
 const floor = Object.fromEntries(keys.map((k) => [k, median(results.get(floorName).map((r) => r[k]))]));
 for (const row of rows) {
   const cells = keys.map((k) => {

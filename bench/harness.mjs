@@ -9,6 +9,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** No single client or server process may run longer than this. */
 const RUN_LIMIT_MS = 90_000;
 
+/** The lines a client prints (with `jit` set) where its measured window starts and ends. */
+export const WINDOW_START = "bench:window-start";
+export const WINDOW_END = "bench:window-end";
+
 /** "running" answers per job, unless a case says otherwise; every job is 1 kickoff + POLLS + 1 polls. */
 export const POLLS = 9;
 
@@ -33,6 +37,13 @@ export const CLIENTS = {
   "library-c256": { label: "library, connections: 256", client: "library", connections: 256, floors: ["library"] },
 };
 
+/**
+ * Jobs each client of a throughput case runs before its measured window: at
+ * 512 (64 in flight) a quarter of the window's CPU was V8 still compiling
+ * (bench/README.md, "Steady state").
+ */
+const WARMUP_JOBS = 4096;
+
 /** The cases of `npm run bench`; `quick` halves them, for trying the harness out. */
 export function benchCases({ quick = false } = {}) {
   const scale = quick ? 0.5 : 1;
@@ -45,7 +56,7 @@ export function benchCases({ quick = false } = {}) {
       intervalMs: 0,
       polls: POLLS,
       jobsPerSlot: Math.round(24 * scale),
-      warmupJobs: 512,
+      warmupJobs: WARMUP_JOBS,
       clients: ["raw-undici", "raw-agent", "library", "library+events", "raw-fetch", "library-fetch"],
     },
     {
@@ -55,8 +66,8 @@ export function benchCases({ quick = false } = {}) {
       inFlight: 512,
       intervalMs: 0,
       polls: POLLS,
-      jobsPerSlot: Math.max(1, Math.round(2 * scale)),
-      warmupJobs: 256,
+      jobsPerSlot: Math.max(1, Math.round(4 * scale)),
+      warmupJobs: WARMUP_JOBS,
       clients: ["raw-undici", "raw-agent", "library", "library+deadline", "raw-undici-unbounded", "library-unbounded"],
     },
     {
@@ -95,14 +106,37 @@ export function benchCases({ quick = false } = {}) {
   ];
 }
 
-function start(file, config, execArgv = []) {
-  const child = fork(join(here, file), [JSON.stringify(config)], { execArgv, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+function start(file, config, execArgv = [], { keepStdout = false } = {}) {
+  const stdout = keepStdout ? "pipe" : "inherit";
+  const child = fork(join(here, file), [JSON.stringify(config)], { execArgv, stdio: ["ignore", stdout, "pipe", "ipc"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
   });
   child.stderrText = () => stderr;
+  let out = "";
+  child.stdout?.on("data", (chunk) => {
+    out += chunk;
+  });
+  child.stdoutText = () => out;
   return child;
+}
+
+/**
+ * What V8's optimizing compiler did inside the measured window, from the
+ * `--trace-opt` lines a client prints between its window marks: functions
+ * compiled, and the milliseconds they took (all three phases; the middle
+ * one runs on a background thread, and counts in the process's CPU time).
+ */
+function jitInWindow(stdout) {
+  const window = stdout.split(`${WINDOW_START}\n`)[1]?.split(`${WINDOW_END}\n`)[0] ?? "";
+  let compiles = 0;
+  let ms = 0;
+  for (const match of window.matchAll(/completed compiling .* took ([\d.]+), ([\d.]+), ([\d.]+) ms/g)) {
+    compiles += 1;
+    ms += Number(match[1]) + Number(match[2]) + Number(match[3]);
+  }
+  return { compiles, ms };
 }
 
 function once(child, type) {
@@ -138,7 +172,7 @@ function withLimit(promise, ms, what) {
 }
 
 /** One measurement: a fresh backend and a fresh client process. */
-export async function measure(testCase, clientName, lib, { execArgv = [], snapshotDir, cpuProfile } = {}) {
+export async function measure(testCase, clientName, lib, { execArgv = [], snapshotDir, cpuProfile, jit = false } = {}) {
   const variant = CLIENTS[clientName];
   const server = start("server.mjs", {
     polls: testCase.polls ?? POLLS,
@@ -169,8 +203,10 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
         staggerMs: testCase.staggerMs,
         snapshotDir,
         cpuProfile,
+        jit,
       },
-      ["--expose-gc", ...execArgv],
+      ["--expose-gc", ...(jit ? ["--trace-opt"] : []), ...execArgv],
+      { keepStdout: jit },
     );
     const done = once(client, "done");
     done.catch(() => {});
@@ -203,6 +239,7 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
       requests,
       backendErrors: backend.errors,
       wallMs: report.wallMs,
+      ...(jit ? { jit: jitInWindow(client.stdoutText()) } : {}),
     };
   } finally {
     // A client that reported exits by itself (writing its CPU profile, if any); one that did not is killed.

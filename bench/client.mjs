@@ -151,7 +151,7 @@ async function main() {
   );
   // Only the memory case needs a heap baseline. A forced full GC here, with no run in flight, lets V8 collect the
   // maps of the clients' objects and deoptimize the code compiled for them; re-optimizing would then fall in the
-  // measured window (bench/README.md, "Why the warm-up ends without a GC").
+  // measured window (bench/README.md, "Steady state").
   const baseline = config.mode === "memory" ? collect() : undefined;
   if (config.snapshotDir !== undefined) writeHeapSnapshot(join(config.snapshotDir, "baseline.heapsnapshot"));
   process.send({ type: "warmed" });

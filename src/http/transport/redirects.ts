@@ -23,17 +23,13 @@ export function followingRedirects(exchange: Exchange, maxRedirects: number): (r
   return async (request) => {
     const response = await exchange.send(request);
     const location = redirectLocation(response, maxRedirects);
-    if (location === undefined) return complete(response, request.url);
-    return followRedirects(exchange, request, response, location, maxRedirects);
+    if (location !== undefined) return followRedirects(exchange, request, response, location, maxRedirects);
+    return new CompleteResponse(response, request.url, await response.text());
   };
 }
 
 function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
   return maxRedirects > 0 && isRedirect(response.status) ? response.header("location") : undefined;
-}
-
-function complete(response: ExchangeResponse, url: URL): Promise<TransportResponse> {
-  return response.text().then((body) => new CompleteResponse(response, url, body));
 }
 
 async function followRedirects(

@@ -33,14 +33,14 @@ const DELAY_SECONDS = /^\s*(\d+)\s*$/;
 
 /**
  * Parses a Retry-After header: delay-seconds or an HTTP date (relative to
- * `nowMs`). Undefined when absent or unreadable; never negative.
+ * `now()`, read only for a date). Undefined when absent or unreadable; never negative.
  */
-export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
+export function parseRetryAfterMs(value: string | undefined, now: () => number): number | undefined {
   if (value === undefined) return undefined;
   const seconds = DELAY_SECONDS.exec(value);
   if (seconds !== null) return Number(seconds[1]) * 1000;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
 }
 
 /** Bounds a wait by the time left and by MAX_WAIT_MS, so no value can overflow a timer into a hot loop. */

@@ -35,7 +35,7 @@ describe(parseRetryAfterMs.name, () => {
     ["soon", undefined],
     [undefined, undefined],
   ])("reads %j as %j ms", (value, expected) => {
-    expect(parseRetryAfterMs(value, Date.UTC(2026, 0, 1))).toBe(expected);
+    expect(parseRetryAfterMs(value, () => Date.UTC(2026, 0, 1))).toBe(expected);
   });
 });
 

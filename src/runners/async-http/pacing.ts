@@ -45,7 +45,7 @@ export class RunPacing extends RunReport {
     if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
     if (this.scope.checkStopped()) return this.stopped(response);
     if (response instanceof TransportError) return this.failedRequest(what, attempt, response, retryAs);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now);
     return new Answer(response);
   }
 

@@ -133,7 +133,7 @@ export class AsyncRun extends RunResult {
     }
     this.lastHttpStatus = response.status;
     this.emit?.({ type: "kickoff", httpStatus: response.status });
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now());
+    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now);
     const answer = new Answer(response);
     if (isSuccessCode(answer.code) && config.pollRunIdPath !== undefined) this.runId = readRunId(answer.json, config.pollRunIdPath);
     const verdict: KickoffVerdict =

@@ -38,11 +38,11 @@ export const CLIENTS = {
 };
 
 /**
- * Jobs each client of a throughput case runs before its measured window: at
- * 512 (64 in flight) a quarter of the window's CPU was V8 still compiling
- * (bench/README.md, "Steady state").
+ * Jobs each client runs before its measured window, in the throughput cases,
+ * `profile.mjs` and `overhead.mjs`: at 512 (64 in flight) a quarter of the
+ * window's CPU was V8 still compiling (bench/README.md, "Steady state").
  */
-const WARMUP_JOBS = 4096;
+export const WARMUP_JOBS = 4096;
 
 /** The cases of `npm run bench`; `quick` halves them, for trying the harness out. */
 export function benchCases({ quick = false } = {}) {
@@ -100,7 +100,7 @@ export function benchCases({ quick = false } = {}) {
       intervalMs: 0,
       polls: POLLS,
       jobsPerSlot: 2,
-      warmupJobs: 256,
+      warmupJobs: WARMUP_JOBS,
       clients: ["library-c16", "library-c32", "library", "library-c128", "library-c256", "library-unbounded"],
     },
   ];

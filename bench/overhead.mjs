@@ -19,12 +19,11 @@ import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { commandLine, median } from "./args.mjs";
 import { buildLibrary, namedBuilds } from "./build.mjs";
-import { POLLS } from "./harness.mjs";
+import { POLLS, WARMUP_JOBS } from "./harness.mjs";
 import { jobMetadata } from "./job.mjs";
 import { MemoryBackend } from "./memory-backend.mjs";
 
 const IN_FLIGHT = 64;
-const WARMUP_JOBS = 4096;
 const ORIGIN = "http://127.0.0.1:1";
 
 const CLIENTS = {

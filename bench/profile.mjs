@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildLibrary } from "./build.mjs";
-import { POLLS, measure } from "./harness.mjs";
+import { POLLS, WARMUP_JOBS, measure } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -36,7 +36,7 @@ function byFileIdle(profile, selfMicros) {
 
 const dir = mkdtempSync(join(tmpdir(), "executor-runtime-prof-"));
 try {
-  const testCase = { mode: "throughput", inFlight, intervalMs: 0, polls: POLLS, jobsPerSlot, warmupJobs: 256 };
+  const testCase = { mode: "throughput", inFlight, intervalMs: 0, polls: POLLS, jobsPerSlot, warmupJobs: WARMUP_JOBS };
   const file = join(dir, "measured.cpuprofile");
   const result = await measure(testCase, clientName, lib, { cpuProfile: file });
   if (option("--save") !== undefined) copyFileSync(file, option("--save"));

@@ -1,19 +1,18 @@
-import { Agent, type Dispatcher } from "undici";
+import { Agent, util, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./exchange.js";
-import { abortSignalOf, type RequestSignal } from "./request-signal.js";
+import type { RequestSignal } from "./request-signal.js";
 import type { TransportRequest } from "./transport.js";
-import { abortedError, tooLargeError, toTransportError } from "./transport-error.js";
+import { abortedError, tooLargeError, toTransportError, type RequestStage, type TransportError } from "./transport-error.js";
 
-type ResponseBody = Dispatcher.ResponseData["body"];
-type ResponseHeaders = Dispatcher.ResponseData["headers"];
+type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** A redirect body up to this size is read to the end so its socket goes back to the pool. */
 const DISCARD_LIMIT_BYTES = 128 * 1024;
 
 /**
- * The default exchange: `undici.request` through the caller's dispatcher, or
- * through a keep-alive Agent of its own, created on the first request so a
- * runner that never sends anything opens nothing.
+ * The default exchange: each request dispatched through the caller's
+ * dispatcher, or through a keep-alive Agent of its own, created on the first
+ * request so a runner that never sends anything opens nothing.
  */
 export function createUndiciExchange(
   dispatcher: Dispatcher | undefined,
@@ -38,39 +37,32 @@ class UndiciExchange implements Exchange {
   }
 
   send(hop: TransportRequest): Promise<ExchangeResponse> {
-    // Not an async function: a request queued in the pool then holds no suspended frame here.
     const signal = hop.signal;
     if (signal?.aborted === true) return Promise.reject(abortedError(signal));
-    let pending: Promise<Dispatcher.ResponseData>;
-    try {
-      const url = hop.url;
-      const dispatcher = this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections }));
-      // PERFORMANCE.md, "The dispatcher's own request()": not undici's top-level one, which parses the URL again and
-      // copies the options with an object spread, which costs some microseconds per request on Node 20.
-      let origin = url.origin;
-      // PERFORMANCE.md, "One origin string": undici keys its pools by this string, and one it has hashed before is cheaper.
-      if (origin === this.#origin) origin = this.#origin;
-      else this.#origin = origin;
-      pending = dispatcher.request({
-        origin,
-        path: url.search === "" ? url.pathname : url.pathname + url.search,
-        method: hop.method as Dispatcher.HttpMethod,
-        headers: hop.headers,
-        body: hop.body ?? null,
-        // undici aborts the request in flight, or destroys the body being read, with signal.reason. It takes
-        // any signal with `aborted`, `reason` and 'abort' listeners (its types name AbortSignal and EventEmitter).
-        signal: (signal ?? null) as AbortSignal | null,
-      });
-    } catch (error) {
-      return Promise.reject(toTransportError(error, signal, "headers"));
-    }
-    const maxResponseBytes = this.#maxResponseBytes;
-    return pending.then(
-      (data) => new UndiciResponse(data, hop, maxResponseBytes),
-      (error: unknown) => {
-        throw toTransportError(error, signal, "headers");
-      },
-    );
+    return new Promise((resolve, reject) => {
+      const response = new UndiciResponse(hop, this.#maxResponseBytes, resolve, reject);
+      try {
+        const url = hop.url;
+        const dispatcher = this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections }));
+        let origin = url.origin;
+        // PERFORMANCE.md, "One origin string": undici keys its pools by this string, and one it has hashed before is cheaper.
+        if (origin === this.#origin) origin = this.#origin;
+        else this.#origin = origin;
+        // PERFORMANCE.md, "A response handler of our own": dispatch() with the handler below, not request().
+        dispatcher.dispatch(
+          {
+            origin,
+            path: url.search === "" ? url.pathname : url.pathname + url.search,
+            method: hop.method as Dispatcher.HttpMethod,
+            headers: hop.headers,
+            body: hop.body ?? null,
+          },
+          response,
+        );
+      } catch (error) {
+        response.onError(error);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -81,25 +73,57 @@ class UndiciExchange implements Exchange {
   }
 }
 
-class UndiciResponse implements ExchangeResponse {
-  readonly status: number;
-  readonly #headers: ResponseHeaders;
-  readonly #body: ResponseBody;
+/** What reading the body waits for: its text, or the end of a discard. */
+interface BodyWaiter {
+  resolve(text: string): void;
+  reject(error: TransportError): void;
+}
+
+/**
+ * One request's undici handler, and its response once the head has arrived.
+ * It keeps the body's chunks up to the size cap, listens to the request's
+ * stop signal while the request is in progress, and aborts the request
+ * (which drops its socket) when the signal stops, when the body grows past
+ * the cap, or when a body is given up unread. It implements the handler
+ * interface that undici's own `request()` uses, so any dispatcher that serves
+ * `request()` serves it.
+ */
+class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
+  status = 0;
+  #headers: ResponseHeaders = {};
   readonly #signal: RequestSignal | undefined;
   readonly #maxResponseBytes: number;
+  readonly #method: string;
+  #onStop: (() => void) | undefined;
+  #resolveHead: ((response: ExchangeResponse) => void) | undefined;
+  #rejectHead: ((error: TransportError) => void) | undefined;
+  /** undici's abort of this request, once it is on a connection. */
+  #abort: ((reason: Error) => void) | undefined;
   /** The announced body size, when it describes the bytes that will arrive. */
-  readonly #contentLength: string | string[] | undefined;
+  #contentLength: string | string[] | undefined;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #complete = false;
+  #error: TransportError | undefined;
+  #waiter: BodyWaiter | undefined;
+  #discarding = false;
 
-  constructor(data: Dispatcher.ResponseData, hop: TransportRequest, maxResponseBytes: number) {
-    const status = data.statusCode;
-    this.status = status;
-    this.#headers = data.headers;
-    this.#body = data.body;
+  constructor(
+    hop: TransportRequest,
+    maxResponseBytes: number,
+    resolve: (response: ExchangeResponse) => void,
+    reject: (error: TransportError) => void,
+  ) {
     this.#signal = hop.signal;
     this.#maxResponseBytes = maxResponseBytes;
-    // HEAD, 204 and 304 answers have no body whatever content-length says.
-    this.#contentLength =
-      hop.method === "HEAD" || status === 204 || status === 304 ? undefined : data.headers["content-length"];
+    this.#method = hop.method;
+    this.#resolveHead = resolve;
+    this.#rejectHead = reject;
+    const signal = hop.signal;
+    if (signal !== undefined) {
+      this.#onStop = () => this.#stop(signal.reason as Error);
+      signal.addEventListener("abort", this.#onStop);
+    }
   }
 
   header(name: string): string | undefined {
@@ -108,55 +132,127 @@ class UndiciResponse implements ExchangeResponse {
     return Array.isArray(value) ? value.join(", ") : undefined;
   }
 
-  async text(): Promise<string> {
-    const body = this.#body;
+  text(): Promise<string> {
     const signal = this.#signal;
-    const max = this.#maxResponseBytes;
-    if (signal?.aborted === true) {
-      destroy(body);
-      throw abortedError(signal, "body");
-    }
+    if (signal?.aborted === true) return this.#giveUp(abortedError(signal, "body"));
     // Fail before reading a byte when the server announces too much.
     const length = this.#contentLength;
-    if (typeof length === "string" && Number(length) > max) {
-      destroy(body);
-      throw tooLargeError(max);
+    if (typeof length === "string" && Number(length) > this.#maxResponseBytes) {
+      return this.#giveUp(tooLargeError(this.#maxResponseBytes));
     }
-    // The iteration ends after 'close', when undici has removed its abort listener from the run's signal.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > max) {
-          // Destroying an unfinished body makes undici drop the socket: nothing more is downloaded.
-          destroy(body);
-          throw tooLargeError(max);
-        }
-        chunks.push(chunk);
-      }
-    } catch (error) {
-      destroy(body);
-      throw toTransportError(error, signal, "body");
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#complete) return Promise.resolve(this.#takeText());
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  discard(): Promise<void> {
+    this.#discarding = true;
+    this.#chunks = [];
+    const length = this.#contentLength;
+    if (typeof length === "string" && Number(length) > DISCARD_LIMIT_BYTES) this.#abort?.(tooLargeError(DISCARD_LIMIT_BYTES));
+    if (this.#complete || this.#error !== undefined) return Promise.resolve();
+    // A larger body aborts the request (onData), which drops its socket instead of downloading the rest.
+    return new Promise((resolve) => {
+      this.#waiter = { resolve: () => resolve(), reject: () => resolve() };
+    });
+  }
+
+  /** undici: the request has a connection; `abort` ends it and drops the connection. */
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    const signal = this.#signal;
+    if (signal?.aborted === true) abort(signal.reason as Error);
+  }
+
+  /** undici: the response head; 1xx answers are informational and skipped. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    const headers = util.parseHeaders(rawHeaders) as ResponseHeaders;
+    this.#headers = headers;
+    // HEAD, 204 and 304 answers have no body whatever content-length says.
+    const bodiless = this.#method === "HEAD" || statusCode === 204 || statusCode === 304;
+    this.#contentLength = bodiless ? undefined : headers["content-length"];
+    const resolve = this.#resolveHead;
+    this.#resolveHead = undefined;
+    this.#rejectHead = undefined;
+    resolve?.(this);
+    return true;
+  }
+
+  /** undici: a chunk of the body, kept within the cap (nothing is kept of a body being discarded). */
+  onData(chunk: Buffer): boolean {
+    this.#bytes += chunk.length;
+    const limit = this.#discarding ? DISCARD_LIMIT_BYTES : this.#maxResponseBytes;
+    if (this.#bytes > limit) {
+      this.#abort?.(tooLargeError(limit));
+      return false;
     }
+    if (!this.#discarding) this.#chunks.push(chunk);
+    return true;
+  }
+
+  /** undici: the body is complete. */
+  onComplete(): void {
+    this.#complete = true;
+    this.#release();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve(this.#discarding ? "" : this.#takeText());
+  }
+
+  /** undici: the request failed, or was aborted; also called when dispatching it threw. */
+  onError(error: unknown): void {
+    this.#release();
+    const stage: RequestStage = this.#rejectHead === undefined ? "body" : "headers";
+    const failure = toTransportError(error, this.#signal, stage);
+    const rejectHead = this.#rejectHead;
+    if (rejectHead !== undefined) {
+      this.#resolveHead = undefined;
+      this.#rejectHead = undefined;
+      rejectHead(failure);
+      return;
+    }
+    this.#error = failure;
+    this.#chunks = [];
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(failure);
+  }
+
+  /**
+   * The request's signal stopped: a request on a connection is aborted, which
+   * drops the connection; one still queued in the pool fails at once, and is
+   * dropped unsent when it reaches a connection (onConnect).
+   */
+  #stop(reason: Error): void {
+    if (this.#abort === undefined) this.onError(reason);
+    else this.#abort(reason);
+  }
+
+  /** Ends a request whose body will not be read: its connection is dropped unless the body was already complete. */
+  #giveUp(error: TransportError): Promise<never> {
+    this.#discarding = true;
+    this.#chunks = [];
+    if (!this.#complete) this.#abort?.(error);
+    return Promise.reject(error);
+  }
+
+  /** The body decoded as UTF-8; the chunks are let go. */
+  #takeText(): string {
+    const chunks = this.#chunks;
+    this.#chunks = [];
     if (chunks.length === 1) return (chunks[0] as Buffer).toString("utf8");
-    return total === 0 ? "" : Buffer.concat(chunks, total).toString("utf8");
+    return this.#bytes === 0 ? "" : Buffer.concat(chunks, this.#bytes).toString("utf8");
   }
 
-  async discard(): Promise<void> {
-    try {
-      // dump() destroys a larger body (and its socket) instead of downloading it.
-      const signal = abortSignalOf(this.#signal);
-      await this.#body.dump(signal === undefined ? { limit: DISCARD_LIMIT_BYTES } : { limit: DISCARD_LIMIT_BYTES, signal });
-    } catch {
-      destroy(this.#body);
-    }
+  /** Takes the listener off the request's signal: the request is over. */
+  #release(): void {
+    const onStop = this.#onStop;
+    if (onStop === undefined) return;
+    this.#onStop = undefined;
+    this.#signal?.removeEventListener("abort", onStop);
   }
-}
-
-function ignore(): void {}
-
-/** Destroys a body that may have no 'error' listener: undici emits one for an unfinished body. */
-function destroy(body: ResponseBody): void {
-  if (!body.destroyed) body.on("error", ignore).destroy();
 }

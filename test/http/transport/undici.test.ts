@@ -1,4 +1,4 @@
-import { MockAgent } from "undici";
+import { Dispatcher, MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, type TransportOptions } from "../../../src/http/transport/create-transport.js";
 import { TransportError } from "../../../src/http/transport/transport-error.js";
@@ -132,6 +132,70 @@ describe("createTransport (undici)", () => {
     }
     scope.dispose();
     expect(left).toEqual(Array.from({ length: 20 }, () => 0));
+  });
+
+  it("fails a request still queued in the pool as soon as its signal aborts, and never sends it", async () => {
+    const server = await startScriptedServer([{ action: "hang" }, { body: "never asked for" }]);
+    const transport = newTransport({ connections: 1 });
+    const first = new AbortController();
+    const holding = transport.send(get(server.url("/first"), {}, first.signal)).catch((e: unknown) => e);
+    await server.waitFor(() => server.requests.length === 1);
+    const queued = new AbortController();
+    const waiting = transport.send(get(server.url("/queued"), {}, queued.signal));
+    queued.abort("cancelled");
+    // The one connection is still held by the first request: the queued one fails without it.
+    await expect(waiting).rejects.toMatchObject({ kind: "aborted", stage: "headers", cause: "cancelled" });
+    first.abort("cancelled");
+    await holding;
+    await server.waitFor(() => server.openConnectionCount === 0);
+    expect(server.requests.map((request) => request.url)).toEqual(["/first"]);
+  });
+
+  it("keeps no listener on a run's stop signal once a request has failed or its redirect body was dropped", async () => {
+    const server = await startScriptedServer([
+      { action: "destroy" },
+      { status: 302, headers: { location: "/final" }, body: "moved" },
+      { body: "final" },
+    ]);
+    const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + 60_000 });
+    const transport = newTransport();
+    const send = (path: string) => transport.send({ method: "GET", url: new URL(server.url(path)), headers: {}, signal: scope });
+    await expect(send("/gone")).rejects.toMatchObject({ kind: "network" });
+    expect(scope.listenerCount).toBe(0);
+    expect((await send("/moved")).body).toBe("final");
+    expect(scope.listenerCount).toBe(0);
+    scope.dispose();
+  });
+
+  it("skips an informational 103 answer and returns the final one", async () => {
+    const server = await startScriptedServer([
+      (_request, response) => {
+        response.writeEarlyHints({ link: "</style.css>; rel=preload" });
+        response.end("final");
+      },
+    ]);
+    const response = await newTransport().send(get(server.url()));
+    expect(response).toMatchObject({ status: 200, body: "final" });
+    expect(response.header("link")).toBeUndefined();
+  });
+
+  it("sends through any dispatcher that serves undici's request(), whose handler interface it uses", async () => {
+    /** A dispatcher that answers from memory, calling the handler as undici's own dispatchers do. */
+    class MemoryDispatcher extends Dispatcher {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        setImmediate(() => {
+          handler.onConnect?.(() => {});
+          const body = Buffer.from(`${options.method} ${options.path}`);
+          handler.onHeaders?.(200, [Buffer.from("content-length"), Buffer.from(String(body.length))], () => {}, "OK");
+          handler.onData?.(body);
+          handler.onComplete?.([]);
+        });
+        return true;
+      }
+    }
+    const response = await newTransport({ dispatcher: new MemoryDispatcher() }).send(get("http://backend.test/runs/1?x=1"));
+    expect(response).toMatchObject({ status: 200, body: "GET /runs/1?x=1" });
+    expect(response.header("content-length")).toBe("15");
   });
 
   it("sends nothing when the signal is already aborted", async () => {

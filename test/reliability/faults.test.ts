@@ -99,6 +99,23 @@ describe("a backend that breaks the connection", () => {
     },
   );
 
+  it("ends a run at its deadline while its kickoff waits for the one connection, which another run holds", async () => {
+    const server = await loopbackBackend([{ action: "hang" }]);
+    const runner = new AsyncHttpRunner({ connections: 1 });
+    const holder = new AbortController();
+    const holding = runner.run(loopbackInvocation(server.origin, {}, { invocation_id: "holder" }), { signal: holder.signal });
+    await server.waitFor(() => server.requests.length === 1);
+    const queued = await timedRun(runner, server, loopbackInvocation(server.origin, {}, { timeout_seconds: 1 }));
+    holder.abort();
+    expect(queued.result.status).toBe("timed_out");
+    expect(queued.summary).toBe("timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs); no response headers had arrived");
+    expect(queued.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+    expect((await holding).status).toBe("cancelled");
+    // The queued kickoff was dropped unsent: the backend never saw a second job.
+    await server.waitFor(() => server.openConnectionCount === 0);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("fails naming the refused connection when nothing listens", async () => {
     const server = await loopbackBackend();
     await server.close();

@@ -1,7 +1,9 @@
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { summarizeIssues, type ValidationIssue } from "../contracts/issues.js";
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import { cachedMetadataParser } from "../http/metadata/cache.js";
 import { BODY_CONTENT_TYPES, type HttpRequestConfig } from "../http/metadata/config.js";
+import type { MetadataParseResult } from "../http/metadata/parse.js";
 import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { createTransport } from "../http/transport/create-transport.js";
@@ -22,19 +24,26 @@ export interface ConfigShared {
   readonly redact: Redact;
 }
 
+/** Parses the `http.*` metadata of a run into the runner's configuration. */
+export type MetadataParser<Config> = (metadata: Readonly<Record<string, string>>) => MetadataParseResult<Config>;
+
 /**
  * What an HTTP runner keeps across its runs: the resolved options, one
- * transport, and the headers and redactor of each configuration.
+ * transport, its metadata parser, and the headers and redactor of each
+ * configuration.
  */
-export class HttpClient {
+export class HttpClient<Config extends HttpRequestConfig> {
   readonly options: ResolvedHttpRunnerOptions;
   /** The one transport of the runner. */
   readonly transport: Transport;
+  /** Parses each distinct `http.*` map once (PERFORMANCE.md, "Settings parsed once per configuration"). */
+  readonly parseMetadata: MetadataParser<Config>;
   readonly #shared = new WeakMap<HttpRequestConfig, ConfigShared>();
 
-  constructor(options: HttpRunnerOptions) {
+  constructor(options: HttpRunnerOptions, parse: MetadataParser<Config>) {
     this.options = resolveHttpRunnerOptions(options);
     this.transport = createTransport(this.options);
+    this.parseMetadata = cachedMetadataParser(parse);
   }
 
   /** The `rejected` result of input that did not validate; nothing was sent. */

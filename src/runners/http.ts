@@ -1,8 +1,7 @@
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import type { RuntimeResult } from "../contracts/result.js";
-import { cachedMetadataParser } from "../http/metadata/cache.js";
 import type { HttpRequestConfig } from "../http/metadata/config.js";
-import { parseHttpMetadata, type MetadataParseResult } from "../http/metadata/parse.js";
+import { parseHttpMetadata } from "../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, toTransportError } from "../http/transport/transport-error.js";
 import type { TransportResponse } from "../http/transport/transport.js";
@@ -21,12 +20,10 @@ import { invocationDeadline } from "./scope/deadline.js";
  * const runtime = new ExecutorRuntime().register("http", new HttpRunner());
  */
 export class HttpRunner implements Runner {
-  readonly #client: HttpClient;
-  readonly #parseMetadata: (metadata: Readonly<Record<string, string>>) => MetadataParseResult<HttpRequestConfig> =
-    cachedMetadataParser(parseHttpMetadata);
+  readonly #client: HttpClient<HttpRequestConfig>;
 
   constructor(options: HttpRunnerOptions = {}) {
-    this.#client = new HttpClient(options);
+    this.#client = new HttpClient(options, parseHttpMetadata);
   }
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
@@ -41,7 +38,7 @@ export class HttpRunner implements Runner {
   async #run(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
-    const parsed = this.#parseMetadata(invocation.metadata);
+    const parsed = client.parseMetadata(invocation.metadata);
     if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
     const config = parsed.config;
     const shared = client.shared(config);

@@ -2,9 +2,8 @@ import { CheckpointSchema, type Checkpoint } from "../../contracts/checkpoint.js
 import type { RuntimeInvocation } from "../../contracts/invocation.js";
 import { issuesFromZod } from "../../contracts/issues.js";
 import type { RuntimeResult } from "../../contracts/result.js";
-import { cachedMetadataParser } from "../../http/metadata/cache.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import { parseAsyncHttpMetadata, type MetadataParseResult } from "../../http/metadata/parse.js";
+import { parseAsyncHttpMetadata } from "../../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../../http/runner-options.js";
 import { HttpClient } from "../http-client.js";
 import { crashedResult } from "../http-run.js";
@@ -22,12 +21,10 @@ import { AsyncRun } from "./run.js";
  * const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
  */
 export class AsyncHttpRunner implements Runner {
-  readonly #client: HttpClient;
-  readonly #parseMetadata: (metadata: Readonly<Record<string, string>>) => MetadataParseResult<AsyncHttpConfig> =
-    cachedMetadataParser(parseAsyncHttpMetadata);
+  readonly #client: HttpClient<AsyncHttpConfig>;
 
   constructor(options: HttpRunnerOptions = {}) {
-    this.#client = new HttpClient(options);
+    this.#client = new HttpClient(options, parseAsyncHttpMetadata);
   }
 
   /**
@@ -45,7 +42,7 @@ export class AsyncHttpRunner implements Runner {
   #start(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
-    const parsed = this.#parseMetadata(invocation.metadata);
+    const parsed = client.parseMetadata(invocation.metadata);
     if (!parsed.ok) return Promise.resolve(client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs));
     let resume: Checkpoint | undefined;
     if (options.resume !== undefined) {

@@ -135,7 +135,7 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   text(): Promise<string> {
     const signal = this.#signal;
     if (signal?.aborted === true) return this.#giveUp(abortedError(signal, "body"));
-    // Fail before reading a byte when the server announces too much.
+    // Fail without waiting for a body the server announces too large.
     const length = this.#contentLength;
     if (typeof length === "string" && Number(length) > this.#maxResponseBytes) {
       return this.#giveUp(tooLargeError(this.#maxResponseBytes));

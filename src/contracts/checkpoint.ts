@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** How protocol `lro` reads its status monitor (result metadata `http.poll_mode`). */
+export const LRO_MODES = ["operation-location", "azure-async-operation", "location", "body"] as const;
+
 /**
  * Where an accepted asynchronous run can be picked up again: a small versioned
  * JSON record with no headers and no body. It carries the poll URL unredacted,
@@ -16,7 +19,7 @@ export const CheckpointSchema = z.strictObject({
   /** The original deadline of the whole run (ISO 8601), when it has one. */
   deadlineAt: z.iso.datetime({ offset: true }).optional(),
   /** With `http.poll_protocol` lro: how the status URL's answers are read. */
-  pollMode: z.enum(["operation-location", "azure-async-operation", "location", "body"]).optional(),
+  pollMode: z.enum(LRO_MODES).optional(),
   /** The key a run lookup found (`{lookup}`), when the run was looked up. */
   lookup: z.string().optional(),
   /** With `http.poll_protocol` lro: where the result is read once the operation has succeeded. */

@@ -14,7 +14,7 @@ export interface IntervalPolicy {
 }
 
 /** Seconds as the whole milliseconds timers count. */
-function toMs(seconds: number): number {
+export function toMs(seconds: number): number {
   return Math.round(seconds * 1000);
 }
 

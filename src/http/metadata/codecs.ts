@@ -114,14 +114,18 @@ export const RUN_ID_PLACEHOLDER = "{run_id}";
 export const LOOKUP_PLACEHOLDER = "{lookup}";
 const PLACEHOLDERS: readonly string[] = [RUN_ID_PLACEHOLDER, LOOKUP_PLACEHOLDER];
 
-/** A URL template, kept as written; may be relative. Checked against `http.url` by the cross-key rules (so is a plain relative URL). */
-export function urlTemplate() {
+/**
+ * A URL template, kept as written; may be relative. Checked against `http.url` by the cross-key rules (so is a plain
+ * relative URL). Without `placeholders`, it takes `{run_id}` and `{lookup}`; with none (`[]`), `noneBecause` says why.
+ */
+export function urlTemplate(placeholders: readonly string[] = PLACEHOLDERS, noneBecause = "") {
   return metadataCodec(
     (text) => {
       if (text.trim() === "") return invalid(`must be a URL or a path such as /runs/${RUN_ID_PLACEHOLDER}, got ${quote(text)}`);
-      const unknown = (text.match(/\{[^}]*\}/g) ?? []).filter((placeholder) => !PLACEHOLDERS.includes(placeholder));
-      if (unknown.length > 0) return invalid(`may only use the placeholders ${PLACEHOLDERS.join(" and ")}, got ${quote(unknown[0]!)}`);
-      return text;
+      const unknown = (text.match(/\{[^}]*\}/g) ?? []).filter((placeholder) => !placeholders.includes(placeholder));
+      if (unknown.length === 0) return text;
+      if (placeholders.length === 0) return invalid(`must not use a placeholder: ${noneBecause}`);
+      return invalid(`may only use the placeholders ${placeholders.join(" and ")}, got ${quote(unknown[0]!)}`);
     },
     (template: string) => template,
   );

@@ -76,8 +76,13 @@ export interface LroProtocolConfig {
   /** `http.poll_protocol`. */
   readonly pollProtocol: "lro";
   /** `http.final_state_via`. */
-  readonly finalStateVia: "location" | "original-uri" | "operation-location" | "azure-async-operation" | undefined;
+  readonly finalStateVia: FinalStateVia | undefined;
 }
+
+/** The values of `http.final_state_via`. */
+export const FINAL_STATE_VIA = ["location", "original-uri", "operation-location", "azure-async-operation"] as const;
+/** Where protocol `lro` reads a succeeded operation's result (`http.final_state_via`). */
+export type FinalStateVia = (typeof FINAL_STATE_VIA)[number];
 
 /** The content type of each `http.body_format`. */
 export const BODY_CONTENT_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" } as const;

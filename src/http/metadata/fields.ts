@@ -1,3 +1,5 @@
+import type { FinalStateVia } from "./config.js";
+
 /** The request settings, as typed fields; `httpMetadata` turns them into `http.*` metadata. */
 export interface HttpMetadataFields {
   /**
@@ -174,7 +176,7 @@ export interface LroProtocolFields {
    * @default by method: PUT and PATCH the request URL, POST and DELETE the kickoff's Location when it had one
    * @example "azure-async-operation"
    */
-  finalStateVia?: "location" | "original-uri" | "operation-location" | "azure-async-operation";
+  finalStateVia?: FinalStateVia;
 }
 
 /** The async job settings, as typed fields; `asyncHttpMetadata` turns them into `http.*` metadata. */

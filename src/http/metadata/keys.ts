@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { FINAL_STATE_VIA } from "./config.js";
 import type { AllAsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
 import {
   decimal,
@@ -45,8 +46,6 @@ export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "cancel
 /** Kickoff retries where sending the kickoff again is safe, when `http.kickoff_max_retries` is absent. */
 export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
 
-/** The values of `http.final_state_via`. */
-export const FINAL_STATE_VIA = ["location", "original-uri", "operation-location", "azure-async-operation"] as const;
 
 /** Every key AsyncHttpRunner reads, with its codec and default. */
 export const ASYNC_SHAPE = {
@@ -56,7 +55,7 @@ export const ASYNC_SHAPE = {
   "http.poll_protocol": oneOf(["status", "lro"]).default("status"),
   "http.poll_url_template": urlTemplate().optional(),
   "http.poll_run_id_path": jsonPath().optional(),
-  "http.run_lookup_url": urlTemplate().optional(), // a URL or a path relative to http.url, without placeholders
+  "http.run_lookup_url": urlTemplate([], "it is read before the kickoff, when nothing is known yet").optional(), // or a path relative to http.url
   "http.run_lookup_path": jsonPath().optional(),
   "http.poll_status_path": jsonPath().optional(), // required with protocol status
   "http.poll_terminal_states": stateList({ required: true }).optional(), // required with protocol status
@@ -81,15 +80,3 @@ export type RequestMetadata = z.output<z.ZodObject<typeof REQUEST_SHAPE>>;
 export type AsyncMetadata = z.output<z.ZodObject<typeof ASYNC_SHAPE>>;
 /** A key AsyncHttpRunner knows. */
 export type AsyncKey = keyof typeof ASYNC_SHAPE;
-
-/** The keys only protocol `status` reads: with protocol `lro` they are rejected. */
-export const STATUS_PROTOCOL_KEYS = [
-  "http.poll_url_template",
-  "http.run_lookup_url",
-  "http.run_lookup_path",
-  "http.poll_outcome_path",
-  "http.poll_status_path",
-  "http.poll_terminal_states",
-  "http.poll_success_states",
-  "http.poll_cancelled_states",
-] as const satisfies readonly AsyncKey[];

@@ -4,8 +4,7 @@ import type { AsyncMetadata } from "./keys.js";
 
 /**
  * A run lookup needs its URL and its path together, and a poll template that
- * uses what it finds; `{lookup}` in a template needs a lookup. The lookup URL
- * is read before the kickoff, so it has no placeholder to fill.
+ * uses what it finds; `{lookup}` in a template needs a lookup.
  */
 export function checkLookup(metadata: AsyncMetadata, rule: RuleContext): void {
   const url = metadata["http.run_lookup_url"];
@@ -16,9 +15,6 @@ export function checkLookup(metadata: AsyncMetadata, rule: RuleContext): void {
   }
   if (valid && path !== undefined && url === undefined) {
     rule.report("http.run_lookup_url", "is required with http.run_lookup_path: the URL whose answer names the run");
-  }
-  if (rule.valid("http.run_lookup_url") && url !== undefined && /\{[^}]*\}/.test(url)) {
-    rule.report("http.run_lookup_url", "must not use a placeholder: it is read before the kickoff, when nothing is known yet");
   }
   const usingLookup = (["http.poll_url_template", "http.cancel_url_template"] as const).filter(
     (key) => rule.valid(key) && metadata[key]?.includes(LOOKUP_PLACEHOLDER) === true,

@@ -1,17 +1,20 @@
 import type { RuleContext } from "./cross-key.js";
-import { STATUS_PROTOCOL_KEYS, type AsyncMetadata } from "./keys.js";
+import type { AsyncKey, AsyncMetadata } from "./keys.js";
 
-/** Why each key of protocol `status` has no place with protocol `lro`. */
-const NOT_WITH_LRO: Readonly<Record<(typeof STATUS_PROTOCOL_KEYS)[number], string>> = {
-  "http.poll_url_template": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
-  "http.run_lookup_url": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
-  "http.run_lookup_path": "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header",
-  "http.poll_outcome_path": "the states are Succeeded, Failed and Canceled",
+const LRO_STATUS_URL = "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header";
+const LRO_STATES = "the states are Succeeded, Failed and Canceled";
+
+/** The keys only protocol `status` reads, and why each has no place with protocol `lro`. */
+const NOT_WITH_LRO = {
+  "http.poll_url_template": LRO_STATUS_URL,
+  "http.run_lookup_url": LRO_STATUS_URL,
+  "http.run_lookup_path": LRO_STATUS_URL,
+  "http.poll_outcome_path": LRO_STATES,
   "http.poll_status_path": "the status is read as the long-running-operation conventions say",
-  "http.poll_terminal_states": "the states are Succeeded, Failed and Canceled",
-  "http.poll_success_states": "the states are Succeeded, Failed and Canceled",
-  "http.poll_cancelled_states": "the states are Succeeded, Failed and Canceled",
-};
+  "http.poll_terminal_states": LRO_STATES,
+  "http.poll_success_states": LRO_STATES,
+  "http.poll_cancelled_states": LRO_STATES,
+} as const satisfies Partial<Record<AsyncKey, string>>;
 
 /**
  * The keys each protocol needs and refuses: `status` needs a status path and
@@ -21,8 +24,8 @@ const NOT_WITH_LRO: Readonly<Record<(typeof STATUS_PROTOCOL_KEYS)[number], strin
 export function checkProtocol(metadata: AsyncMetadata, rule: RuleContext): void {
   if (!rule.valid("http.poll_protocol")) return;
   if (metadata["http.poll_protocol"] === "lro") {
-    for (const key of STATUS_PROTOCOL_KEYS) {
-      if (metadata[key] !== undefined) rule.report(key, `must not be set with http.poll_protocol lro: ${NOT_WITH_LRO[key]}`);
+    for (const [key, why] of Object.entries(NOT_WITH_LRO) as [keyof typeof NOT_WITH_LRO, string][]) {
+      if (metadata[key] !== undefined) rule.report(key, `must not be set with http.poll_protocol lro: ${why}`);
     }
     return;
   }

@@ -41,7 +41,7 @@ function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
   for (const key of TEMPLATE_KEYS) {
     const template = metadata[key];
     if (!rule.valid(key) || template === undefined) continue;
-    if (key !== "http.run_lookup_url" && template.includes(RUN_ID_PLACEHOLDER)) usingRunId.push(key);
+    if (template.includes(RUN_ID_PLACEHOLDER)) usingRunId.push(key);
     const problem = templateProblem(template, base);
     if (problem !== undefined) rule.report(key, problem);
   }

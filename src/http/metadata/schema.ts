@@ -9,12 +9,13 @@ import {
   type AsyncMetadata,
   type RequestMetadata,
 } from "./keys.js";
+import { isJsonObject } from "./codecs.js";
 import { crossKeyCheck } from "./cross-key.js";
 import { kickoffIsRepeatable } from "./protocol-rules.js";
 import { checkAsync, checkBody } from "./rules.js";
 
 /** Runs the cross-key check whatever keys failed, as long as the metadata is an object at all. */
-const ALWAYS = { when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) };
+const ALWAYS = { when: (payload: { value: unknown }) => isJsonObject(payload.value) };
 
 /** A flat object as application/x-www-form-urlencoded (checked by the body rule first). */
 function formEncode(fields: Record<string, string | number | boolean>): string {

@@ -1,7 +1,7 @@
 import { abortSignalOf } from "../../http/transport/request-signal.js";
 import { TransportError } from "../../http/transport/transport-error.js";
 import type { TransportResponse } from "../../http/transport/transport.js";
-import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, untilAborted } from "../../http/timing.js";
+import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, toMs, untilAborted } from "../../http/timing.js";
 import { Answer } from "./answer.js";
 import type { Next } from "./ending.js";
 import { RunReport } from "./report.js";
@@ -62,7 +62,7 @@ export class RunPacing extends RunReport {
       source = "retry-after";
       this.retryAfterMs = undefined;
     } else if (this.#initialDelayDue) {
-      delayMs = this.config.pollInitialDelaySeconds * 1000;
+      delayMs = toMs(this.config.pollInitialDelaySeconds);
     } else {
       delayMs = intervalDelayMs(this.config, ++this.waits);
     }

@@ -1,8 +1,10 @@
 /** How a run that reached a terminal status ends: the RxP status it maps to. */
 export type TerminalOutcome = "succeeded" | "failed" | "cancelled";
 
+import type { LRO_MODES } from "../../contracts/checkpoint.js";
+
 /** How protocol `lro` reads its status monitor (result metadata `http.poll_mode`). */
-export type LroMode = "operation-location" | "azure-async-operation" | "location" | "body";
+export type LroMode = (typeof LRO_MODES)[number];
 
 /** Where a run's status is read once the backend has accepted it. */
 export interface Monitor {

@@ -36,14 +36,10 @@ const IDEMPOTENCY_KEY_HEADER = "http.idempotency_key_header";
 
 /** Whether the invocation names a header that lets the backend drop a repeated kickoff. */
 export function hasIdempotencyKey(invocation: unknown): boolean {
-  return metadataText(invocation, IDEMPOTENCY_KEY_HEADER) !== undefined;
-}
-
-/** The invocation's metadata value at `key` when it is a string with more than blanks (own properties only). */
-function metadataText(invocation: unknown, key: string): string | undefined {
-  if (typeof invocation !== "object" || invocation === null || !Object.hasOwn(invocation, "metadata")) return undefined;
+  // Own properties only, and a header name with more than blanks.
+  if (typeof invocation !== "object" || invocation === null || !Object.hasOwn(invocation, "metadata")) return false;
   const metadata: unknown = (invocation as { metadata?: unknown }).metadata;
-  if (typeof metadata !== "object" || metadata === null || !Object.hasOwn(metadata, key)) return undefined;
-  const value: unknown = (metadata as Record<string, unknown>)[key];
-  return typeof value === "string" && value.trim().length > 0 ? value : undefined;
+  if (typeof metadata !== "object" || metadata === null || !Object.hasOwn(metadata, IDEMPOTENCY_KEY_HEADER)) return false;
+  const value: unknown = (metadata as Record<string, unknown>)[IDEMPOTENCY_KEY_HEADER];
+  return typeof value === "string" && value.trim().length > 0;
 }

@@ -23,7 +23,6 @@ export class JobWrites {
   readonly #job: Job<InvocationJobData, RuntimeResult>;
   readonly #lock: JobLock;
   readonly #listener: JobWritesListener;
-  #data: InvocationJobData;
   #tail: Promise<void> = Promise.resolve();
   #lost = false;
 
@@ -31,15 +30,13 @@ export class JobWrites {
     this.#job = job;
     this.#lock = lock;
     this.#listener = listener;
-    this.#data = job.data;
   }
 
   /** Merges `patch` into the job data; rejects when the write is refused or fails. */
   update(patch: Partial<InvocationJobData>): Promise<void> {
     const write = this.#tail.then(async () => {
-      const data = { ...this.#data, ...patch };
+      const data = { ...this.#job.data, ...patch };
       await this.#write("data", data);
-      this.#data = data;
       this.#job.data = data;
     });
     this.#tail = write.catch(() => undefined);

@@ -86,12 +86,8 @@ export async function runInvocationJob(
   context: JobContext,
 ): Promise<RuntimeResult> {
   const { invocation, checkpoint, kickoffSentAt, traceContext } = job.data;
-  const stop = new AbortController();
   const abandon = new AbortController();
   const { signal } = context;
-  const forwardAbort = (): void => stop.abort(signal?.reason);
-  if (signal?.aborted) forwardAbort();
-  else signal?.addEventListener("abort", forwardAbort, { once: true });
   const writes = new JobWrites(job, context.lock, {
     onLockLost: () => {
       // Abandoned, not cancelled: a cancel request would cancel the backend job that the worker holding the lock now follows.
@@ -106,7 +102,7 @@ export async function runInvocationJob(
   };
   // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
   const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved });
-  const shared = { onEvent, saveCheckpoint, signal: stop.signal, abandon: abandon.signal };
+  const shared: RunOptions = { onEvent, saveCheckpoint, abandon: abandon.signal, ...(signal === undefined ? {} : { signal }) };
   const base: RunOptions = traceContext === undefined ? shared : { ...shared, traceContext };
   let options: RunOptions;
   if (checkpoint !== undefined) {
@@ -124,13 +120,9 @@ export async function runInvocationJob(
     };
     options = { ...base, beforeKickoff };
   }
-  try {
-    const result = await runtime.run(invocation, options);
-    await writes.settled();
-    return result;
-  } finally {
-    signal?.removeEventListener("abort", forwardAbort);
-  }
+  const result = await runtime.run(invocation, options);
+  await writes.settled();
+  return result;
 }
 
 function lockLostMessage(jobId: string | undefined): string {

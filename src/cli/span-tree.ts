@@ -3,6 +3,7 @@
  * span and per span event, children under their parent in the order they
  * started, each with its start as an offset from the start of its trace.
  */
+import { EVENT_ATTRIBUTES, REQUEST_ATTRIBUTES, RUN_ATTRIBUTES, RUN_EVENTS } from "../otel/names.js";
 
 /** An HrTime: seconds and nanoseconds. */
 type Time = readonly [number, number];
@@ -70,39 +71,39 @@ function spanText(span: TreeSpan): string {
   const attributes = span.attributes;
   const took = duration(span.duration);
   const error = span.status.code === ERROR ? span.status.message : undefined;
-  const outcome = attributes["executor_runtime.outcome"];
+  const outcome = attributes[RUN_ATTRIBUTES.outcome];
   if (outcome !== undefined) {
     const details = [
-      count(attributes["executor_runtime.polls"], "poll"),
-      labelled("run id", attributes["executor_runtime.backend.run_id"]),
-      labelled("backend status", attributes["executor_runtime.backend.status"]),
-      labelled("HTTP", attributes["executor_runtime.http.status_code"]),
+      count(attributes[RUN_ATTRIBUTES.polls], "poll"),
+      labelled("run id", attributes[RUN_ATTRIBUTES.backendRunId]),
+      labelled("backend status", attributes[RUN_ATTRIBUTES.backendStatus]),
+      labelled("HTTP", attributes[RUN_ATTRIBUTES.httpStatusCode]),
     ].filter((detail) => detail !== undefined);
     const about = details.length === 0 ? "" : ` (${details.join(", ")})`;
-    return `${span.name} ${String(attributes["executor_runtime.invocation.id"])}: ${String(outcome)} in ${took}${about}${error === undefined ? "" : `: ${error}`}`;
+    return `${span.name} ${String(attributes[RUN_ATTRIBUTES.invocationId])}: ${String(outcome)} in ${took}${about}${error === undefined ? "" : `: ${error}`}`;
   }
-  const phase = attributes["executor_runtime.request.phase"];
+  const phase = attributes[REQUEST_ATTRIBUTES.phase];
   if (phase !== undefined || attributes["url.full"] !== undefined) {
-    const attempt = phase === "poll" ? attributes["executor_runtime.request.attempt"] : undefined;
+    const attempt = phase === "poll" ? attributes[REQUEST_ATTRIBUTES.attempt] : undefined;
     const what = [span.name, phase, attempt, attributes["url.full"]].filter((part) => part !== undefined).map(String).join(" ");
-    const answer = attributes["http.response.status_code"] ?? attributes["error.type"] ?? "no answer";
+    const answer = attributes["http.response.status_code"] ?? attributes[RUN_ATTRIBUTES.errorType] ?? "no answer";
     return `${what} → ${String(answer)} (${took})${error === undefined ? "" : `: ${error}`}`;
   }
   return `${span.name} (${took})${error === undefined ? "" : `: ${error}`}`;
 }
 
 function eventText(name: string, attributes: Readonly<Record<string, unknown>>): string {
-  const attempt = attributes["executor_runtime.poll.attempt"];
+  const attempt = attributes[EVENT_ATTRIBUTES.attempt];
   const status = attributes["http.response.status_code"];
   switch (name) {
-    case "executor_runtime.wait":
-      return `wait ${String(attributes["executor_runtime.wait.delay_ms"])} ms (${String(attributes["executor_runtime.wait.source"])})`;
-    case "executor_runtime.pending":
+    case RUN_EVENTS.wait:
+      return `wait ${String(attributes[EVENT_ATTRIBUTES.delayMs])} ms (${String(attributes[EVENT_ATTRIBUTES.source])})`;
+    case RUN_EVENTS.pending:
       return `pending: poll ${String(attempt)} answered ${String(status)}`;
-    case "executor_runtime.retry":
-      return `retry after poll ${String(attempt)}: ${String(attributes["executor_runtime.retry.error"])}`;
-    case "executor_runtime.cancel":
-      return status === undefined ? `cancel request failed: ${String(attributes["executor_runtime.cancel.error"])}` : `cancel request answered ${String(status)}`;
+    case RUN_EVENTS.retry:
+      return `retry after poll ${String(attempt)}: ${String(attributes[EVENT_ATTRIBUTES.retryError])}`;
+    case RUN_EVENTS.cancel:
+      return status === undefined ? `cancel request failed: ${String(attributes[EVENT_ATTRIBUTES.cancelError])}` : `cancel request answered ${String(status)}`;
     default:
       return name;
   }

@@ -1,6 +1,7 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
+import type { TransportFailure } from "../http/transport/transport-error.js";
 
 /**
  * The `node:diagnostics_channel` channels the library publishes, in the style
@@ -40,7 +41,7 @@ export interface RunMessage {
 
 /** Why a request got no answer. */
 export interface RequestFailure {
-  readonly kind: "network" | "aborted" | "too_large" | "redirect";
+  readonly kind: TransportFailure;
   readonly message: string;
 }
 

@@ -24,8 +24,8 @@ export function traceRun(input: unknown, options: RunOptions, body: (options: Ru
   }, message);
 }
 
-/** The message of a run; exported for the test that checks it is built only for subscribers. */
-export function runMessage(input: unknown, options: RunOptions): RunMessage {
+/** The message of a run. */
+function runMessage(input: unknown, options: RunOptions): RunMessage {
   const identity = identityOf(input);
   return {
     invocationId: identity.invocation_id,

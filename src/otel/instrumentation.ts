@@ -82,7 +82,8 @@ export class ExecutorRuntimeInstrumentation extends InstrumentationBase<Executor
   private subscribe(): Unsubscribe {
     const telemetry: Telemetry = {
       tracer: () => this.tracer,
-      instruments: () => (this.runInstruments ??= createRunInstruments(this.meter)),
+      // Set by _updateMetricInstruments, which the base constructor calls before enable().
+      instruments: () => this.runInstruments as RunInstruments,
       diag: this._diag,
     };
     // A TracingChannel subscribes the handlers an object has; its types ask for all five.

@@ -2,7 +2,7 @@ import { Agent, util, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./exchange.js";
 import type { RequestSignal } from "./request-signal.js";
 import type { TransportRequest } from "./transport.js";
-import { abortedError, tooLargeError, toTransportError, type RequestStage, type TransportError } from "./transport-error.js";
+import { abortedError, tooLargeError, toTransportError, type TransportError } from "./transport-error.js";
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -73,6 +73,12 @@ class UndiciExchange implements Exchange {
   }
 }
 
+/** What `send` waits for: the response once its head has arrived. */
+interface HeadWaiter {
+  resolve(response: ExchangeResponse): void;
+  reject(error: TransportError): void;
+}
+
 /** What reading the body waits for: its text, or the end of a discard. */
 interface BodyWaiter {
   resolve(text: string): void;
@@ -95,8 +101,8 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   readonly #maxResponseBytes: number;
   readonly #method: string;
   #onStop: (() => void) | undefined;
-  #resolveHead: ((response: ExchangeResponse) => void) | undefined;
-  #rejectHead: ((error: TransportError) => void) | undefined;
+  /** What waits for the head; gone once the head has arrived (or the request failed). */
+  #head: HeadWaiter | undefined;
   /** undici's abort of this request, once it is on a connection. */
   #abort: ((reason: Error) => void) | undefined;
   /** The announced body size, when it describes the bytes that will arrive. */
@@ -117,11 +123,10 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     this.#signal = hop.signal;
     this.#maxResponseBytes = maxResponseBytes;
     this.#method = hop.method;
-    this.#resolveHead = resolve;
-    this.#rejectHead = reject;
+    this.#head = { resolve, reject };
     const signal = hop.signal;
     if (signal !== undefined) {
-      this.#onStop = () => this.#stop(signal.reason as Error);
+      this.#onStop = () => this.#end(signal.reason as Error);
       signal.addEventListener("abort", this.#onStop);
     }
   }
@@ -141,7 +146,13 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
       return this.#giveUp(tooLargeError(this.#maxResponseBytes));
     }
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#complete) return Promise.resolve(this.#takeText());
+    if (this.#complete) {
+      try {
+        return Promise.resolve(this.#takeText());
+      } catch (error) {
+        return Promise.reject(toTransportError(error, signal, "body"));
+      }
+    }
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });
@@ -151,7 +162,7 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     this.#discarding = true;
     this.#chunks = [];
     const length = this.#contentLength;
-    if (typeof length === "string" && Number(length) > DISCARD_LIMIT_BYTES) this.#abort?.(tooLargeError(DISCARD_LIMIT_BYTES));
+    if (typeof length === "string" && Number(length) > DISCARD_LIMIT_BYTES) this.#end(tooLargeError(DISCARD_LIMIT_BYTES));
     if (this.#complete || this.#error !== undefined) return Promise.resolve();
     // A larger body aborts the request (onData), which drops its socket instead of downloading the rest.
     return new Promise((resolve) => {
@@ -175,10 +186,9 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     // HEAD, 204 and 304 answers have no body whatever content-length says.
     const bodiless = this.#method === "HEAD" || statusCode === 204 || statusCode === 304;
     this.#contentLength = bodiless ? undefined : headers["content-length"];
-    const resolve = this.#resolveHead;
-    this.#resolveHead = undefined;
-    this.#rejectHead = undefined;
-    resolve?.(this);
+    const head = this.#head;
+    this.#head = undefined;
+    head?.resolve(this);
     return true;
   }
 
@@ -187,7 +197,7 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     this.#bytes += chunk.length;
     const limit = this.#discarding ? DISCARD_LIMIT_BYTES : this.#maxResponseBytes;
     if (this.#bytes > limit) {
-      this.#abort?.(tooLargeError(limit));
+      this.#end(tooLargeError(limit));
       return false;
     }
     if (!this.#discarding) this.#chunks.push(chunk);
@@ -199,20 +209,21 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     this.#complete = true;
     this.#release();
     const waiter = this.#waiter;
+    if (waiter === undefined) return;
+    // Decoded before the waiter is let go: a body too long for a string throws, and undici's onError then rejects it.
+    const text = this.#discarding ? "" : this.#takeText();
     this.#waiter = undefined;
-    waiter?.resolve(this.#discarding ? "" : this.#takeText());
+    waiter.resolve(text);
   }
 
   /** undici: the request failed, or was aborted; also called when dispatching it threw. */
   onError(error: unknown): void {
     this.#release();
-    const stage: RequestStage = this.#rejectHead === undefined ? "body" : "headers";
-    const failure = toTransportError(error, this.#signal, stage);
-    const rejectHead = this.#rejectHead;
-    if (rejectHead !== undefined) {
-      this.#resolveHead = undefined;
-      this.#rejectHead = undefined;
-      rejectHead(failure);
+    const head = this.#head;
+    const failure = toTransportError(error, this.#signal, head === undefined ? "body" : "headers");
+    if (head !== undefined) {
+      this.#head = undefined;
+      head.reject(failure);
       return;
     }
     this.#error = failure;
@@ -223,11 +234,11 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   }
 
   /**
-   * The request's signal stopped: a request on a connection is aborted, which
-   * drops the connection; one still queued in the pool fails at once, and is
-   * dropped unsent when it reaches a connection (onConnect).
+   * Ends the request with `reason`: a request on a connection is aborted, which
+   * drops the connection; one not on a connection yet (queued in the pool)
+   * fails at once, and is dropped unsent when it reaches one (onConnect).
    */
-  #stop(reason: Error): void {
+  #end(reason: Error): void {
     if (this.#abort === undefined) this.onError(reason);
     else this.#abort(reason);
   }
@@ -236,7 +247,7 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   #giveUp(error: TransportError): Promise<never> {
     this.#discarding = true;
     this.#chunks = [];
-    if (!this.#complete) this.#abort?.(error);
+    if (!this.#complete) this.#end(error);
     return Promise.reject(error);
   }
 

@@ -8,6 +8,8 @@ import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { createTransport } from "../http/transport/create-transport.js";
 import type { Transport } from "../http/transport/transport.js";
+import type { HttpRunContext } from "./http-run.js";
+import type { RunOptions } from "./runner.js";
 
 /** The headers of a run's requests. Shared by the runs of one configuration: copy to change. */
 export interface RequestHeaders {
@@ -35,15 +37,26 @@ export type MetadataParser<Config> = (metadata: Readonly<Record<string, string>>
 export class HttpClient<Config extends HttpRequestConfig> {
   readonly options: ResolvedHttpRunnerOptions;
   /** The one transport of the runner. */
-  readonly transport: Transport;
+  readonly #transport: Transport;
   /** Parses each distinct `http.*` map once (PERFORMANCE.md, "Settings parsed once per configuration"). */
   readonly parseMetadata: MetadataParser<Config>;
   readonly #shared = new WeakMap<HttpRequestConfig, ConfigShared>();
 
   constructor(options: HttpRunnerOptions, parse: MetadataParser<Config>) {
     this.options = resolveHttpRunnerOptions(options);
-    this.transport = createTransport(this.options);
+    this.#transport = createTransport(this.options);
     this.parseMetadata = cachedMetadataParser(parse);
+  }
+
+  /** What a run of a configuration (its `shared` part) is opened with. */
+  context(
+    invocation: RuntimeInvocation,
+    runOptions: RunOptions,
+    shared: ConfigShared,
+    startedAtMs: number,
+    deadlineAtMs: number | undefined,
+  ): HttpRunContext {
+    return { invocation, runOptions, options: this.options, transport: this.#transport, redact: shared.redact, startedAtMs, deadlineAtMs };
   }
 
   /** The `rejected` result of input that did not validate; nothing was sent. */
@@ -69,6 +82,6 @@ export class HttpClient<Config extends HttpRequestConfig> {
 
   /** Closes the transport's own connection pool; a caller's `dispatcher` is left open. */
   close(): Promise<void> {
-    return this.transport.close();
+    return this.#transport.close();
   }
 }

@@ -28,27 +28,19 @@ export class HttpRunner implements Runner {
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
+    let run: HttpRun | undefined;
     try {
-      return await this.#run(invocation, options);
-    } catch (error) {
-      return crashedResult(invocation, error);
-    }
-  }
-
-  async #run(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
-    const client = this.#client;
-    const startedAtMs = client.options.now();
-    const parsed = client.parseMetadata(invocation.metadata);
-    if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
-    const config = parsed.config;
-    const shared = client.shared(config);
-    const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
-    const { transport, options: runnerOptions } = client;
-    const run = new HttpRun({ invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs });
-    try {
+      const client = this.#client;
+      const startedAtMs = client.options.now();
+      const parsed = client.parseMetadata(invocation.metadata);
+      if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
+      const config = parsed.config;
+      const shared = client.shared(config);
+      const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
+      run = new HttpRun(client.context(invocation, options, shared, startedAtMs, deadlineAtMs));
       return await this.#request(run, config, shared.headers.withBody);
     } catch (error) {
-      return run.crashed(error);
+      return run === undefined ? crashedResult(invocation, error) : run.crashed(error);
     }
   }
 

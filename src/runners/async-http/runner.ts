@@ -63,12 +63,7 @@ export class AsyncHttpRunner implements Runner {
     if (config.idempotencyKeyHeader !== undefined) {
       headers = { plain: headers.plain, withBody: { ...headers.withBody, [config.idempotencyKeyHeader]: invocation.invocation_id } };
     }
-    const { transport, options: runnerOptions } = client;
-    const run = new AsyncRun(
-      { invocation, runOptions: options, options: runnerOptions, transport, redact: shared.redact, startedAtMs, deadlineAtMs },
-      config,
-      headers,
-    );
+    const run = new AsyncRun(client.context(invocation, options, shared, startedAtMs, deadlineAtMs), config, headers);
     return run.run(resume);
   }
 

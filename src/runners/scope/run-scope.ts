@@ -4,8 +4,6 @@ import { Deadline, type DeadlineOwner } from "./deadline.js";
 import { RunStopSignal } from "./stop-signal.js";
 import { Wait } from "./wait.js";
 
-export type { StopReason } from "./stop-signal.js";
-
 /**
  * The lifetime of one run: its stop signal (`RunStopSignal`), stopped by the
  * caller's signal or by the deadline, whichever comes first, and its waits.

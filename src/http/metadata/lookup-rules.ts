@@ -28,17 +28,3 @@ export function checkLookup(metadata: AsyncMetadata, rule: RuleContext): void {
     rule.report("http.poll_url_template", `must use ${LOOKUP_PLACEHOLDER} when http.run_lookup_url is set: the run the lookup finds is polled there`);
   }
 }
-
-/**
- * With `http.poll_outcome_path`, a terminal run's outcome decides, so the
- * success (and cancelled) states are outcome words, not terminal states: the
- * success states must be given, since no default fits every backend's words.
- */
-export function checkOutcomeStates(metadata: AsyncMetadata, rule: RuleContext): void {
-  if (rule.valid("http.poll_success_states") && metadata["http.poll_success_states"] === undefined) {
-    rule.report(
-      "http.poll_success_states",
-      "is required with http.poll_outcome_path: set it to the outcomes that mean success (and the states that do when a run has no outcome)",
-    );
-  }
-}

@@ -1,7 +1,7 @@
 import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
 import type { RuleContext } from "./cross-key.js";
 import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
-import { checkLookup, checkOutcomeStates } from "./lookup-rules.js";
+import { checkLookup } from "./lookup-rules.js";
 import { checkKickoffRetries, checkProtocol } from "./protocol-rules.js";
 
 /** `http.body` against `http.method` and `http.body_format`. */
@@ -67,11 +67,21 @@ function quoteAll(states: readonly string[]): string {
   return states.map(quote).join(", ");
 }
 
-/** Success and cancelled states against the terminal ones, and against each other. */
+/**
+ * Success and cancelled states against the terminal ones, and against each
+ * other. With `http.poll_outcome_path`, a terminal run's outcome decides, so
+ * the success (and cancelled) states are outcome words, not terminal states:
+ * the success states must be given, since no default fits every backend's words.
+ */
 function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
   const given = metadata["http.poll_terminal_states"];
   if (metadata["http.poll_outcome_path"] !== undefined) {
-    checkOutcomeStates(metadata, rule);
+    if (rule.valid("http.poll_success_states") && metadata["http.poll_success_states"] === undefined) {
+      rule.report(
+        "http.poll_success_states",
+        "is required with http.poll_outcome_path: set it to the outcomes that mean success (and the states that do when a run has no outcome)",
+      );
+    }
     return;
   }
   if (!rule.valid("http.poll_terminal_states") || given === undefined) return;

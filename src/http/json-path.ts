@@ -30,15 +30,8 @@ export function readJsonPath(value: unknown, path: JsonPath): unknown {
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
     if (segment === EACH) return readFirst(current, segments, index);
-    if (typeof current === "string") current = parseJsonText(current);
-    if (typeof current !== "object" || current === null) return undefined;
-    if (Array.isArray(current)) {
-      if (!ARRAY_INDEX.test(segment)) return undefined;
-      current = current[Number(segment)];
-    } else {
-      if (!Object.hasOwn(current, segment)) return undefined;
-      current = (current as Record<string, unknown>)[segment];
-    }
+    current = child(typeof current === "string" ? parseJsonText(current) : current, segment);
+    if (current === undefined) return undefined;
   }
   return current;
 }
@@ -73,13 +66,17 @@ export function readJsonPathAll(value: unknown, path: JsonPath): unknown[] {
 function walk(value: unknown, segments: readonly string[], index: number, visit: (value: unknown) => boolean): boolean {
   if (index === segments.length) return value !== undefined && visit(value);
   const current = typeof value === "string" ? parseJsonText(value) : value;
-  if (typeof current !== "object" || current === null) return false;
   const segment = segments[index]!;
-  if (Array.isArray(current)) {
-    if (segment === EACH) return current.some((item) => walk(item, segments, index + 1, visit));
-    return ARRAY_INDEX.test(segment) && walk(current[Number(segment)], segments, index + 1, visit);
-  }
-  return Object.hasOwn(current, segment) && walk((current as Record<string, unknown>)[segment], segments, index + 1, visit);
+  if (segment === EACH && Array.isArray(current)) return current.some((item) => walk(item, segments, index + 1, visit));
+  const next = child(current, segment);
+  return next !== undefined && walk(next, segments, index + 1, visit);
+}
+
+/** The value at `segment` directly below `container`: an own property, or an array element by index; undefined when there is none. */
+function child(container: unknown, segment: string): unknown {
+  if (typeof container !== "object" || container === null) return undefined;
+  if (Array.isArray(container)) return ARRAY_INDEX.test(segment) ? container[Number(segment)] : undefined;
+  return Object.hasOwn(container, segment) ? (container as Record<string, unknown>)[segment] : undefined;
 }
 
 /** The value a string holds as JSON, or undefined when it holds none. */

@@ -7,9 +7,10 @@ import type { MetadataParseResult } from "../http/metadata/parse.js";
 import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { createTransport } from "../http/transport/create-transport.js";
-import type { Transport } from "../http/transport/transport.js";
-import type { HttpRunContext } from "./http-run.js";
-import type { RunOptions } from "./runner.js";
+import type { Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
+import { channels, type RequestPhase } from "../diagnostics/channels.js";
+import { traceRequest } from "../diagnostics/trace-request.js";
+import type { RunReport } from "./run-report.js";
 
 /** The headers of a run's requests. Shared by the runs of one configuration: copy to change. */
 export interface RequestHeaders {
@@ -48,15 +49,16 @@ export class HttpClient<Config extends HttpRequestConfig> {
     this.parseMetadata = cachedMetadataParser(parse);
   }
 
-  /** What a run of a configuration (its `shared` part) is opened with. */
-  context(
-    invocation: RuntimeInvocation,
-    runOptions: RunOptions,
-    shared: ConfigShared,
-    startedAtMs: number,
-    deadlineAtMs: number | undefined,
-  ): HttpRunContext {
-    return { invocation, runOptions, options: this.options, transport: this.#transport, redact: shared.redact, startedAtMs, deadlineAtMs };
+  /**
+   * Sends a request of a run: the one send path of both HTTP runners. It
+   * rejects with a TransportError only (see `Transport.send`); the request is
+   * published on the request channel, named by `report`'s invocation, when
+   * that channel has subscribers.
+   */
+  send(request: TransportRequest, report: RunReport, phase: RequestPhase, attempt?: number): Promise<TransportResponse> {
+    if (!channels.request.hasSubscribers) return this.#transport.send(request);
+    const label = { invocationId: report.identity.invocation_id, phase, url: report.redact(request.url.href), attempt };
+    return traceRequest(this.#transport, request, label);
   }
 
   /** The `rejected` result of input that did not validate; nothing was sent. */

@@ -5,10 +5,12 @@ import { parseHttpMetadata } from "../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, toTransportError } from "../http/transport/transport-error.js";
 import type { TransportResponse } from "../http/transport/transport.js";
+import type { RequestRef } from "./failure.js";
 import { HttpClient } from "./http-client.js";
-import { HttpRun, crashedResult } from "./http-run.js";
+import { RunReport, crashedResult, type Ending } from "./run-report.js";
 import type { RunOptions, Runner } from "./runner.js";
 import { invocationDeadline } from "./scope/deadline.js";
+import { RunScope } from "./scope/run-scope.js";
 
 /**
  * Sends one HTTP request per invocation: `succeeded` for a 2xx answer,
@@ -28,42 +30,49 @@ export class HttpRunner implements Runner {
 
   /** Runs one invocation; resolves to a result for every outcome, and never rejects. */
   async run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
-    let run: HttpRun | undefined;
+    let report: RunReport | undefined;
+    let scope: RunScope | undefined;
     try {
       const client = this.#client;
-      const startedAtMs = client.options.now();
+      const now = client.options.now;
+      const startedAtMs = now();
       const parsed = client.parseMetadata(invocation.metadata);
       if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
       const config = parsed.config;
       const shared = client.shared(config);
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
-      run = new HttpRun(client.context(invocation, options, shared, startedAtMs, deadlineAtMs));
-      return await this.#request(run, config, shared.headers.withBody);
+      scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
+      report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, deadlineAtMs });
+      const answer = await this.#request(scope, report, config, shared.headers.withBody);
+      scope.dispose();
+      return await report.finish(answer);
     } catch (error) {
-      return run === undefined ? crashedResult(invocation, error) : run.crashed(error);
+      scope?.dispose();
+      return report === undefined ? crashedResult(invocation, error) : report.crashed(error);
     }
   }
 
-  /** Sends the one request of `run` and ends the run with its answer. */
-  async #request(run: HttpRun, config: HttpRequestConfig, headers: Readonly<Record<string, string>>): Promise<RuntimeResult> {
-    const what = `${config.method} ${config.url.href}`;
-    const doing = `during the request (${what})`;
-    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing));
-    const signal = run.scope.requestSignal;
+  /** Sends the one request of a run and reads its answer. */
+  async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, headers: Readonly<Record<string, string>>): Promise<Ending> {
+    const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
+    const doing = { phase: "request", method: config.method, url: config.url } as const;
+    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing } };
+    const signal = scope.requestSignal;
     let answer: TransportResponse | TransportError;
     try {
-      answer = await run.send({ method: config.method, url: config.url, headers, body: config.body, signal }, "request");
+      answer = await this.#client.send({ method: config.method, url: config.url, headers, body: config.body, signal }, report, "request");
     } catch (error) {
       answer = toTransportError(error, signal);
     }
-    if (run.scope.checkStopped()) return run.finish(run.stoppedOutcome(doing, answer));
-    if (answer instanceof TransportError) return run.finish(run.transportFailure(what, answer));
-    run.lastHttpStatus = answer.status;
+    if (scope.checkStopped()) {
+      const stage = answer instanceof TransportError ? (answer.stage ?? "none") : undefined;
+      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage } };
+    }
+    if (answer instanceof TransportError) return { failure: { kind: "transport", request, error: answer.message } };
+    report.answered(answer.status);
     const ok = answer.status >= 200 && answer.status <= 299;
-    return run.finish(ok ? { status: "succeeded" } : run.httpFailure(what, answer), {
-      exitCode: answer.status,
-      responseBody: answer.body,
-    });
+    const failure = ok ? undefined : ({ kind: "refused", request, code: answer.status, body: answer.body } as const);
+    return { failure, exitCode: answer.status, responseBody: answer.body };
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */

@@ -1,4 +1,4 @@
-import type { LroProtocolConfig } from "../../http/metadata/config.js";
+import type { HttpRequestConfig, LroProtocolConfig } from "../../http/metadata/config.js";
 import { NOT_JSON, type Answer } from "./answer.js";
 import { resolveHeaderUrl } from "./status-url.js";
 import {
@@ -38,13 +38,18 @@ function pollsItself(method: string): boolean {
   return method === "PUT" || method === "PATCH";
 }
 
+/** The settings this protocol reads. */
+export type LroSettings = Pick<HttpRequestConfig, "method" | "url"> & Pick<LroProtocolConfig, "finalStateVia">;
+
 /**
- * What the kickoff's answer means: a monitor header starts polling it; a PUT
- * or PATCH with a non-terminal `provisioningState` (or a 201, or a 202)
+ * What the kickoff's answer means: a monitor header starts polling it (with
+ * the URL of the result to read once an operation monitor reports success);
+ * a PUT or PATCH with a non-terminal `provisioningState` (or a 201, or a 202)
  * polls the request URL; anything else 2xx is the final answer, except a 202
  * with nothing to poll.
  */
-export function classifyLroKickoff(method: string, requestUrl: URL, answer: Answer): KickoffVerdict {
+export function classifyLroKickoff(settings: LroSettings, answer: Answer): KickoffVerdict {
+  const { method, url: requestUrl } = settings;
   const code = answer.code;
   if (!isSuccessCode(code)) return classifyErrorCode(code);
   for (const [header, mode] of MONITOR_HEADERS) {
@@ -52,11 +57,16 @@ export function classifyLroKickoff(method: string, requestUrl: URL, answer: Answ
     if (value === undefined) continue;
     const url = resolveHeaderUrl(value, answer.response.url);
     if (typeof url === "string") return { kind: "malformed", problem: `kickoff answered with ${url}` };
-    return { kind: "accepted", status: provisioningState(answer.json), monitor: { url, mode } };
+    const status = provisioningState(answer.json);
+    if (!isOperationMonitor(mode)) return { kind: "accepted", status, monitor: { url, mode } };
+    const location = answer.header("location");
+    const resolved = location === undefined ? undefined : resolveHeaderUrl(location, answer.response.url);
+    const resultUrl = finalUrlOf(settings, method, requestUrl, resolved instanceof URL ? resolved : undefined);
+    return { kind: "accepted", status, monitor: { url, mode, resultUrl } };
   }
   const state = provisioningState(answer.json);
   const outcome = state === undefined ? undefined : outcomeOf(state);
-  if (outcome !== undefined) return { kind: "terminal", status: state!, outcome, detail: errorDetail(answer.json) };
+  if (state !== undefined && outcome !== undefined) return { kind: "terminal", status: state, outcome, detail: errorDetail(answer.json) };
   const unfinished = state !== undefined || code === 201 || code === 202;
   if (unfinished && pollsItself(method)) return { kind: "accepted", status: state, monitor: { url: requestUrl, mode: "body" } };
   if (state !== undefined) {
@@ -94,8 +104,20 @@ export function classifyLroPoll(mode: LroMode, answer: Answer, pendingCodes: Rea
   return progress(status, moved, answer);
 }
 
+/**
+ * What the answer to the final read of a succeeded operation's result means:
+ * a 2xx is the result (terminal, with the operation's own `status`); a
+ * pending code, the read again; 5xx and 429 are transient; any other code fails the run.
+ */
+export function classifyLroFinal(answer: Answer, status: string, pendingCodes: ReadonlySet<number>): PollVerdict {
+  const code = answer.code;
+  if (pendingCodes.has(code)) return PENDING;
+  if (isSuccessCode(code)) return { kind: "terminal", status, outcome: "succeeded" };
+  return classifyErrorCode(code);
+}
+
 /** Where the final result is read once the operation succeeded through an operation monitor; undefined: the monitor's own last document. */
-export function finalUrlOf(
+function finalUrlOf(
   config: Pick<LroProtocolConfig, "finalStateVia">,
   method: string,
   requestUrl: URL,
@@ -115,7 +137,7 @@ export function finalUrlOf(
 }
 
 /** Whether a mode reads an operation-status document (and so ends with a final GET). */
-export function isOperationMonitor(mode: LroMode): boolean {
+function isOperationMonitor(mode: LroMode): boolean {
   return mode === "operation-location" || mode === "azure-async-operation";
 }
 

@@ -1,80 +1,87 @@
-import { abortSignalOf } from "../../http/transport/request-signal.js";
-import { TransportError } from "../../http/transport/transport-error.js";
-import type { TransportResponse } from "../../http/transport/transport.js";
-import { clampWaitMs, intervalDelayMs, parseRetryAfterMs, toMs, untilAborted } from "../../http/timing.js";
-import { Answer } from "./answer.js";
-import type { Next } from "./ending.js";
-import { RunReport } from "./report.js";
+import { clampWaitMs, intervalDelayMs, toMs, type IntervalPolicy } from "../../http/timing.js";
+
+/** The settings pacing reads: the interval policy and `http.poll_initial_delay_seconds`. */
+export interface PacingPolicy extends IntervalPolicy {
+  readonly pollInitialDelaySeconds: number;
+}
 
 /**
- * When an asynchronous run waits: not before the first poll (unless the
- * acknowledgement carried a Retry-After or `http.poll_initial_delay_seconds`
- * is set), then the interval between requests, with its backoff and cap, and
- * a Retry-After in place of the next wait only; never past the deadline.
+ * When an asynchronous run waits: not before its first request, nor before
+ * the first poll once the backend has the job (unless the acknowledgement
+ * carried a Retry-After or `http.poll_initial_delay_seconds` is set); after
+ * every other answer, the interval, with its backoff and cap, a Retry-After
+ * in place of the next wait only; never past the deadline. The run tells it
+ * what happened; `next` says how long to wait.
  */
-export class RunPacing extends RunReport {
+export class Pacing {
+  readonly #policy: PacingPolicy;
   /** Whether a wait comes before the next request. */
-  waitDue = false;
-  /** Interval waits so far, in this phase (kickoff retries, then polls). */
-  waits = 0;
+  #due = false;
+  /** Interval waits so far, counted from the last `restart` or `accepted`. */
+  #waits = 0;
   /** A Retry-After that replaces the next wait only. */
-  retryAfterMs: number | undefined;
-  /** Whether the next wait is `http.poll_initial_delay_seconds` (the one before the first poll or lookup). */
+  #retryAfterMs: number | undefined;
+  /** Whether the next wait is `http.poll_initial_delay_seconds`. */
   #initialDelayDue = false;
+  /** Where the last wait's length came from. */
+  #source: "interval" | "retry-after" = "interval";
+
+  constructor(policy: PacingPolicy) {
+    this.#policy = policy;
+  }
+
+  /** An answer came: a wait comes before the next request, `retryAfterMs` (its Retry-After) in its place when set. */
+  answered(retryAfterMs: number | undefined): void {
+    this.#due = true;
+    this.#retryAfterMs = retryAfterMs;
+  }
+
+  /** A request got no answer: a wait comes before the next request. */
+  failed(): void {
+    this.#due = true;
+  }
+
+  /** A new series of requests (the kickoff after the lookup that listed the runs before it): the next one goes out at once. */
+  restart(): void {
+    this.#due = false;
+    this.#waits = 0;
+    this.#retryAfterMs = undefined;
+  }
 
   /**
    * The backend acknowledged the job: its first poll (or lookup) follows at
    * once, unless the acknowledgement carried a Retry-After or
    * `http.poll_initial_delay_seconds` is set; the interval waits start over.
    */
-  expectFirstRequest(): void {
-    this.waits = 0;
-    this.#initialDelayDue = this.config.pollInitialDelaySeconds > 0;
-    this.waitDue = this.retryAfterMs !== undefined || this.#initialDelayDue;
+  accepted(): void {
+    this.#waits = 0;
+    this.#initialDelayDue = this.#policy.pollInitialDelaySeconds > 0;
+    this.#due = this.#retryAfterMs !== undefined || this.#initialDelayDue;
   }
 
-  /**
-   * What every answer after the kickoff tells the run first: a wait comes
-   * before the next request (its Retry-After replacing it), the HTTP status,
-   * whether the run was stopped meanwhile, and, for a request that got no
-   * answer, the run's next step (`what` names the request; `retryAs`, the
-   * requests a network error is retried as). Otherwise the answer, to read on.
-   */
-  received(response: TransportResponse | TransportError, what: string, attempt: number, retryAs?: string): Answer | Next {
-    this.waitDue = true;
-    if (!(response instanceof TransportError)) this.lastHttpStatus = response.status;
-    if (this.scope.checkStopped()) return this.stopped(response);
-    if (response instanceof TransportError) return this.failedRequest(what, attempt, response, retryAs);
-    this.retryAfterMs = parseRetryAfterMs(response.header("retry-after"), this.options.now);
-    return new Answer(response);
+  /** The next request goes out at once (the run was found, or its operation succeeded and its result is read). */
+  skipWait(): void {
+    this.#due = false;
   }
 
-  /**
-   * Starts the wait before the next request; undefined when none is due.
-   * Not an async function (PERFORMANCE.md, "One frame per run").
-   */
-  wait(): Promise<void> | undefined {
-    if (!this.waitDue) return undefined;
+  /** Milliseconds to wait before the next request, at most `remainingMs`; undefined when no wait is due. */
+  next(remainingMs: number): number | undefined {
+    if (!this.#due) return undefined;
     let delayMs: number;
-    let source: "interval" | "retry-after" = "interval";
-    if (this.retryAfterMs !== undefined) {
-      delayMs = this.retryAfterMs;
-      source = "retry-after";
-      this.retryAfterMs = undefined;
-    } else if (this.#initialDelayDue) {
-      delayMs = toMs(this.config.pollInitialDelaySeconds);
+    if (this.#retryAfterMs !== undefined) {
+      delayMs = this.#retryAfterMs;
+      this.#source = "retry-after";
+      this.#retryAfterMs = undefined;
     } else {
-      delayMs = intervalDelayMs(this.config, ++this.waits);
+      this.#source = "interval";
+      delayMs = this.#initialDelayDue ? toMs(this.#policy.pollInitialDelaySeconds) : intervalDelayMs(this.#policy, ++this.#waits);
     }
     this.#initialDelayDue = false;
-    delayMs = clampWaitMs(delayMs, this.scope.remainingMs());
-    this.emit?.({ type: "wait", delayMs, source });
-    const sleep = this.options.sleep;
-    if (sleep === undefined) return this.scope.sleep(delayMs);
-    const signal = this.scope.requestSignal;
-    return untilAborted(sleep(delayMs, abortSignalOf(signal)), signal).catch((error: unknown) => {
-      // A sleep may reject when the run is aborted; any other rejection is a real error.
-      if (signal?.aborted !== true) throw error;
-    });
+    return clampWaitMs(delayMs, remainingMs);
+  }
+
+  /** Where the length of the last wait `next` gave came from. */
+  get source(): "interval" | "retry-after" {
+    return this.#source;
   }
 }

@@ -6,9 +6,12 @@ import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import { parseAsyncHttpMetadata } from "../../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../../http/runner-options.js";
 import { HttpClient } from "../http-client.js";
-import { crashedResult } from "../http-run.js";
+import { RunReport, crashedResult } from "../run-report.js";
 import type { RunOptions, Runner } from "../runner.js";
 import { invocationDeadline } from "../scope/deadline.js";
+import { RunScope } from "../scope/run-scope.js";
+import { Pacing } from "./pacing.js";
+import { protocolOf } from "./protocol.js";
 import { AsyncRun } from "./run.js";
 
 /**
@@ -63,8 +66,21 @@ export class AsyncHttpRunner implements Runner {
     if (config.idempotencyKeyHeader !== undefined) {
       headers = { plain: headers.plain, withBody: { ...headers.withBody, [config.idempotencyKeyHeader]: invocation.invocation_id } };
     }
-    const run = new AsyncRun(client.context(invocation, options, shared, startedAtMs, deadlineAtMs), config, headers);
-    return run.run(resume);
+    const now = client.options.now;
+    const run = new AsyncRun(
+      {
+        config,
+        headers,
+        protocol: protocolOf(config),
+        scope: new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
+        report: new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, deadlineAtMs }),
+        pacing: new Pacing(config),
+        client,
+        runOptions: options,
+      },
+      resume,
+    );
+    return run.run();
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */

@@ -11,6 +11,8 @@ export interface Monitor {
   readonly url: URL;
   /** Protocol `lro`'s mode; undefined for protocol `status`. */
   readonly mode: LroMode | undefined;
+  /** Protocol `lro`, an operation monitor: where the result is read once the operation succeeded (undefined: the monitor's last document). */
+  readonly resultUrl?: URL | undefined;
 }
 
 /** The backend reported a terminal status; `detail` is what it said about a failure, if anything. */

@@ -1,7 +1,8 @@
-import type { StopSignal } from "../../http/transport/request-signal.js";
+import { untilAborted, type Sleep } from "../../http/timing.js";
+import { abortSignalOf, type StopSignal } from "../../http/transport/request-signal.js";
 import { unwatchSignal, watchSignal } from "./caller-signal.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
-import { RunStopSignal } from "./stop-signal.js";
+import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { Wait } from "./wait.js";
 
 /**
@@ -63,6 +64,11 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     return this;
   }
 
+  /** Why the run was stopped, once it was: `abandoned` (it sends no cancel request), `cancelled` or `timed_out`. */
+  get stopCause(): StopReason | "abandoned" | undefined {
+    return this.#abandoned ? "abandoned" : this.stopReason;
+  }
+
   /** Whether the run was stopped by its abandon signal: it sends no cancel request. */
   get abandoned(): boolean {
     return this.#abandoned;
@@ -96,6 +102,21 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   sleep(ms: number): Promise<void> | undefined {
     if (this.stopReason !== undefined) return undefined;
     return this.#wait.sleep(ms);
+  }
+
+  /**
+   * Waits `ms` before the run's next request: with the caller's `sleep` when
+   * one was given (passed an AbortSignal, and left as soon as the run stops,
+   * whether or not it listens), else on the run's own timer. Undefined when
+   * there is nothing to wait for. Not an async function (PERFORMANCE.md, "One frame per run").
+   */
+  pause(ms: number, sleep: Sleep | undefined): Promise<void> | undefined {
+    if (sleep === undefined) return this.sleep(ms);
+    const signal = this.requestSignal;
+    return untilAborted(sleep(ms, abortSignalOf(signal)), signal).catch((error: unknown) => {
+      // A sleep may reject when the run is aborted; any other rejection is a real error.
+      if (signal?.aborted !== true) throw error;
+    });
   }
 
   /** Ends the current wait, if there is one. */

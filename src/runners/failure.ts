@@ -1,0 +1,144 @@
+import type { RequestPhase } from "../diagnostics/channels.js";
+import type { RequestStage } from "../http/transport/transport-error.js";
+import type { StopReason } from "./scope/stop-signal.js";
+
+/** A request of a run, as a failure names it. */
+export interface RequestRef {
+  readonly phase: RequestPhase;
+  readonly method: string;
+  readonly url: URL;
+  /** Which request of its phase (1, 2, ...). */
+  readonly attempt: number;
+  /** For a kickoff sent again: `http.kickoff_max_retries`. */
+  readonly retries?: number;
+}
+
+/** What the run was doing when it was stopped. */
+export type Doing =
+  | { readonly phase: "request" | "kickoff"; readonly method: string; readonly url: URL }
+  | { readonly phase: "lookup"; readonly url: URL; readonly lookups: number }
+  | { readonly phase: "poll"; readonly url: URL; readonly polls: number; readonly lastStatus: string | undefined };
+
+/**
+ * Why a run did not succeed, as data: what failed, where, and the facts.
+ * `describeFailure` turns it into the result's summary, in one place.
+ */
+export type Failure =
+  /** A request answered with a code the run cannot go on from. */
+  | { readonly kind: "refused"; readonly request: RequestRef; readonly code: number; readonly body: string }
+  /** A request that got no usable answer (the transport's error message). */
+  | { readonly kind: "transport"; readonly request: RequestRef; readonly error: string }
+  /** Transient failures past `http.poll_max_consecutive_errors`. */
+  | { readonly kind: "errors"; readonly request: RequestRef; readonly times: number; readonly budget: number; readonly lastError: string }
+  /** An answer the protocol cannot read; `body`, when set, is previewed after the problem. */
+  | { readonly kind: "malformed_answer"; readonly request: RequestRef; readonly code: number; readonly problem: string; readonly body?: string | undefined }
+  /** The backend reported a terminal state that is not success; `detail` is what it said about it. */
+  | { readonly kind: "backend_ended"; readonly status: string; readonly outcome: "failed" | "cancelled"; readonly detail?: string | undefined }
+  /** The caller or the deadline stopped the run; `stage` is what the request it cut off was waiting for. */
+  | { readonly kind: "stopped"; readonly reason: StopReason | "abandoned"; readonly doing: Doing; readonly stage?: RequestStage | "none" | undefined }
+  /** `beforeKickoff` rejected: nothing was sent. */
+  | { readonly kind: "kickoff_not_sent"; readonly error: string }
+  /** The run itself broke. */
+  | { readonly kind: "runner_error"; readonly error: string };
+
+/** What `describeFailure` needs besides the failure. */
+export interface FailureText {
+  /** A body preview for a summary. */
+  readonly preview: (body: string) => string;
+  /** How long the run was allowed: "30 s (timeout_seconds)" or the deadline. */
+  readonly timeout: () => string;
+}
+
+/** The RxP status of a run that ended with `failure`. */
+export function failureStatus(failure: Failure): "failed" | "timed_out" | "cancelled" {
+  switch (failure.kind) {
+    case "backend_ended":
+      return failure.outcome;
+    case "stopped":
+      return failure.reason === "timed_out" ? "timed_out" : "cancelled";
+    default:
+      return "failed";
+  }
+}
+
+/** What a stopped run's summary adds about the request it cut off. */
+const STOPPED_WHILE: Readonly<Record<RequestStage | "none", string>> = {
+  headers: "; no response headers had arrived",
+  body: "; the response body was still arriving",
+  none: "",
+};
+
+/** The one sentence a person reads about a failure (unredacted: the result's builder redacts it). */
+export function describeFailure(failure: Failure, text: FailureText): string {
+  switch (failure.kind) {
+    case "refused":
+      return `${requestName(failure.request)} answered HTTP ${failure.code}: ${text.preview(failure.body)}`;
+    case "transport":
+      return `${requestName(failure.request)} failed: ${failure.error}`;
+    case "errors": {
+      const times = failure.times === 1 ? "once" : `${failure.times} times in a row`;
+      const what = failure.request.phase === "final" ? requestName(failure.request) : `${failure.request.phase} of ${failure.request.url.href}`;
+      return `${what} failed ${times} (http.poll_max_consecutive_errors is ${failure.budget}); last error: ${failure.lastError}`;
+    }
+    case "malformed_answer":
+      return malformedText(failure, text);
+    case "backend_ended":
+      return `backend reported terminal status: ${failure.status}${failure.detail === undefined ? "" : ` (${failure.detail})`}`;
+    case "stopped": {
+      const doing = `${doingText(failure.doing)}${STOPPED_WHILE[failure.stage ?? "none"]}`;
+      if (failure.reason === "abandoned") return `abandoned by the caller ${doing}; no cancel request was sent`;
+      if (failure.reason === "cancelled") return `cancelled by the caller ${doing}`;
+      return `timed out after ${text.timeout()} ${doing}`;
+    }
+    case "kickoff_not_sent":
+      return `kickoff not sent: ${failure.error}`;
+    case "runner_error":
+      return `runner error: ${failure.error}`;
+  }
+}
+
+/** A request as summaries name it: "kickoff POST https://…", "poll 3 of https://…". */
+export function requestName(request: RequestRef): string {
+  const url = request.url.href;
+  switch (request.phase) {
+    case "kickoff": {
+      const base = `kickoff ${request.method} ${url}`;
+      return request.attempt === 1 ? base : `${base} (attempt ${request.attempt}; http.kickoff_max_retries is ${request.retries ?? 0})`;
+    }
+    case "final":
+      return `final GET of ${url}`;
+    case "request":
+    case "cancel":
+      return `${request.method} ${url}`;
+    default:
+      return `${request.phase} ${request.attempt} of ${url}`;
+  }
+}
+
+function malformedText(failure: Extract<Failure, { kind: "malformed_answer" }>, text: FailureText): string {
+  const { request, problem, body } = failure;
+  const shown = body === undefined ? "" : `: ${text.preview(body)}`;
+  switch (request.phase) {
+    case "poll":
+      return `poll ${request.attempt} response from ${request.url.href} ${problem}${shown}`;
+    case "lookup":
+      return `${requestName(request)} answered HTTP ${failure.code} with a body that ${problem}${shown}`;
+    default:
+      return `${problem}${shown}`;
+  }
+}
+
+function doingText(doing: Doing): string {
+  switch (doing.phase) {
+    case "request":
+      return `during the request (${doing.method} ${doing.url.href})`;
+    case "kickoff":
+      return `during the kickoff (${doing.method} ${doing.url.href})`;
+    case "lookup":
+      return `while looking up the run at ${doing.url.href} (${doing.lookups} lookups)`;
+    case "poll": {
+      const last = doing.lastStatus === undefined ? "" : `, last status '${doing.lastStatus}'`;
+      return `while polling ${doing.url.href} (${doing.polls} polls${last})`;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { join } from "node:path";
+import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact.js";
+import type { RuntimeInvocation } from "../contracts/invocation.js";
+import { buildResult, identityOf, type ResultIdentity, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
+import { previewBody, type Redact } from "../http/redact.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { errorMessage } from "../util/error-message.js";
+import { createEmitter, type Emit } from "./events.js";
+import { describeFailure, failureStatus, type Failure, type FailureText } from "./failure.js";
+import type { RunOptions } from "./runner.js";
+
+/** How a run ends: success, or a failure as data; and what the result carries besides. */
+export interface Ending {
+  /** Undefined for success. */
+  readonly failure?: Failure | undefined;
+  readonly exitCode?: number | null;
+  /** The body saved as `response.json` when `artifact_directory` is set. */
+  readonly responseBody?: string;
+}
+
+/**
+ * What an HTTP run tells about itself: its events, the result metadata it
+ * collects, the HTTP status of its last answer, and its result, with every
+ * summary and metadata value redacted. Both HTTP runners hold one per run.
+ */
+export class RunReport implements FailureText {
+  /**
+   * The invocation's id, name and kind (PERFORMANCE.md, "The identity, not the
+   * invocation"): a waiting run does not hold the invocation's metadata alive.
+   */
+  readonly identity: ResultIdentity;
+  readonly startedAtMs: number;
+  /** Sends an event; undefined when nobody listens. */
+  readonly emit: Emit | undefined;
+  /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
+  readonly redact: Redact;
+  readonly #now: () => number;
+  readonly #artifactDirectory: string | null;
+  readonly #timeoutSeconds: number | null;
+  readonly #deadlineAtMs: number | undefined;
+  #metadata: Record<string, string> | undefined;
+  #lastHttpStatus: number | undefined;
+
+  constructor(invocation: RuntimeInvocation, runOptions: RunOptions, context: { redact: Redact; now: () => number; startedAtMs: number; deadlineAtMs: number | undefined }) {
+    this.identity = identityOf(invocation);
+    this.#artifactDirectory = invocation.artifact_directory;
+    this.#timeoutSeconds = invocation.timeout_seconds;
+    this.#deadlineAtMs = context.deadlineAtMs;
+    this.startedAtMs = context.startedAtMs;
+    this.#now = context.now;
+    this.emit = createEmitter(runOptions.onEvent, context.now, context.startedAtMs);
+    this.redact = context.redact;
+  }
+
+  /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use (PERFORMANCE.md, "Created on first use"). */
+  get metadata(): Record<string, string> {
+    return (this.#metadata ??= {});
+  }
+
+  /** Records the HTTP status of the latest answer about the job (`http.status_code`). */
+  answered(status: number): void {
+    this.#lastHttpStatus = status;
+  }
+
+  /** A body preview for a summary (FailureText). */
+  preview(body: string): string {
+    return previewBody(body, this.redact);
+  }
+
+  /** How long the run was allowed, for a summary (FailureText). */
+  timeout(): string {
+    const seconds = this.#timeoutSeconds;
+    if (seconds !== null) return `${seconds} s (timeout_seconds)`;
+    const deadline = this.#deadlineAtMs;
+    return deadline === undefined ? "the deadline" : `the deadline ${new Date(deadline).toISOString()}`;
+  }
+
+  /**
+   * Builds the run's result: summary and metadata redacted, and the response
+   * body saved as `response.json` in `artifact_directory` when one is set.
+   */
+  async finish(ending: Ending): Promise<RuntimeResult> {
+    const artifacts: ArtifactDescriptor[] = [];
+    const directory = this.#artifactDirectory;
+    if (directory !== null && ending.responseBody !== undefined) {
+      const path = join(directory, "response.json");
+      try {
+        await writeFileAtomic(path, ending.responseBody);
+        artifacts.push(
+          describeArtifact({
+            artifactId: `${this.identity.invocation_id}/response.json`,
+            path,
+            kind: "http_response",
+            description: "body of the final HTTP response",
+          }),
+        );
+      } catch (error) {
+        this.metadata["http.artifact_error"] = `response.json not written: ${errorMessage(error)}`;
+      }
+    }
+    const metadata = this.metadata;
+    if (this.#lastHttpStatus !== undefined) metadata["http.status_code"] = String(this.#lastHttpStatus);
+    for (const key of Object.keys(metadata)) metadata[key] = this.redact(metadata[key]!);
+    const failure = ending.failure;
+    const outcome: ResultOutcome =
+      failure === undefined ? { status: "succeeded" } : { status: failureStatus(failure), summary: this.redact(describeFailure(failure, this)) };
+    return buildResult(this.identity, outcome, {
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: this.#now(),
+      exitCode: ending.exitCode ?? null,
+      artifacts,
+      metadata,
+    });
+  }
+
+  /**
+   * The result of a run whose own ending failed (a clock that returns no
+   * valid time, say): `failed`, timed by the system clock. The HTTP runners
+   * never reject, so the runtime need not check their results.
+   */
+  crashed(error: unknown): RuntimeResult {
+    return crashedResult(this.identity, error, this.redact);
+  }
+}
+
+/** `failed` for a run that broke (see `RunReport.crashed`), timed by the system clock. */
+export function crashedResult(identity: ResultIdentity, error: unknown, redact?: Redact): RuntimeResult {
+  const message = errorMessage(error);
+  return buildResult(identity, { status: "failed", summary: `runner error: ${redact === undefined ? message : redact(message)}` });
+}

@@ -28,18 +28,27 @@ export type Failure =
   | { readonly kind: "refused"; readonly request: RequestRef; readonly code: number; readonly body: string }
   /** A request that got no usable answer (the transport's error message). */
   | { readonly kind: "transport"; readonly request: RequestRef; readonly error: string }
-  /** Transient failures past `http.poll_max_consecutive_errors`. */
-  | { readonly kind: "errors"; readonly request: RequestRef; readonly times: number; readonly budget: number; readonly lastError: string }
+  /** Transient failures past `http.poll_max_consecutive_errors`; `last` is the last of them. */
+  | { readonly kind: "errors"; readonly request: RequestRef; readonly times: number; readonly budget: number; readonly last: LastError }
   /** An answer the protocol cannot read; `body`, when set, is previewed after the problem. */
   | { readonly kind: "malformed_answer"; readonly request: RequestRef; readonly code: number; readonly problem: string; readonly body?: string | undefined }
-  /** The backend reported a terminal state that is not success; `detail` is what it said about it. */
-  | { readonly kind: "backend_ended"; readonly status: string; readonly outcome: "failed" | "cancelled"; readonly detail?: string | undefined }
+  /** The backend reported a terminal state that is not success; `detail` is what it said about it, `result` the value at `http.result_path` (JSON). */
+  | {
+      readonly kind: "backend_ended";
+      readonly status: string;
+      readonly outcome: "failed" | "cancelled";
+      readonly detail?: string | undefined;
+      readonly result?: string | undefined;
+    }
   /** The caller or the deadline stopped the run; `stage` is what the request it cut off was waiting for. */
   | { readonly kind: "stopped"; readonly reason: StopReason | "abandoned"; readonly doing: Doing; readonly stage?: RequestStage | "none" | undefined }
   /** `beforeKickoff` rejected: nothing was sent. */
   | { readonly kind: "kickoff_not_sent"; readonly error: string }
   /** The run itself broke. */
   | { readonly kind: "runner_error"; readonly error: string };
+
+/** A transient failure: an answer (5xx, 429) or a request that got none. */
+export type LastError = { readonly code: number; readonly body: string } | { readonly error: string };
 
 /** What `describeFailure` needs besides the failure. */
 export interface FailureText {
@@ -78,12 +87,15 @@ export function describeFailure(failure: Failure, text: FailureText): string {
     case "errors": {
       const times = failure.times === 1 ? "once" : `${failure.times} times in a row`;
       const what = failure.request.phase === "final" ? requestName(failure.request) : `${failure.request.phase} of ${failure.request.url.href}`;
-      return `${what} failed ${times} (http.poll_max_consecutive_errors is ${failure.budget}); last error: ${failure.lastError}`;
+      return `${what} failed ${times} (http.poll_max_consecutive_errors is ${failure.budget}); last error: ${lastErrorText(failure.last, text)}`;
     }
     case "malformed_answer":
       return malformedText(failure, text);
-    case "backend_ended":
-      return `backend reported terminal status: ${failure.status}${failure.detail === undefined ? "" : ` (${failure.detail})`}`;
+    case "backend_ended": {
+      // It says why, as far as the backend told: its error, its outcome, its result.
+      const told = [failure.detail, failure.result === undefined ? undefined : `http.result ${failure.result}`].filter((part) => part !== undefined);
+      return `backend reported terminal status: ${failure.status}${told.length === 0 ? "" : ` (${text.preview(told.join("; "))})`}`;
+    }
     case "stopped": {
       const doing = `${doingText(failure.doing)}${STOPPED_WHILE[failure.stage ?? "none"]}`;
       if (failure.reason === "abandoned") return `abandoned by the caller ${doing}; no cancel request was sent`;
@@ -95,6 +107,11 @@ export function describeFailure(failure: Failure, text: FailureText): string {
     case "runner_error":
       return `runner error: ${failure.error}`;
   }
+}
+
+/** A transient failure as a summary or a `retry` event says it: "HTTP 503: <preview>", or the transport's message. */
+export function lastErrorText(last: LastError, text: Pick<FailureText, "preview">): string {
+  return "code" in last ? `HTTP ${last.code}: ${text.preview(last.body)}` : last.error;
 }
 
 /** A request as summaries name it: "kickoff POST https://…", "poll 3 of https://…". */

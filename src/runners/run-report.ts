@@ -16,6 +16,8 @@ export interface Ending {
   readonly exitCode?: number | null;
   /** The body saved as `response.json` when `artifact_directory` is set. */
   readonly responseBody?: string;
+  /** The value at `http.result_path` of the terminal body, as JSON (`http.result`). */
+  readonly result?: string | undefined;
 }
 
 /**
@@ -99,6 +101,7 @@ export class RunReport implements FailureText {
       }
     }
     const metadata = this.metadata;
+    if (ending.result !== undefined) metadata["http.result"] = ending.result;
     if (this.#lastHttpStatus !== undefined) metadata["http.status_code"] = String(this.#lastHttpStatus);
     for (const key of Object.keys(metadata)) metadata[key] = this.redact(metadata[key]!);
     const failure = ending.failure;

@@ -1,14 +1,47 @@
+import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import { toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
+import type { HttpClient, RequestHeaders } from "../http-client.js";
+import type { RunReport } from "../run-report.js";
+import type { Accepted } from "./phase.js";
+import { expandUrlTemplate } from "./status-url.js";
 
 /** The cancel request's answer: its HTTP status, or what went wrong. */
-export type CancelAnswer = { readonly httpStatus: number; readonly error?: undefined } | { readonly error: string };
+type CancelAnswer = { readonly httpStatus: number; readonly error?: undefined } | { readonly error: string };
+
+/**
+ * Sends the best-effort cancel request of a run stopped after the backend
+ * took its job (`template` is `http.cancel_url_template`), bounded by the
+ * runner's `cancelTimeoutMs`; its answer goes to `http.cancel_status` and a `cancel` event.
+ */
+export async function cancelJob(
+  run: { readonly config: AsyncHttpConfig; readonly headers: RequestHeaders; readonly report: RunReport; readonly client: HttpClient<AsyncHttpConfig> },
+  template: string,
+  job: Accepted,
+): Promise<void> {
+  const { config, headers, report, client } = run;
+  const answer =
+    template.includes("{run_id}") && job.runId === undefined
+      ? { error: "no run id to cancel" }
+      : await sendCancel(
+          (request) => client.send(request, report, "cancel"),
+          { method: config.cancelMethod, url: expandUrlTemplate(template, job, config.url), headers: headers.plain },
+          client.options.cancelTimeoutMs,
+        );
+  if (answer.error === undefined) {
+    report.metadata["http.cancel_status"] = String(answer.httpStatus);
+    report.emit?.({ type: "cancel", httpStatus: answer.httpStatus });
+  } else {
+    report.metadata["http.cancel_status"] = `error: ${answer.error}`;
+    report.emit?.({ type: "cancel", error: report.redact(answer.error) });
+  }
+}
 
 /**
  * Sends the best-effort cancel request of a stopped run through `send`,
  * bounded by `timeoutMs` of its own (the run's own signal is aborted by then).
  */
-export async function sendCancel(
+async function sendCancel(
   send: (request: TransportRequest) => Promise<TransportResponse>,
   request: Omit<TransportRequest, "signal">,
   timeoutMs: number,

@@ -9,10 +9,10 @@ export function failedEnding(failure: Failure): Ending {
 
 /**
  * The ending for a terminal status: `succeeded` (exit 0), `cancelled` by the
- * backend, or `failed` (exit 1); `detail` is what the backend said about it.
+ * backend, or `failed` (exit 1); `result` is the value at `http.result_path` (JSON).
  */
-export function terminalEnding(verdict: Terminal, responseBody: string, detail: string | undefined): Ending {
-  if (verdict.outcome === "succeeded") return { exitCode: 0, responseBody };
-  const failure: Failure = { kind: "backend_ended", status: verdict.status, outcome: verdict.outcome, detail };
-  return { failure, exitCode: verdict.outcome === "failed" ? 1 : null, responseBody };
+export function terminalEnding(verdict: Terminal, responseBody: string, result: string | undefined): Ending {
+  if (verdict.outcome === "succeeded") return { exitCode: 0, responseBody, result };
+  const failure: Failure = { kind: "backend_ended", status: verdict.status, outcome: verdict.outcome, detail: verdict.detail, result };
+  return { failure, exitCode: verdict.outcome === "failed" ? 1 : null, responseBody, result };
 }

@@ -1,4 +1,5 @@
 import { clampWaitMs, intervalDelayMs, toMs, type IntervalPolicy } from "../../http/timing.js";
+import type { Phase } from "./phase.js";
 
 /** The settings pacing reads: the interval policy and `http.poll_initial_delay_seconds`. */
 export interface PacingPolicy extends IntervalPolicy {
@@ -41,27 +42,27 @@ export class Pacing {
     this.#due = true;
   }
 
-  /** A new series of requests (the kickoff after the lookup that listed the runs before it): the next one goes out at once. */
-  restart(): void {
-    this.#due = false;
-    this.#waits = 0;
-    this.#retryAfterMs = undefined;
-  }
-
   /**
-   * The backend acknowledged the job: its first poll (or lookup) follows at
-   * once, unless the acknowledgement carried a Retry-After or
-   * `http.poll_initial_delay_seconds` is set; the interval waits start over.
+   * The run moved from one phase to another. The kickoff after the lookup
+   * that listed the runs before it goes out at once, its waits counted
+   * anew. Once the backend acknowledged the job, its first poll (or lookup)
+   * follows at once, unless the acknowledgement carried a Retry-After or
+   * `http.poll_initial_delay_seconds` is set, and the interval waits start
+   * over. The first poll of a run found by lookup, and the read of a
+   * succeeded operation's result, go out at once.
    */
-  accepted(): void {
-    this.#waits = 0;
-    this.#initialDelayDue = this.#policy.pollInitialDelaySeconds > 0;
-    this.#due = this.#retryAfterMs !== undefined || this.#initialDelayDue;
-  }
-
-  /** The next request goes out at once (the run was found, or its operation succeeded and its result is read). */
-  skipWait(): void {
-    this.#due = false;
+  moved(from: Phase["name"], to: Phase["name"]): void {
+    if (from === "start") {
+      this.#due = false;
+      this.#waits = 0;
+      this.#retryAfterMs = undefined;
+    } else if (from === "kickoff" && (to === "lookup" || to === "poll")) {
+      this.#waits = 0;
+      this.#initialDelayDue = this.#policy.pollInitialDelaySeconds > 0;
+      this.#due = this.#retryAfterMs !== undefined || this.#initialDelayDue;
+    } else if (to === "poll" || to === "final") {
+      this.#due = false;
+    }
   }
 
   /** Milliseconds to wait before the next request, at most `remainingMs`; undefined when no wait is due. */

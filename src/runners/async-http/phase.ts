@@ -1,3 +1,4 @@
+import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { Ending } from "../run-report.js";
 import type { RunLookup } from "./protocol.js";
 import type { LroMode } from "./verdict.js";
@@ -85,4 +86,42 @@ export function settlePhase(phase: Phase, ending: Ending, runId?: string): Settl
     default:
       return { name: "settle", ending, runId, accepted: undefined };
   }
+}
+
+/** An accepted run picked up from its checkpoint: polling. */
+export function resumedPhase(checkpoint: Checkpoint): PollPhase {
+  return pollPhase({
+    pollUrl: new URL(checkpoint.pollUrl),
+    runId: checkpoint.runId,
+    lookup: checkpoint.lookup,
+    mode: checkpoint.pollMode,
+    resultUrl: checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl),
+  });
+}
+
+/** The checkpoint of an accepted job: what `resumedPhase` picks it up from, with no secret but its URLs. */
+export function checkpointOf(job: Accepted, acceptedAtMs: number, deadlineAtMs: number | undefined): Checkpoint {
+  const checkpoint: Checkpoint = { version: 1, pollUrl: job.pollUrl.href, acceptedAt: new Date(acceptedAtMs).toISOString() };
+  if (job.runId !== undefined) checkpoint.runId = job.runId;
+  if (deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(deadlineAtMs).toISOString();
+  if (job.mode !== undefined) checkpoint.pollMode = job.mode;
+  if (job.resultUrl !== undefined) checkpoint.resultUrl = job.resultUrl.href;
+  if (job.lookup !== undefined) checkpoint.lookup = job.lookup;
+  return checkpoint;
+}
+
+/** Writes what a settled run knew of its job to the result metadata: its monitor, lookup, polls, run id, status URL and last status. */
+export function jobMetadata(
+  metadata: Record<string, string>,
+  phase: SettlePhase,
+  counts: { readonly polls: number; readonly lookups: number; readonly lastStatus: string | undefined },
+): void {
+  const accepted = phase.accepted;
+  if (accepted?.mode !== undefined) metadata["http.poll_mode"] = accepted.mode;
+  if (counts.lookups > 0) metadata["http.lookups"] = String(counts.lookups);
+  if (accepted?.lookup !== undefined) metadata["http.lookup"] = accepted.lookup;
+  metadata["http.polls"] = String(counts.polls);
+  if (phase.runId !== undefined) metadata["http.run_id"] = phase.runId;
+  if (accepted !== undefined) metadata["http.poll_url"] = accepted.pollUrl.href;
+  if (counts.lastStatus !== undefined) metadata["http.last_status"] = counts.lastStatus;
 }

@@ -1,0 +1,176 @@
+/**
+ * Where a run goes from each phase, given the verdict on the answer to the
+ * phase's request: pure functions of the phase, the verdict, the answer and
+ * what the run counted. Whatever the run tells of it (events, metadata) and
+ * when it waits are the run's and its pacing's; see `run.ts`.
+ */
+import { readJsonPath } from "../../http/json-path.js";
+import type { AsyncHttpConfig } from "../../http/metadata/config.js";
+import type { TransportError } from "../../http/transport/transport-error.js";
+import type { Failure, LastError, RequestRef } from "../failure.js";
+import type { Answer } from "./answer.js";
+import { failedEnding, terminalEnding } from "./ending.js";
+import type { LookupVerdict } from "./lookup.js";
+import { newestNewKey } from "./lookup.js";
+import { pollPhase, settlePhase, type FinalPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import type { Protocol } from "./protocol.js";
+import { expandUrlTemplate, readRunId } from "./status-url.js";
+import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
+
+/** What a transition reads besides the phase, the verdict and the answer. */
+export interface Context {
+  readonly config: AsyncHttpConfig;
+  readonly protocol: Protocol;
+  /** The request that was answered: what a failure names. */
+  readonly request: RequestRef;
+  /** Transient failures in a row, this answer's included when it is one (`http.poll_max_consecutive_errors`). */
+  readonly errors: number;
+}
+
+/** A phase that sends requests. */
+export type ActivePhase = Exclude<Phase, SettlePhase>;
+type KickoffPhase = Extract<Phase, { name: "kickoff" }>;
+type StartPhase = Extract<Phase, { name: "start" }>;
+
+/**
+ * After the kickoff's answer: again (a transient failure, where sending it
+ * again is safe), the lookup of a run the answer did not name, polling, or
+ * the end. `runId` is the id the answer named.
+ */
+export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answer: Answer, runId: string | undefined, context: Context): Phase {
+  const { request } = context;
+  switch (verdict.kind) {
+    case "transient":
+      if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before };
+      return settlePhase(phase, refused(request, answer));
+    case "permanent":
+      return settlePhase(phase, refused(request, answer));
+    case "malformed": {
+      const body = verdict.showBody === true ? answer.response.body : undefined;
+      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body }), runId);
+    }
+    case "terminal":
+      return settlePhase(phase, ended(verdict, answer, context.config), runId);
+    case "accepted": {
+      const monitor = verdict.monitor;
+      if (monitor !== undefined) return pollPhase({ pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl });
+      const lookup = context.protocol.lookup;
+      if (lookup === undefined) return settlePhase(phase, failedEnding({ kind: "runner_error", error: "a run lookup without its settings" }), runId);
+      return { name: "lookup", lookup, before: phase.before ?? new Set(), runId };
+    }
+  }
+}
+
+/**
+ * After a lookup's answer: before the kickoff, the keys listed are the runs
+ * there were, and the kickoff follows; after it, the run is polled once a
+ * key appears that was not there before.
+ */
+export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerdict, answer: Answer, context: Context): Phase {
+  const { request } = context;
+  let keys: readonly string[];
+  switch (verdict.kind) {
+    case "pending":
+      keys = [];
+      break;
+    case "keys":
+      keys = verdict.keys;
+      break;
+    case "transient":
+      return transient(phase, context, { code: answer.code, body: answer.response.body });
+    case "permanent":
+      return settlePhase(phase, refused(request, answer));
+    case "malformed":
+      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body: answer.response.body }));
+  }
+  if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys) };
+  const found = newestNewKey(keys, phase.before);
+  if (found === undefined) return phase;
+  const values = { runId: phase.runId, lookup: found };
+  return pollPhase({ pollUrl: expandUrlTemplate(phase.lookup.template, values, context.config.url), ...values, mode: undefined, resultUrl: undefined });
+}
+
+/**
+ * After a poll's answer: the same phase (the run id it names and a moved
+ * status URL taken in), the read of a succeeded operation's result, or the end.
+ */
+export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer, context: Context): Phase {
+  switch (verdict.kind) {
+    case "pending":
+      return phase;
+    case "transient":
+      return transient(phase, context, { code: answer.code, body: answer.response.body });
+    case "permanent":
+      return settlePhase(phase, refused(context.request, answer));
+    default:
+      break;
+  }
+  // A 2xx: the latest run id in a poll body wins, unless the status URL is built from it.
+  const path = context.protocol.runIdInPolls;
+  const runId = (path === undefined ? undefined : readRunId(answer.json, path)) ?? phase.runId;
+  // The status URL moved: a Location, or the monitor's own header, on a poll answer.
+  const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
+  const next = runId === phase.runId && moveTo === undefined ? phase : pollPhase({ ...phase, runId, pollUrl: moveTo ?? phase.pollUrl });
+  switch (verdict.kind) {
+    case "malformed": {
+      const failure: Failure = { kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem, body: answer.response.body };
+      return settlePhase(next, failedEnding(failure));
+    }
+    case "progress":
+      return next;
+    case "terminal":
+      // The operation succeeded: its result is read at the resource.
+      if (verdict.outcome === "succeeded" && next.resultUrl !== undefined) return { ...next, name: "final", resultUrl: next.resultUrl };
+      return settlePhase(next, ended(verdict, answer, context.config));
+  }
+}
+
+/** After the answer to the read of a succeeded operation's result: the result, the read again, or the end. */
+export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answer, context: Context): Phase {
+  switch (verdict.kind) {
+    case "terminal":
+      return settlePhase(phase, ended(verdict, answer, context.config));
+    case "transient":
+      return transient(phase, context, { code: answer.code, body: answer.response.body });
+    case "permanent":
+      return settlePhase(phase, refused(context.request, answer));
+    case "malformed":
+      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem }));
+    default:
+      return phase;
+  }
+}
+
+/**
+ * After a request that got no answer: a network error is transient (the
+ * kickoff is sent again only where that is safe); anything else ends the run.
+ */
+export function afterNoAnswer(phase: ActivePhase, error: TransportError, context: Context): Phase {
+  if (error.kind === "network") {
+    if (phase.name !== "kickoff") return transient(phase, context, { error: error.message });
+    if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before };
+  }
+  return settlePhase(phase, failedEnding({ kind: "transport", request: context.request, error: error.message }));
+}
+
+/** A transient failure: the same phase again while the consecutive-error budget lasts, else the end. */
+function transient(phase: ActivePhase, context: Context, last: LastError): Phase {
+  const budget = context.config.pollMaxConsecutiveErrors;
+  if (context.errors <= budget) return phase;
+  return settlePhase(phase, failedEnding({ kind: "errors", request: context.request, times: context.errors, budget, last }));
+}
+
+function refused(request: RequestRef, answer: Answer): ReturnType<typeof failedEnding> {
+  return failedEnding({ kind: "refused", request, code: answer.code, body: answer.response.body });
+}
+
+/**
+ * The ending for a terminal status, with the value at `http.result_path`; a
+ * run that did not succeed says why, as far as the backend told: its error,
+ * its outcome, its result.
+ */
+function ended(verdict: Terminal, answer: Answer, config: AsyncHttpConfig): ReturnType<typeof terminalEnding> {
+  const value = config.resultPath === undefined ? undefined : readJsonPath(answer.json, config.resultPath);
+  const result = value === undefined ? undefined : JSON.stringify(value);
+  return terminalEnding(verdict, answer.response.body, result);
+}

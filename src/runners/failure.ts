@@ -40,8 +40,14 @@ export type Failure =
       readonly detail?: string | undefined;
       readonly result?: string | undefined;
     }
-  /** The caller or the deadline stopped the run; `stage` is what the request it cut off was waiting for. */
-  | { readonly kind: "stopped"; readonly reason: StopReason | "abandoned"; readonly doing: Doing; readonly stage?: RequestStage | "none" | undefined }
+  /** The caller or the deadline (`deadlineAtMs`) stopped the run; `stage` is what the request it cut off was waiting for. */
+  | {
+      readonly kind: "stopped";
+      readonly reason: StopReason | "abandoned";
+      readonly doing: Doing;
+      readonly stage?: RequestStage | "none" | undefined;
+      readonly deadlineAtMs?: number | undefined;
+    }
   /** `beforeKickoff` rejected: nothing was sent. */
   | { readonly kind: "kickoff_not_sent"; readonly error: string }
   /** The run itself broke. */
@@ -54,8 +60,8 @@ export type LastError = { readonly code: number; readonly body: string } | { rea
 export interface FailureText {
   /** A body preview for a summary. */
   readonly preview: (body: string) => string;
-  /** How long the run was allowed: "30 s (timeout_seconds)" or the deadline. */
-  readonly timeout: () => string;
+  /** How long the run was allowed: "30 s (timeout_seconds)", else the deadline. */
+  readonly timeout: (deadlineAtMs: number | undefined) => string;
 }
 
 /** The RxP status of a run that ended with `failure`. */
@@ -100,7 +106,7 @@ export function describeFailure(failure: Failure, text: FailureText): string {
       const doing = `${doingText(failure.doing)}${STOPPED_WHILE[failure.stage ?? "none"]}`;
       if (failure.reason === "abandoned") return `abandoned by the caller ${doing}; no cancel request was sent`;
       if (failure.reason === "cancelled") return `cancelled by the caller ${doing}`;
-      return `timed out after ${text.timeout()} ${doing}`;
+      return `timed out after ${text.timeout(failure.deadlineAtMs)} ${doing}`;
     }
     case "kickoff_not_sent":
       return `kickoff not sent: ${failure.error}`;

@@ -42,10 +42,10 @@ export class HttpRunner implements Runner {
       const shared = client.shared(config);
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
-      report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, deadlineAtMs });
+      report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs });
       const answer = await this.#request(scope, report, config, shared.headers.withBody);
       scope.dispose();
-      return await report.finish(answer);
+      return await report.finish(answer, now());
     } catch (error) {
       scope?.dispose();
       return report === undefined ? crashedResult(invocation, error) : report.crashed(error);
@@ -56,7 +56,8 @@ export class HttpRunner implements Runner {
   async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, headers: Readonly<Record<string, string>>): Promise<Ending> {
     const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
     const doing = { phase: "request", method: config.method, url: config.url } as const;
-    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing } };
+    const deadlineAtMs = scope.deadlineAtMs;
+    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs } };
     const signal = scope.requestSignal;
     let answer: TransportResponse | TransportError;
     try {
@@ -66,7 +67,7 @@ export class HttpRunner implements Runner {
     }
     if (scope.checkStopped()) {
       const stage = answer instanceof TransportError ? (answer.stage ?? "none") : undefined;
-      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage } };
+      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage, deadlineAtMs } };
     }
     if (answer instanceof TransportError) return { failure: { kind: "transport", request, error: answer.message } };
     report.answered(answer.status);

@@ -25,31 +25,30 @@ export interface Ending {
  * collects, the HTTP status of its last answer, and its result, with every
  * summary and metadata value redacted. Both HTTP runners hold one per run.
  */
-export class RunReport implements FailureText {
-  /**
-   * The invocation's id, name and kind (PERFORMANCE.md, "The identity, not the
-   * invocation"): a waiting run does not hold the invocation's metadata alive.
-   */
-  readonly identity: ResultIdentity;
+export class RunReport implements ResultIdentity, FailureText {
+  // The invocation's id, name and kind, echoed by the result (PERFORMANCE.md, "The identity, not the
+  // invocation"): a waiting run does not hold the invocation's metadata alive.
+  readonly invocation_id: string;
+  readonly runtime_name: string;
+  readonly runtime_kind: string;
   readonly startedAtMs: number;
   /** Sends an event; undefined when nobody listens. */
   readonly emit: Emit | undefined;
   /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
   readonly redact: Redact;
-  readonly #now: () => number;
   readonly #artifactDirectory: string | null;
   readonly #timeoutSeconds: number | null;
-  readonly #deadlineAtMs: number | undefined;
   #metadata: Record<string, string> | undefined;
   #lastHttpStatus: number | undefined;
 
-  constructor(invocation: RuntimeInvocation, runOptions: RunOptions, context: { redact: Redact; now: () => number; startedAtMs: number; deadlineAtMs: number | undefined }) {
-    this.identity = identityOf(invocation);
+  constructor(invocation: RuntimeInvocation, runOptions: RunOptions, context: { redact: Redact; now: () => number; startedAtMs: number }) {
+    const identity = identityOf(invocation);
+    this.invocation_id = identity.invocation_id;
+    this.runtime_name = identity.runtime_name;
+    this.runtime_kind = identity.runtime_kind;
     this.#artifactDirectory = invocation.artifact_directory;
     this.#timeoutSeconds = invocation.timeout_seconds;
-    this.#deadlineAtMs = context.deadlineAtMs;
     this.startedAtMs = context.startedAtMs;
-    this.#now = context.now;
     this.emit = createEmitter(runOptions.onEvent, context.now, context.startedAtMs);
     this.redact = context.redact;
   }
@@ -69,19 +68,19 @@ export class RunReport implements FailureText {
     return previewBody(body, this.redact);
   }
 
-  /** How long the run was allowed, for a summary (FailureText). */
-  timeout(): string {
+  /** How long the run was allowed, for a summary (FailureText): `timeout_seconds`, else the deadline it was given. */
+  timeout(deadlineAtMs: number | undefined): string {
     const seconds = this.#timeoutSeconds;
     if (seconds !== null) return `${seconds} s (timeout_seconds)`;
-    const deadline = this.#deadlineAtMs;
-    return deadline === undefined ? "the deadline" : `the deadline ${new Date(deadline).toISOString()}`;
+    return deadlineAtMs === undefined ? "the deadline" : `the deadline ${new Date(deadlineAtMs).toISOString()}`;
   }
 
   /**
    * Builds the run's result: summary and metadata redacted, and the response
-   * body saved as `response.json` in `artifact_directory` when one is set.
+   * body saved as `response.json` in `artifact_directory` when one is set;
+   * `finishedAtMs` is when the run ended, by the runner's clock.
    */
-  async finish(ending: Ending): Promise<RuntimeResult> {
+  async finish(ending: Ending, finishedAtMs: number): Promise<RuntimeResult> {
     const artifacts: ArtifactDescriptor[] = [];
     const directory = this.#artifactDirectory;
     if (directory !== null && ending.responseBody !== undefined) {
@@ -90,7 +89,7 @@ export class RunReport implements FailureText {
         await writeFileAtomic(path, ending.responseBody);
         artifacts.push(
           describeArtifact({
-            artifactId: `${this.identity.invocation_id}/response.json`,
+            artifactId: `${this.invocation_id}/response.json`,
             path,
             kind: "http_response",
             description: "body of the final HTTP response",
@@ -103,13 +102,13 @@ export class RunReport implements FailureText {
     const metadata = this.metadata;
     if (ending.result !== undefined) metadata["http.result"] = ending.result;
     if (this.#lastHttpStatus !== undefined) metadata["http.status_code"] = String(this.#lastHttpStatus);
-    for (const key of Object.keys(metadata)) metadata[key] = this.redact(metadata[key]!);
+    for (const [key, value] of Object.entries(metadata)) metadata[key] = this.redact(value);
     const failure = ending.failure;
     const outcome: ResultOutcome =
       failure === undefined ? { status: "succeeded" } : { status: failureStatus(failure), summary: this.redact(describeFailure(failure, this)) };
-    return buildResult(this.identity, outcome, {
+    return buildResult(this, outcome, {
       startedAtMs: this.startedAtMs,
-      finishedAtMs: this.#now(),
+      finishedAtMs,
       exitCode: ending.exitCode ?? null,
       artifacts,
       metadata,
@@ -122,7 +121,7 @@ export class RunReport implements FailureText {
    * never reject, so the runtime need not check their results.
    */
   crashed(error: unknown): RuntimeResult {
-    return crashedResult(this.identity, error, this.redact);
+    return crashedResult(this, error, this.redact);
   }
 }
 

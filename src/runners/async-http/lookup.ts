@@ -37,7 +37,8 @@ export function classifyLookup(answer: Answer, path: JsonPath, pendingCodes: Rea
 /** The run a lookup found: the last key in document order that was not there before the kickoff. */
 export function newestNewKey(keys: readonly string[], before: ReadonlySet<string>): string | undefined {
   for (let index = keys.length - 1; index >= 0; index--) {
-    if (!before.has(keys[index]!)) return keys[index];
+    const key = keys[index];
+    if (key !== undefined && !before.has(key)) return key;
   }
   return undefined;
 }

@@ -15,31 +15,22 @@ export interface PacingPolicy extends IntervalPolicy {
  * what happened; `next` says how long to wait.
  */
 export class Pacing {
-  readonly #policy: PacingPolicy;
-  /** Whether a wait comes before the next request. */
-  #due = false;
-  /** Interval waits so far, counted from the last `restart` or `accepted`. */
+  /** The wait before the next request: none, the interval, or `http.poll_initial_delay_seconds`. */
+  #due: "none" | "interval" | "initial" = "none";
+  /** Interval waits so far, counted from the kickoff, or from the acknowledgement. */
   #waits = 0;
   /** A Retry-After that replaces the next wait only. */
   #retryAfterMs: number | undefined;
-  /** Whether the next wait is `http.poll_initial_delay_seconds`. */
-  #initialDelayDue = false;
-  /** Where the last wait's length came from. */
-  #source: "interval" | "retry-after" = "interval";
-
-  constructor(policy: PacingPolicy) {
-    this.#policy = policy;
-  }
 
   /** An answer came: a wait comes before the next request, `retryAfterMs` (its Retry-After) in its place when set. */
   answered(retryAfterMs: number | undefined): void {
-    this.#due = true;
     this.#retryAfterMs = retryAfterMs;
+    this.failed();
   }
 
   /** A request got no answer: a wait comes before the next request. */
   failed(): void {
-    this.#due = true;
+    if (this.#due === "none") this.#due = "interval";
   }
 
   /**
@@ -51,38 +42,36 @@ export class Pacing {
    * over. The first poll of a run found by lookup, and the read of a
    * succeeded operation's result, go out at once.
    */
-  moved(from: Phase["name"], to: Phase["name"]): void {
+  moved(policy: PacingPolicy, from: Phase["name"], to: Phase["name"]): void {
     if (from === "start") {
-      this.#due = false;
+      this.#due = "none";
       this.#waits = 0;
       this.#retryAfterMs = undefined;
     } else if (from === "kickoff" && (to === "lookup" || to === "poll")) {
       this.#waits = 0;
-      this.#initialDelayDue = this.#policy.pollInitialDelaySeconds > 0;
-      this.#due = this.#retryAfterMs !== undefined || this.#initialDelayDue;
+      this.#due = policy.pollInitialDelaySeconds > 0 ? "initial" : this.#retryAfterMs === undefined ? "none" : "interval";
     } else if (to === "poll" || to === "final") {
-      this.#due = false;
+      this.#due = "none";
     }
+  }
+
+  /** Where the length of the next wait comes from: a Retry-After, or the interval (the initial delay included). */
+  get source(): "interval" | "retry-after" {
+    return this.#retryAfterMs === undefined ? "interval" : "retry-after";
   }
 
   /** Milliseconds to wait before the next request, at most `remainingMs`; undefined when no wait is due. */
-  next(remainingMs: number): number | undefined {
-    if (!this.#due) return undefined;
+  next(policy: PacingPolicy, remainingMs: number): number | undefined {
+    const due = this.#due;
+    if (due === "none") return undefined;
     let delayMs: number;
     if (this.#retryAfterMs !== undefined) {
       delayMs = this.#retryAfterMs;
-      this.#source = "retry-after";
       this.#retryAfterMs = undefined;
     } else {
-      this.#source = "interval";
-      delayMs = this.#initialDelayDue ? toMs(this.#policy.pollInitialDelaySeconds) : intervalDelayMs(this.#policy, ++this.#waits);
+      delayMs = due === "initial" ? toMs(policy.pollInitialDelaySeconds) : intervalDelayMs(policy, ++this.#waits);
     }
-    this.#initialDelayDue = false;
+    this.#due = "interval";
     return clampWaitMs(delayMs, remainingMs);
-  }
-
-  /** Where the length of the last wait `next` gave came from. */
-  get source(): "interval" | "retry-after" {
-    return this.#source;
   }
 }

@@ -1,5 +1,6 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { Ending } from "../run-report.js";
+import type { RunOptions } from "../runner.js";
 import type { RunLookup } from "./protocol.js";
 import type { LroMode } from "./verdict.js";
 
@@ -26,16 +27,20 @@ export interface Accepted {
  * a succeeded operation (protocol `lro`); `settle` ends the run.
  */
 export type Phase =
-  | { readonly name: "start"; readonly lookup: RunLookup }
-  | { readonly name: "kickoff"; readonly attempt: number; readonly before: ReadonlySet<string> | undefined }
+  | { readonly name: "start"; readonly lookup: RunLookup; readonly hooks: Hooks }
+  | { readonly name: "kickoff"; readonly attempt: number; readonly before: ReadonlySet<string> | undefined; readonly hooks: Hooks }
   | LookupPhase
   | PollPhase
   | FinalPhase
   | SettlePhase;
 
+/** The caller's functions a run calls until the backend has accepted its job: before the kickoff, and with its checkpoint. */
+export type Hooks = Pick<RunOptions, "beforeKickoff" | "saveCheckpoint">;
+
 /** The backend acknowledged the job without naming it: the run is looked up until a key appears that was not there `before` the kickoff. */
 export interface LookupPhase {
   readonly name: "lookup";
+  readonly hooks: Hooks;
   readonly lookup: RunLookup;
   readonly before: ReadonlySet<string>;
   /** The run id the kickoff named, if any. */
@@ -64,8 +69,8 @@ export interface SettlePhase {
 }
 
 /** The phase a run is in before its first request: `start` with a run lookup (which lists the runs before the kickoff), else the kickoff. */
-export function firstPhase(lookup: RunLookup | undefined): Phase {
-  return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined } : { name: "start", lookup };
+export function firstPhase(lookup: RunLookup | undefined, hooks: Hooks): Phase {
+  return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined, hooks } : { name: "start", lookup, hooks };
 }
 
 /** Polling `accepted`'s status URL. */

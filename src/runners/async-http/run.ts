@@ -9,30 +9,32 @@ import { errorMessage } from "../../util/error-message.js";
 import { failureStatus, lastErrorText, type Doing, type LastError, type RequestRef } from "../failure.js";
 import type { HttpClient, RequestHeaders } from "../http-client.js";
 import type { RunReport } from "../run-report.js";
-import type { RunOptions } from "../runner.js";
 import type { RunScope } from "../scope/run-scope.js";
 import { Answer } from "./answer.js";
 import { cancelJob } from "./cancel.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import { checkpointOf, firstPhase, jobMetadata, resumedPhase, settlePhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import { checkpointOf, firstPhase, type Hooks, jobMetadata, resumedPhase, settlePhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
 import { isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 
-/** What a run is made of: the settings, headers, protocol and client of its configuration, and parts of its own. */
-export interface AsyncRunParts {
+/** What every run of one configuration shares: its settings, headers and protocol, and the runner's client. */
+export interface RunPlan {
   readonly config: AsyncHttpConfig;
   readonly headers: RequestHeaders;
   readonly protocol: Protocol;
   /** The runner's client: its options and its one send path. */
   readonly client: HttpClient<AsyncHttpConfig>;
+}
+
+/** The parts of a run of its own: its lifetime, its report and its pacing. */
+export interface RunParts {
   readonly scope: RunScope;
   readonly report: RunReport;
   readonly pacing: Pacing;
-  readonly runOptions: RunOptions;
 }
 
 /** Any verdict on an answer. */
@@ -47,7 +49,10 @@ type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
  * metadata, the result) goes through its `report`.
  */
 export class AsyncRun {
-  readonly #parts: AsyncRunParts;
+  readonly #plan: RunPlan;
+  readonly #scope: RunScope;
+  readonly #report: RunReport;
+  readonly #pacing: Pacing;
   #phase: Phase;
   /** Requests sent, by phase: `http.polls`, `http.lookups` (the ones before the kickoff included), reads of the result. */
   #polls = 0;
@@ -58,9 +63,12 @@ export class AsyncRun {
   /** The latest status the backend reported (`http.last_status`). */
   #lastStatus: string | undefined;
 
-  constructor(parts: AsyncRunParts, resume?: Checkpoint) {
-    this.#parts = parts;
-    this.#phase = resume === undefined ? firstPhase(parts.protocol.lookup) : resumedPhase(resume);
+  constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
+    this.#plan = plan;
+    this.#scope = parts.scope;
+    this.#report = parts.report;
+    this.#pacing = parts.pacing;
+    this.#phase = resume === undefined ? firstPhase(plan.protocol.lookup, hooks) : resumedPhase(resume);
   }
 
   /** Where the run is. */
@@ -74,17 +82,12 @@ export class AsyncRun {
    * out from `step`, so this frame never holds an answer.
    */
   async run(): Promise<RuntimeResult> {
-    const { scope, pacing, report, client } = this.#parts;
     let phase = this.#phase;
     try {
       while (phase.name !== "settle") {
-        const delayMs = pacing.next(scope.remainingMs());
-        if (delayMs !== undefined) {
-          report.emit?.({ type: "wait", delayMs, source: pacing.source });
-          const pause = scope.pause(delayMs, client.options.sleep);
-          if (pause !== undefined) await pause;
-        }
-        phase = this.#phase = scope.checkStopped() ? this.#stopped(phase) : await this.step(phase);
+        const pause = this.#wait();
+        if (pause !== undefined) await pause;
+        phase = this.#phase = this.#scope.checkStopped() ? this.#stopped(phase) : await this.step(phase);
       }
     } catch (error) {
       phase = this.#phase = settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) }));
@@ -92,10 +95,25 @@ export class AsyncRun {
     return this.#settle(phase);
   }
 
+  /**
+   * The wait before the next request, as the run's pacing says; undefined
+   * when there is none. Not an async function (PERFORMANCE.md, "One frame per run").
+   */
+  #wait(): Promise<void> | undefined {
+    const pacing = this.#pacing;
+    const { config, client } = this.#plan;
+    const source = pacing.source;
+    const delayMs = pacing.next(config, this.#scope.remainingMs());
+    if (delayMs === undefined) return undefined;
+    this.#report.emit?.({ type: "wait", delayMs, source });
+    return this.#scope.pause(delayMs, client.options.sleep);
+  }
+
   /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. */
   async step(phase: ActivePhase): Promise<Phase> {
-    const { config, headers, scope, client, report } = this.#parts;
-    const signal = scope.requestSignal;
+    const { config, headers, client } = this.#plan;
+    const report = this.#report;
+    const signal = this.#scope.requestSignal;
     if (phase.name === "kickoff" && phase.attempt === 1) {
       const notSent = await this.#beforeKickoff(phase);
       if (notSent !== undefined) return notSent;
@@ -111,7 +129,7 @@ export class AsyncRun {
         attempt = ++this.#lookups;
         break;
       case "kickoff":
-        request = { method: config.method, url: config.url, headers: headers.withBody, body: config.body, signal };
+        request = { method: config.method, url: config.url, headers: kickoffHeaders(config, headers, report), body: config.body, signal };
         label = "kickoff";
         attempt = phase.attempt;
         break;
@@ -137,10 +155,10 @@ export class AsyncRun {
   }
 
   /** Awaits `beforeKickoff`; the phase that follows when the kickoff must not be sent. */
-  async #beforeKickoff(phase: ActivePhase): Promise<Phase | undefined> {
-    const hook = this.#parts.runOptions.beforeKickoff;
+  async #beforeKickoff(phase: Extract<Phase, { name: "kickoff" }>): Promise<Phase | undefined> {
+    const hook = phase.hooks.beforeKickoff;
     if (hook === undefined) return undefined;
-    const scope = this.#parts.scope;
+    const scope = this.#scope;
     try {
       await untilAborted(hook(), scope.requestSignal);
     } catch (error) {
@@ -152,11 +170,13 @@ export class AsyncRun {
 
   /** What the answer to `request` (or its failure) means: the phase that follows, with its events told. */
   #read(phase: ActivePhase, request: RequestRef, response: TransportResponse | TransportError): Phase | Promise<Phase> {
-    const { config, protocol, pacing, report, scope, client } = this.#parts;
+    const { config, protocol, client } = this.#plan;
+    const pacing = this.#pacing;
+    const report = this.#report;
     const kickoff = phase.name === "kickoff";
     if (response instanceof TransportError) pacing.failed();
     else if (!kickoff) report.answered(response.status);
-    if (scope.checkStopped()) return this.#stopped(phase, response);
+    if (this.#scope.checkStopped()) return this.#stopped(phase, response);
     if (response instanceof TransportError) {
       const network = response.kind === "network";
       if (network && !kickoff) this.#errors += 1;
@@ -207,7 +227,7 @@ export class AsyncRun {
    */
   #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict, answer: Answer): Context {
     this.#errors = verdict.kind === "transient" ? this.#errors + 1 : 0;
-    const emit = this.#parts.report.emit;
+    const emit = this.#report.emit;
     const { attempt } = request;
     const httpStatus = answer.code;
     if (phase.name === "poll") {
@@ -220,7 +240,7 @@ export class AsyncRun {
   }
 
   #context(request: RequestRef): Context {
-    return { config: this.#parts.config, protocol: this.#parts.protocol, request, errors: this.#errors };
+    return { config: this.#plan.config, protocol: this.#plan.protocol, request, errors: this.#errors };
   }
 
   /**
@@ -229,19 +249,20 @@ export class AsyncRun {
    * the checkpoint once the backend has accepted the job.
    */
   #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
-    const { report, pacing } = this.#parts;
+    const report = this.#report;
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
     if (next.name === phase.name) return next;
-    pacing.moved(phase.name, next.name);
-    return next.name === "poll" ? this.#accept(next) : next;
+    this.#pacing.moved(this.#plan.config, phase.name, next.name);
+    return next.name === "poll" && (phase.name === "kickoff" || phase.name === "lookup") ? this.#accept(next, phase.hooks) : next;
   }
 
   /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows. */
-  async #accept(phase: PollPhase): Promise<Phase> {
-    const { report, scope, client, runOptions } = this.#parts;
-    const save = runOptions.saveCheckpoint;
+  async #accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
+    const report = this.#report;
+    const scope = this.#scope;
+    const save = hooks.saveCheckpoint;
     if (report.emit === undefined && save === undefined) return phase;
-    const checkpoint = checkpointOf(phase, client.options.now(), scope.deadlineAtMs);
+    const checkpoint = checkpointOf(phase, this.#plan.client.options.now(), scope.deadlineAtMs);
     report.emit?.({ type: "accepted", checkpoint });
     if (save === undefined) return phase;
     try {
@@ -255,9 +276,10 @@ export class AsyncRun {
 
   /** The end of a run the deadline or the caller stopped in `phase`; `interrupted` is the answer of the request it cut off. */
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): SettlePhase {
-    const reason = this.#parts.scope.stopCause ?? "cancelled";
+    const scope = this.#scope;
     const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
-    return settlePhase(phase, failedEnding({ kind: "stopped", reason, doing: this.#doing(phase), stage }));
+    const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: this.#doing(phase), stage, deadlineAtMs: scope.deadlineAtMs } as const;
+    return settlePhase(phase, failedEnding(failure));
   }
 
   /** What the run was doing in `phase`, for a stopped run's summary. */
@@ -269,25 +291,33 @@ export class AsyncRun {
       case "lookup":
         return { phase: "lookup", url: phase.lookup.url, lookups: this.#lookups };
       default:
-        return { phase: "kickoff", method: this.#parts.config.method, url: this.#parts.config.url };
+        return { phase: "kickoff", method: this.#plan.config.method, url: this.#plan.config.url };
     }
   }
 
   /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
   async #settle(phase: SettlePhase): Promise<RuntimeResult> {
-    const { config, scope, report } = this.#parts;
+    const { config, client } = this.#plan;
+    const scope = this.#scope;
+    const report = this.#report;
     try {
       const { ending, accepted } = phase;
       const status = ending.failure === undefined ? "succeeded" : failureStatus(ending.failure);
       const stoppedByUs = scope.stopReason !== undefined && !scope.abandoned && (status === "timed_out" || status === "cancelled");
       const template = config.cancelUrlTemplate;
-      if (stoppedByUs && accepted !== undefined && template !== undefined) await cancelJob(this.#parts, template, accepted);
+      if (stoppedByUs && accepted !== undefined && template !== undefined) await cancelJob({ ...this.#plan, report }, template, accepted);
       jobMetadata(report.metadata, phase, { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus });
       scope.dispose();
-      return await report.finish(ending);
+      return await report.finish(ending, client.options.now());
     } catch (error) {
       scope.dispose();
       return report.crashed(error);
     }
   }
+}
+
+/** The kickoff's headers: with `http.idempotency_key_header`, the invocation's id under that name. */
+function kickoffHeaders(config: AsyncHttpConfig, headers: RequestHeaders, report: RunReport): Readonly<Record<string, string>> {
+  const key = config.idempotencyKeyHeader;
+  return key === undefined ? headers.withBody : { ...headers.withBody, [key]: report.invocation_id };
 }

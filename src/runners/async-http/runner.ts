@@ -12,7 +12,8 @@ import { invocationDeadline } from "../scope/deadline.js";
 import { RunScope } from "../scope/run-scope.js";
 import { Pacing } from "./pacing.js";
 import { protocolOf } from "./protocol.js";
-import { AsyncRun } from "./run.js";
+import { AsyncRun, type RunPlan } from "./run.js";
+import type { Redact } from "../../http/redact.js";
 
 /**
  * Runs a job on an asynchronous HTTP backend: sends the kickoff, then polls a
@@ -25,6 +26,7 @@ import { AsyncRun } from "./run.js";
  */
 export class AsyncHttpRunner implements Runner {
   readonly #client: HttpClient<AsyncHttpConfig>;
+  readonly #plans = new WeakMap<AsyncHttpConfig, RunPlan & { readonly redact: Redact }>();
 
   constructor(options: HttpRunnerOptions = {}) {
     this.#client = new HttpClient(options, parseAsyncHttpMetadata);
@@ -60,27 +62,31 @@ export class AsyncHttpRunner implements Runner {
       }
     }
     const config = parsed.config;
-    const shared = client.shared(config);
     const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
-    let headers = shared.headers;
-    if (config.idempotencyKeyHeader !== undefined) {
-      headers = { plain: headers.plain, withBody: { ...headers.withBody, [config.idempotencyKeyHeader]: invocation.invocation_id } };
-    }
     const now = client.options.now;
+    const plan = this.#planOf(config);
     const run = new AsyncRun(
+      plan,
       {
-        config,
-        headers,
-        protocol: protocolOf(config),
         scope: new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
-        report: new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, deadlineAtMs }),
-        pacing: new Pacing(config),
-        client,
-        runOptions: options,
+        report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs }),
+        pacing: new Pacing(),
       },
+      options,
       resume,
     );
     return run.run();
+  }
+
+  /** What every run of `config` shares (configurations are parsed once and shared). */
+  #planOf(config: AsyncHttpConfig): RunPlan & { readonly redact: Redact } {
+    let plan = this.#plans.get(config);
+    if (plan === undefined) {
+      const { headers, redact } = this.#client.shared(config);
+      plan = { config, headers, redact, protocol: protocolOf(config), client: this.#client };
+      this.#plans.set(config, plan);
+    }
+    return plan;
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */

@@ -41,7 +41,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
   const { request } = context;
   switch (verdict.kind) {
     case "transient":
-      if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before };
+      if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before, hooks: phase.hooks };
       return settlePhase(phase, refused(request, answer));
     case "permanent":
       return settlePhase(phase, refused(request, answer));
@@ -56,7 +56,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
       if (monitor !== undefined) return pollPhase({ pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl });
       const lookup = context.protocol.lookup;
       if (lookup === undefined) return settlePhase(phase, failedEnding({ kind: "runner_error", error: "a run lookup without its settings" }), runId);
-      return { name: "lookup", lookup, before: phase.before ?? new Set(), runId };
+      return { name: "lookup", lookup, before: phase.before ?? new Set(), runId, hooks: phase.hooks };
     }
   }
 }
@@ -83,7 +83,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
     case "malformed":
       return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body: answer.response.body }));
   }
-  if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys) };
+  if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys), hooks: phase.hooks };
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const values = { runId: phase.runId, lookup: found };
@@ -148,7 +148,7 @@ export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answ
 export function afterNoAnswer(phase: ActivePhase, error: TransportError, context: Context): Phase {
   if (error.kind === "network") {
     if (phase.name !== "kickoff") return transient(phase, context, { error: error.message });
-    if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before };
+    if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before, hooks: phase.hooks };
   }
   return settlePhase(phase, failedEnding({ kind: "transport", request: context.request, error: error.message }));
 }

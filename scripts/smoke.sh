@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Packs the package, installs the tarball into a fresh project and loads it
-# with `import` and with `require`, then type-checks a TypeScript consumer
-# under the NodeNext and bundler resolutions. Then the `executor-runtime/bullmq`
+# Packs the package over a partial dist/ (the tarball must still hold the
+# whole build, which `npm pack` makes), installs the tarball into a fresh
+# project and loads it with `import` and with `require`, then type-checks a
+# TypeScript consumer under the NodeNext and bundler resolutions. Then the `executor-runtime/bullmq`
 # subpath: without bullmq installed its import must fail naming bullmq (the
 # main entry never loads it); with bullmq installed it must load and type-check.
 # The same for `executor-runtime/otel` and @opentelemetry/api and
@@ -16,8 +17,30 @@ trap 'rm -rf "$work"' EXIT
 
 echo "smoke: node $(node --version)"
 cd "$root"
-npm run --silent build >/dev/null
+# The demo's build writes outside dist/; and `npm pack` builds (the `prepare`
+# script) whatever dist/ holds: here a partial build and a file no build makes.
+rm -rf dist
+npm run --silent build:cli
+if [[ -e dist ]]; then
+  echo "npm run build:cli (the demo's build) wrote into dist/" >&2
+  exit 1
+fi
+mkdir dist
+: >dist/cli.js
+: >dist/stale.js
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+listing="$(tar -tzf "$work/$tarball")"
+for file in index.js index.d.ts bullmq.js bullmq.d.ts otel.js otel.d.ts cli.js; do
+  if ! grep -qx "package/dist/$file" <<<"$listing"; then
+    echo "the packed tarball has no dist/$file" >&2
+    exit 1
+  fi
+done
+if grep -q "stale.js" <<<"$listing" || [[ ! -s dist/cli.js ]]; then
+  echo "npm pack shipped a dist/ it did not build" >&2
+  exit 1
+fi
+echo "pack: builds dist/ whatever it held ($(grep -c '^package/dist/' <<<"$listing") files)"
 
 mkdir "$work/project"
 cd "$work/project"

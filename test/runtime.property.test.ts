@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ExecutorRuntime, ManualRunner, RuntimeResultSchema, buildResult, identityOf, isRuntimeKind, type Runner, type RuntimeResult } from "../src/index.js";
+import { RuntimeResultSchema, identityOf } from "../src/contracts/result.js";
+import { ExecutorRuntime, ManualRunner, buildResult, isRuntimeKind, type Runner, type RuntimeResult } from "../src/index.js";
 import { invocationLikeArbitrary, validInvocationArbitrary } from "./support/arbitraries.js";
 import { validateRxpResult } from "./support/rxp-schema.js";
 import { makeTempDir } from "./support/temp-dir.js";

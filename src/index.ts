@@ -1,4 +1,4 @@
-export { ExecutorRuntime, type ExecutorRuntimeOptions } from "./runtime.js";
+export { ExecutorRuntime, type ExecutorRuntimeOptions, type InvocationArgument } from "./runtime.js";
 export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
 export { AsyncHttpRunner } from "./runners/async-http/runner.js";
 export { HttpRunner } from "./runners/http.js";

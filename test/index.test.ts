@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, test } from "vitest";
 import * as api from "../src/index.js";
-import type { Checkpoint, RunEvent, RunOptions, Runner, RuntimeInvocation, RuntimeResult } from "../src/index.js";
+import type { Checkpoint, RunEvent, RunOptions, Runner, RuntimeInvocation, RuntimeInvocationInput, RuntimeResult } from "../src/index.js";
 
 describe("public API", () => {
   test("exports the runtime, the runners, the metadata builders, the result builder and the vocabulary, and nothing else at run time", () => {
@@ -58,8 +58,9 @@ describe("public API", () => {
     expect(api).not.toHaveProperty("default");
   });
 
-  test("run() is typed to accept anything and resolve to a RuntimeResult", () => {
-    expectTypeOf<api.ExecutorRuntime["run"]>().parameter(0).toEqualTypeOf<unknown>();
+  test("run() takes a RuntimeInvocationInput, or any value typed unknown, and resolves to a RuntimeResult", () => {
+    expectTypeOf<api.InvocationArgument<{ invocation_id: string }>>().toEqualTypeOf<RuntimeInvocationInput>();
+    expectTypeOf<api.InvocationArgument<unknown>>().toEqualTypeOf<unknown>();
     expectTypeOf<api.ExecutorRuntime["run"]>().returns.toEqualTypeOf<Promise<RuntimeResult>>();
   });
 

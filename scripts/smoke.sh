@@ -92,7 +92,7 @@ node --input-type=module -e '
 printf '{"invocation_id":"smoke-otel","runtime_name":"smoke","runtime_kind":"http","metadata":{"http.url":"http://127.0.0.1:1/jobs"}}\n' >job.json
 status=0
 npx --no-install executor-runtime run --otel --quiet job.json >/dev/null 2>otel-missing.txt || status=$?
-if [[ "$status" != 2 ]] || ! grep -q "^executor-runtime: --otel needs the OpenTelemetry SDK; install it with: npm install " otel-missing.txt; then
+if [[ "$status" != 2 ]] || ! grep -q "^executor-runtime: --otel needs the OpenTelemetry SDK (@opentelemetry/[a-z-]* is not installed); install it with: npm install " otel-missing.txt; then
   echo "run --otel without the SDK: expected exit 2 and one line naming the packages, got exit $status:" >&2
   cat otel-missing.txt >&2
   exit 1

@@ -1,4 +1,4 @@
-export { ExecutorRuntime, type ExecutorRuntimeOptions } from "./runtime.js";
+export { ExecutorRuntime, type ExecutorRuntimeOptions, type InvocationArgument } from "./runtime.js";
 export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
 export { AsyncHttpRunner } from "./runners/async-http/runner.js";
 export { HttpRunner } from "./runners/http.js";
@@ -6,17 +6,9 @@ export { SubprocessRunner, type SubprocessRunnerOptions } from "./runners/subpro
 export type { HttpRunnerOptions } from "./http/runner-options.js";
 export type { Sleep } from "./http/timing.js";
 export type { FetchFunction } from "./http/transport/transport.js";
-export {
-  ASYNC_HTTP_METADATA_KEYS,
-  HTTP_METADATA_KEYS,
-  parseAsyncHttpMetadata,
-  parseHttpMetadata,
-  type MetadataParseResult,
-} from "./http/metadata/parse.js";
+export { ASYNC_HTTP_METADATA_KEYS, HTTP_METADATA_KEYS } from "./http/metadata/parse.js";
 export { asyncHttpMetadata, httpMetadata } from "./http/metadata/builders.js";
 export type { AsyncHttpMetadataFields, HttpMetadataFields } from "./http/metadata/fields.js";
-export type { AsyncHttpConfig, HttpRequestConfig } from "./http/metadata/config.js";
-export type { JsonPath } from "./http/json-path.js";
 export type {
   AcceptedEvent,
   CancelEvent,
@@ -32,27 +24,9 @@ export type {
   WaitEvent,
 } from "./runners/runner.js";
 export type { EnqueueMessage, RequestFailure, RequestMessage, RequestPhase, RunMessage } from "./diagnostics/channels.js";
-export { CheckpointSchema } from "./contracts/checkpoint.js";
-export {
-  INVOCATION_FIELDS,
-  RuntimeInvocationSchema,
-  parseInvocation,
-  type InvocationParseResult,
-  type RuntimeInvocation,
-  type RuntimeInvocationInput,
-} from "./contracts/invocation.js";
-export {
-  RuntimeResultSchema,
-  buildResult,
-  checkResult,
-  identityOf,
-  type ResultDetails,
-  type ResultIdentity,
-  type ResultOutcome,
-  type RuntimeResult,
-} from "./contracts/result.js";
-export { ArtifactDescriptorSchema, describeArtifact, type ArtifactDescriptor } from "./contracts/artifact.js";
-export type { ValidationIssue } from "./contracts/issues.js";
+export type { RuntimeInvocation, RuntimeInvocationInput } from "./contracts/invocation.js";
+export { buildResult, type ResultDetails, type ResultIdentity, type ResultOutcome, type RuntimeResult } from "./contracts/result.js";
+export { describeArtifact, type ArtifactDescriptor } from "./contracts/artifact.js";
 export {
   FINAL_STATUSES,
   RUNTIME_KINDS,

@@ -1,7 +1,7 @@
 import { CheckpointSchema } from "./contracts/checkpoint.js";
 import { channels } from "./diagnostics/channels.js";
 import { traceRun } from "./diagnostics/trace-run.js";
-import { parseInvocation } from "./contracts/invocation.js";
+import { parseInvocation, type RuntimeInvocationInput } from "./contracts/invocation.js";
 import { issuesFromZod, summarizeIssues } from "./contracts/issues.js";
 import { buildResult, checkResult, identityOf, type ResultIdentity, type RuntimeResult } from "./contracts/result.js";
 import { didYouMean } from "./contracts/suggest.js";
@@ -20,6 +20,20 @@ export interface ExecutorRuntimeOptions {
    */
   readonly runners?: Readonly<Record<string, Runner>>;
 }
+
+/**
+ * The type `run()` takes for an argument of type `T`. A value typed `unknown`
+ * (or `any`), such as parsed JSON or queue job data, is taken as it is and
+ * validated when it runs; a value of any other type must be a
+ * `RuntimeInvocationInput`, so a misspelled field in an object literal
+ * (`timeout_second: 5`) does not compile. (Overloads cannot do this: a
+ * literal that fails the typed overload falls through to the `unknown` one.)
+ *
+ * @example
+ * runtime.run({ invocation_id: "nightly-42", runtime_name: "reports", runtime_kind: "http_async", timeout_seconds: 600 });
+ * runtime.run(JSON.parse(text) as unknown);
+ */
+export type InvocationArgument<T> = unknown extends T ? T : RuntimeInvocationInput;
 
 /**
  * The facade dispatcher code calls: a registry of runners keyed by runtime
@@ -68,9 +82,11 @@ export class ExecutorRuntime {
    * Runs one invocation on the runner of its kind. Resolves to `rejected` for
    * invalid input or an unregistered kind, to `failed` when the runner throws,
    * and otherwise to the runner's result. When `output_result_path` is set,
-   * the result is also written there atomically.
+   * the result is also written there atomically. A typed `invocation` must be
+   * a `RuntimeInvocationInput`; one typed `unknown` is checked at run time
+   * (see `InvocationArgument`).
    */
-  run(invocation: unknown, options: RunOptions = {}): Promise<RuntimeResult> {
+  run<T>(invocation: InvocationArgument<T>, options: RunOptions = {}): Promise<RuntimeResult> {
     if (channels.run.hasSubscribers) return traceRun(invocation, options, (traced) => this.#run(invocation, traced));
     return this.#run(invocation, options);
   }

@@ -1,38 +1,66 @@
 import { describe, expect, expectTypeOf, test } from "vitest";
 import * as api from "../src/index.js";
-import type { Checkpoint, RunEvent, RunOptions, Runner, RuntimeInvocation, RuntimeResult } from "../src/index.js";
+import type { Checkpoint, RunEvent, RunOptions, Runner, RuntimeInvocation, RuntimeInvocationInput, RuntimeResult } from "../src/index.js";
 
 describe("public API", () => {
-  test("exports the runtime, the manual runner and the contract helpers by name", () => {
-    expect(Object.keys(api)).toEqual(
-      expect.arrayContaining([
-        "ExecutorRuntime",
-        "ManualRunner",
-        "RuntimeInvocationSchema",
-        "RuntimeResultSchema",
-        "ArtifactDescriptorSchema",
-        "CheckpointSchema",
-        "INVOCATION_FIELDS",
-        "parseInvocation",
-        "buildResult",
-        "checkResult",
-        "identityOf",
-        "describeArtifact",
-        "RUNTIME_KINDS",
-        "RUNTIME_STATUSES",
-        "FINAL_STATUSES",
-        "RXP_SCHEMA_VERSION",
-        "isRuntimeKind",
-      ]),
-    );
+  test("exports the runtime, the runners, the metadata builders, the result builder and the vocabulary, and nothing else at run time", () => {
+    expect(Object.keys(api).sort()).toEqual([
+      "ASYNC_HTTP_METADATA_KEYS",
+      "AsyncHttpRunner",
+      "ExecutorRuntime",
+      "FINAL_STATUSES",
+      "HTTP_METADATA_KEYS",
+      "HttpRunner",
+      "ManualRunner",
+      "RUNTIME_KINDS",
+      "RUNTIME_STATUSES",
+      "RXP_SCHEMA_VERSION",
+      "SubprocessRunner",
+      "asyncHttpMetadata",
+      "buildResult",
+      "describeArtifact",
+      "httpMetadata",
+      "isRuntimeKind",
+    ]);
+  });
+
+  test.each([
+    "RuntimeInvocationSchema",
+    "RuntimeResultSchema",
+    "CheckpointSchema",
+    "ArtifactDescriptorSchema",
+    "INVOCATION_FIELDS",
+    "parseInvocation",
+    "checkResult",
+    "identityOf",
+    "parseAsyncHttpMetadata",
+    "parseHttpMetadata",
+  ])("keeps %s, which only the library itself needs, out of the root", (name) => {
+    expect(api).not.toHaveProperty(name);
+  });
+
+  test("keeps the parsed configs, the parse results and the JSON path type out of the root", () => {
+    // @ts-expect-error: the runner's parsed metadata is internal
+    expectTypeOf<api.AsyncHttpConfig>().not.toBeNever();
+    // @ts-expect-error: the runner's parsed metadata is internal
+    expectTypeOf<api.HttpRequestConfig>().not.toBeNever();
+    // @ts-expect-error: a parsed dotted path is internal
+    expectTypeOf<api.JsonPath>().not.toBeNever();
+    // @ts-expect-error: the metadata parsers are internal
+    expectTypeOf<api.MetadataParseResult<unknown>>().not.toBeNever();
+    // @ts-expect-error: parseInvocation is internal
+    expectTypeOf<api.InvocationParseResult>().not.toBeNever();
+    // @ts-expect-error: validation issues reach callers as a result's error_summary
+    expectTypeOf<api.ValidationIssue>().not.toBeNever();
   });
 
   test("has no default export", () => {
     expect(api).not.toHaveProperty("default");
   });
 
-  test("run() is typed to accept anything and resolve to a RuntimeResult", () => {
-    expectTypeOf<api.ExecutorRuntime["run"]>().parameter(0).toEqualTypeOf<unknown>();
+  test("run() takes a RuntimeInvocationInput, or any value typed unknown, and resolves to a RuntimeResult", () => {
+    expectTypeOf<api.InvocationArgument<{ invocation_id: string }>>().toEqualTypeOf<RuntimeInvocationInput>();
+    expectTypeOf<api.InvocationArgument<unknown>>().toEqualTypeOf<unknown>();
     expectTypeOf<api.ExecutorRuntime["run"]>().returns.toEqualTypeOf<Promise<RuntimeResult>>();
   });
 

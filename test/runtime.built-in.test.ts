@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { AsyncHttpRunner, ExecutorRuntime, HttpRunner, buildResult, type RuntimeInvocation, type RuntimeResult } from "../src/index.js";
+import { MAX_TIMEOUT_SECONDS } from "../src/contracts/invocation.js";
+import { AsyncHttpRunner, ExecutorRuntime, HttpRunner, buildResult, type Checkpoint, type RuntimeInvocation, type RuntimeResult } from "../src/index.js";
 import { expectRxpValid } from "./support/rxp-schema.js";
 
 const invocation = (kind: string, metadata: Record<string, string>) => ({
@@ -44,5 +45,21 @@ describe(`${ExecutorRuntime.name} with the built-in HTTP runners`, () => {
     const result = await new ExecutorRuntime().register(kind, runner).run(invocation(kind, given));
     expect(result).toMatchObject({ status: "failed", invocation_id: "inv-1", runtime_kind: kind, error_summary: "runner error: clock is broken" });
     expectRxpValid(result);
+  });
+
+  test("runs an asynchronous invocation with the longest timeout to its end, its checkpoint carrying the deadline as a date", async () => {
+    const answers = [Response.json({ id: "r1" }, { status: 202 }), Response.json({ status: "completed" })];
+    const runner = new AsyncHttpRunner({
+      fetch: async () => answers.shift() ?? Response.json({}, { status: 500 }),
+      now: () => Date.UTC(2026, 0, 1),
+      sleep: async () => {},
+    });
+    const checkpoints: Checkpoint[] = [];
+    const given = { ...metadata, "http.poll_url_template": "https://api.test/runs/{run_id}", "http.poll_run_id_path": "id" };
+    const result = await new ExecutorRuntime()
+      .register("http_async", runner)
+      .run({ ...invocation("http_async", given), timeout_seconds: MAX_TIMEOUT_SECONDS }, { onEvent: (event) => event.type === "accepted" && checkpoints.push(event.checkpoint) });
+    expect(result).toMatchObject({ status: "succeeded", error_summary: null });
+    expect(checkpoints.map((checkpoint) => checkpoint.deadlineAt)).toEqual([new Date(Date.UTC(2026, 0, 1) + MAX_TIMEOUT_SECONDS * 1000).toISOString()]);
   });
 });

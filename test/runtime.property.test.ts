@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ExecutorRuntime, ManualRunner, RuntimeResultSchema, buildResult, identityOf, isRuntimeKind, type Runner, type RuntimeResult } from "../src/index.js";
+import { RuntimeResultSchema, identityOf } from "../src/contracts/result.js";
+import { ExecutorRuntime, ManualRunner, buildResult, isRuntimeKind, type Runner, type RuntimeResult } from "../src/index.js";
 import { invocationLikeArbitrary, validInvocationArbitrary } from "./support/arbitraries.js";
 import { validateRxpResult } from "./support/rxp-schema.js";
 import { makeTempDir } from "./support/temp-dir.js";
@@ -41,7 +42,7 @@ describe(`${ExecutorRuntime.name} run() for arbitrary input`, () => {
 
   test("resolves to a valid result echoing the input's identity for any JSON value", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), async (input) => {
+      fc.asyncProperty(fc.jsonValue(), async (input: unknown) => {
         assertContract(input, await runtime.run(input));
       }),
       { numRuns: 300 },
@@ -50,7 +51,7 @@ describe(`${ExecutorRuntime.name} run() for arbitrary input`, () => {
 
   test("resolves to a valid result for records shaped like invocations with random fields", async () => {
     await fc.assert(
-      fc.asyncProperty(invocationLikeArbitrary, async (input) => {
+      fc.asyncProperty(invocationLikeArbitrary, async (input: unknown) => {
         assertContract(input, await runtime.run(input));
       }),
       { numRuns: 500 },
@@ -72,7 +73,8 @@ describe(`${ExecutorRuntime.name} run() for arbitrary input`, () => {
     const path = join(await makeTempDir(), "out", "result.json");
     await fc.assert(
       fc.asyncProperty(invocationLikeArbitrary, async (input) => {
-        const result = await runtime.run({ ...input, output_result_path: path });
+        const invocation: unknown = { ...input, output_result_path: path };
+        const result = await runtime.run(invocation);
         assertContract(input, result);
         expect(result.error_summary ?? "").not.toContain("could not be written");
       }),
@@ -81,7 +83,7 @@ describe(`${ExecutorRuntime.name} run() for arbitrary input`, () => {
   });
 
   test("leaves no unhandled rejection behind", async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue(), async (input) => void (await runtime.run(input))), { numRuns: 100 });
+    await fc.assert(fc.asyncProperty(fc.jsonValue(), async (input: unknown) => void (await runtime.run(input))), { numRuns: 100 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(unhandled).toEqual([]);
   });

@@ -24,6 +24,18 @@ const badInputs: [string, unknown, string, Record<string, string>][] = [
   ["a non-string environment value", manualInvocation({ environment: { DEBUG: true } }), "environment.DEBUG must be a string, got boolean true", ECHOED],
   ["a timeout of 0", manualInvocation({ timeout_seconds: 0 }), "timeout_seconds must be a positive number of seconds", ECHOED],
   ["a fractional timeout", manualInvocation({ timeout_seconds: 1.5 }), "timeout_seconds must be a whole number of seconds", ECHOED],
+  [
+    "a timeout past 2^53 (1e20), a whole number that is too long",
+    manualInvocation({ timeout_seconds: 1e20 }),
+    "timeout_seconds must be at most 1000000000000 seconds (about 31,700 years), so that the run's deadline is a date JavaScript can represent",
+    ECHOED,
+  ],
+  [
+    "a timeout whose deadline is past the last date (1e13 s)",
+    manualInvocation({ timeout_seconds: 1e13 }),
+    "timeout_seconds must be at most 1000000000000 seconds (about 31,700 years), so that the run's deadline is a date JavaScript can represent",
+    ECHOED,
+  ],
   ["a timeout given as a string", manualInvocation({ timeout_seconds: "10" }), 'timeout_seconds must be a number, got the string "10"', ECHOED],
   ["a misspelt field", manualInvocation({ timeout_second: 10 }), "timeout_second is not a known field (did you mean 'timeout_seconds'?)", ECHOED],
   ["a wrong schema version", manualInvocation({ schema_version: "0.2" }), 'schema_version must be "0.1"', ECHOED],

@@ -1,5 +1,14 @@
-import { describe, expect, test, vi } from "vitest";
-import { ExecutorRuntime, ManualRunner, buildResult, type RunOptions, type Runner, type RuntimeResult } from "../src/index.js";
+import { describe, expect, expectTypeOf, test, vi } from "vitest";
+import {
+  ExecutorRuntime,
+  ManualRunner,
+  buildResult,
+  type InvocationArgument,
+  type RunOptions,
+  type Runner,
+  type RuntimeInvocationInput,
+  type RuntimeResult,
+} from "../src/index.js";
 import { manualInvocation, succeededResult } from "./support/invocations.js";
 import { expectRxpValid } from "./support/rxp-schema.js";
 
@@ -131,5 +140,64 @@ describe(ExecutorRuntime.name, () => {
     const resume = { version: 1 as const, pollUrl: "https://jobs.example/1", acceptedAt: "2026-01-01T00:00:00Z" };
     await new ExecutorRuntime().register("manual", { run }).run(manualInvocation(), { resume });
     expect(run).toHaveBeenCalledWith(expect.anything(), { resume });
+  });
+});
+
+describe("ExecutorRuntime.run's invocation type", () => {
+  const runtime = (): ExecutorRuntime => new ExecutorRuntime().register("manual", echo());
+
+  test("does not compile an object literal with a misspelled field, which is rejected at run time too", async () => {
+    const result = await runtime().run({
+      invocation_id: "inv-1",
+      runtime_name: "test-runtime",
+      runtime_kind: "manual",
+      // @ts-expect-error: `timeout_second` is not a field of RuntimeInvocationInput (did you mean `timeout_seconds`?)
+      timeout_second: 5,
+    });
+    expect(result).toMatchObject({ status: "rejected", error_summary: expect.stringContaining("timeout_second is not a known field") });
+  });
+
+  test("does not compile an object literal without a required field, or with a field of the wrong type", async () => {
+    // @ts-expect-error: `runtime_kind` is missing
+    const missing = await runtime().run({ invocation_id: "inv-1", runtime_name: "test-runtime" });
+    // @ts-expect-error: `timeout_seconds` is a number
+    const mistyped = await runtime().run({ invocation_id: "inv-1", runtime_name: "test-runtime", runtime_kind: "manual", timeout_seconds: "5" });
+    expect([missing.error_summary, mistyped.error_summary]).toEqual([
+      expect.stringContaining("runtime_kind"),
+      expect.stringContaining("timeout_seconds"),
+    ]);
+  });
+
+  test("compiles a literal with every field spelled right", async () => {
+    const result = await runtime().run({ invocation_id: "inv-1", runtime_name: "test-runtime", runtime_kind: "manual", timeout_seconds: 5, metadata: { team: "a" } });
+    expectTypeOf(result).toEqualTypeOf<RuntimeResult>();
+    expect(result.status).toBe("succeeded");
+  });
+
+  test("takes a value typed unknown (parsed JSON, job data) and rejects it at run time, naming the problem", async () => {
+    const parsed: unknown = JSON.parse('{"invocation_id": "inv-1", "runtime_name": "test-runtime", "runtime_kind": "manual", "timeout_second": 5}');
+    const result = await runtime().run(parsed);
+    expect(result).toMatchObject({ status: "rejected", invocation_id: "inv-1" });
+    expect(result.error_summary).toBe("invalid invocation: timeout_second is not a known field (did you mean 'timeout_seconds'?)");
+  });
+
+  test("takes a value typed any, as JSON.parse returns it", async () => {
+    const result = await runtime().run(JSON.parse('{"invocation_id": "inv-1", "runtime_name": "test-runtime", "runtime_kind": "manual"}'));
+    expect(result.status).toBe("succeeded");
+  });
+
+  test("does not compile a value whose type is not an invocation (null); typed unknown, it is rejected at run time", async () => {
+    // @ts-expect-error: null is not a RuntimeInvocationInput
+    const typed = await runtime().run(null);
+    const unreadable: unknown = null;
+    const untyped = await runtime().run(unreadable);
+    expect([typed.status, untyped.status]).toEqual(["rejected", "rejected"]);
+  });
+
+  test("InvocationArgument is the value's own type for unknown and any (what JSON.parse returns), and RuntimeInvocationInput for every other type", () => {
+    expectTypeOf<InvocationArgument<unknown>>().toEqualTypeOf<unknown>();
+    expectTypeOf<InvocationArgument<ReturnType<typeof JSON.parse>>>().toBeAny();
+    expectTypeOf<InvocationArgument<{ invocation_id: string; timeout_second: number }>>().toEqualTypeOf<RuntimeInvocationInput>();
+    expectTypeOf<InvocationArgument<null>>().toEqualTypeOf<RuntimeInvocationInput>();
   });
 });

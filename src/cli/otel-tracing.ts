@@ -26,8 +26,9 @@ export interface OtelModules {
 }
 
 /**
- * Loads the OpenTelemetry modules, the OTLP exporter only when `otlp` is set.
- * Rejects with Node's `ERR_MODULE_NOT_FOUND` when one is not installed.
+ * Loads the OpenTelemetry modules, the OTLP exporter only when `otlp` is set
+ * (after the others). Rejects with Node's `ERR_MODULE_NOT_FOUND`, whose
+ * message names the package, when one is not installed.
  */
 export async function loadOtelModules(otlp: boolean): Promise<OtelModules> {
   const [api, sdk, instrumentation] = await Promise.all([
@@ -68,8 +69,7 @@ export async function startCliTracing(io: CliIo, load: (otlp: boolean) => Promis
     modules = await load(otlpUrl !== undefined);
   } catch (error) {
     if ((error as { code?: unknown }).code !== "ERR_MODULE_NOT_FOUND") throw error;
-    const packages = otlpUrl === undefined ? OTEL_PACKAGES : [...OTEL_PACKAGES, OTLP_PACKAGE];
-    return { ok: false, message: `--otel needs the OpenTelemetry SDK; install it with: npm install ${packages.join(" ")}` };
+    return { ok: false, message: notLoaded(error as Error, io.env) };
   }
   const { api, sdk, instrumentation, otlp, resources } = modules;
   const memory = new sdk.InMemorySpanExporter();
@@ -97,6 +97,24 @@ export async function startCliTracing(io: CliIo, load: (otlp: boolean) => Promis
       },
     },
   };
+}
+
+/**
+ * The line that says what `--otel` could not load, naming the package Node
+ * did not find: the OTLP exporter alone when only it is missing (the SDK
+ * loaded), else the SDK's packages to install together.
+ */
+function notLoaded(error: Error, env: Readonly<Record<string, string | undefined>>): string {
+  // Node: "Cannot find package '@opentelemetry/api' imported from /app/node_modules/executor-runtime/dist/cli.js".
+  const missing = /^Cannot find package '([^']+)'/.exec(error.message)?.[1];
+  const otlpUrl = otlpTracesUrl(env);
+  if (missing === undefined) return `--otel could not load a module: ${error.message.split(" imported from ")[0] ?? error.message}`;
+  if (otlpUrl !== undefined && OTLP_PACKAGE.startsWith(`${missing}@`)) {
+    const variable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+    return `--otel exports spans to ${otlpUrl} (${variable} is set), which needs ${missing}, and it is not installed; install it with: npm install ${OTLP_PACKAGE}`;
+  }
+  const packages = otlpUrl === undefined ? OTEL_PACKAGES : [...OTEL_PACKAGES, OTLP_PACKAGE];
+  return `--otel needs the OpenTelemetry SDK (${missing} is not installed); install it with: npm install ${packages.join(" ")}`;
 }
 
 /**

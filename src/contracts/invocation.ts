@@ -8,6 +8,15 @@ const stringMap = z.record(z.string(), z.string()).default({});
 const optionalPath = z.string().nullable().default(null);
 
 /**
+ * The longest `timeout_seconds`, about 31,700 years. A run's deadline is its
+ * start plus the timeout, and must be a date JavaScript can represent (at most
+ * 8.64e15 ms after 1970; a checkpoint carries it as an ISO 8601 string): a
+ * larger whole number, such as 1e13, made an asynchronous run fail with
+ * "Invalid time value" once the backend had accepted it.
+ */
+export const MAX_TIMEOUT_SECONDS = 1_000_000_000_000;
+
+/**
  * RxP v0.1 `RuntimeInvocation`, accepted liberally: the defaulted fields may be
  * left out, and `working_directory`/`command` are only needed by the
  * subprocess runner. Unknown top-level fields are rejected.
@@ -25,6 +34,11 @@ export const RuntimeInvocationSchema = z.strictObject({
   environment: stringMap,
   timeout_seconds: z
     .number()
+    // First, and the only one reported when it fails: past 2^53 zod's int check fails too, and would say "whole number".
+    .max(MAX_TIMEOUT_SECONDS, {
+      error: `must be at most ${MAX_TIMEOUT_SECONDS} seconds (about 31,700 years), so that the run's deadline is a date JavaScript can represent`,
+      abort: true,
+    })
     .int({ error: "must be a whole number of seconds" })
     .positive({ error: "must be a positive number of seconds" })
     .nullable()

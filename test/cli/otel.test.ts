@@ -28,6 +28,11 @@ async function runTraced(fake: FakeBackend, env: Record<string, string> = {}, op
   return { exitCode, stdout: stdout(), stderr: stderr() };
 }
 
+/** Node's error for an import of a package that is not installed. */
+function notFound(name: string): Error {
+  return Object.assign(new Error(`Cannot find package '${name}' imported from /app/node_modules/executor-runtime/dist/cli.js`), { code: "ERR_MODULE_NOT_FOUND" });
+}
+
 /** The tree with its times and the backend's origin made constant. */
 function shape(text: string, origin: string): string[] {
   return text
@@ -93,18 +98,49 @@ describe("executor-runtime run --otel", () => {
     expect(resourceSpans?.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name)).sort()).toEqual(["GET", "GET", "GET", "POST", "executor.run http_async"]);
   });
 
-  it("says in one line which packages to install when the SDK is missing, and runs nothing", async () => {
+  it("says in one line which package is missing and which packages to install when the SDK is missing, and runs nothing", async () => {
     const fake = await backend();
-    const missing = Object.assign(new Error("Cannot find package '@opentelemetry/sdk-trace-node'"), { code: "ERR_MODULE_NOT_FOUND" });
-    const ran = await runTraced(fake, {}, { loadOtel: () => Promise.reject(missing) });
+    const ran = await runTraced(fake, {}, { loadOtel: () => Promise.reject(notFound("@opentelemetry/sdk-trace-node")) });
     expect(ran).toEqual({
       exitCode: 2,
       stdout: "",
       stderr:
-        "executor-runtime: --otel needs the OpenTelemetry SDK; install it with: " +
+        "executor-runtime: --otel needs the OpenTelemetry SDK (@opentelemetry/sdk-trace-node is not installed); install it with: " +
         "npm install @opentelemetry/api@1.9 @opentelemetry/instrumentation@0.223 @opentelemetry/sdk-trace-node@2\n",
     });
     expect(fake.requests).toEqual([]);
+  });
+
+  it("names the OTLP exporter, not the SDK, when only the exporter is missing, and runs nothing", async () => {
+    const fake = await backend();
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
+    const ran = await runTraced(fake, env, { loadOtel: () => Promise.reject(notFound("@opentelemetry/exporter-trace-otlp-http")) });
+    expect(ran).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        "executor-runtime: --otel exports spans to http://collector:4318/v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT is set), " +
+        "which needs @opentelemetry/exporter-trace-otlp-http, and it is not installed; " +
+        "install it with: npm install @opentelemetry/exporter-trace-otlp-http@0.223\n",
+    });
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("names the package a loaded package could not find, and asks for the SDK with the exporter when an endpoint is set", async () => {
+    const fake = await backend();
+    const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces/custom" };
+    const ran = await runTraced(fake, env, { loadOtel: () => Promise.reject(notFound("@opentelemetry/core")) });
+    expect(ran.stderr).toBe(
+      "executor-runtime: --otel needs the OpenTelemetry SDK (@opentelemetry/core is not installed); install it with: " +
+        "npm install @opentelemetry/api@1.9 @opentelemetry/instrumentation@0.223 @opentelemetry/sdk-trace-node@2 @opentelemetry/exporter-trace-otlp-http@0.223\n",
+    );
+  });
+
+  it("quotes Node's message when a module that is not a package is missing", async () => {
+    const fake = await backend();
+    const missing = Object.assign(new Error("Cannot find module '/app/dist/otel.js' imported from /app/dist/cli.js"), { code: "ERR_MODULE_NOT_FOUND" });
+    const ran = await runTraced(fake, {}, { loadOtel: () => Promise.reject(missing) });
+    expect(ran).toMatchObject({ exitCode: 2, stderr: "executor-runtime: --otel could not load a module: Cannot find module '/app/dist/otel.js'\n" });
   });
 
   it.each([

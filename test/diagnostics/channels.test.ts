@@ -49,7 +49,8 @@ describe("the executor-runtime:run channel", () => {
     const ends: RunMessage[] = [];
     subscribe(runChannel, { asyncEnd: (message) => ends.push(message) });
     await new ExecutorRuntime().run({ invocation_id: "x-1", runtime_kind: "nowhere", runtime_name: "n" });
-    await new ExecutorRuntime().run(null);
+    const unreadable: unknown = null;
+    await new ExecutorRuntime().run(unreadable);
     expect(ends.map((message) => [message.invocationId, message.runtimeKind, message.result?.status])).toEqual([
       ["x-1", "nowhere", "rejected"],
       ["unknown", "unknown", "rejected"],

@@ -1,14 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { ensureRedisServer, type RedisSetupHost } from "./redis-setup.js";
+import { ensureRedisServer, REDIS_SERVER_PLACES, type RedisSetupHost } from "./redis-setup.js";
 
 /**
- * A machine on which redis-server appears once `apt-get install` ran;
- * `fails` lists the commands (program and arguments joined by spaces) that exit non-zero.
+ * A machine on which redis-server appears once `apt-get install` ran, on
+ * PATH, or at `installsAt` when that is given (a directory PATH lacks);
+ * `at` is where it is from the start, outside PATH; `fails` lists the
+ * commands (program and arguments joined by spaces) that exit non-zero.
  */
-function machine(options: { isRoot?: boolean; hasRedis?: boolean; fails?: string[]; env?: Record<string, string> } = {}) {
+function machine(
+  options: { isRoot?: boolean; hasRedis?: boolean; at?: string; installsAt?: string; fails?: string[]; env?: Record<string, string> } = {},
+) {
   const ran: string[] = [];
   const said: string[] = [];
   let hasRedis = options.hasRedis ?? false;
+  let at = options.at;
   const host: RedisSetupHost = {
     env: options.env ?? {},
     isRoot: options.isRoot ?? true,
@@ -16,8 +21,12 @@ function machine(options: { isRoot?: boolean; hasRedis?: boolean; fails?: string
     run: (file, args) => {
       const command = [file, ...args].join(" ");
       ran.push(command);
-      if (command.endsWith("apt-get install -y -qq --no-install-recommends redis-server")) hasRedis = true;
-      const failed = options.fails?.includes(command) === true || (file === "redis-server" && !hasRedis);
+      if (command.endsWith("apt-get install -y -qq --no-install-recommends redis-server")) {
+        if (options.installsAt === undefined) hasRedis = true;
+        else at = options.installsAt;
+      }
+      const missing = (file === "redis-server" && !hasRedis) || (file.startsWith("/") && file !== at);
+      const failed = options.fails?.includes(command) === true || missing;
       return { ok: !failed, output: failed ? "E: something went wrong\n" : "" };
     },
   };
@@ -26,6 +35,8 @@ function machine(options: { isRoot?: boolean; hasRedis?: boolean; fails?: string
 
 const APT = "env DEBIAN_FRONTEND=noninteractive apt-get";
 const INSTALL = `${APT} install -y -qq --no-install-recommends redis-server`;
+/** The look for redis-server where packages put it, when PATH has none. */
+const LOOK = REDIS_SERVER_PLACES.map((place) => `${place} --version`);
 
 describe(ensureRedisServer.name, () => {
   it("does nothing when redis-server is on PATH", () => {
@@ -37,20 +48,35 @@ describe(ensureRedisServer.name, () => {
   it("installs redis-server with apt-get as root, without reading the package lists again when they know it", () => {
     const { host, ran, said } = machine();
     expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
-    expect(ran).toEqual(["redis-server --version", "apt-get --version", "apt-cache show redis-server", INSTALL, "redis-server --version"]);
+    expect(ran).toEqual(["redis-server --version", ...LOOK, "apt-get --version", "apt-cache show redis-server", INSTALL, "redis-server --version"]);
     expect(said).toEqual(["redis-server is not on PATH: installing it with apt-get for the queue tests"]);
   });
 
   it("runs apt-get update first when the package lists do not know redis-server", () => {
     const { host, ran } = machine({ fails: ["apt-cache show redis-server"] });
     expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
-    expect(ran.slice(2)).toEqual(["apt-cache show redis-server", `${APT} update -qq`, INSTALL, "redis-server --version"]);
+    expect(ran.slice(2 + LOOK.length)).toEqual(["apt-cache show redis-server", `${APT} update -qq`, INSTALL, "redis-server --version"]);
   });
 
   it("installs through sudo -n when it is not root", () => {
     const { host, ran } = machine({ isRoot: false });
     expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true });
     expect(ran).toContain(`sudo -n ${INSTALL}`);
+  });
+
+  it("uses redis-server installed outside PATH, naming where it is and the directory PATH lacks, and installs nothing", () => {
+    const { host, ran, said } = machine({ at: "/usr/sbin/redis-server" });
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: false, directory: "/usr/sbin" });
+    expect(ran.filter((command) => command.includes("apt-get"))).toEqual([]);
+    expect(said).toEqual([
+      "redis-server is installed at /usr/sbin/redis-server, but /usr/sbin is not on PATH: the queue tests add it to theirs (add it to yours to drop this line)",
+    ]);
+  });
+
+  it("uses redis-server that apt-get installed into a directory PATH lacks", () => {
+    const { host, said } = machine({ installsAt: "/usr/bin/redis-server" });
+    expect(ensureRedisServer(host)).toEqual({ ok: true, installed: true, directory: "/usr/bin" });
+    expect(said.at(-1)).toContain("redis-server is installed at /usr/bin/redis-server, but /usr/bin is not on PATH");
   });
 
   it.each<[string, Parameters<typeof machine>[0], string]>([

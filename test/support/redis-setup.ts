@@ -1,17 +1,37 @@
 /**
  * The queue project's global setup: makes sure `redis-server` is on PATH before
- * any BullMQ test starts one. When it is missing, it is installed from Debian's
- * packages where this process may install (as root, or through `sudo -n`);
- * otherwise the run stops with one line saying what to install and why.
- * `EXECUTOR_RUNTIME_NO_INSTALL=1` forbids installing: the run then stops instead.
+ * any BullMQ test starts one. When it is installed but its directory is not on
+ * PATH (`/usr/sbin` is not on a user's PATH on some systems), that directory is
+ * put on the PATH of the tests, and the setup says so. When it is missing, it
+ * is installed from Debian's packages where this process may install (as root,
+ * or through `sudo -n`); otherwise the run stops with one line saying what to
+ * install and why. `EXECUTOR_RUNTIME_NO_INSTALL=1` forbids installing: the run
+ * then stops instead.
  */
 import { spawnSync } from "node:child_process";
+import { delimiter, posix } from "node:path";
 
 /** Runs a program to completion; `ok` is a zero exit status, `output` is stdout and stderr. */
 export type RunProgram = (file: string, args: readonly string[]) => { readonly ok: boolean; readonly output: string };
 
-/** Where the setup stands: redis-server is there (`installed` when this setup installed it), or why it is not. */
-export type RedisCheck = { readonly ok: true; readonly installed: boolean } | { readonly ok: false; readonly problem: string };
+/**
+ * Where the setup stands: redis-server is there (`installed` when this setup
+ * installed it; `directory` when it is not on PATH, and the tests must add
+ * that directory to theirs), or why it is not.
+ */
+export type RedisCheck =
+  | { readonly ok: true; readonly installed: boolean; readonly directory?: string }
+  | { readonly ok: false; readonly problem: string };
+
+/** Where packages put redis-server (Debian and Fedora, a source build, Homebrew, snap). */
+export const REDIS_SERVER_PLACES = [
+  "/usr/bin/redis-server",
+  "/usr/sbin/redis-server",
+  "/usr/local/bin/redis-server",
+  "/usr/local/sbin/redis-server",
+  "/opt/homebrew/bin/redis-server",
+  "/snap/bin/redis-server",
+] as const;
 
 /** What `ensureRedisServer` works with; the real ones come from this process. */
 export interface RedisSetupHost {
@@ -22,10 +42,15 @@ export interface RedisSetupHost {
   readonly say: (line: string) => void;
 }
 
-/** Finds redis-server on PATH, installing it with apt-get when it is missing and installing is possible. */
+/**
+ * Finds redis-server on PATH, or where packages put it when PATH lacks that
+ * directory; installs it with apt-get when it is missing and installing is possible.
+ */
 export function ensureRedisServer(host: RedisSetupHost): RedisCheck {
   const { run } = host;
   if (hasRedisServer(run)) return { ok: true, installed: false };
+  const found = offPath(host, false);
+  if (found !== undefined) return found;
   if (host.env["EXECUTOR_RUNTIME_NO_INSTALL"] === "1") return stopped("EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it");
   if (!run("apt-get", ["--version"]).ok) return stopped("there is no apt-get to install it with");
   const asRoot = host.isRoot ? [] : run("sudo", ["-n", "true"]).ok ? ["sudo", "-n"] : undefined;
@@ -43,7 +68,17 @@ export function ensureRedisServer(host: RedisSetupHost): RedisCheck {
   }
   const installed = apt("install", "-y", "-qq", "--no-install-recommends", "redis-server");
   if (!installed.ok) return stopped(`apt-get install redis-server failed (${lastLine(installed.output)})`);
-  return hasRedisServer(run) ? { ok: true, installed: true } : stopped("apt-get installed the package, but PATH still has no redis-server");
+  if (hasRedisServer(run)) return { ok: true, installed: true };
+  return offPath(host, true) ?? stopped("apt-get installed the package, but PATH still has no redis-server");
+}
+
+/** redis-server where a package put it, outside PATH: says so, and names the directory the tests add to PATH. */
+function offPath(host: RedisSetupHost, installed: boolean): RedisCheck | undefined {
+  const place = REDIS_SERVER_PLACES.find((path) => host.run(path, ["--version"]).ok);
+  if (place === undefined) return undefined;
+  const directory = posix.dirname(place);
+  host.say(`redis-server is installed at ${place}, but ${directory} is not on PATH: the queue tests add it to theirs (add it to yours to drop this line)`);
+  return { ok: true, installed, directory };
 }
 
 function hasRedisServer(run: RunProgram): boolean {
@@ -77,7 +112,11 @@ export default function setup(): void {
     run: runProgram,
     say: (line) => void process.stderr.write(`${line}\n`),
   });
-  if (check.ok) return;
+  if (check.ok) {
+    // The test workers and the redis-server they spawn inherit this process's environment.
+    if (check.directory !== undefined) process.env.PATH = [check.directory, process.env.PATH].filter(Boolean).join(delimiter);
+    return;
+  }
   // Not a thrown error: vitest would add "No test files found" and the include
   // patterns of every project, which reads as if the tests were missing.
   process.stderr.write(`${check.problem}\n`);

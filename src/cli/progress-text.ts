@@ -1,5 +1,6 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
+import { RESULT_KEYS } from "../http/result-keys.js";
 
 /** What the progress output says about a run before it starts. */
 export interface RunStart {
@@ -112,16 +113,16 @@ export function describeOutcome(result: RuntimeResult, elapsedMs: number, redact
 function outcomeFacts(result: RuntimeResult): string[] {
   const metadata = result.metadata;
   const facts: string[] = [];
-  const lookups = metadata["http.lookups"];
+  const lookups = metadata[RESULT_KEYS.lookups];
   if (lookups !== undefined) facts.push(lookups === "1" ? "1 lookup" : `${lookups} lookups`);
-  const polls = metadata["http.polls"];
+  const polls = metadata[RESULT_KEYS.polls];
   if (polls !== undefined && polls !== "0") facts.push(polls === "1" ? "1 poll" : `${polls} polls`);
-  const lastStatus = metadata["http.last_status"];
+  const lastStatus = metadata[RESULT_KEYS.lastStatus];
   if (lastStatus !== undefined) facts.push(`last status ${JSON.stringify(lastStatus)}`);
-  const httpStatus = metadata["http.status_code"];
+  const httpStatus = metadata[RESULT_KEYS.statusCode];
   if (httpStatus !== undefined) facts.push(`HTTP ${httpStatus}`);
   else if (result.exit_code !== null && result.runtime_kind === "subprocess") facts.push(`exit code ${result.exit_code}`);
-  const cancelStatus = metadata["http.cancel_status"];
+  const cancelStatus = metadata[RESULT_KEYS.cancelStatus];
   if (cancelStatus !== undefined) {
     facts.push(/^\d+$/.test(cancelStatus) ? `cancel request HTTP ${cancelStatus}` : `cancel request ${cancelStatus}`);
   }

@@ -8,6 +8,7 @@ import type { CliIo } from "./io.js";
 import { formatDuration } from "./progress-text.js";
 import { readInvocationInput, STDIN_PATH } from "./read-input.js";
 import { CLI_KINDS } from "./run-command.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../http/placeholders.js";
 
 /** The outcome of checking an invocation: what would run, or every problem found. */
 export type InvocationCheck =
@@ -140,15 +141,15 @@ function describeLookup(config: AsyncHttpConfig, redact: (text: string) => strin
   if (config.pollProtocol !== "status" || config.runLookupUrl === undefined || config.runLookupPath === undefined) return [];
   return [
     `lookup    GET ${redact(config.runLookupUrl.href)}, keys at ${config.runLookupPath.text}`,
-    "          read before the kickoff, then polled until a key new since then appears (the last, if several), which fills {lookup}",
+    `          read before the kickoff, then polled until a key new since then appears (the last, if several), which fills ${LOOKUP_PLACEHOLDER}`,
   ];
 }
 
 /** A URL template resolved against the kickoff URL, `{run_id}` and `{lookup}` kept readable. */
 function resolveTemplate(template: string, base: URL): string {
   const markers = [
-    ["{run_id}", "RUN-ID-PLACEHOLDER"],
-    ["{lookup}", "LOOKUP-PLACEHOLDER"],
+    [RUN_ID_PLACEHOLDER, "RUN-ID-PLACEHOLDER"],
+    [LOOKUP_PLACEHOLDER, "LOOKUP-PLACEHOLDER"],
   ] as const;
   try {
     let text = template;

@@ -18,6 +18,7 @@ import { anchoredClock, setRunClock, type Clock } from "./clock.js";
 import type { RunInstruments } from "./metrics.js";
 import { EVENT_ATTRIBUTES, RUN_ATTRIBUTES, RUN_EVENTS } from "./names.js";
 import { guarded, type Telemetry } from "./telemetry.js";
+import { RESULT_KEYS } from "../http/result-keys.js";
 
 /** One run being traced: its span, and the instruments its metric points go to. */
 interface TracedRun {
@@ -147,11 +148,11 @@ function resultAttributes(result: RuntimeResult | undefined, outcome: string): A
   if (outcome !== "succeeded") attributes[RUN_ATTRIBUTES.errorType] = outcome;
   if (result === undefined) return attributes;
   const metadata = result.metadata;
-  setNumber(attributes, RUN_ATTRIBUTES.polls, metadata["http.polls"]);
-  setString(attributes, RUN_ATTRIBUTES.backendRunId, metadata["http.run_id"]);
-  setString(attributes, RUN_ATTRIBUTES.backendStatus, metadata["http.last_status"]);
-  setString(attributes, RUN_ATTRIBUTES.pollMode, metadata["http.poll_mode"]);
-  setNumber(attributes, RUN_ATTRIBUTES.httpStatusCode, metadata["http.status_code"]);
+  setNumber(attributes, RUN_ATTRIBUTES.polls, metadata[RESULT_KEYS.polls]);
+  setString(attributes, RUN_ATTRIBUTES.backendRunId, metadata[RESULT_KEYS.runId]);
+  setString(attributes, RUN_ATTRIBUTES.backendStatus, metadata[RESULT_KEYS.lastStatus]);
+  setString(attributes, RUN_ATTRIBUTES.pollMode, metadata[RESULT_KEYS.pollMode]);
+  setNumber(attributes, RUN_ATTRIBUTES.httpStatusCode, metadata[RESULT_KEYS.statusCode]);
   if (result.exit_code !== null) attributes[RUN_ATTRIBUTES.exitCode] = result.exit_code;
   return attributes;
 }

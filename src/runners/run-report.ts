@@ -8,6 +8,7 @@ import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
 import { describeFailure, failureStatus, type Failure, type FailureText } from "./failure.js";
 import type { RunOptions } from "./runner.js";
+import { RESULT_KEYS } from "../http/result-keys.js";
 
 /** How a run ends: success, or a failure as data; and what the result carries besides. */
 export interface Ending {
@@ -96,12 +97,12 @@ export class RunReport implements ResultIdentity, FailureText {
           }),
         );
       } catch (error) {
-        this.metadata["http.artifact_error"] = `response.json not written: ${errorMessage(error)}`;
+        this.metadata[RESULT_KEYS.artifactError] = `response.json not written: ${errorMessage(error)}`;
       }
     }
     const metadata = this.metadata;
-    if (ending.result !== undefined) metadata["http.result"] = ending.result;
-    if (this.#lastHttpStatus !== undefined) metadata["http.status_code"] = String(this.#lastHttpStatus);
+    if (ending.result !== undefined) metadata[RESULT_KEYS.result] = ending.result;
+    if (this.#lastHttpStatus !== undefined) metadata[RESULT_KEYS.statusCode] = String(this.#lastHttpStatus);
     for (const [key, value] of Object.entries(metadata)) metadata[key] = this.redact(value);
     const failure = ending.failure;
     const outcome: ResultOutcome =

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { compileJsonPath, type JsonPath } from "../json-path.js";
 import { isHttpUrl } from "../url.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../placeholders.js";
 
 /** Problems found in one metadata value; each becomes one issue on its key. */
 class Invalid {
@@ -108,10 +109,6 @@ export function httpUrl() {
   );
 }
 
-/** The placeholder of the backend's run id in a URL template. */
-export const RUN_ID_PLACEHOLDER = "{run_id}";
-/** The placeholder of the value a run lookup found. */
-export const LOOKUP_PLACEHOLDER = "{lookup}";
 const PLACEHOLDERS: readonly string[] = [RUN_ID_PLACEHOLDER, LOOKUP_PLACEHOLDER];
 
 /**

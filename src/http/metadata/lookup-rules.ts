@@ -1,4 +1,4 @@
-import { LOOKUP_PLACEHOLDER } from "./codecs.js";
+import { LOOKUP_PLACEHOLDER } from "../placeholders.js";
 import type { RuleContext } from "./cross-key.js";
 import type { AsyncMetadata } from "./keys.js";
 

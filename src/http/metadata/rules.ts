@@ -1,4 +1,5 @@
-import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../placeholders.js";
+import { httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
 import type { RuleContext } from "./cross-key.js";
 import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
 import { checkLookup } from "./lookup-rules.js";

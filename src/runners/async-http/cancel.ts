@@ -4,7 +4,8 @@ import type { TransportRequest, TransportResponse } from "../../http/transport/t
 import type { HttpClient, RequestHeaders } from "../http-client.js";
 import type { RunReport } from "../run-report.js";
 import type { Accepted } from "./phase.js";
-import { expandUrlTemplate } from "./status-url.js";
+import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import { RESULT_KEYS } from "../../http/result-keys.js";
 
 /** The cancel request's answer: its HTTP status, or what went wrong. */
 type CancelAnswer = { readonly httpStatus: number; readonly error?: undefined } | { readonly error: string };
@@ -21,7 +22,7 @@ export async function cancelJob(
 ): Promise<void> {
   const { config, headers, report, client } = run;
   const answer =
-    template.includes("{run_id}") && job.runId === undefined
+    template.includes(RUN_ID_PLACEHOLDER) && job.runId === undefined
       ? { error: "no run id to cancel" }
       : await sendCancel(
           (request) => client.send(request, report, "cancel"),
@@ -29,10 +30,10 @@ export async function cancelJob(
           client.options.cancelTimeoutMs,
         );
   if (answer.error === undefined) {
-    report.metadata["http.cancel_status"] = String(answer.httpStatus);
+    report.metadata[RESULT_KEYS.cancelStatus] = String(answer.httpStatus);
     report.emit?.({ type: "cancel", httpStatus: answer.httpStatus });
   } else {
-    report.metadata["http.cancel_status"] = `error: ${answer.error}`;
+    report.metadata[RESULT_KEYS.cancelStatus] = `error: ${answer.error}`;
     report.emit?.({ type: "cancel", error: report.redact(answer.error) });
   }
 }

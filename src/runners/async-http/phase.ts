@@ -3,6 +3,7 @@ import type { Ending } from "../run-report.js";
 import type { RunOptions } from "../runner.js";
 import type { RunLookup } from "./protocol.js";
 import type { LroMode } from "./verdict.js";
+import { RESULT_KEYS } from "../../http/result-keys.js";
 
 /** What a run knows of a job the backend has accepted: where its status is read, and how. */
 export interface Accepted {
@@ -122,11 +123,11 @@ export function jobMetadata(
   counts: { readonly polls: number; readonly lookups: number; readonly lastStatus: string | undefined },
 ): void {
   const accepted = phase.accepted;
-  if (accepted?.mode !== undefined) metadata["http.poll_mode"] = accepted.mode;
-  if (counts.lookups > 0) metadata["http.lookups"] = String(counts.lookups);
-  if (accepted?.lookup !== undefined) metadata["http.lookup"] = accepted.lookup;
-  metadata["http.polls"] = String(counts.polls);
-  if (phase.runId !== undefined) metadata["http.run_id"] = phase.runId;
-  if (accepted !== undefined) metadata["http.poll_url"] = accepted.pollUrl.href;
-  if (counts.lastStatus !== undefined) metadata["http.last_status"] = counts.lastStatus;
+  if (accepted?.mode !== undefined) metadata[RESULT_KEYS.pollMode] = accepted.mode;
+  if (counts.lookups > 0) metadata[RESULT_KEYS.lookups] = String(counts.lookups);
+  if (accepted?.lookup !== undefined) metadata[RESULT_KEYS.lookup] = accepted.lookup;
+  metadata[RESULT_KEYS.polls] = String(counts.polls);
+  if (phase.runId !== undefined) metadata[RESULT_KEYS.runId] = phase.runId;
+  if (accepted !== undefined) metadata[RESULT_KEYS.pollUrl] = accepted.pollUrl.href;
+  if (counts.lastStatus !== undefined) metadata[RESULT_KEYS.lastStatus] = counts.lastStatus;
 }

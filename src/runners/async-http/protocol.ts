@@ -1,4 +1,5 @@
 import type { JsonPath } from "../../http/json-path.js";
+import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { Answer } from "./answer.js";
 import { classifyLroFinal, classifyLroKickoff, classifyLroPoll } from "./lro-protocol.js";
@@ -52,7 +53,7 @@ function createProtocol(config: AsyncHttpConfig): Protocol {
       kickoff: (answer, runId) => classifyStatusKickoff(config, answer, runId),
       poll: (answer) => classifyStatusPoll(config, answer),
       final,
-      runIdInPolls: template?.includes("{run_id}") === true ? undefined : config.pollRunIdPath,
+      runIdInPolls: template?.includes(RUN_ID_PLACEHOLDER) === true ? undefined : config.pollRunIdPath,
       lookup: url === undefined || path === undefined || template === undefined ? undefined : { url, path, template },
     };
   }

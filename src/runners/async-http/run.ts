@@ -20,6 +20,7 @@ import type { Protocol } from "./protocol.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
 import { isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
+import { RESULT_KEYS } from "../../http/result-keys.js";
 
 /** What every run of one configuration shares: its settings, headers and protocol, and the runner's client. */
 export interface RunPlan {
@@ -139,7 +140,7 @@ export class AsyncRun {
         attempt = ++this.#polls;
         break;
       case "final":
-        report.metadata["http.final_url"] = phase.resultUrl.href;
+        report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
         request = { method: "GET", url: phase.resultUrl, headers: headers.plain, signal };
         label = "final";
         attempt = ++this.#reads;
@@ -269,7 +270,7 @@ export class AsyncRun {
       await untilAborted(save(checkpoint), scope.requestSignal);
     } catch (error) {
       if (scope.checkStopped()) return this.#stopped(phase);
-      report.metadata["http.checkpoint_error"] = `checkpoint not saved: ${errorMessage(error)}`;
+      report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${errorMessage(error)}`;
     }
     return phase;
   }

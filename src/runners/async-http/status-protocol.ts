@@ -7,7 +7,8 @@
 import type { AsyncHttpCommonConfig, StatusProtocolConfig } from "../../http/metadata/config.js";
 import { readJsonPath, type JsonPath } from "../../http/json-path.js";
 import { NOT_JSON, type Answer } from "./answer.js";
-import { expandUrlTemplate, resolveHeaderUrl } from "./status-url.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import { resolveHeaderUrl } from "./status-url.js";
 import { PENDING, classifyErrorCode, isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
 /** The settings this protocol reads. */
@@ -27,12 +28,12 @@ export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, 
   }
   const template = settings.pollUrlTemplate;
   if (template !== undefined) {
-    if (template.includes("{run_id}") && runId === undefined) {
+    if (template.includes(RUN_ID_PLACEHOLDER) && runId === undefined) {
       const path = settings.pollRunIdPath?.text ?? "";
       return { kind: "malformed", problem: `kickoff response has no run id at '${path}' (http.poll_run_id_path), which http.poll_url_template needs`, showBody: true };
     }
     // A template that needs a run lookup is expanded once the lookup has found the run.
-    if (template.includes("{lookup}")) return { kind: "accepted", status, monitor: undefined };
+    if (template.includes(LOOKUP_PLACEHOLDER)) return { kind: "accepted", status, monitor: undefined };
     return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, { runId, lookup: undefined }, settings.url), mode: undefined } };
   }
   const location = answer.header("operation-location") ?? answer.header("location");

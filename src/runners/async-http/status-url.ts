@@ -14,18 +14,6 @@ export function runKey(value: unknown): string | undefined {
   return undefined;
 }
 
-/** What fills a URL template: `{run_id}` and `{lookup}`. */
-export interface TemplateValues {
-  readonly runId: string | undefined;
-  readonly lookup: string | undefined;
-}
-
-/** Expands `{run_id}` and `{lookup}` (URL-encoded) in a template and resolves it against `base`. */
-export function expandUrlTemplate(template: string, values: TemplateValues, base: URL): URL {
-  const expanded = template.replaceAll("{run_id}", encodeURIComponent(values.runId ?? "")).replaceAll("{lookup}", encodeURIComponent(values.lookup ?? ""));
-  return new URL(expanded, base);
-}
-
 /** A status URL from a response header, resolved against the URL that answered; a string says what is wrong with it. */
 export function resolveHeaderUrl(location: string, base: URL): URL | string {
   let url: URL;

@@ -14,7 +14,8 @@ import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
 import { pollPhase, settlePhase, type FinalPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
-import { expandUrlTemplate, readRunId } from "./status-url.js";
+import { expandUrlTemplate } from "../../http/placeholders.js";
+import { readRunId } from "./status-url.js";
 import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
 
 /** What a transition reads besides the phase, the verdict and the answer. */

@@ -1,4 +1,6 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
+import type { HttpRequestConfig } from "../../http/metadata/config.js";
+import type { Doing, RequestRef } from "../failure.js";
 import type { Ending } from "../run-report.js";
 import type { RunOptions } from "../runner.js";
 import type { RunLookup } from "./protocol.js";
@@ -116,11 +118,45 @@ export function checkpointOf(job: Accepted, acceptedAtMs: number, deadlineAtMs: 
   return checkpoint;
 }
 
+/** The request a run sends in `phase`, the `attempt`-th of the phase, as a failure names it. */
+export function requestOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestConfig & { readonly kickoffMaxRetries: number }, attempt: number): RequestRef {
+  switch (phase.name) {
+    case "kickoff":
+      return { phase: "kickoff", method: config.method, url: config.url, attempt, retries: config.kickoffMaxRetries };
+    case "poll":
+      return { phase: "poll", method: "GET", url: phase.pollUrl, attempt };
+    case "final":
+      return { phase: "final", method: "GET", url: phase.resultUrl, attempt };
+    default:
+      return { phase: "lookup", method: "GET", url: phase.lookup.url, attempt };
+  }
+}
+
+/** What a run in `phase` was doing, for the summary of a stopped run. */
+export function doingOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestConfig, counts: RunCounts): Doing {
+  switch (phase.name) {
+    case "poll":
+    case "final":
+      return { phase: "poll", url: phase.pollUrl, polls: counts.polls, lastStatus: counts.lastStatus };
+    case "lookup":
+      return { phase: "lookup", url: phase.lookup.url, lookups: counts.lookups };
+    default:
+      return { phase: "kickoff", method: config.method, url: config.url };
+  }
+}
+
+/** What a run counted: requests by phase, and the last status its backend reported. */
+export interface RunCounts {
+  readonly polls: number;
+  readonly lookups: number;
+  readonly lastStatus: string | undefined;
+}
+
 /** Writes what a settled run knew of its job to the result metadata: its monitor, lookup, polls, run id, status URL and last status. */
 export function jobMetadata(
   metadata: Record<string, string>,
   phase: SettlePhase,
-  counts: { readonly polls: number; readonly lookups: number; readonly lastStatus: string | undefined },
+  counts: RunCounts,
 ): void {
   const accepted = phase.accepted;
   if (accepted?.mode !== undefined) metadata[RESULT_KEYS.pollMode] = accepted.mode;

@@ -1,13 +1,10 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
-import type { RequestPhase } from "../../diagnostics/channels.js";
-import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
-import { failureStatus, lastErrorText, type Doing, type LastError, type RequestRef } from "../failure.js";
-import type { HttpClient, RequestHeaders } from "../http-client.js";
+import { failureStatus, lastErrorText, type LastError, type RequestRef } from "../failure.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
 import { Answer } from "./answer.js";
@@ -15,28 +12,25 @@ import { cancelJob } from "./cancel.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import { checkpointOf, firstPhase, type Hooks, jobMetadata, resumedPhase, settlePhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
-import type { Protocol } from "./protocol.js";
+import {
+  checkpointOf,
+  doingOf,
+  firstPhase,
+  jobMetadata,
+  requestOf,
+  resumedPhase,
+  settlePhase,
+  type Hooks,
+  type Phase,
+  type PollPhase,
+  type RunCounts,
+  type SettlePhase,
+} from "./phase.js";
+import { kickoffHeaders, type RunParts, type RunPlan } from "./plan.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
 import { isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
-
-/** What every run of one configuration shares: its settings, headers and protocol, and the runner's client. */
-export interface RunPlan {
-  readonly config: AsyncHttpConfig;
-  readonly headers: RequestHeaders;
-  readonly protocol: Protocol;
-  /** The runner's client: its options and its one send path. */
-  readonly client: HttpClient<AsyncHttpConfig>;
-}
-
-/** The parts of a run of its own: its lifetime, its report and its pacing. */
-export interface RunParts {
-  readonly scope: RunScope;
-  readonly report: RunReport;
-  readonly pacing: Pacing;
-}
 
 /** Any verdict on an answer. */
 type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
@@ -119,40 +113,33 @@ export class AsyncRun {
       const notSent = await this.#beforeKickoff(phase);
       if (notSent !== undefined) return notSent;
     }
-    let request: TransportRequest;
-    let label: RequestPhase;
-    let attempt: number;
-    switch (phase.name) {
-      case "start":
-      case "lookup":
-        request = { method: "GET", url: phase.lookup.url, headers: headers.plain, signal };
-        label = "lookup";
-        attempt = ++this.#lookups;
-        break;
-      case "kickoff":
-        request = { method: config.method, url: config.url, headers: kickoffHeaders(config, headers, report), body: config.body, signal };
-        label = "kickoff";
-        attempt = phase.attempt;
-        break;
-      case "poll":
-        request = { method: "GET", url: phase.pollUrl, headers: headers.plain, signal };
-        label = "poll";
-        attempt = ++this.#polls;
-        break;
-      case "final":
-        report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
-        request = { method: "GET", url: phase.resultUrl, headers: headers.plain, signal };
-        label = "final";
-        attempt = ++this.#reads;
-        break;
-    }
+    const target = requestOf(phase, config, this.#count(phase));
+    if (phase.name === "final") report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
+    const request: TransportRequest =
+      phase.name === "kickoff"
+        ? { method: target.method, url: target.url, headers: kickoffHeaders(this.#plan, report), body: config.body, signal }
+        : { method: target.method, url: target.url, headers: headers.plain, signal };
     let answer: TransportResponse | TransportError;
     try {
-      answer = await client.send(request, report, label, attempt);
+      answer = await client.send(request, report, target.phase, target.attempt);
     } catch (error) {
       answer = toTransportError(error, signal);
     }
-    return this.#read(phase, { phase: label, method: request.method, url: request.url, attempt, retries: config.kickoffMaxRetries }, answer);
+    return this.#read(phase, target, answer);
+  }
+
+  /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */
+  #count(phase: ActivePhase): number {
+    switch (phase.name) {
+      case "kickoff":
+        return phase.attempt;
+      case "poll":
+        return ++this.#polls;
+      case "final":
+        return ++this.#reads;
+      default:
+        return ++this.#lookups;
+    }
   }
 
   /** Awaits `beforeKickoff`; the phase that follows when the kickoff must not be sent. */
@@ -257,6 +244,10 @@ export class AsyncRun {
     return next.name === "poll" && (phase.name === "kickoff" || phase.name === "lookup") ? this.#accept(next, phase.hooks) : next;
   }
 
+  #counts(): RunCounts {
+    return { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus };
+  }
+
   /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows. */
   async #accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
     const report = this.#report;
@@ -279,21 +270,8 @@ export class AsyncRun {
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): SettlePhase {
     const scope = this.#scope;
     const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
-    const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: this.#doing(phase), stage, deadlineAtMs: scope.deadlineAtMs } as const;
+    const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
     return settlePhase(phase, failedEnding(failure));
-  }
-
-  /** What the run was doing in `phase`, for a stopped run's summary. */
-  #doing(phase: ActivePhase): Doing {
-    switch (phase.name) {
-      case "poll":
-      case "final":
-        return { phase: "poll", url: phase.pollUrl, polls: this.#polls, lastStatus: this.#lastStatus };
-      case "lookup":
-        return { phase: "lookup", url: phase.lookup.url, lookups: this.#lookups };
-      default:
-        return { phase: "kickoff", method: this.#plan.config.method, url: this.#plan.config.url };
-    }
   }
 
   /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
@@ -307,7 +285,7 @@ export class AsyncRun {
       const stoppedByUs = scope.stopReason !== undefined && !scope.abandoned && (status === "timed_out" || status === "cancelled");
       const template = config.cancelUrlTemplate;
       if (stoppedByUs && accepted !== undefined && template !== undefined) await cancelJob({ ...this.#plan, report }, template, accepted);
-      jobMetadata(report.metadata, phase, { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus });
+      jobMetadata(report.metadata, phase, this.#counts());
       scope.dispose();
       return await report.finish(ending, client.options.now());
     } catch (error) {
@@ -317,8 +295,3 @@ export class AsyncRun {
   }
 }
 
-/** The kickoff's headers: with `http.idempotency_key_header`, the invocation's id under that name. */
-function kickoffHeaders(config: AsyncHttpConfig, headers: RequestHeaders, report: RunReport): Readonly<Record<string, string>> {
-  const key = config.idempotencyKeyHeader;
-  return key === undefined ? headers.withBody : { ...headers.withBody, [key]: report.invocation_id };
-}

@@ -11,9 +11,8 @@ import type { RunOptions, Runner } from "../runner.js";
 import { invocationDeadline } from "../scope/deadline.js";
 import { RunScope } from "../scope/run-scope.js";
 import { Pacing } from "./pacing.js";
-import { protocolOf } from "./protocol.js";
-import { AsyncRun, type RunPlan } from "./run.js";
-import type { Redact } from "../../http/redact.js";
+import { createPlan, type RunPlan } from "./plan.js";
+import { AsyncRun } from "./run.js";
 
 /**
  * Runs a job on an asynchronous HTTP backend: sends the kickoff, then polls a
@@ -26,7 +25,7 @@ import type { Redact } from "../../http/redact.js";
  */
 export class AsyncHttpRunner implements Runner {
   readonly #client: HttpClient<AsyncHttpConfig>;
-  readonly #plans = new WeakMap<AsyncHttpConfig, RunPlan & { readonly redact: Redact }>();
+  readonly #plans = new WeakMap<AsyncHttpConfig, RunPlan>();
 
   constructor(options: HttpRunnerOptions = {}) {
     this.#client = new HttpClient(options, parseAsyncHttpMetadata);
@@ -79,11 +78,10 @@ export class AsyncHttpRunner implements Runner {
   }
 
   /** What every run of `config` shares (configurations are parsed once and shared). */
-  #planOf(config: AsyncHttpConfig): RunPlan & { readonly redact: Redact } {
+  #planOf(config: AsyncHttpConfig): RunPlan {
     let plan = this.#plans.get(config);
     if (plan === undefined) {
-      const { headers, redact } = this.#client.shared(config);
-      plan = { config, headers, redact, protocol: protocolOf(config), client: this.#client };
+      plan = createPlan(config, this.#client);
       this.#plans.set(config, plan);
     }
     return plan;

@@ -10,6 +10,10 @@ import { HttpRunner } from "./runners/http.js";
 import type { RunOptions, Runner } from "./runners/runner.js";
 import { writeFileAtomic } from "./util/atomic-write.js";
 import { errorMessage } from "./util/error-message.js";
+import { FAILURE_KIND_KEY } from "./contracts/failure-kind.js";
+
+/** What a result rejected before any runner ran says of itself (`failure_kind`). */
+const INVALID_INPUT: Readonly<Record<string, string>> = { [FAILURE_KIND_KEY]: "invalid_input" };
 
 /** Options of `new ExecutorRuntime()`. */
 export interface ExecutorRuntimeOptions {
@@ -118,18 +122,19 @@ export class ExecutorRuntime {
     const parsed = parseInvocation(input);
     if (!parsed.ok) {
       const summary = summarizeIssues("invalid invocation", parsed.issues);
-      return buildResult(identityOf(input), { status: "rejected", summary }, { startedAtMs });
+      return buildResult(identityOf(input), { status: "rejected", summary }, { startedAtMs, metadata: INVALID_INPUT });
     }
     const { invocation } = parsed;
     const runner = this.#runners.get(invocation.runtime_kind);
     if (runner === undefined) {
-      return buildResult(invocation, { status: "rejected", summary: this.#unknownKind(invocation.runtime_kind) }, { startedAtMs });
+      const summary = this.#unknownKind(invocation.runtime_kind);
+      return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, metadata: { [FAILURE_KIND_KEY]: "unknown_kind" } });
     }
     if (options.resume !== undefined) {
       const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
       if (!checkpoint.success) {
         const summary = summarizeIssues("invalid resume checkpoint", issuesFromZod(checkpoint.error));
-        return buildResult(invocation, { status: "rejected", summary }, { startedAtMs });
+        return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, metadata: INVALID_INPUT });
       }
     }
     if (buildsValidResults(runner)) {

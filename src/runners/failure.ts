@@ -1,3 +1,4 @@
+import type { FailureKind } from "../contracts/failure-kind.js";
 import type { RequestPhase } from "../diagnostics/channels.js";
 import type { RequestStage } from "../http/transport/transport-error.js";
 import type { StopReason } from "./scope/stop-signal.js";
@@ -26,8 +27,8 @@ export type Doing =
 export type Failure =
   /** A request answered with a code the run cannot go on from. */
   | { readonly kind: "refused"; readonly request: RequestRef; readonly code: number; readonly body: string }
-  /** A request that got no usable answer (the transport's error message). */
-  | { readonly kind: "transport"; readonly request: RequestRef; readonly error: string }
+  /** A request that got no usable answer (the transport's error message); `mayHaveReached`: whether the backend may have received it. */
+  | { readonly kind: "transport"; readonly request: RequestRef; readonly error: string; readonly mayHaveReached: boolean }
   /** Transient failures past `http.poll_max_consecutive_errors`; `last` is the last of them. */
   | { readonly kind: "errors"; readonly request: RequestRef; readonly times: number; readonly budget: number; readonly last: LastError }
   /** An answer the protocol cannot read; `body`, when set, is previewed after the problem. */
@@ -47,6 +48,17 @@ export type Failure =
       readonly doing: Doing;
       readonly stage?: RequestStage | "none" | undefined;
       readonly deadlineAtMs?: number | undefined;
+    }
+  /**
+   * The status URL shows another run than the invocation's own (`runId`):
+   * one that names another id at `http.poll_run_id_path`, or, for a run
+   * the kickoff named, one without the invocation's mark at `http.run_owner_path`.
+   */
+  | {
+      readonly kind: "lost_sight";
+      readonly request: RequestRef;
+      readonly runId: string;
+      readonly seen: { readonly runId: string } | { readonly ownerPath: string; readonly ownerValue: string };
     }
   /** `beforeKickoff` rejected: nothing was sent. */
   | { readonly kind: "kickoff_not_sent"; readonly error: string }
@@ -73,6 +85,28 @@ export function failureStatus(failure: Failure): "failed" | "timed_out" | "cance
       return failure.reason === "timed_out" ? "timed_out" : "cancelled";
     default:
       return "failed";
+  }
+}
+
+/** What `failure_kind` says of a failure. */
+export function failureKindOf(failure: Failure): FailureKind {
+  switch (failure.kind) {
+    case "refused":
+      if (failure.code >= 500 || failure.code === 429) return "transport";
+      return failure.request.phase === "kickoff" || failure.request.phase === "request" ? "kickoff_refused" : "poll_refused";
+    case "transport":
+    case "errors":
+      return "transport";
+    case "malformed_answer":
+    case "lost_sight":
+      return failure.kind;
+    case "backend_ended":
+      return failure.outcome === "cancelled" ? "cancelled" : "backend_failed";
+    case "stopped":
+      return failure.reason === "timed_out" ? "deadline" : "cancelled";
+    case "kickoff_not_sent":
+    case "runner_error":
+      return "runner_error";
   }
 }
 
@@ -104,9 +138,14 @@ export function describeFailure(failure: Failure, text: FailureText): string {
     }
     case "stopped": {
       const doing = `${doingText(failure.doing)}${STOPPED_WHILE[failure.stage ?? "none"]}`;
-      if (failure.reason === "abandoned") return `abandoned by the caller ${doing}; no cancel request was sent`;
+      if (failure.reason === "abandoned") return `abandoned by the caller ${doing}`;
       if (failure.reason === "cancelled") return `cancelled by the caller ${doing}`;
       return `timed out after ${text.timeout(failure.deadlineAtMs)} ${doing}`;
+    }
+    case "lost_sight": {
+      const { seen } = failure;
+      const shown = "runId" in seen ? `run ${seen.runId}` : `a run whose '${seen.ownerPath}' (http.run_owner_path) does not contain '${seen.ownerValue}'`;
+      return `${requestName(failure.request)} shows ${shown}, not this invocation's run ${failure.runId}: the status URL now shows another run`;
     }
     case "kickoff_not_sent":
       return `kickoff not sent: ${failure.error}`;

@@ -10,6 +10,8 @@ import { createTransport } from "../http/transport/create-transport.js";
 import type { Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
 import { channels, type RequestPhase } from "../diagnostics/channels.js";
 import { traceRequest } from "../diagnostics/trace-request.js";
+import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
+import { BACKEND_JOB_KEY } from "./backend-job.js";
 import type { RunReport } from "./run-report.js";
 
 /** The headers of a run's requests. Shared by the runs of one configuration: copy to change. */
@@ -64,7 +66,8 @@ export class HttpClient<Config extends HttpRequestConfig> {
   /** The `rejected` result of input that did not validate; nothing was sent. */
   reject(invocation: RuntimeInvocation, subject: string, issues: readonly ValidationIssue[], startedAtMs: number): RuntimeResult {
     const summary = summarizeIssues(subject, issues);
-    return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs });
+    const metadata = { [FAILURE_KIND_KEY]: "invalid_input", [BACKEND_JOB_KEY]: "not_started" };
+    return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs, metadata });
   }
 
   /** The headers and redactor that every run of `config` shares (configs are parsed once and shared). */

@@ -5,12 +5,16 @@ import { parseHttpMetadata } from "../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
 import { TransportError, toTransportError } from "../http/transport/transport-error.js";
 import type { TransportResponse } from "../http/transport/transport.js";
+import type { BackendJob } from "./backend-job.js";
 import type { RequestRef } from "./failure.js";
 import { HttpClient } from "./http-client.js";
 import { RunReport, crashedResult, type Ending } from "./run-report.js";
 import type { RunOptions, Runner } from "./runner.js";
 import { invocationDeadline } from "./scope/deadline.js";
 import { RunScope } from "./scope/run-scope.js";
+
+const NOT_STARTED: BackendJob = { state: "not_started" };
+const FINISHED: BackendJob = { state: "finished" };
 
 /**
  * Sends one HTTP request per invocation: `succeeded` for a 2xx answer,
@@ -57,7 +61,7 @@ export class HttpRunner implements Runner {
     const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
     const doing = { phase: "request", method: config.method, url: config.url } as const;
     const deadlineAtMs = scope.deadlineAtMs;
-    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs } };
+    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs }, job: NOT_STARTED };
     const signal = scope.requestSignal;
     let answer: TransportResponse | TransportError;
     try {
@@ -65,15 +69,19 @@ export class HttpRunner implements Runner {
     } catch (error) {
       answer = toTransportError(error, signal);
     }
+    // A request that may have reached the backend and got no answer leaves its outcome unknown.
+    const unknown = answer instanceof TransportError && answer.mayHaveReached;
+    const job: BackendJob = unknown ? { state: "may_still_run", runId: undefined, kickoffUnknown: true } : NOT_STARTED;
     if (scope.checkStopped()) {
       const stage = answer instanceof TransportError ? (answer.stage ?? "none") : undefined;
-      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage, deadlineAtMs } };
+      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage, deadlineAtMs }, job };
     }
-    if (answer instanceof TransportError) return { failure: { kind: "transport", request, error: answer.message } };
+    if (answer instanceof TransportError) return { failure: { kind: "transport", request, error: answer.message, mayHaveReached: answer.mayHaveReached }, job };
     report.answered(answer.status);
     const ok = answer.status >= 200 && answer.status <= 299;
-    const failure = ok ? undefined : ({ kind: "refused", request, code: answer.status, body: answer.body } as const);
-    return { failure, exitCode: answer.status, responseBody: answer.body };
+    // Any other code is the backend's refusal: it holds no job.
+    if (!ok) return { failure: { kind: "refused", request, code: answer.status, body: answer.body }, exitCode: answer.status, responseBody: answer.body, job };
+    return { exitCode: answer.status, responseBody: answer.body, job: FINISHED };
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */

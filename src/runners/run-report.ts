@@ -6,7 +6,9 @@ import { previewBody, type Redact } from "../http/redact.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
-import { describeFailure, failureStatus, type Failure, type FailureText } from "./failure.js";
+import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
+import { BACKEND_JOB_KEY, leftBehind, type BackendJob } from "./backend-job.js";
+import { describeFailure, failureKindOf, failureStatus, type Failure, type FailureText } from "./failure.js";
 import type { RunOptions } from "./runner.js";
 import { RESULT_KEYS } from "../http/result-keys.js";
 
@@ -19,6 +21,8 @@ export interface Ending {
   readonly responseBody?: string;
   /** The value at `http.result_path` of the terminal body, as JSON (`http.result`). */
   readonly result?: string | undefined;
+  /** What became of the backend's job (`http.backend_job`), for an HTTP run. */
+  readonly job?: BackendJob | undefined;
 }
 
 /**
@@ -104,9 +108,14 @@ export class RunReport implements ResultIdentity, FailureText {
     if (ending.result !== undefined) metadata[RESULT_KEYS.result] = ending.result;
     if (this.#lastHttpStatus !== undefined) metadata[RESULT_KEYS.statusCode] = String(this.#lastHttpStatus);
     for (const [key, value] of Object.entries(metadata)) metadata[key] = this.redact(value);
-    const failure = ending.failure;
-    const outcome: ResultOutcome =
-      failure === undefined ? { status: "succeeded" } : { status: failureStatus(failure), summary: this.redact(describeFailure(failure, this)) };
+    const { failure, job } = ending;
+    if (job !== undefined) metadata[BACKEND_JOB_KEY] = job.state;
+    let outcome: ResultOutcome = { status: "succeeded" };
+    if (failure !== undefined) {
+      metadata[FAILURE_KIND_KEY] = failureKindOf(failure);
+      const summary = describeFailure(failure, this) + (job === undefined ? "" : leftBehind(job));
+      outcome = { status: failureStatus(failure), summary: this.redact(summary) };
+    }
     return buildResult(this, outcome, {
       startedAtMs: this.startedAtMs,
       finishedAtMs,
@@ -126,8 +135,12 @@ export class RunReport implements ResultIdentity, FailureText {
   }
 }
 
-/** `failed` for a run that broke (see `RunReport.crashed`), timed by the system clock. */
+/**
+ * `failed` for a run that broke (see `RunReport.crashed`), timed by the
+ * system clock. What became of its job is not known: it may still run.
+ */
 export function crashedResult(identity: ResultIdentity, error: unknown, redact?: Redact): RuntimeResult {
   const message = errorMessage(error);
-  return buildResult(identity, { status: "failed", summary: `runner error: ${redact === undefined ? message : redact(message)}` });
+  const metadata = { [FAILURE_KIND_KEY]: "runner_error", [BACKEND_JOB_KEY]: "may_still_run" };
+  return buildResult(identity, { status: "failed", summary: `runner error: ${redact === undefined ? message : redact(message)}` }, { metadata });
 }

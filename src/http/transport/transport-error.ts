@@ -20,13 +20,35 @@ export class TransportError extends Error {
   readonly kind: TransportFailure;
   /** For an `aborted` request that was sent: what it was waiting for when the signal aborted. */
   readonly stage: RequestStage | undefined;
+  /**
+   * Whether the request may have reached the server: false when no
+   * connection was made (refused, unreachable, DNS, TLS) or when it was
+   * aborted before it was sent.
+   */
+  readonly mayHaveReached: boolean;
 
-  constructor(kind: TransportFailure, message: string, options?: { cause?: unknown; stage?: RequestStage }) {
+  constructor(kind: TransportFailure, message: string, options?: { cause?: unknown; stage?: RequestStage; mayHaveReached?: boolean }) {
     super(message, options);
     this.kind = kind;
     this.stage = options?.stage;
+    this.mayHaveReached = options?.mayHaveReached ?? true;
   }
 }
+
+/** Error codes of a request that never reached the server: no connection was made. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_HAS_EXPIRED",
+]);
 
 /**
  * Short descriptions of the error codes that Node's sockets, DNS, TLS and
@@ -72,7 +94,7 @@ const STAGE_TEXT: Readonly<Record<RequestStage, string>> = {
  * the request was waiting for, and is left out when nothing was sent.
  */
 export function abortedError(signal: RequestSignal, stage?: RequestStage): TransportError {
-  if (stage === undefined) return new TransportError("aborted", "request aborted", { cause: signal.reason });
+  if (stage === undefined) return new TransportError("aborted", "request aborted", { cause: signal.reason, mayHaveReached: false });
   return new TransportError("aborted", `request aborted while ${STAGE_TEXT[stage]}`, { cause: signal.reason, stage });
 }
 
@@ -89,11 +111,11 @@ export function tooLargeError(maxResponseBytes: number): TransportError {
 export function toTransportError(error: unknown, signal: RequestSignal | undefined, stage?: RequestStage): TransportError {
   if (error instanceof TransportError) return error;
   if (signal?.aborted === true) return abortedError(signal, stage);
-  return new TransportError("network", describeNetworkError(error), { cause: error });
+  const code = findErrorCode(error);
+  return new TransportError("network", describeNetworkError(error, code), { cause: error, mayHaveReached: code === undefined || !NOT_SENT_CODES.has(code) });
 }
 
-function describeNetworkError(error: unknown): string {
-  const code = findErrorCode(error);
+function describeNetworkError(error: unknown, code: string | undefined): string {
   if (code === undefined) {
     const name = error instanceof Error ? error.name : typeof error;
     return `network error (${name})`;

@@ -3,6 +3,7 @@ import { toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
 import type { HttpClient, RequestHeaders } from "../http-client.js";
 import type { RunReport } from "../run-report.js";
+import type { BackendJob } from "../backend-job.js";
 import type { Accepted } from "./phase.js";
 import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
@@ -19,10 +20,10 @@ export async function cancelJob(
   run: { readonly config: AsyncHttpConfig; readonly headers: RequestHeaders; readonly report: RunReport; readonly client: HttpClient<AsyncHttpConfig> },
   template: string,
   job: Accepted,
-): Promise<void> {
+): Promise<BackendJob> {
   const { config, headers, report, client } = run;
-  const answer =
-    template.includes(RUN_ID_PLACEHOLDER) && job.runId === undefined
+  const sent = !template.includes(RUN_ID_PLACEHOLDER) || job.runId !== undefined;
+  const answer = !sent
       ? { error: "no run id to cancel" }
       : await sendCancel(
           (request) => client.send(request, report, "cancel"),
@@ -30,12 +31,14 @@ export async function cancelJob(
           client.options.cancelTimeoutMs,
         );
   if (answer.error === undefined) {
-    report.metadata[RESULT_KEYS.cancelStatus] = String(answer.httpStatus);
-    report.emit?.({ type: "cancel", httpStatus: answer.httpStatus });
-  } else {
-    report.metadata[RESULT_KEYS.cancelStatus] = `error: ${answer.error}`;
-    report.emit?.({ type: "cancel", error: report.redact(answer.error) });
+    const status = answer.httpStatus;
+    report.metadata[RESULT_KEYS.cancelStatus] = String(status);
+    report.emit?.({ type: "cancel", httpStatus: status });
+    return status >= 200 && status <= 299 ? { state: "cancelled" } : { state: "cancel_failed", runId: job.runId, error: `it answered HTTP ${status}` };
   }
+  report.metadata[RESULT_KEYS.cancelStatus] = `error: ${answer.error}`;
+  report.emit?.({ type: "cancel", error: report.redact(answer.error) });
+  return sent ? { state: "cancel_failed", runId: job.runId, error: answer.error } : { state: "may_still_run", runId: job.runId };
 }
 
 /**

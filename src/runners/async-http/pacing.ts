@@ -51,7 +51,9 @@ export class Pacing {
       this.#waits = 0;
       this.#due = policy.pollInitialDelaySeconds > 0 ? "initial" : this.#retryAfterMs === undefined ? "none" : "interval";
     } else if (to === "poll" || to === "final") {
+      // A Retry-After replaces the next wait only, and there is none here.
       this.#due = "none";
+      this.#retryAfterMs = undefined;
     }
   }
 

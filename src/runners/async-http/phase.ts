@@ -1,5 +1,6 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { HttpRequestConfig } from "../../http/metadata/config.js";
+import type { BackendJob } from "../backend-job.js";
 import type { Doing, RequestRef } from "../failure.js";
 import type { Ending } from "../run-report.js";
 import type { RunOptions } from "../runner.js";
@@ -31,11 +32,22 @@ export interface Accepted {
  */
 export type Phase =
   | { readonly name: "start"; readonly lookup: RunLookup; readonly hooks: Hooks }
-  | { readonly name: "kickoff"; readonly attempt: number; readonly before: ReadonlySet<string> | undefined; readonly hooks: Hooks }
+  | KickoffPhase
   | LookupPhase
   | PollPhase
   | FinalPhase
   | SettlePhase;
+
+/** The kickoff, sent again (`attempt` > 1) after a transient failure where that is safe. */
+export interface KickoffPhase {
+  readonly name: "kickoff";
+  readonly attempt: number;
+  /** The keys the run lookup listed before the kickoff, with one. */
+  readonly before: ReadonlySet<string> | undefined;
+  /** Whether an earlier attempt may have reached the backend and got no answer. */
+  readonly unanswered: boolean;
+  readonly hooks: Hooks;
+}
 
 /** The caller's functions a run calls until the backend has accepted its job: before the kickoff, and with its checkpoint. */
 export type Hooks = Pick<RunOptions, "beforeKickoff" | "saveCheckpoint">;
@@ -61,10 +73,18 @@ export interface FinalPhase extends Accepted {
   readonly resultUrl: URL;
 }
 
+/**
+ * What a run knew of the backend's job when it ended: no kickoff reached the
+ * backend (or it refused it), a kickoff may have reached it with no answer,
+ * the backend accepted it, or reported it terminal.
+ */
+export type JobKnown = "not_started" | "kickoff_unknown" | "accepted" | "finished";
+
 /** The run is over: how it ended, and what it knew of the job. */
 export interface SettlePhase {
   readonly name: "settle";
   readonly ending: Ending;
+  readonly job: JobKnown;
   /** The backend's run id, when one was read, accepted or not. */
   readonly runId: string | undefined;
   /** The job, when the backend had accepted it: a stopped run sends the cancel request then. */
@@ -73,7 +93,7 @@ export interface SettlePhase {
 
 /** The phase a run is in before its first request: `start` with a run lookup (which lists the runs before the kickoff), else the kickoff. */
 export function firstPhase(lookup: RunLookup | undefined, hooks: Hooks): Phase {
-  return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined, hooks } : { name: "start", lookup, hooks };
+  return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined, unanswered: false, hooks } : { name: "start", lookup, hooks };
 }
 
 /** Polling `accepted`'s status URL. */
@@ -81,18 +101,58 @@ export function pollPhase(accepted: Accepted): PollPhase {
   return { name: "poll", pollUrl: accepted.pollUrl, runId: accepted.runId, lookup: accepted.lookup, mode: accepted.mode, resultUrl: accepted.resultUrl };
 }
 
-/** The end of a run in `phase`, with what it knew of the job. */
-export function settlePhase(phase: Phase, ending: Ending, runId?: string): SettlePhase {
+/**
+ * The end of a run in `phase`, with what it knew of the job; `runId` is one a
+ * kickoff's answer named, `job` what a stopped kickoff knows of its request.
+ */
+export function settlePhase(phase: Phase, ending: Ending, runId?: string, job?: JobKnown): SettlePhase {
+  const known = job ?? jobOf(phase, ending);
   switch (phase.name) {
     case "poll":
     case "final":
-      return { name: "settle", ending, runId: phase.runId, accepted: phase };
+      return { name: "settle", ending, job: known, runId: phase.runId, accepted: phase };
     case "lookup":
-      return { name: "settle", ending, runId: phase.runId, accepted: undefined };
+      return { name: "settle", ending, job: known, runId: phase.runId, accepted: undefined };
     case "settle":
-      return { name: "settle", ending, runId: phase.runId, accepted: phase.accepted };
+      return { name: "settle", ending, job: known, runId: phase.runId, accepted: phase.accepted };
     default:
-      return { name: "settle", ending, runId, accepted: undefined };
+      return { name: "settle", ending, job: known, runId, accepted: undefined };
+  }
+}
+
+/** What a run that ends in `phase` with `ending` knew of the backend's job. */
+function jobOf(phase: Phase, ending: Ending): JobKnown {
+  const failure = ending.failure;
+  if (failure === undefined || failure.kind === "backend_ended") return "finished";
+  switch (phase.name) {
+    case "start":
+      return "not_started";
+    case "kickoff": {
+      // A 2xx it could not read: the backend took the job.
+      if (failure.kind === "malformed_answer") return "accepted";
+      const reached = (failure.kind === "transport" && failure.mayHaveReached) || failure.kind === "runner_error";
+      return reached || phase.unanswered ? "kickoff_unknown" : "not_started";
+    }
+    case "settle":
+      return phase.job;
+    case "final":
+      // The operation reported success; only the read of its result failed.
+      return "finished";
+    default:
+      return "accepted";
+  }
+}
+
+/** What became of the job of a run settled without a cancel request. */
+export function backendJobOf(phase: SettlePhase): BackendJob {
+  switch (phase.job) {
+    case "not_started":
+    case "finished":
+      return { state: phase.job };
+    case "kickoff_unknown":
+      return { state: "may_still_run", runId: phase.runId, kickoffUnknown: true };
+    case "accepted":
+      return { state: "may_still_run", runId: phase.runId };
   }
 }
 

@@ -5,6 +5,7 @@ import { TransportError, toTransportError } from "../../http/transport/transport
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { failureStatus, lastErrorText, type LastError, type RequestRef } from "../failure.js";
+import type { BackendJob } from "../backend-job.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
 import { Answer } from "./answer.js";
@@ -16,6 +17,7 @@ import {
   checkpointOf,
   doingOf,
   firstPhase,
+  backendJobOf,
   jobMetadata,
   requestOf,
   resumedPhase,
@@ -271,7 +273,9 @@ export class AsyncRun {
     const scope = this.#scope;
     const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
     const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
-    return settlePhase(phase, failedEnding(failure));
+    // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
+    const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
+    return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
   }
 
   /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
@@ -284,10 +288,15 @@ export class AsyncRun {
       const status = ending.failure === undefined ? "succeeded" : failureStatus(ending.failure);
       const stoppedByUs = scope.stopReason !== undefined && !scope.abandoned && (status === "timed_out" || status === "cancelled");
       const template = config.cancelUrlTemplate;
-      if (stoppedByUs && accepted !== undefined && template !== undefined) await cancelJob({ ...this.#plan, report }, template, accepted);
+      let job: BackendJob;
+      if (phase.job === "accepted" && stoppedByUs && accepted !== undefined && template !== undefined) {
+        job = await cancelJob({ ...this.#plan, report }, template, accepted);
+      } else {
+        job = backendJobOf(phase);
+      }
       jobMetadata(report.metadata, phase, this.#counts());
       scope.dispose();
-      return await report.finish(ending, client.options.now());
+      return await report.finish({ ...ending, job }, client.options.now());
     } catch (error) {
       scope.dispose();
       return report.crashed(error);

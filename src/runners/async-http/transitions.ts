@@ -12,7 +12,7 @@ import type { Answer } from "./answer.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { pollPhase, settlePhase, type FinalPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import { pollPhase, settlePhase, type FinalPhase, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
 import { expandUrlTemplate } from "../../http/placeholders.js";
 import { readRunId } from "./status-url.js";
@@ -30,7 +30,6 @@ export interface Context {
 
 /** A phase that sends requests. */
 export type ActivePhase = Exclude<Phase, SettlePhase>;
-type KickoffPhase = Extract<Phase, { name: "kickoff" }>;
 type StartPhase = Extract<Phase, { name: "start" }>;
 
 /**
@@ -42,7 +41,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
   const { request } = context;
   switch (verdict.kind) {
     case "transient":
-      if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before, hooks: phase.hooks };
+      if (phase.attempt <= context.config.kickoffMaxRetries) return { ...phase, attempt: phase.attempt + 1 };
       return settlePhase(phase, refused(request, answer));
     case "permanent":
       return settlePhase(phase, refused(request, answer));
@@ -84,7 +83,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
     case "malformed":
       return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body: answer.response.body }));
   }
-  if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys), hooks: phase.hooks };
+  if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys), unanswered: false, hooks: phase.hooks };
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const values = { runId: phase.runId, lookup: found };
@@ -149,9 +148,12 @@ export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answ
 export function afterNoAnswer(phase: ActivePhase, error: TransportError, context: Context): Phase {
   if (error.kind === "network") {
     if (phase.name !== "kickoff") return transient(phase, context, { error: error.message });
-    if (phase.attempt <= context.config.kickoffMaxRetries) return { name: "kickoff", attempt: phase.attempt + 1, before: phase.before, hooks: phase.hooks };
+    if (phase.attempt <= context.config.kickoffMaxRetries) {
+      return { ...phase, attempt: phase.attempt + 1, unanswered: phase.unanswered || error.mayHaveReached };
+    }
   }
-  return settlePhase(phase, failedEnding({ kind: "transport", request: context.request, error: error.message }));
+  const failure = { kind: "transport", request: context.request, error: error.message, mayHaveReached: error.mayHaveReached } as const;
+  return settlePhase(phase, failedEnding(failure));
 }
 
 /** A transient failure: the same phase again while the consecutive-error budget lasts, else the end. */

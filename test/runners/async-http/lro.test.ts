@@ -71,7 +71,7 @@ describe(`${AsyncHttpRunner.name} protocol lro: the status monitor`, () => {
     });
     const result = await asyncRunner(fakeClock()).run(lroInvocation("POST"));
     expect(result).toMatchObject({ status: "failed" });
-    expect(result.error_summary).toBe(`poll 1 response from ${API}/ops/1 has no 'status' (an operation-status document must carry one): {}`);
+    expect(result.error_summary).toBe(`poll 1 response from ${API}/ops/1 has no 'status' (an operation-status document must carry one): {}; the backend job may still be running (its run id is unknown); no cancel request was sent`);
   });
 
   it("fails when an operation-status document is not JSON", async () => {
@@ -80,7 +80,7 @@ describe(`${AsyncHttpRunner.name} protocol lro: the status monitor`, () => {
       [`GET ${API}/ops/1`]: [{ body: '{"status":"Accep' }],
     });
     const result = await asyncRunner(fakeClock()).run(lroInvocation("POST"));
-    expect(result.error_summary).toBe(`poll 1 response from ${API}/ops/1 is not JSON: {"status":"Accep`);
+    expect(result.error_summary).toBe(`poll 1 response from ${API}/ops/1 is not JSON: {"status":"Accep; the backend job may still be running (its run id is unknown); no cancel request was sent`);
   });
 
   it("reads the status from the document whatever the 2xx code of the poll", async () => {
@@ -145,7 +145,7 @@ describe(`${AsyncHttpRunner.name} protocol lro: a Location polled by its HTTP co
     };
     scriptBackend(server, script);
     const failed = await asyncRunner(fakeClock()).run(lroInvocation("POST"));
-    expect(failed).toMatchObject({ status: "failed", error_summary: `poll 1 of ${API}/loc/1 answered HTTP 404: no such operation` });
+    expect(failed).toMatchObject({ status: "failed", error_summary: `poll 1 of ${API}/loc/1 answered HTTP 404: no such operation; the backend job may still be running (its run id is unknown); no cancel request was sent` });
     server.resetHandlers();
     scriptBackend(server, script);
     const pending = await asyncRunner(fakeClock()).run(lroInvocation("POST", { "http.poll_pending_codes": "404" }));
@@ -223,7 +223,8 @@ describe(`${AsyncHttpRunner.name} protocol lro: the resource itself`, () => {
     const result = await asyncRunner(fakeClock()).run(lroInvocation("POST"));
     expect(result).toMatchObject({
       status: "failed",
-      error_summary: "kickoff answered HTTP 202 with no Operation-Location, Azure-AsyncOperation or Location header: nothing to poll",
+      error_summary:
+        "kickoff answered HTTP 202 with no Operation-Location, Azure-AsyncOperation or Location header: nothing to poll; the backend job may still be running (its run id is unknown); no cancel request was sent",
     });
   });
 });

@@ -22,6 +22,7 @@ describe(AsyncHttpRunner.name, () => {
       "http.polls": "2",
       "http.last_status": "completed",
       "http.status_code": "200",
+      "http.backend_job": "finished",
     });
     expect(backend.count(`POST ${API}/runs`)).toBe(1);
     expectRxpValid(result);

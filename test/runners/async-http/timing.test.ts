@@ -77,7 +77,7 @@ describe(`${AsyncHttpRunner.name} waits`, () => {
     const result = await asyncRunner(clock).run(invocation);
     expect(clock.sleeps).toEqual([4000, 4000, 2000]);
     expect(result).toMatchObject({ status: "timed_out", metadata: { "http.polls": "3", "http.last_status": "running" } });
-    expect(result.error_summary).toBe(`timed out after 10 s (timeout_seconds) while polling ${API}/runs/1 (3 polls, last status 'running')`);
+    expect(result.error_summary).toBe(`timed out after 10 s (timeout_seconds) while polling ${API}/runs/1 (3 polls, last status 'running'); the backend job may still be running (run id 1); no cancel request was sent`);
   });
 
   it("clamps a Retry-After to the time left before the deadline", async () => {
@@ -95,7 +95,7 @@ describe(`${AsyncHttpRunner.name} errors while polling`, () => {
     const backend = backendPolling([{ status: 403, body: "forbidden" }, completed]);
     const result = await asyncRunner(fakeClock()).run(asyncInvocation({ "http.poll_max_consecutive_errors": "3" }));
     expect(result.status).toBe("failed");
-    expect(result.error_summary).toBe(`poll 1 of ${API}/runs/1 answered HTTP 403: forbidden`);
+    expect(result.error_summary).toBe(`poll 1 of ${API}/runs/1 answered HTTP 403: forbidden; the backend job may still be running (run id 1); no cancel request was sent`);
     expect(backend.count(`GET ${API}/runs/1`)).toBe(1);
   });
 

@@ -143,6 +143,14 @@ describe(Pacing.name, () => {
     expect(pacing.next(steady, NO_DEADLINE)).toBe(1000);
   });
 
+  test("does not wait a Retry-After it has waited again after a request that got no answer", () => {
+    const pacing = new Pacing();
+    pacing.answered(7000);
+    expect(pacing.next(steady, NO_DEADLINE)).toBe(7000);
+    pacing.failed();
+    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
+  });
+
   test("keeps a pending Retry-After through a request that got no answer", () => {
     const pacing = new Pacing();
     pacing.answered(6000);

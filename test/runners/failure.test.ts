@@ -36,12 +36,12 @@ describe(describeFailure.name, () => {
     // transport: no usable answer
     [
       "a kickoff that got no answer",
-      { kind: "transport", request: kickoff, error: "connection reset (ECONNRESET)" },
+      { kind: "transport", request: kickoff, error: "connection reset (ECONNRESET)", mayHaveReached: true },
       `kickoff POST ${API}/runs failed: connection reset (ECONNRESET)`,
     ],
     [
       "a single request that got no answer",
-      { kind: "transport", request, error: "connection refused (ECONNREFUSED)" },
+      { kind: "transport", request, error: "connection refused (ECONNREFUSED)", mayHaveReached: false },
       `POST ${API}/hooks/build failed: connection refused (ECONNREFUSED)`,
     ],
     // errors: transient failures past http.poll_max_consecutive_errors
@@ -118,7 +118,7 @@ describe(describeFailure.name, () => {
     [
       "a run abandoned while polling",
       { kind: "stopped", reason: "abandoned", doing: polling, stage: "none" },
-      `abandoned by the caller while polling ${API}/runs/1 (1 polls, last status 'running'); no cancel request was sent`,
+      `abandoned by the caller while polling ${API}/runs/1 (1 polls, last status 'running')`,
     ],
     [
       "a run that timed out while its poll's body arrived",
@@ -151,7 +151,7 @@ describe(failureStatus.name, () => {
     ["a run the caller cancelled", "cancelled", { kind: "stopped", reason: "cancelled", doing: polling }],
     ["a run the caller abandoned", "cancelled", { kind: "stopped", reason: "abandoned", doing: polling }],
     ["a refusal", "failed", { kind: "refused", request: poll, code: 403, body: "" }],
-    ["a request that got no answer", "failed", { kind: "transport", request: kickoff, error: "connection reset" }],
+    ["a request that got no answer", "failed", { kind: "transport", request: kickoff, error: "connection reset", mayHaveReached: true }],
     ["transient failures past the budget", "failed", { kind: "errors", request: poll, times: 1, budget: 0, last: { error: "connection reset" } }],
     ["an answer the protocol cannot read", "failed", { kind: "malformed_answer", request: poll, code: 200, problem: "is not JSON" }],
     ["a kickoff not sent", "failed", { kind: "kickoff_not_sent", error: "no" }],

@@ -40,7 +40,7 @@ describe(firstPhase.name, () => {
   });
 
   test("starts with the first kickoff otherwise", () => {
-    expect(firstPhase(undefined, hooks)).toEqual({ name: "kickoff", attempt: 1, before: undefined, hooks });
+    expect(firstPhase(undefined, hooks)).toEqual({ name: "kickoff", attempt: 1, before: undefined, unanswered: false, hooks });
   });
 });
 
@@ -53,7 +53,7 @@ describe(pollPhase.name, () => {
 
 describe(settlePhase.name, () => {
   test("keeps the job of a run settled while polling it, for the cancel request", () => {
-    expect(settlePhase(pollPhase(job), ended)).toEqual({ name: "settle", ending: ended, runId: "7", accepted: pollPhase(job) });
+    expect(settlePhase(pollPhase(job), ended)).toEqual({ name: "settle", ending: ended, job: "finished", runId: "7", accepted: pollPhase(job) });
   });
 
   test("keeps the job of a run settled while reading its result", () => {
@@ -63,12 +63,12 @@ describe(settlePhase.name, () => {
 
   test("keeps the run id, but no job, of a run settled while it was looked up", () => {
     const looking: Phase = { name: "lookup", lookup: runLookup, before: new Set(), runId: "r-1", hooks };
-    expect(settlePhase(looking, ended)).toEqual({ name: "settle", ending: ended, runId: "r-1", accepted: undefined });
+    expect(settlePhase(looking, ended)).toEqual({ name: "settle", ending: ended, job: "finished", runId: "r-1", accepted: undefined });
   });
 
   test("takes the run id a kickoff's answer named, without a job", () => {
     const kickoff = firstPhase(undefined, hooks);
-    expect(settlePhase(kickoff, ended, "9")).toEqual({ name: "settle", ending: ended, runId: "9", accepted: undefined });
+    expect(settlePhase(kickoff, ended, "9")).toEqual({ name: "settle", ending: ended, job: "finished", runId: "9", accepted: undefined });
   });
 
   test("keeps what a settled run knew when it settles again", () => {

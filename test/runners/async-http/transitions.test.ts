@@ -48,7 +48,7 @@ function lookupOf(config: AsyncHttpConfig): RunLookup {
 
 // The phases a transition starts from.
 const starting = { name: "start", lookup: lookupOf(lookedUp), hooks: {} } as const;
-const sending = (attempt = 1, before?: readonly string[]) => ({ name: "kickoff", attempt, before: before && new Set(before), hooks: {} }) as const;
+const sending = (attempt = 1, before?: readonly string[]) => ({ name: "kickoff", attempt, before: before && new Set(before), unanswered: false, hooks: {} }) as const;
 const looking = (runId?: string): LookupPhase => ({ name: "lookup", lookup: lookupOf(lookedUp), before: new Set(["a"]), runId, hooks: {} });
 const polling = (path = "/runs/7", runId: string | undefined = "7"): PollPhase =>
   pollPhase({ pollUrl: new URL(`${API}${path}`), runId, lookup: undefined, mode: undefined, resultUrl: undefined });

@@ -20,6 +20,7 @@ export async function cancelJob(
   run: { readonly config: AsyncHttpConfig; readonly headers: RequestHeaders; readonly report: RunReport; readonly client: HttpClient<AsyncHttpConfig> },
   template: string,
   job: Accepted,
+  timeoutMs: number,
 ): Promise<BackendJob> {
   const { config, headers, report, client } = run;
   const sent = !template.includes(RUN_ID_PLACEHOLDER) || job.runId !== undefined;
@@ -28,7 +29,7 @@ export async function cancelJob(
       : await sendCancel(
           (request) => client.send(request, report, "cancel"),
           { method: config.cancelMethod, url: expandUrlTemplate(template, job, config.url), headers: headers.plain },
-          client.options.cancelTimeoutMs,
+          timeoutMs,
         );
   if (answer.error === undefined) {
     const status = answer.httpStatus;

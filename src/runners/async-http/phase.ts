@@ -60,6 +60,11 @@ export interface LookupPhase {
   readonly before: ReadonlySet<string>;
   /** The run id the kickoff named, if any. */
   readonly runId: string | undefined;
+  /**
+   * How the run ended, when it was stopped while looking: it looks on,
+   * within the cancel budget, to find its job and cancel it.
+   */
+  readonly stopped?: Ending | undefined;
 }
 
 /** The backend has the job; its status is read at `pollUrl`. */

@@ -1,5 +1,4 @@
 import type { JsonPath } from "../../http/json-path.js";
-import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { Answer } from "./answer.js";
 import { classifyLroFinal, classifyLroKickoff, classifyLroPoll } from "./lro-protocol.js";
@@ -18,8 +17,6 @@ export interface Protocol {
   poll(answer: Answer, mode: LroMode | undefined): PollVerdict;
   /** What the answer to the read of a succeeded operation's result means; `status` is the operation's own. */
   final(answer: Answer, status: string): PollVerdict;
-  /** Where poll answers name the run (`http.poll_run_id_path`); undefined when they are not read for it (the status URL is built from it). */
-  readonly runIdInPolls: JsonPath | undefined;
   /** The run lookup, for a backend whose acknowledgement names no run (protocol `status` only). */
   readonly lookup: RunLookup | undefined;
 }
@@ -53,7 +50,6 @@ function createProtocol(config: AsyncHttpConfig): Protocol {
       kickoff: (answer, runId) => classifyStatusKickoff(config, answer, runId),
       poll: (answer) => classifyStatusPoll(config, answer),
       final,
-      runIdInPolls: template?.includes(RUN_ID_PLACEHOLDER) === true ? undefined : config.pollRunIdPath,
       lookup: url === undefined || path === undefined || template === undefined ? undefined : { url, path, template },
     };
   }
@@ -62,7 +58,6 @@ function createProtocol(config: AsyncHttpConfig): Protocol {
     // A run of protocol `lro` always has a mode: from its kickoff, or its checkpoint (the runner rejects one without).
     poll: (answer, mode) => classifyLroPoll(mode ?? "location", answer, pendingCodes),
     final,
-    runIdInPolls: config.pollRunIdPath,
     lookup: undefined,
   };
 }

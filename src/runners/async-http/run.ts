@@ -4,10 +4,10 @@ import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
-import { failureStatus, lastErrorText, type LastError, type RequestRef } from "../failure.js";
+import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
 import type { BackendJob } from "../backend-job.js";
 import type { RunReport } from "../run-report.js";
-import type { RunScope } from "../scope/run-scope.js";
+import { RunScope } from "../scope/run-scope.js";
 import { Answer } from "./answer.js";
 import { cancelJob } from "./cancel.js";
 import { failedEnding } from "./ending.js";
@@ -47,7 +47,8 @@ type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
  */
 export class AsyncRun {
   readonly #plan: RunPlan;
-  readonly #scope: RunScope;
+  /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `#stopped`). */
+  #scope: RunScope;
   readonly #report: RunReport;
   readonly #pacing: Pacing;
   #phase: Phase;
@@ -240,6 +241,8 @@ export class AsyncRun {
    */
   #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
     const report = this.#report;
+    // A run stopped while looking its job up ends as it was stopped: cancelling the job once found.
+    if (phase.name === "lookup" && phase.stopped !== undefined && (next.name === "settle" || next.name === "poll")) return settlePhase(next, phase.stopped);
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
     if (next.name === phase.name) return next;
     this.#pacing.moved(this.#plan.config, phase.name, next.name);
@@ -268,13 +271,25 @@ export class AsyncRun {
     return phase;
   }
 
-  /** The end of a run the deadline or the caller stopped in `phase`; `interrupted` is the answer of the request it cut off. */
-  #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): SettlePhase {
+  /**
+   * The end of a run the deadline or the caller stopped in `phase`;
+   * `interrupted` is the answer of the request it cut off. A run stopped
+   * while looking its job up looks on, within the cancel budget
+   * (`cancelTimeoutMs`), to find the job and cancel it.
+   */
+  #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
+    if (phase.name === "lookup" && phase.stopped !== undefined) return settlePhase(phase, phase.stopped);
     const scope = this.#scope;
     const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
     const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
     // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
     const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
+    const { config, client } = this.#plan;
+    if (phase.name === "lookup" && failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined) {
+      const now = client.options.now;
+      this.#scope = new RunScope({ deadlineAtMs: now() + client.options.cancelTimeoutMs, now });
+      return { ...phase, stopped: failedEnding(failure) };
+    }
     return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
   }
 
@@ -285,12 +300,14 @@ export class AsyncRun {
     const report = this.#report;
     try {
       const { ending, accepted } = phase;
-      const status = ending.failure === undefined ? "succeeded" : failureStatus(ending.failure);
-      const stoppedByUs = scope.stopReason !== undefined && !scope.abandoned && (status === "timed_out" || status === "cancelled");
+      const failure = ending.failure;
+      const stoppedByUs = failure?.kind === "stopped" && failure.reason !== "abandoned";
       const template = config.cancelUrlTemplate;
       let job: BackendJob;
       if (phase.job === "accepted" && stoppedByUs && accepted !== undefined && template !== undefined) {
-        job = await cancelJob({ ...this.#plan, report }, template, accepted);
+        // Stopped while looking, the run has what is left of the cancel budget (see `#stopped`).
+        const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
+        job = await cancelJob({ ...this.#plan, report }, template, accepted, timeoutMs);
       } else {
         job = backendJobOf(phase);
       }

@@ -105,9 +105,13 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
     default:
       break;
   }
-  // A 2xx: the latest run id in a poll body wins, unless the status URL is built from it.
-  const path = context.protocol.runIdInPolls;
-  const runId = (path === undefined ? undefined : readRunId(answer.json, path)) ?? phase.runId;
+  // A 2xx. The run id is pinned once known: an answer that names another is about another run, never adopted.
+  const path = context.config.pollRunIdPath;
+  const seen = path === undefined ? undefined : readRunId(answer.json, path);
+  if (seen !== undefined && phase.runId !== undefined && seen !== phase.runId) {
+    return settlePhase(phase, failedEnding({ kind: "lost_sight", request: context.request, runId: phase.runId, seen: { runId: seen } }));
+  }
+  const runId = phase.runId ?? seen;
   // The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
   const next = runId === phase.runId && moveTo === undefined ? phase : pollPhase({ ...phase, runId, pollUrl: moveTo ?? phase.pollUrl });

@@ -95,14 +95,15 @@ describe(`${AsyncHttpRunner.name} run lookup`, () => {
     expect(result.metadata["http.lookup"]).toBe("web-worker-b");
   });
 
-  it("bounds the lookup by the deadline, says it was looking, and sends no cancel for a run it never found", async () => {
+  it("bounds the lookup by the deadline, says it was looking, looks on for the cancel budget and sends no cancel for a run it never found", async () => {
     const backend = scriptBackend(server, {
       [`POST ${API}/api/workflows/archon-assist/run`]: [{ json: { accepted: true, status: "started" } }],
       [`GET ${MESSAGES}`]: [{ json: [note] }],
     });
     const invocation = backgroundInvocation({ "http.cancel_url_template": "/api/workflows/runs/{run_id}/cancel" }, { timeout_seconds: 5 });
     const result = await asyncRunner(fakeClock()).run(invocation);
-    expect(result).toMatchObject({ status: "timed_out", metadata: { "http.lookups": "6" } });
+    // Six lookups within the 5 s deadline, then four more within the 5 s cancel budget.
+    expect(result).toMatchObject({ status: "timed_out", metadata: { "http.lookups": "10", "http.backend_job": "may_still_run" } });
     expect(result.error_summary).toBe(`timed out after 5 s (timeout_seconds) while looking up the run at ${MESSAGES} (6 lookups)${MAY_STILL_RUN_UNKNOWN}`);
     expect(backend.requests.some((request) => request.url.endsWith("/cancel"))).toBe(false);
   });
@@ -127,6 +128,29 @@ describe(`${AsyncHttpRunner.name} run lookup`, () => {
     expect(order).toEqual(["mark stored", "kickoff", "wait"]);
     expect(saved).toEqual([]);
     expect(result).toMatchObject({ status: "cancelled", error_summary: `cancelled by the caller while looking up the run at ${MESSAGES} (2 lookups)${MAY_STILL_RUN_UNKNOWN}` });
+  });
+
+  it("stopped before its run was found, looks on within the cancel budget and cancels the run once it appears", async () => {
+    const backend = scriptBackend(server, {
+      [`POST ${API}/api/workflows/archon-assist/run`]: [{ json: { accepted: true, status: "started" } }],
+      [`GET ${MESSAGES}`]: [{ json: [note] }, { json: [note] }, { json: [note] }, { json: [note, dispatch("web-worker-1")] }],
+      [`POST ${API}/api/workflows/runs/web-worker-1/cancel`]: [{ json: { success: true, message: "Cancelled workflow: archon-assist" } }],
+    });
+    const controller = new AbortController();
+    const invocation = backgroundInvocation({ "http.cancel_url_template": "/api/workflows/runs/{lookup}/cancel" });
+    const result = await asyncRunner(fakeClock()).run(invocation, {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "wait") controller.abort();
+      },
+    });
+    expect(result).toMatchObject({
+      status: "cancelled",
+      error_summary: `cancelled by the caller while looking up the run at ${MESSAGES} (2 lookups)`,
+      metadata: { "failure_kind": "cancelled", "http.backend_job": "cancelled", "http.cancel_status": "200", "http.lookups": "4" },
+    });
+    expect(backend.count(`POST ${API}/api/workflows/runs/web-worker-1/cancel`)).toBe(1);
+    expect(backend.count(`GET ${API}/api/workflows/runs/by-worker/web-worker-1`)).toBe(0);
   });
 
   it("cancels a found run by the backend's own run id, read from its poll bodies", async () => {

@@ -50,8 +50,8 @@ function lookupOf(config: AsyncHttpConfig): RunLookup {
 const starting = { name: "start", lookup: lookupOf(lookedUp), hooks: {} } as const;
 const sending = (attempt = 1, before?: readonly string[]) => ({ name: "kickoff", attempt, before: before && new Set(before), unanswered: false, hooks: {} }) as const;
 const looking = (runId?: string): LookupPhase => ({ name: "lookup", lookup: lookupOf(lookedUp), before: new Set(["a"]), runId, hooks: {} });
-const polling = (path = "/runs/7", runId: string | undefined = "7"): PollPhase =>
-  pollPhase({ pollUrl: new URL(`${API}${path}`), runId, lookup: undefined, mode: undefined, resultUrl: undefined });
+const polling = (path = "/runs/7", runId: string | null = "7"): PollPhase =>
+  pollPhase({ pollUrl: new URL(`${API}${path}`), runId: runId ?? undefined, lookup: undefined, mode: undefined, resultUrl: undefined });
 /** Protocol `lro`: an operation monitor at /ops/1 whose result is read at /things/1. */
 const monitoring = pollPhase({
   pollUrl: new URL(`${API}/ops/1`),
@@ -215,13 +215,13 @@ describe("transitions", () => {
     ],
     [
       "a poll answer naming a run id, when none was known, gives the run its id",
-      poll(located, polling("/ops/1", undefined), running, answer(200, { id: "8", status: "running" })),
+      poll(located, polling("/ops/1", null), running, answer(200, { id: "8", status: "running" })),
       toPoll("/ops/1", "8"),
     ],
     [
-      "a poll answer naming another run id is not read when the status URL is built from the run id",
+      "a poll answer naming another run id than the one known ends the run: the status URL shows another run",
       poll(templated, polling(), running, answer(200, { id: "8", status: "running" })),
-      toPoll("/runs/7", "7"),
+      ends("failed", "lost_sight"),
     ],
     ["a poll answered with a pending code polls again", poll(templated, polling(), pending, 404), toPoll("/runs/7", "7")],
     ["a poll that fails transiently within the error budget polls again", poll(templated, polling(), transient, 503, { errors: 2 }), toPoll("/runs/7", "7")],

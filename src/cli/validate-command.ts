@@ -103,9 +103,20 @@ function describeAsync(config: AsyncHttpConfig): string[] {
   lines.push(
     `polling   ${first}, then every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
   );
-  if (config.cancelUrlTemplate !== undefined) lines.push(`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`);
+  if (config.runOwnerPath !== undefined) {
+    lines.push(`owner     a poll answer is this run's only when its value at ${config.runOwnerPath.text} contains ${JSON.stringify(redact(config.runOwnerValue))}`);
+  }
+  lines.push(...describeCancel(config, redact));
   if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);
   return lines;
+}
+
+/** The cancel request, and when it is sent. */
+function describeCancel(config: AsyncHttpConfig, redact: (text: string) => string): string[] {
+  if (config.cancelUrlTemplate === undefined) return [];
+  const when = "sent when a run the backend accepted ends timed_out or cancelled";
+  const onFailure = ", or when the runner gives up on it (poll error budget spent, an answer it cannot read, the run's identity lost)";
+  return [`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`, `          ${when}${config.cancelOnFailure ? onFailure : ""}`];
 }
 
 /** Where the status is read, and how, for each protocol. */

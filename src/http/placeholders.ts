@@ -4,16 +4,48 @@ export const RUN_ID_PLACEHOLDER = "{run_id}";
 /** The placeholder of the key a run lookup found (`http.run_lookup_url`), in the status URL template. */
 export const LOOKUP_PLACEHOLDER = "{lookup}";
 
+/**
+ * The placeholder of the invocation's own `invocation_id`: in `http.url`, `http.body`, `http.headers` values and
+ * every template (`http.poll_url_template`, `http.cancel_url_template`, `http.run_lookup_url`, `http.run_owner_value`).
+ */
+export const INVOCATION_ID_PLACEHOLDER = "{invocation_id}";
+
 /** What fills a URL template's placeholders. */
 export interface TemplateValues {
   readonly runId: string | undefined;
   readonly lookup: string | undefined;
+  /** The invocation's `invocation_id`, for `{invocation_id}`. */
+  readonly invocationId?: string | undefined;
 }
 
-/** Expands `{run_id}` and `{lookup}` (URL-encoded) in a template and resolves it against `base`. */
+/**
+ * Expands `{run_id}`, `{lookup}` and `{invocation_id}` (each URL-encoded; an absent value as "") in a template and
+ * resolves it against `base`.
+ */
 export function expandUrlTemplate(template: string, values: TemplateValues, base: URL): URL {
-  const expanded = template
-    .replaceAll(RUN_ID_PLACEHOLDER, encodeURIComponent(values.runId ?? ""))
-    .replaceAll(LOOKUP_PLACEHOLDER, encodeURIComponent(values.lookup ?? ""));
+  let expanded = replacePlaceholder(template, RUN_ID_PLACEHOLDER, encodeUrlComponent(values.runId ?? ""));
+  expanded = replacePlaceholder(expanded, LOOKUP_PLACEHOLDER, encodeUrlComponent(values.lookup ?? ""));
+  expanded = replacePlaceholder(expanded, INVOCATION_ID_PLACEHOLDER, encodeUrlComponent(values.invocationId ?? ""));
   return new URL(expanded, base);
+}
+
+/**
+ * Replaces `{invocation_id}` in `text` by `invocationId` exactly as given, not encoded (`http.run_owner_value`; or a
+ * value already encoded for where it goes).
+ */
+export function expandInvocationId(text: string, invocationId: string): string {
+  return replacePlaceholder(text, INVOCATION_ID_PLACEHOLDER, invocationId);
+}
+
+/** Every `placeholder` in `text` replaced by `value`, taken literally (a `$&` or `$'` in a value is not a pattern). */
+function replacePlaceholder(text: string, placeholder: string, value: string): string {
+  return text.replaceAll(placeholder, () => value);
+}
+
+// A UTF-16 surrogate without its other half: encodeURIComponent throws a URIError on one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `value` URL-encoded as `encodeURIComponent` does, with a lone surrogate written as U+FFFD (as URL parsing does) instead of throwing. */
+export function encodeUrlComponent(value: string): string {
+  return encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
 }

@@ -30,7 +30,10 @@ describe(validateInvocationFile.name, () => {
         "            status at status (protocol status); terminal: completed\n" +
         "            once terminal, the outcome at conclusion decides: success: success; cancelled: cancelled, canceled; any other: failure (any case)\n",
     );
-    expect(stdout()).toContain("  cancel    POST https://api.github.com/repos/octo-org/octo-repo/actions/runs/{lookup}/cancel\n");
+    expect(stdout()).toContain(
+      "  cancel    POST https://api.github.com/repos/octo-org/octo-repo/actions/runs/{lookup}/cancel\n" +
+        "            sent when a run the backend accepted ends timed_out or cancelled\n",
+    );
   });
 
   it("prints every problem with the key it concerns and exits 2", async () => {
@@ -64,6 +67,33 @@ describe(validateInvocationFile.name, () => {
     expect(stdout()).toContain("status    protocol lro: the kickoff's Operation-Location, Azure-AsyncOperation or Location header, else the resource itself");
     expect(stdout()).toContain("Succeeded, Failed, Canceled (any case); the final result read at the request URL");
     expect(stdout()).toContain("polling   first poll at once, then every 2.00s");
+  });
+
+  it("describes an ownership check and a cancel request also sent when the runner gives up", async () => {
+    const path = await writeJson(await makeTempDir(), "owned.json", {
+      invocation_id: "job-7",
+      runtime_name: "engine",
+      runtime_kind: "http_async",
+      metadata: {
+        "http.url": "https://engine.test/api/runs",
+        "http.poll_url_template": "/api/runs/{run_id}",
+        "http.poll_run_id_path": "run.id",
+        "http.poll_status_path": "run.status",
+        "http.poll_terminal_states": "completed,failed",
+        "http.run_owner_path": "run.user_message",
+        "http.run_owner_value": "nightly {invocation_id}",
+        "http.cancel_url_template": "/api/runs/{run_id}/cancel",
+        "http.cancel_method": "DELETE",
+        "http.cancel_on_failure": "true",
+      },
+    });
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(path, io)).toBe(0);
+    expect(stdout()).toContain(`  owner     a poll answer is this run's only when its value at run.user_message contains "nightly {invocation_id}"\n`);
+    expect(stdout()).toContain(
+      "  cancel    DELETE https://engine.test/api/runs/{run_id}/cancel\n" +
+        "            sent when a run the backend accepted ends timed_out or cancelled, or when the runner gives up on it (poll error budget spent, an answer it cannot read, the run's identity lost)\n",
+    );
   });
 
   it("gives one line for a file that is not JSON", async () => {

@@ -128,6 +128,37 @@ export function urlTemplate(placeholders: readonly string[] = PLACEHOLDERS, none
   );
 }
 
+/** `true` or `false`, exactly. */
+export function flag() {
+  return metadataCodec(
+    (text) => (text === "true" ? true : text === "false" ? false : invalid(`must be 'true' or 'false', got ${quote(text)}`)),
+    (value: boolean) => String(value),
+  );
+}
+
+// What reads as a placeholder in free text: `{invocation_id}`, `{invocationId}`, `{secret:NAME}`; not JSON such as `{"a":1}`.
+const PLACEHOLDER_LIKE = /\{[A-Za-z_][\w:.-]*\}/g;
+
+/**
+ * A non-blank text that may use `placeholders` (others, even misspelt, are an error: the text would never match),
+ * kept as written and expanded for each run.
+ */
+export function textTemplate(placeholders: readonly string[]) {
+  return metadataCodec(
+    (text) => {
+      if (text.trim() === "") return invalid(`must be a non-empty text such as ${placeholders[0] ?? "job-1"}, got ${quote(text)}`);
+      const unknown = (text.match(PLACEHOLDER_LIKE) ?? []).filter((placeholder) => !placeholders.includes(placeholder));
+      return unknown.length === 0 ? text : invalid(`may only use the placeholder${placeholders.length === 1 ? "" : "s"} ${listWords(placeholders)}, got ${quote(unknown[0]!)}`);
+    },
+    (template: string) => template,
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+export function listWords(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)!}`;
+}
+
 /** A JSON text as given, and its parsed value: the wire keeps the text (large numbers stay exact). */
 export class JsonText {
   /** The JSON text exactly as written. */

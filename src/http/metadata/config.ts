@@ -45,8 +45,14 @@ export interface AsyncHttpCommonConfig extends HttpRequestConfig {
   readonly cancelUrlTemplate: string | undefined;
   /** `http.cancel_method`, upper-cased. */
   readonly cancelMethod: string;
+  /** `http.cancel_on_failure`: true only with `cancelUrlTemplate`. */
+  readonly cancelOnFailure: boolean;
   /** `http.result_path`. */
   readonly resultPath: JsonPath | undefined;
+  /** `http.run_owner_path`: where a poll answer names its job's owner; undefined for no ownership check. */
+  readonly runOwnerPath: JsonPath | undefined;
+  /** `http.run_owner_value` as written, never empty: what the value at `runOwnerPath` must contain, once `expandInvocationId` has filled it. */
+  readonly runOwnerValue: string;
 }
 
 /** The settings of protocol `status`: the status is read at a path of each body. */

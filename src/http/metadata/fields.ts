@@ -101,11 +101,32 @@ export interface AsyncHttpCommonFields extends HttpMetadataFields {
    */
   cancelMethod?: string;
   /**
+   * Also send the cancel request when the runner gives up on a job the backend accepted (poll error budget spent,
+   * an answer it cannot read, the run's identity lost), not only when the run ends timed out or cancelled
+   * (`http.cancel_on_failure`); needs `cancelUrlTemplate`.
+   * @default false
+   */
+  cancelOnFailure?: boolean;
+  /**
    * Dotted path into the terminal body whose value is copied, as JSON, to result metadata `http.result` (`http.result_path`).
    * @default undefined (nothing copied)
    * @example "run.output"
    */
   resultPath?: string;
+  /**
+   * Ownership check (`http.run_owner_path`): dotted path into a poll answer, the run's own record, whose value must
+   * contain `runOwnerValue`, so that the run proves the job is its own before it takes the job's status.
+   * @default undefined (no ownership check)
+   * @example "run.user_message"
+   */
+  runOwnerPath?: string;
+  /**
+   * What the value at `runOwnerPath` must contain (`http.run_owner_value`): a template in which `{invocation_id}`
+   * is replaced by the invocation's id; not empty, and only with `runOwnerPath`.
+   * @default "{invocation_id}"
+   * @example "nightly build {invocation_id}"
+   */
+  runOwnerValue?: string;
 }
 
 /** The settings of protocol `status` (the default): the status is read at a path of each body. */

@@ -3,6 +3,7 @@ import { FINAL_STATE_VIA } from "./config.js";
 import type { AllAsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
 import {
   decimal,
+  flag,
   headerMap,
   headerName,
   httpMethod,
@@ -12,8 +13,10 @@ import {
   oneOf,
   stateList,
   statusCodeList,
+  textTemplate,
   urlTemplate,
 } from "./codecs.js";
+import { INVOCATION_ID_PLACEHOLDER } from "../placeholders.js";
 
 /** `pollTerminalStates` -> `poll_terminal_states`. */
 type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
@@ -46,6 +49,8 @@ export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "cancel
 /** Kickoff retries where sending the kickoff again is safe, when `http.kickoff_max_retries` is absent. */
 export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
 
+/** What the value at `http.run_owner_path` must contain when `http.run_owner_value` is absent: the invocation's own id. */
+export const DEFAULT_RUN_OWNER_VALUE = INVOCATION_ID_PLACEHOLDER;
 
 /** Every key AsyncHttpRunner reads, with its codec and default. */
 export const ASYNC_SHAPE = {
@@ -57,6 +62,8 @@ export const ASYNC_SHAPE = {
   "http.poll_run_id_path": jsonPath().optional(),
   "http.run_lookup_url": urlTemplate([], "it is read before the kickoff, when nothing is known yet").optional(), // or a path relative to http.url
   "http.run_lookup_path": jsonPath().optional(),
+  "http.run_owner_path": jsonPath().optional(),
+  "http.run_owner_value": textTemplate([INVOCATION_ID_PLACEHOLDER]).optional(), // DEFAULT_RUN_OWNER_VALUE; absent, so that setting it alone is caught
   "http.poll_status_path": jsonPath().optional(), // required with protocol status
   "http.poll_terminal_states": stateList({ required: true }).optional(), // required with protocol status
   "http.poll_success_states": stateList({ required: true }).optional(), // DEFAULT_SUCCESS_STATES: depends on the terminal states
@@ -70,6 +77,7 @@ export const ASYNC_SHAPE = {
   "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).default(0),
   "http.cancel_url_template": urlTemplate().optional(),
   "http.cancel_method": httpMethod().default("POST"),
+  "http.cancel_on_failure": flag().default(false),
   "http.result_path": jsonPath().optional(),
   "http.final_state_via": oneOf(FINAL_STATE_VIA).optional(),
 } satisfies MetadataShape<AllAsyncHttpMetadataFields>;

@@ -64,6 +64,18 @@ function templateProblem(template: string, base: URL | undefined): string | unde
   return problem === undefined ? undefined : `must resolve to ${problem}`;
 }
 
+/** Settings that need another to mean anything: the owner value its path, cancelling on failure a cancel URL. */
+function checkCompanions(metadata: AsyncMetadata, rule: RuleContext): void {
+  const ownerKeysValid = rule.valid("http.run_owner_path") && rule.valid("http.run_owner_value");
+  if (ownerKeysValid && metadata["http.run_owner_value"] !== undefined && metadata["http.run_owner_path"] === undefined) {
+    rule.report("http.run_owner_value", "is only read with http.run_owner_path: set http.run_owner_path to the dotted path of the value that must contain it");
+  }
+  const cancelKeysValid = rule.valid("http.cancel_on_failure") && rule.valid("http.cancel_url_template");
+  if (cancelKeysValid && metadata["http.cancel_on_failure"] && metadata["http.cancel_url_template"] === undefined) {
+    rule.report("http.cancel_on_failure", "is true, but there is no cancel request to send: set http.cancel_url_template");
+  }
+}
+
 function quoteAll(states: readonly string[]): string {
   return states.map(quote).join(", ");
 }
@@ -120,12 +132,13 @@ function checkSuccessStates(
   return undefined;
 }
 
-/** The cross-key rules of AsyncHttpRunner's metadata: body, protocol, kickoff retries, templates, states, interval cap. */
+/** The cross-key rules of AsyncHttpRunner's metadata: body, protocol, kickoff retries, templates, companion keys, states, interval cap. */
 export function checkAsync(metadata: AsyncMetadata, rule: RuleContext): void {
   checkBody(metadata, rule);
   checkProtocol(metadata, rule);
   checkKickoffRetries(metadata, rule);
   checkTemplates(metadata, rule);
+  checkCompanions(metadata, rule);
   if (metadata["http.poll_protocol"] !== "lro") {
     checkLookup(metadata, rule);
     checkStates(metadata, rule);

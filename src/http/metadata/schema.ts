@@ -4,6 +4,7 @@ import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
   DEFAULT_KICKOFF_MAX_RETRIES,
+  DEFAULT_RUN_OWNER_VALUE,
   DEFAULT_SUCCESS_STATES,
   REQUEST_SHAPE,
   type AsyncMetadata,
@@ -48,7 +49,10 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
     pollMaxConsecutiveErrors: metadata["http.poll_max_consecutive_errors"],
     cancelUrlTemplate: metadata["http.cancel_url_template"],
     cancelMethod: metadata["http.cancel_method"],
+    cancelOnFailure: metadata["http.cancel_on_failure"],
     resultPath: metadata["http.result_path"],
+    runOwnerPath: metadata["http.run_owner_path"],
+    runOwnerValue: metadata["http.run_owner_value"] ?? DEFAULT_RUN_OWNER_VALUE,
   };
   if (metadata["http.poll_protocol"] === "lro") return { ...common, pollProtocol: "lro", finalStateVia: metadata["http.final_state_via"] };
   // The rules have checked that protocol `status` has its status path and terminal states.

@@ -58,19 +58,27 @@ describe(asyncHttpMetadata.name, () => {
       pollMaxConsecutiveErrors: 3,
       cancelUrlTemplate: "https://api.test/v1/runs/{run_id}/cancel",
       cancelMethod: "delete",
+      cancelOnFailure: true,
       resultPath: "run.output",
+      runOwnerPath: "run.user_message",
+      runOwnerValue: "nightly {invocation_id}",
     };
     const parsed = parseAsyncHttpMetadata(asyncHttpMetadata(fields));
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
     if (parsed.config.pollProtocol !== "status") throw new Error("expected protocol status");
-    const { url, pollRunIdPath, pollStatusPath, resultPath, runLookupUrl, runLookupPath, pollOutcomePath, ...config } = parsed.config;
+    const { url, pollRunIdPath, pollStatusPath, resultPath, runLookupUrl, runLookupPath, pollOutcomePath, runOwnerPath, ...config } = parsed.config;
     expect([url.href, pollRunIdPath?.text, pollStatusPath.text, resultPath?.text]).toEqual([
       "https://api.test/v1/runs",
       "run.id",
       "run.status",
       "run.output",
     ]);
-    expect([runLookupUrl?.href, runLookupPath?.text, pollOutcomePath?.text]).toEqual(["https://api.test/v1/lookups?since=1", "*.key", "run.outcome"]);
+    expect([runLookupUrl?.href, runLookupPath?.text, pollOutcomePath?.text, runOwnerPath?.text]).toEqual([
+      "https://api.test/v1/lookups?since=1",
+      "*.key",
+      "run.outcome",
+      "run.user_message",
+    ]);
     expect(config).toEqual({
       method: "PUT",
       body: "prompt=hi&n=2",
@@ -91,6 +99,8 @@ describe(asyncHttpMetadata.name, () => {
       pollMaxConsecutiveErrors: 3,
       cancelUrlTemplate: "https://api.test/v1/runs/{run_id}/cancel",
       cancelMethod: "DELETE",
+      cancelOnFailure: true,
+      runOwnerValue: "nightly {invocation_id}",
     });
   });
 
@@ -130,6 +140,6 @@ describe("HTTP_METADATA_KEYS", () => {
   test("lists the request keys, which the async runner also knows", () => {
     expect(HTTP_METADATA_KEYS).toEqual(["http.url", "http.method", "http.body", "http.body_format", "http.headers"]);
     expect(ASYNC_HTTP_METADATA_KEYS).toEqual(expect.arrayContaining([...HTTP_METADATA_KEYS]));
-    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(27);
+    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(30);
   });
 });

@@ -50,7 +50,10 @@ describe(parseAsyncHttpMetadata.name, () => {
       pollMaxConsecutiveErrors: 0,
       cancelUrlTemplate: undefined,
       cancelMethod: "POST",
+      cancelOnFailure: false,
       resultPath: undefined,
+      runOwnerPath: undefined,
+      runOwnerValue: "{invocation_id}",
     });
   });
 
@@ -237,6 +240,75 @@ describe(parseAsyncHttpMetadata.name, () => {
   test("lower-cases the idempotency key header and upper-cases the cancel method", () => {
     const config = configOf({ ...REQUIRED, "http.idempotency_key_header": "Idempotency-Key", "http.cancel_method": "delete" });
     expect([config.idempotencyKeyHeader, config.cancelMethod]).toEqual(["idempotency-key", "DELETE"]);
+  });
+
+  test("reads the ownership check: the path, and the value as written", () => {
+    const config = configOf({ ...REQUIRED, "http.run_owner_path": "run.user_message", "http.run_owner_value": "build {invocation_id}" });
+    expect([config.runOwnerPath?.text, config.runOwnerValue]).toEqual(["run.user_message", "build {invocation_id}"]);
+  });
+
+  test("checks ownership against the invocation id when no owner value is given", () => {
+    expect(configOf({ ...REQUIRED, "http.run_owner_path": "run.user_message" }).runOwnerValue).toBe("{invocation_id}");
+  });
+
+  test.each(["", "  "])("rejects the blank owner value '%s', which every answer would contain", (value) => {
+    expect(issuesOf({ ...REQUIRED, "http.run_owner_path": "run.user_message", "http.run_owner_value": value })).toEqual([
+      { path: at("http.run_owner_value"), message: `must be a non-empty text such as {invocation_id}, got '${value}'` },
+    ]);
+  });
+
+  test("rejects a placeholder other than {invocation_id} in the owner value, such as a misspelt one", () => {
+    expect(issuesOf({ ...REQUIRED, "http.run_owner_path": "title", "http.run_owner_value": "job {invocationId}" })).toEqual([
+      { path: at("http.run_owner_value"), message: "may only use the placeholder {invocation_id}, got '{invocationId}'" },
+    ]);
+  });
+
+  test("accepts braces that are not a placeholder in the owner value", () => {
+    expect(configOf({ ...REQUIRED, "http.run_owner_path": "title", "http.run_owner_value": '{"job": "{invocation_id}"}' }).runOwnerValue).toBe(
+      '{"job": "{invocation_id}"}',
+    );
+  });
+
+  test("rejects an owner value without an owner path, naming both keys", () => {
+    expect(issuesOf({ ...REQUIRED, "http.run_owner_value": "{invocation_id}" })).toEqual([
+      {
+        path: at("http.run_owner_value"),
+        message: "is only read with http.run_owner_path: set http.run_owner_path to the dotted path of the value that must contain it",
+      },
+    ]);
+  });
+
+  test.each([
+    ["true", true],
+    ["false", false],
+  ])("reads http.cancel_on_failure = '%s'", (value, expected) => {
+    expect(configOf({ ...REQUIRED, "http.cancel_url_template": "/runs/cancel", "http.cancel_on_failure": value }).cancelOnFailure).toBe(expected);
+  });
+
+  test.each(["yes", "TRUE", "1", ""])("rejects http.cancel_on_failure = '%s'", (value) => {
+    expect(issuesOf({ ...REQUIRED, "http.cancel_url_template": "/runs/cancel", "http.cancel_on_failure": value })).toEqual([
+      { path: at("http.cancel_on_failure"), message: `must be 'true' or 'false', got '${value}'` },
+    ]);
+  });
+
+  test("rejects cancelling on failure without a cancel URL, naming both keys", () => {
+    expect(issuesOf({ ...REQUIRED, "http.cancel_on_failure": "true" })).toEqual([
+      { path: at("http.cancel_on_failure"), message: "is true, but there is no cancel request to send: set http.cancel_url_template" },
+    ]);
+    expect(configOf({ ...REQUIRED, "http.cancel_on_failure": "false" }).cancelOnFailure).toBe(false);
+  });
+
+  test("accepts the ownership check and cancelling on failure with protocol lro", () => {
+    const parsed = parseAsyncHttpMetadata({
+      "http.url": "https://api.test/runs",
+      "http.poll_protocol": "lro",
+      "http.run_owner_path": "properties.tags.owner",
+      "http.run_owner_value": "{invocation_id}",
+      "http.cancel_url_template": "/runs/cancel",
+      "http.cancel_on_failure": "true",
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    expect(parsed.config).toMatchObject({ pollProtocol: "lro", runOwnerPath: { text: "properties.tags.owner" }, runOwnerValue: "{invocation_id}", cancelOnFailure: true });
   });
 
   test("rejects an unknown http key, suggesting the closest known key", () => {

@@ -5,6 +5,7 @@ import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
   DEFAULT_KICKOFF_MAX_RETRIES,
+  DEFAULT_RUN_OWNER_VALUE,
   DEFAULT_SUCCESS_STATES,
 } from "../../../src/http/metadata/keys.js";
 
@@ -27,6 +28,7 @@ const COMPUTED_DEFAULTS: Readonly<Record<string, string>> = {
   "http.poll_success_states": DEFAULT_SUCCESS_STATES.join(","),
   "http.poll_cancelled_states": DEFAULT_CANCELLED_STATES.join(","),
   "http.kickoff_max_retries": String(DEFAULT_KICKOFF_MAX_RETRIES),
+  "http.run_owner_value": DEFAULT_RUN_OWNER_VALUE,
 };
 
 type Codec = z.ZodType<unknown, string | undefined>;

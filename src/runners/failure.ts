@@ -57,7 +57,7 @@ export type Failure =
   | {
       readonly kind: "lost_sight";
       readonly request: RequestRef;
-      readonly runId: string;
+      readonly runId: string | undefined;
       readonly seen: { readonly runId: string } | { readonly ownerPath: string; readonly ownerValue: string };
     }
   /** `beforeKickoff` rejected: nothing was sent. */
@@ -145,7 +145,8 @@ export function describeFailure(failure: Failure, text: FailureText): string {
     case "lost_sight": {
       const { seen } = failure;
       const shown = "runId" in seen ? `run ${seen.runId}` : `a run whose '${seen.ownerPath}' (http.run_owner_path) does not contain '${seen.ownerValue}'`;
-      return `${requestName(failure.request)} shows ${shown}, not this invocation's run ${failure.runId}: the status URL now shows another run`;
+      const own = failure.runId === undefined ? "" : ` ${failure.runId}`;
+      return `${requestName(failure.request)} shows ${shown}, not this invocation's run${own}: the status URL now shows another run`;
     }
     case "kickoff_not_sent":
       return `kickoff not sent: ${failure.error}`;

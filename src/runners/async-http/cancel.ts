@@ -28,7 +28,7 @@ export async function cancelJob(
       ? { error: "no run id to cancel" }
       : await sendCancel(
           (request) => client.send(request, report, "cancel"),
-          { method: config.cancelMethod, url: expandUrlTemplate(template, job, config.url), headers: headers.plain },
+          { method: config.cancelMethod, url: expandUrlTemplate(template, { runId: job.runId, lookup: job.lookup, invocationId: report.invocation_id }, config.url), headers: headers.plain },
           timeoutMs,
         );
   if (answer.error === undefined) {

@@ -70,6 +70,21 @@ export interface LookupPhase {
 /** The backend has the job; its status is read at `pollUrl`. */
 export interface PollPhase extends Accepted {
   readonly name: "poll";
+  /** Set until the run is proven the invocation's own (`http.run_owner_path`); undefined once it is, or with no owner check. */
+  readonly unproven: Unproven | undefined;
+}
+
+/**
+ * A run not yet proven the invocation's own: its checkpoint waits for the
+ * proof, and no cancel request goes to it.
+ */
+export interface Unproven {
+  /** The caller's functions, for the checkpoint once the run is proven. */
+  readonly hooks: Hooks;
+  /** For a run a lookup found: the lookup to go on with, this key excluded, when the run is not ours. */
+  readonly lookup?: LookupPhase | undefined;
+  /** How the run ended, when it was stopped before the proof: see `LookupPhase.stopped`. */
+  readonly stopped?: Ending | undefined;
 }
 
 /** The operation succeeded; its result is read at `resultUrl`. */
@@ -92,8 +107,8 @@ export interface SettlePhase {
   readonly job: JobKnown;
   /** The backend's run id, when one was read, accepted or not. */
   readonly runId: string | undefined;
-  /** The job, when the backend had accepted it: a stopped run sends the cancel request then. */
-  readonly accepted: Accepted | undefined;
+  /** The job, when the backend had accepted it: a stopped run sends the cancel request then, if it was proven the invocation's. */
+  readonly accepted: PollPhase | FinalPhase | undefined;
 }
 
 /** The phase a run is in before its first request: `start` with a run lookup (which lists the runs before the kickoff), else the kickoff. */
@@ -101,9 +116,10 @@ export function firstPhase(lookup: RunLookup | undefined, hooks: Hooks): Phase {
   return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined, unanswered: false, hooks } : { name: "start", lookup, hooks };
 }
 
-/** Polling `accepted`'s status URL. */
-export function pollPhase(accepted: Accepted): PollPhase {
-  return { name: "poll", pollUrl: accepted.pollUrl, runId: accepted.runId, lookup: accepted.lookup, mode: accepted.mode, resultUrl: accepted.resultUrl };
+/** Polling `accepted`'s status URL; `unproven` until the run is proven the invocation's own. */
+export function pollPhase(accepted: Accepted, unproven?: Unproven): PollPhase {
+  const { pollUrl, runId, lookup, mode, resultUrl } = accepted;
+  return { name: "poll", pollUrl, runId, lookup, mode, resultUrl, unproven };
 }
 
 /**

@@ -12,7 +12,7 @@ import type { KickoffVerdict, LroMode, PollVerdict } from "./verdict.js";
  */
 export interface Protocol {
   /** What the kickoff's answer means; `runId` is the run id read from it, if any. */
-  kickoff(answer: Answer, runId: string | undefined): KickoffVerdict;
+  kickoff(answer: Answer, runId: string | undefined, invocationId: string): KickoffVerdict;
   /** What a poll's answer means; `mode` is protocol `lro`'s monitor mode. */
   poll(answer: Answer, mode: LroMode | undefined): PollVerdict;
   /** What the answer to the read of a succeeded operation's result means; `status` is the operation's own. */
@@ -47,7 +47,7 @@ function createProtocol(config: AsyncHttpConfig): Protocol {
   if (config.pollProtocol === "status") {
     const { runLookupUrl: url, runLookupPath: path, pollUrlTemplate: template } = config;
     return {
-      kickoff: (answer, runId) => classifyStatusKickoff(config, answer, runId),
+      kickoff: (answer, runId, invocationId) => classifyStatusKickoff(config, answer, runId, invocationId),
       poll: (answer) => classifyStatusPoll(config, answer),
       final,
       lookup: url === undefined || path === undefined || template === undefined ? undefined : { url, path, template },

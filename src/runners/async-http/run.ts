@@ -29,9 +29,10 @@ import {
   type SettlePhase,
 } from "./phase.js";
 import { kickoffHeaders, type RunParts, type RunPlan } from "./plan.js";
+import { claimRun } from "./identity.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
-import { isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
+import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
 
 /** Any verdict on an answer. */
@@ -185,7 +186,7 @@ export class AsyncRun {
       case "kickoff": {
         const path = config.pollRunIdPath;
         const runId = path !== undefined && isSuccessCode(answer.code) ? readRunId(answer.json, path) : undefined;
-        verdict = protocol.kickoff(answer, runId);
+        verdict = protocol.kickoff(answer, runId, report.invocation_id);
         next = afterKickoff(phase, verdict, answer, runId, this.#context(request));
         break;
       }
@@ -194,10 +195,17 @@ export class AsyncRun {
         verdict = classifyLookup(answer, phase.lookup.path, config.pollPendingCodes);
         next = afterLookup(phase, verdict, answer, this.#tell(phase, request, verdict, answer));
         break;
-      case "poll":
-        verdict = protocol.poll(answer, phase.mode);
-        next = afterPoll(phase, verdict, answer, this.#tell(phase, request, verdict, answer));
+      case "poll": {
+        const claimed = claimRun(phase, answer, this.#context(request));
+        if (claimed?.name !== "poll") {
+          // Not the run's own answer: pending while the run is not proven, else the end (or the lookup again).
+          this.#tell(phase, request, claimed === undefined ? PENDING : undefined, answer);
+          return this.#moved(phase, request, claimed ?? phase, undefined);
+        }
+        verdict = protocol.poll(answer, claimed.mode);
+        next = afterPoll(claimed, verdict, answer, this.#tell(phase, request, verdict, answer));
         break;
+      }
       case "final":
         verdict = protocol.final(answer, this.#lastStatus ?? String(answer.code));
         next = afterFinal(phase, verdict, answer, this.#tell(phase, request, verdict, answer));
@@ -216,22 +224,22 @@ export class AsyncRun {
    * status reported) and tells its `poll` and `pending` events; returns
    * the context its transition reads.
    */
-  #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict, answer: Answer): Context {
-    this.#errors = verdict.kind === "transient" ? this.#errors + 1 : 0;
+  #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
+    this.#errors = verdict?.kind === "transient" ? this.#errors + 1 : 0;
     const emit = this.#report.emit;
     const { attempt } = request;
     const httpStatus = answer.code;
     if (phase.name === "poll") {
-      const status = verdict.kind === "progress" || verdict.kind === "terminal" ? verdict.status : undefined;
+      const status = verdict?.kind === "progress" || verdict?.kind === "terminal" ? verdict.status : undefined;
       if (status !== undefined) this.#lastStatus = status;
       emit?.(status === undefined ? { type: "poll", attempt, httpStatus } : { type: "poll", attempt, httpStatus, status });
     }
-    if (verdict.kind === "pending" && phase.name !== "final") emit?.({ type: "pending", attempt, httpStatus });
+    if (verdict?.kind === "pending" && phase.name !== "final") emit?.({ type: "pending", attempt, httpStatus });
     return this.#context(request);
   }
 
   #context(request: RequestRef): Context {
-    return { config: this.#plan.config, protocol: this.#plan.protocol, request, errors: this.#errors };
+    return { config: this.#plan.config, protocol: this.#plan.protocol, request, errors: this.#errors, invocationId: this.#report.invocation_id };
   }
 
   /**
@@ -241,12 +249,18 @@ export class AsyncRun {
    */
   #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
     const report = this.#report;
-    // A run stopped while looking its job up ends as it was stopped: cancelling the job once found.
-    if (phase.name === "lookup" && phase.stopped !== undefined && (next.name === "settle" || next.name === "poll")) return settlePhase(next, phase.stopped);
+    // A run stopped before its job was found (or proven its own) ends as it was stopped, cancelling the job once it is.
+    const stopped = phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
+    if (stopped !== undefined && (next.name === "settle" || (next.name === "poll" && next.unproven === undefined))) return settlePhase(next, stopped);
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
-    if (next.name === phase.name) return next;
-    this.#pacing.moved(this.#plan.config, phase.name, next.name);
-    return next.name === "poll" && (phase.name === "kickoff" || phase.name === "lookup") ? this.#accept(next, phase.hooks) : next;
+    // The job is the run's own (found, or proven): its checkpoint.
+    if (next.name === "poll" && next.unproven === undefined) {
+      if (phase.name === "kickoff" || phase.name === "lookup") this.#pacing.moved(this.#plan.config, phase.name, next.name);
+      if (phase.name === "kickoff" || phase.name === "lookup") return this.#accept(next, phase.hooks);
+      if (phase.name === "poll" && phase.unproven !== undefined) return this.#accept(next, phase.unproven.hooks);
+    }
+    if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
+    return next;
   }
 
   #counts(): RunCounts {
@@ -279,16 +293,20 @@ export class AsyncRun {
    */
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
     if (phase.name === "lookup" && phase.stopped !== undefined) return settlePhase(phase, phase.stopped);
+    if (phase.name === "poll" && phase.unproven?.stopped !== undefined) return settlePhase(phase, phase.unproven.stopped);
     const scope = this.#scope;
     const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
     const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
     // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
     const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
     const { config, client } = this.#plan;
-    if (phase.name === "lookup" && failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined) {
+    const looking = phase.name === "lookup" || (phase.name === "poll" && phase.unproven !== undefined);
+    if (looking && failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined) {
       const now = client.options.now;
       this.#scope = new RunScope({ deadlineAtMs: now() + client.options.cancelTimeoutMs, now });
-      return { ...phase, stopped: failedEnding(failure) };
+      const ending = failedEnding(failure);
+      if (phase.name === "lookup") return { ...phase, stopped: ending };
+      if (phase.name === "poll" && phase.unproven !== undefined) return { ...phase, unproven: { ...phase.unproven, stopped: ending } };
     }
     return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
   }
@@ -301,10 +319,13 @@ export class AsyncRun {
     try {
       const { ending, accepted } = phase;
       const failure = ending.failure;
+      // Stopped by the caller or the deadline, or, with http.cancel_on_failure, given up on: the job is cancelled, if it is proven ours.
       const stoppedByUs = failure?.kind === "stopped" && failure.reason !== "abandoned";
+      const gaveUp = config.cancelOnFailure && failure !== undefined && failure.kind !== "stopped" && failure.kind !== "backend_ended";
       const template = config.cancelUrlTemplate;
+      const proven = accepted !== undefined && (accepted.name === "final" || accepted.unproven === undefined);
       let job: BackendJob;
-      if (phase.job === "accepted" && stoppedByUs && accepted !== undefined && template !== undefined) {
+      if (phase.job === "accepted" && (stoppedByUs || gaveUp) && proven && template !== undefined) {
         // Stopped while looking, the run has what is left of the cancel budget (see `#stopped`).
         const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
         job = await cancelJob({ ...this.#plan, report }, template, accepted, timeoutMs);

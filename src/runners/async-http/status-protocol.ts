@@ -19,7 +19,7 @@ export type StatusSettings = StatusProtocolConfig & Pick<AsyncHttpCommonConfig, 
  * final; any other 2xx (a 202 always) is an acknowledgement, polled at the
  * template with `runId`, else at the Operation-Location or Location header.
  */
-export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, runId: string | undefined): KickoffVerdict {
+export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, runId: string | undefined, invocationId?: string): KickoffVerdict {
   if (!isSuccessCode(answer.code)) return classifyErrorCode(answer.code);
   const reading = readStatus(answer.json, settings.pollStatusPath);
   const status = reading.kind === "status" ? reading.status : undefined;
@@ -34,7 +34,7 @@ export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, 
     }
     // A template that needs a run lookup is expanded once the lookup has found the run.
     if (template.includes(LOOKUP_PLACEHOLDER)) return { kind: "accepted", status, monitor: undefined };
-    return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, { runId, lookup: undefined }, settings.url), mode: undefined } };
+    return { kind: "accepted", status, monitor: { url: expandUrlTemplate(template, { runId, lookup: undefined, invocationId }, settings.url), mode: undefined } };
   }
   const location = answer.header("operation-location") ?? answer.header("location");
   if (location === undefined) {

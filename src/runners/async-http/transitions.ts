@@ -15,7 +15,6 @@ import { newestNewKey } from "./lookup.js";
 import { pollPhase, settlePhase, type FinalPhase, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
 import { expandUrlTemplate } from "../../http/placeholders.js";
-import { readRunId } from "./status-url.js";
 import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
 
 /** What a transition reads besides the phase, the verdict and the answer. */
@@ -26,6 +25,8 @@ export interface Context {
   readonly request: RequestRef;
   /** Transient failures in a row, this answer's included when it is one (`http.poll_max_consecutive_errors`). */
   readonly errors: number;
+  /** The invocation's id, for `{invocation_id}`. */
+  readonly invocationId: string;
 }
 
 /** A phase that sends requests. */
@@ -53,7 +54,10 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
       return settlePhase(phase, ended(verdict, answer, context.config), runId);
     case "accepted": {
       const monitor = verdict.monitor;
-      if (monitor !== undefined) return pollPhase({ pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl });
+      if (monitor !== undefined) {
+        const accepted = { pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl };
+        return pollPhase(accepted, context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks });
+      }
       const lookup = context.protocol.lookup;
       if (lookup === undefined) return settlePhase(phase, failedEnding({ kind: "runner_error", error: "a run lookup without its settings" }), runId);
       return { name: "lookup", lookup, before: phase.before ?? new Set(), runId, hooks: phase.hooks };
@@ -86,8 +90,11 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
   if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys), unanswered: false, hooks: phase.hooks };
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
-  const values = { runId: phase.runId, lookup: found };
-  return pollPhase({ pollUrl: expandUrlTemplate(phase.lookup.template, values, context.config.url), ...values, mode: undefined, resultUrl: undefined });
+  const { runId } = phase;
+  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url);
+  // With an owner check, the run found is a candidate until its status proves it the invocation's.
+  const unproven = context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks, lookup: phase, stopped: phase.stopped };
+  return pollPhase({ pollUrl, runId, lookup: found, mode: undefined, resultUrl: undefined }, unproven);
 }
 
 /**
@@ -105,16 +112,9 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
     default:
       break;
   }
-  // A 2xx. The run id is pinned once known: an answer that names another is about another run, never adopted.
-  const path = context.config.pollRunIdPath;
-  const seen = path === undefined ? undefined : readRunId(answer.json, path);
-  if (seen !== undefined && phase.runId !== undefined && seen !== phase.runId) {
-    return settlePhase(phase, failedEnding({ kind: "lost_sight", request: context.request, runId: phase.runId, seen: { runId: seen } }));
-  }
-  const runId = phase.runId ?? seen;
-  // The status URL moved: a Location, or the monitor's own header, on a poll answer.
+  // A 2xx, about the run's own job (see `claimRun`). The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
-  const next = runId === phase.runId && moveTo === undefined ? phase : pollPhase({ ...phase, runId, pollUrl: moveTo ?? phase.pollUrl });
+  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
       const failure: Failure = { kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem, body: answer.response.body };

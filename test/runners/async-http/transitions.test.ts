@@ -23,8 +23,6 @@ const BY_ID = { "http.poll_url_template": "/runs/{run_id}", "http.poll_run_id_pa
 
 /** A POST kickoff (never sent again) naming the run at `id`; polls /runs/{run_id}; two transient failures in a row tolerated. */
 const templated = configOf({ ...STATES, ...BY_ID, "http.poll_max_consecutive_errors": "2" });
-/** Polls the kickoff's Location; poll bodies name the run at `id`. */
-const located = configOf({ ...STATES, "http.poll_run_id_path": "id" });
 /** A PUT kickoff: sent up to three times. */
 const put = configOf({ ...STATES, ...BY_ID, "http.method": "PUT", "http.kickoff_max_retries": "2" });
 /** A PUT kickoff (sent up to twice) whose run is looked up in /messages before and after it; polls /by-run/{lookup}; one transient failure tolerated. */
@@ -94,7 +92,7 @@ function contextOf(config: AsyncHttpConfig, phase: ActivePhase, errors = 0) {
   const url = phase.name === "poll" ? phase.pollUrl : phase.name === "final" ? phase.resultUrl : config.url;
   const attempt = phase.name === "kickoff" ? phase.attempt : 1;
   const request = { phase: phase.name === "start" ? "lookup" : phase.name, method: "GET", url, attempt } as const;
-  return { config, protocol: protocolOf(config), request, errors };
+  return { config, protocol: protocolOf(config), request, errors, invocationId: "inv-1" };
 }
 
 type Step = () => Phase;
@@ -212,16 +210,6 @@ describe("transitions", () => {
       "a poll answered with progress and a moved status URL polls the new URL",
       poll(lro, monitoring, { ...running, moveTo: new URL(`${API}/ops/2`) }, 200),
       toPoll("/ops/2", undefined, { mode: "operation-location", resultUrl: `${API}/things/1` }),
-    ],
-    [
-      "a poll answer naming a run id, when none was known, gives the run its id",
-      poll(located, polling("/ops/1", null), running, answer(200, { id: "8", status: "running" })),
-      toPoll("/ops/1", "8"),
-    ],
-    [
-      "a poll answer naming another run id than the one known ends the run: the status URL shows another run",
-      poll(templated, polling(), running, answer(200, { id: "8", status: "running" })),
-      ends("failed", "lost_sight"),
     ],
     ["a poll answered with a pending code polls again", poll(templated, polling(), pending, 404), toPoll("/runs/7", "7")],
     ["a poll that fails transiently within the error budget polls again", poll(templated, polling(), transient, 503, { errors: 2 }), toPoll("/runs/7", "7")],

@@ -6,7 +6,10 @@ import type { JsonPath } from "../json-path.js";
  * -> `bodyFormat`), as in the builders' fields.
  */
 export interface HttpRequestConfig {
-  /** `http.url`: an absolute http: or https: URL without credentials. */
+  /**
+   * `http.url`: an absolute http: or https: URL without credentials. When it uses `{invocation_id}`, this is the text
+   * parsed as written, and each run's copy from `configForInvocation` has the id filled in.
+   */
   readonly url: URL;
   /** `http.method`, upper-cased. */
   readonly method: string;
@@ -16,6 +19,18 @@ export interface HttpRequestConfig {
   readonly bodyFormat: "json" | "form";
   /** `http.headers`, names lower-cased. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * `http.url` as written, when it uses `{invocation_id}` (parsing it percent-encodes the placeholder's braces in a
+   * path); undefined otherwise.
+   */
+  readonly urlTemplate: string | undefined;
+  /**
+   * True when `http.url`, `http.body`, an `http.headers` value or (protocol `status`) `http.run_lookup_url` uses
+   * `{invocation_id}`: each run then needs its own copy, made by `configForInvocation`. The templates
+   * (`cancelUrlTemplate`, `pollUrlTemplate`, `runOwnerValue`) keep the placeholder either way: they are expanded
+   * when each request is built.
+   */
+  readonly usesInvocationId: boolean;
 }
 
 /** What AsyncHttpRunner reads from `http.*` metadata, defaults filled in; each field is named after its key. */
@@ -61,8 +76,13 @@ export interface StatusProtocolConfig {
   readonly pollProtocol: "status";
   /** `http.poll_url_template` as written; may be relative to `url`. */
   readonly pollUrlTemplate: string | undefined;
-  /** `http.run_lookup_url`, resolved against `url`. */
+  /** `http.run_lookup_url`, resolved against `url`; like `url`, filled in for each run by `configForInvocation`. */
   readonly runLookupUrl: URL | undefined;
+  /**
+   * `http.run_lookup_url` as written, when a run's lookup URL depends on its invocation id (`{invocation_id}` in it,
+   * or in the `http.url` it is resolved against); undefined otherwise.
+   */
+  readonly runLookupUrlTemplate: string | undefined;
   /** `http.run_lookup_path`: set when `runLookupUrl` is. */
   readonly runLookupPath: JsonPath | undefined;
   /** `http.poll_status_path`. */

@@ -3,7 +3,9 @@ import type { FinalStateVia } from "./config.js";
 /** The request settings, as typed fields; `httpMetadata` turns them into `http.*` metadata. */
 export interface HttpMetadataFields {
   /**
-   * The URL to call (`http.url`): absolute, http: or https:, without credentials.
+   * The URL to call (`http.url`): absolute, http: or https:, without credentials. `{invocation_id}` in its path,
+   * query or fragment is replaced by the invocation's id, URL-encoded (write such a URL as a string: a `URL` object
+   * percent-encodes the braces).
    * @example "https://api.example.com/runs"
    */
   url: string | URL;
@@ -14,6 +16,7 @@ export interface HttpMetadataFields {
   method?: string;
   /**
    * The request body (`http.body`): any JSON value, stored as JSON text; a string is sent as a JSON string.
+   * `{invocation_id}` in a string is replaced by the invocation's id.
    * @default undefined (no body)
    * @example { prompt: "hello", priority: 2 }
    */
@@ -24,7 +27,8 @@ export interface HttpMetadataFields {
    */
   bodyFormat?: "json" | "form";
   /**
-   * Headers for every request of the invocation (`http.headers`); names are case-insensitive.
+   * Headers for every request of the invocation (`http.headers`); names are case-insensitive. `{invocation_id}` in a
+   * value is replaced by the invocation's id.
    * @default {}
    * @example { Authorization: "Bearer abc123" }
    */
@@ -137,7 +141,8 @@ export interface StatusProtocolFields {
    */
   pollProtocol?: "status";
   /**
-   * The status URL (`http.poll_url_template`), absolute or relative to `url`; `{run_id}` is replaced, URL-encoded.
+   * The status URL (`http.poll_url_template`), absolute or relative to `url`; `{run_id}`, `{lookup}` and
+   * `{invocation_id}` are replaced, URL-encoded.
    * @default undefined (the kickoff's Operation-Location or Location header)
    * @example "/runs/{run_id}"
    */
@@ -145,7 +150,7 @@ export interface StatusProtocolFields {
   /**
    * For a backend whose acknowledgement names no run: a URL (or a path relative to `url`) read once before the
    * kickoff and polled after it until a value new at `runLookupPath` appears, which fills `{lookup}` in
-   * `pollUrlTemplate` (`http.run_lookup_url`).
+   * `pollUrlTemplate` (`http.run_lookup_url`). It may use `{invocation_id}`, and no other placeholder.
    * @default undefined (no lookup)
    * @example "/api/conversations/web-123/messages"
    */

@@ -60,7 +60,7 @@ export const ASYNC_SHAPE = {
   "http.poll_protocol": oneOf(["status", "lro"]).default("status"),
   "http.poll_url_template": urlTemplate().optional(),
   "http.poll_run_id_path": jsonPath().optional(),
-  "http.run_lookup_url": urlTemplate([], "it is read before the kickoff, when nothing is known yet").optional(), // or a path relative to http.url
+  "http.run_lookup_url": urlTemplate([INVOCATION_ID_PLACEHOLDER], "it is read before the kickoff, when only the invocation is known").optional(), // or a path relative to http.url
   "http.run_lookup_path": jsonPath().optional(),
   "http.run_owner_path": jsonPath().optional(),
   "http.run_owner_value": textTemplate([INVOCATION_ID_PLACEHOLDER]).optional(), // DEFAULT_RUN_OWNER_VALUE; absent, so that setting it alone is caught

@@ -1,5 +1,5 @@
 import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../placeholders.js";
-import { httpUrlProblem, isJsonObject, jsonKind, quote } from "./codecs.js";
+import { httpUrlProblem, invocationIdPlaceProblem, isJsonObject, jsonKind, quote, withSampleInvocationId } from "./codecs.js";
 import type { RuleContext } from "./cross-key.js";
 import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
 import { checkLookup } from "./lookup-rules.js";
@@ -37,7 +37,8 @@ const TEMPLATE_KEYS = ["http.poll_url_template", "http.cancel_url_template", "ht
 
 /** Templates: `{run_id}` needs a run id path, and each must resolve against `http.url` to a URL we may request. */
 function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
-  const base = rule.valid("http.url") ? metadata["http.url"] : undefined;
+  // A run resolves its templates against its own http.url, its invocation id filled in.
+  const base = rule.valid("http.url") ? new URL(withSampleInvocationId(metadata["http.url"])) : undefined;
   const usingRunId: string[] = [];
   for (const key of TEMPLATE_KEYS) {
     const template = metadata[key];
@@ -52,16 +53,22 @@ function checkTemplates(metadata: AsyncMetadata, rule: RuleContext): void {
   }
 }
 
-/** Expands the placeholders with samples and resolves the template; without a valid base only absolute templates are checked. */
+/**
+ * Expands the placeholders with samples and resolves the template; without a valid base only absolute templates are
+ * checked. `{invocation_id}` may not choose the origin.
+ */
 function templateProblem(template: string, base: URL | undefined): string | undefined {
+  const withRun = template.replaceAll(RUN_ID_PLACEHOLDER, "run-1").replaceAll(LOOKUP_PLACEHOLDER, "found-1");
   let url: URL;
   try {
-    url = new URL(template.replaceAll(RUN_ID_PLACEHOLDER, "run-1").replaceAll(LOOKUP_PLACEHOLDER, "found-1"), base);
+    url = new URL(withSampleInvocationId(withRun), base);
   } catch {
     return base === undefined ? undefined : "must be a URL or a path relative to http.url, got text that is not one";
   }
   const problem = httpUrlProblem(url);
-  return problem === undefined ? undefined : `must resolve to ${problem}`;
+  if (problem !== undefined) return `must resolve to ${problem}`;
+  const placeProblem = invocationIdPlaceProblem(withRun, base);
+  return placeProblem === undefined ? undefined : `must ${placeProblem}`;
 }
 
 /** Settings that need another to mean anything: the owner value its path, cancelling on failure a cancel URL. */

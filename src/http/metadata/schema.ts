@@ -10,6 +10,7 @@ import {
   type AsyncMetadata,
   type RequestMetadata,
 } from "./keys.js";
+import { INVOCATION_ID_PLACEHOLDER } from "../placeholders.js";
 import { isJsonObject } from "./codecs.js";
 import { crossKeyCheck } from "./cross-key.js";
 import { kickoffIsRepeatable } from "./protocol-rules.js";
@@ -23,15 +24,31 @@ function formEncode(fields: Record<string, string | number | boolean>): string {
   return new URLSearchParams(Object.entries(fields).map(([name, value]): [string, string] => [name, String(value)])).toString();
 }
 
-/** The decoded request keys as HttpRequestConfig: the body encoded for the wire. */
+/** Whether a value that `configForInvocation` fills for each run uses `{invocation_id}`. */
+function usesInvocationId(value: string | undefined): boolean {
+  return value?.includes(INVOCATION_ID_PLACEHOLDER) === true;
+}
+
+/** The decoded request keys as HttpRequestConfig: the URL parsed, the body encoded for the wire. */
 function toRequestConfig(metadata: RequestMetadata): HttpRequestConfig {
+  const url = metadata["http.url"];
   const body = metadata["http.body"];
   const bodyFormat = metadata["http.body_format"];
+  const headers = metadata["http.headers"];
   let wire: string | undefined;
   if (body !== undefined) {
     wire = bodyFormat === "json" ? body.text : formEncode(body.value as Record<string, string | number | boolean>);
   }
-  return { url: metadata["http.url"], method: metadata["http.method"], body: wire, bodyFormat, headers: metadata["http.headers"] };
+  const urlTemplate = usesInvocationId(url) ? url : undefined;
+  return {
+    url: new URL(url),
+    method: metadata["http.method"],
+    body: wire,
+    bodyFormat,
+    headers,
+    urlTemplate,
+    usesInvocationId: urlTemplate !== undefined || usesInvocationId(body?.text) || Object.values(headers).some(usesInvocationId),
+  };
 }
 
 /** The decoded keys as AsyncHttpConfig, with the defaults that depend on other keys applied. */
@@ -64,11 +81,15 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
     metadata["http.poll_cancelled_states"] ??
     DEFAULT_CANCELLED_STATES.filter((state) => (outcomePath !== undefined || terminal.has(state)) && !success.has(state));
   const lookupUrl = metadata["http.run_lookup_url"];
+  // Resolved again for each run whose URL or lookup URL has its invocation id in it.
+  const lookupTemplate = lookupUrl !== undefined && (common.urlTemplate !== undefined || usesInvocationId(lookupUrl)) ? lookupUrl : undefined;
   return {
     ...common,
+    usesInvocationId: common.usesInvocationId || lookupTemplate !== undefined,
     pollProtocol: "status",
     pollUrlTemplate: metadata["http.poll_url_template"],
     runLookupUrl: lookupUrl === undefined ? undefined : new URL(lookupUrl, common.url),
+    runLookupUrlTemplate: lookupTemplate,
     runLookupPath: metadata["http.run_lookup_path"],
     pollStatusPath: metadata["http.poll_status_path"]!,
     pollTerminalStates: terminal,

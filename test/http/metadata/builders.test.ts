@@ -101,6 +101,9 @@ describe(asyncHttpMetadata.name, () => {
       cancelMethod: "DELETE",
       cancelOnFailure: true,
       runOwnerValue: "nightly {invocation_id}",
+      urlTemplate: undefined,
+      usesInvocationId: false,
+      runLookupUrlTemplate: undefined,
     });
   });
 

@@ -33,6 +33,8 @@ describe(parseAsyncHttpMetadata.name, () => {
       body: undefined,
       bodyFormat: "json",
       headers: {},
+      urlTemplate: undefined,
+      usesInvocationId: false,
       idempotencyKeyHeader: undefined,
       kickoffMaxRetries: 0,
       pollProtocol: "status",
@@ -195,9 +197,45 @@ describe(parseAsyncHttpMetadata.name, () => {
     ]);
   });
 
-  test("rejects a placeholder other than {run_id} and {lookup}", () => {
+  test("rejects a placeholder other than {run_id}, {lookup} and {invocation_id}", () => {
     expect(issuesOf({ ...REQUIRED, "http.poll_url_template": "/runs/{runId}" })).toEqual([
-      { path: at("http.poll_url_template"), message: "may only use the placeholders {run_id} and {lookup}, got '{runId}'" },
+      { path: at("http.poll_url_template"), message: "may only use the placeholders {run_id}, {lookup} and {invocation_id}, got '{runId}'" },
+    ]);
+  });
+
+  test("accepts {invocation_id} in every template and in the run lookup URL, keeping them as written", () => {
+    const config = configOf({
+      ...REQUIRED,
+      "http.poll_url_template": "/runs/{lookup}?for={invocation_id}",
+      "http.cancel_url_template": "/runs/{invocation_id}/cancel",
+      "http.run_lookup_url": "/conversations/{invocation_id}/messages",
+      "http.run_lookup_path": "*.id",
+    });
+    expect([config.pollUrlTemplate, config.cancelUrlTemplate, config.runLookupUrlTemplate]).toEqual([
+      "/runs/{lookup}?for={invocation_id}",
+      "/runs/{invocation_id}/cancel",
+      "/conversations/{invocation_id}/messages",
+    ]);
+    expect(config.usesInvocationId).toBe(true);
+  });
+
+  test("resolves templates against http.url with its {invocation_id} filled", () => {
+    const config = configOf({ ...REQUIRED, "http.url": "http://host/api/{invocation_id}/run", "http.poll_url_template": "status/{run_id}", "http.poll_run_id_path": "id" });
+    expect(config.pollUrlTemplate).toBe("status/{run_id}");
+  });
+
+  test("keeps a relative lookup URL to resolve against each run's http.url when that uses {invocation_id}", () => {
+    const metadata = { ...REQUIRED, "http.run_lookup_url": "messages", "http.run_lookup_path": "*.id", "http.poll_url_template": "/runs/{lookup}" };
+    expect(configOf({ ...metadata, "http.url": "http://host/u/{invocation_id}/run" }).runLookupUrlTemplate).toBe("messages");
+    expect(configOf(metadata)).toMatchObject({ runLookupUrlTemplate: undefined, usesInvocationId: false });
+  });
+
+  test("rejects {invocation_id} in a template's host", () => {
+    expect(issuesOf({ ...REQUIRED, "http.cancel_url_template": "https://{invocation_id}.api.test/cancel" })).toEqual([
+      {
+        path: at("http.cancel_url_template"),
+        message: "must use {invocation_id} only in its path, query or fragment: the invocation id must not choose the host a request and its headers go to",
+      },
     ]);
   });
 
@@ -210,7 +248,10 @@ describe(parseAsyncHttpMetadata.name, () => {
       { path: at("http.run_lookup_url"), message: "is required when http.poll_url_template uses {lookup}" },
     ]);
     expect(issuesOf({ ...REQUIRED, "http.run_lookup_url": "/runs/{run_id}", "http.run_lookup_path": "id", "http.poll_url_template": "/x/{lookup}" })).toEqual([
-      { path: at("http.run_lookup_url"), message: "must not use a placeholder: it is read before the kickoff, when nothing is known yet" },
+      {
+        path: at("http.run_lookup_url"),
+        message: "may only use the placeholder {invocation_id} (it is read before the kickoff, when only the invocation is known), got '{run_id}'",
+      },
     ]);
   });
 

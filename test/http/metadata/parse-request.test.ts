@@ -22,7 +22,7 @@ describe(parseHttpMetadata.name, () => {
   test("fills the defaults when only the URL is set", () => {
     const { url, ...config } = configOf(URL_ONLY);
     expect(url.href).toBe("https://api.test/hooks");
-    expect(config).toEqual({ method: "POST", body: undefined, bodyFormat: "json", headers: {} });
+    expect(config).toEqual({ method: "POST", body: undefined, bodyFormat: "json", headers: {}, urlTemplate: undefined, usesInvocationId: false });
   });
 
   test.each(["file:///etc/passwd", "ftp://files.test/run"])("rejects the non-http URL %s", (url) => {
@@ -40,6 +40,35 @@ describe(parseHttpMetadata.name, () => {
     expect(issuesOf({ "http.url": "/hooks" })).toEqual([
       { path: at("http.url"), message: "must be an absolute http: or https: URL such as https://api.example.com/runs, got a relative URL" },
     ]);
+  });
+
+  test("accepts {invocation_id} in the URL and keeps the URL as written for each run to fill", () => {
+    const config = configOf({ "http.url": "http://host/api/{invocation_id}/run?for={invocation_id}" });
+    expect(config).toMatchObject({ urlTemplate: "http://host/api/{invocation_id}/run?for={invocation_id}", usesInvocationId: true });
+  });
+
+  test.each(["https://{invocation_id}.api.test/runs", "https://api.test:{invocation_id}/runs", "{invocation_id}/runs"])(
+    "rejects {invocation_id} where it would choose the host: %s",
+    (url) => {
+      expect(issuesOf({ "http.url": url })).toHaveLength(1);
+      expect(issuesOf({ "http.url": url })[0]!.path).toBe(at("http.url"));
+    },
+  );
+
+  test("says why {invocation_id} may not name the host", () => {
+    expect(issuesOf({ "http.url": "https://{invocation_id}.api.test/runs" })).toEqual([
+      {
+        path: at("http.url"),
+        message: "must use {invocation_id} only in its path, query or fragment: the invocation id must not choose the host a request and its headers go to",
+      },
+    ]);
+  });
+
+  test.each([
+    ["http.body", '{"message": "run {invocation_id}"}'],
+    ["http.headers", '{"X-Run": "{invocation_id}"}'],
+  ])("marks a config whose %s uses {invocation_id} as filled for each run", (key, value) => {
+    expect(configOf({ ...URL_ONLY, [key]: value })).toMatchObject({ urlTemplate: undefined, usesInvocationId: true });
   });
 
   test("lower-cases header names", () => {

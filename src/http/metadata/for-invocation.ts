@@ -1,0 +1,76 @@
+import { INVOCATION_ID_PLACEHOLDER, encodeUrlComponent, expandInvocationId } from "../placeholders.js";
+import { quote } from "./codecs.js";
+import type { HttpRequestConfig, StatusProtocolConfig } from "./config.js";
+
+/** A value as application/x-www-form-urlencoded writes it. */
+function formEncoded(value: string): string {
+  return new URLSearchParams([["", value]]).toString().slice(1);
+}
+
+// Form encoding works character by character, so in a form body the encoded placeholder stands exactly where the
+// placeholder stood, and the encoded id can take its place there.
+const FORM_ENCODED_PLACEHOLDER = formEncoded(INVOCATION_ID_PLACEHOLDER);
+
+/**
+ * Why `invocationId` cannot fill the `{invocation_id}` of `config`, as a phrase after "the invocation id", or
+ * undefined. A header value must not hold CR, LF or NUL; a URL would read `.` or `..` as a path step, which no
+ * encoding prevents. (Otherwise URLs and bodies take any id, encoded.)
+ */
+export function invocationIdProblem(config: HttpRequestConfig, invocationId: string): string | undefined {
+  if (!config.usesInvocationId) return undefined;
+  if (invocationId === "." || invocationId === "..") {
+    const inUrl = [config.urlTemplate, lookupTemplateOf(config)].some((text) => text?.includes(INVOCATION_ID_PLACEHOLDER) === true);
+    if (inUrl) return `is ${quote(invocationId)}, which a URL reads as a step in its path, not as a name`;
+  }
+  if (!/[\r\n\0]/.test(invocationId)) return undefined;
+  const header = Object.keys(config.headers).find((name) => config.headers[name]!.includes(INVOCATION_ID_PLACEHOLDER));
+  if (header === undefined) return undefined;
+  return `contains CR, LF or NUL, which may not go in the header ${quote(header)} (its value in http.headers uses ${INVOCATION_ID_PLACEHOLDER})`;
+}
+
+/**
+ * The config of one run: `config` with `{invocation_id}` replaced by `invocationId` in `url` (URL-encoded), `body`
+ * (as the content of a JSON string, or form-encoded), the `headers` values and `runLookupUrl` (resolved again against
+ * the run's `url`). Returns `config` itself when none of them uses the placeholder, so runs of one configuration
+ * share one config. The templates keep the placeholder: `expandUrlTemplate` and `expandInvocationId` fill it when
+ * each request is built.
+ * @throws TypeError when `invocationIdProblem` names a problem.
+ * @example configForInvocation(parsed.config, invocation.invocation_id)
+ */
+export function configForInvocation<C extends HttpRequestConfig>(config: C, invocationId: string): C {
+  if (!config.usesInvocationId) return config;
+  const problem = invocationIdProblem(config, invocationId);
+  if (problem !== undefined) throw new TypeError(`The invocation id ${problem}`);
+  const inUrl = encodeUrlComponent(invocationId);
+  const url = config.urlTemplate === undefined ? config.url : new URL(expandInvocationId(config.urlTemplate, inUrl));
+  const own = {
+    ...config,
+    url,
+    body: expandBody(config, invocationId),
+    headers: expandHeaders(config.headers, invocationId),
+    urlTemplate: undefined,
+    usesInvocationId: false,
+  };
+  const lookupTemplate = lookupTemplateOf(config);
+  if (lookupTemplate === undefined) return own;
+  return { ...own, runLookupUrl: new URL(expandInvocationId(lookupTemplate, inUrl), url), runLookupUrlTemplate: undefined };
+}
+
+/** `runLookupUrlTemplate` of a protocol `status` config; undefined for any other. */
+function lookupTemplateOf(config: HttpRequestConfig): string | undefined {
+  return (config as Partial<Pick<StatusProtocolConfig, "runLookupUrlTemplate">>).runLookupUrlTemplate;
+}
+
+function expandBody(config: HttpRequestConfig, invocationId: string): string | undefined {
+  const { body } = config;
+  if (body === undefined) return undefined;
+  if (config.bodyFormat === "json") return expandInvocationId(body, JSON.stringify(invocationId).slice(1, -1));
+  return body.replaceAll(FORM_ENCODED_PLACEHOLDER, () => formEncoded(invocationId));
+}
+
+/** The headers with the id in their values: the same object when no value uses it. */
+function expandHeaders(headers: Readonly<Record<string, string>>, invocationId: string): Readonly<Record<string, string>> {
+  const values = Object.values(headers);
+  if (!values.some((value) => value.includes(INVOCATION_ID_PLACEHOLDER))) return headers;
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, expandInvocationId(value, invocationId)]));
+}

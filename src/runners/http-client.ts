@@ -11,6 +11,7 @@ import type { Transport, TransportRequest, TransportResponse } from "../http/tra
 import { channels, type RequestPhase } from "../diagnostics/channels.js";
 import { traceRequest } from "../diagnostics/trace-request.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
+import { configForInvocation, invocationIdProblem } from "../http/metadata/for-invocation.js";
 import { BACKEND_JOB_KEY } from "./backend-job.js";
 import type { RunReport } from "./run-report.js";
 
@@ -42,13 +43,13 @@ export class HttpClient<Config extends HttpRequestConfig> {
   /** The one transport of the runner. */
   readonly #transport: Transport;
   /** Parses each distinct `http.*` map once (PERFORMANCE.md, "Settings parsed once per configuration"). */
-  readonly parseMetadata: MetadataParser<Config>;
+  readonly #parseMetadata: MetadataParser<Config>;
   readonly #shared = new WeakMap<HttpRequestConfig, ConfigShared>();
 
   constructor(options: HttpRunnerOptions, parse: MetadataParser<Config>) {
     this.options = resolveHttpRunnerOptions(options);
     this.#transport = createTransport(this.options);
-    this.parseMetadata = cachedMetadataParser(parse);
+    this.#parseMetadata = cachedMetadataParser(parse);
   }
 
   /**
@@ -61,6 +62,21 @@ export class HttpClient<Config extends HttpRequestConfig> {
     if (!channels.request.hasSubscribers) return this.#transport.send(request);
     const label = { invocationId: report.invocation_id, phase, url: report.redact(request.url.href), attempt };
     return traceRequest(this.#transport, request, label);
+  }
+
+  /**
+   * The settings of one run: the parsed `http.*` metadata with the
+   * invocation's id in place of `{invocation_id}` (the same object when
+   * nothing uses it), or the `rejected` result of settings that do not
+   * validate or cannot take the invocation's id.
+   */
+  settingsOf(invocation: RuntimeInvocation, kind: string, startedAtMs: number): { readonly config: Config } | { readonly rejected: RuntimeResult } {
+    const parsed = this.#parseMetadata(invocation.metadata);
+    const subject = `invalid ${kind} metadata`;
+    if (!parsed.ok) return { rejected: this.reject(invocation, subject, parsed.issues, startedAtMs) };
+    const problem = invocationIdProblem(parsed.config, invocation.invocation_id);
+    if (problem !== undefined) return { rejected: this.reject(invocation, subject, [{ path: "invocation_id", message: problem }], startedAtMs) };
+    return { config: configForInvocation(parsed.config, invocation.invocation_id) };
   }
 
   /** The `rejected` result of input that did not validate; nothing was sent. */

@@ -40,9 +40,9 @@ export class HttpRunner implements Runner {
       const client = this.#client;
       const now = client.options.now;
       const startedAtMs = now();
-      const parsed = client.parseMetadata(invocation.metadata);
-      if (!parsed.ok) return client.reject(invocation, "invalid http metadata", parsed.issues, startedAtMs);
-      const config = parsed.config;
+      const settings = client.settingsOf(invocation, "http", startedAtMs);
+      if ("rejected" in settings) return settings.rejected;
+      const config = settings.config;
       const shared = client.shared(config);
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });

@@ -46,8 +46,9 @@ export class AsyncHttpRunner implements Runner {
   #start(invocation: RuntimeInvocation, options: RunOptions): Promise<RuntimeResult> {
     const client = this.#client;
     const startedAtMs = client.options.now();
-    const parsed = client.parseMetadata(invocation.metadata);
-    if (!parsed.ok) return Promise.resolve(client.reject(invocation, "invalid http_async metadata", parsed.issues, startedAtMs));
+    const settings = client.settingsOf(invocation, "http_async", startedAtMs);
+    if ("rejected" in settings) return Promise.resolve(settings.rejected);
+    const config = settings.config;
     let resume: Checkpoint | undefined;
     if (options.resume !== undefined) {
       const checkpoint = CheckpointSchema.safeParse(options.resume, { reportInput: true });
@@ -55,12 +56,11 @@ export class AsyncHttpRunner implements Runner {
         return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issuesFromZod(checkpoint.error), startedAtMs));
       }
       resume = checkpoint.data;
-      if (parsed.config.pollProtocol === "lro" && resume.pollMode === undefined) {
+      if (config.pollProtocol === "lro" && resume.pollMode === undefined) {
         const issues = [{ path: "pollMode", message: "is required to resume a run of http.poll_protocol lro" }];
         return Promise.resolve(client.reject(invocation, "invalid resume checkpoint", issues, startedAtMs));
       }
     }
-    const config = parsed.config;
     const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
     const now = client.options.now;
     const plan = this.#planOf(config);

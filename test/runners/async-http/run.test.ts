@@ -41,7 +41,7 @@ function runOf(metadata: Record<string, string>, replies: (Reply | string)[], op
   const clock = fakeClock();
   const backend = scriptedFetch(replies);
   const client = new HttpClient({ fetch: backend.fetch, now: clock.now, sleep: clock.sleep }, parseAsyncHttpMetadata);
-  const parsed = client.parseMetadata({
+  const parsed = parseAsyncHttpMetadata({
     "http.url": `${API}/runs`,
     "http.poll_status_path": "status",
     "http.poll_terminal_states": "completed,failed",

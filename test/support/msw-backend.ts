@@ -7,6 +7,8 @@ export interface ScriptedAnswer {
   readonly json?: unknown;
   readonly body?: string;
   readonly headers?: Record<string, string>;
+  /** Fails the request as a network error (the connection dropped), instead of answering. */
+  readonly networkError?: boolean;
 }
 
 /** A request the backend received. */
@@ -36,6 +38,7 @@ export function scriptBackend(server: SetupServer, routes: Record<string, readon
         body: await request.text(),
       });
       const answer = answers[Math.min(next++, answers.length - 1)] ?? {};
+      if (answer.networkError === true) return HttpResponse.error();
       const init = { status: answer.status ?? 200, headers: answer.headers ?? {} };
       return answer.json === undefined ? new HttpResponse(answer.body ?? null, init) : HttpResponse.json(answer.json, init);
     });

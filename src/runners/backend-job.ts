@@ -26,7 +26,7 @@ export function leftBehind(job: BackendJob): string {
     case "cancel_failed":
       return `; the backend job may still be running (${runIdText(job.runId)}); the cancel request failed: ${job.error}`;
     case "may_still_run":
-      if (job.kickoffUnknown === true) return "; the backend may hold the job: the kickoff was sent and its outcome is unknown";
+      if (job.kickoffUnknown === true) return "; the backend may hold the job: the request that starts it was sent and its outcome is unknown";
       return `; the backend job may still be running (${runIdText(job.runId)}); no cancel request was sent`;
     default:
       return "";

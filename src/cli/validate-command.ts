@@ -2,24 +2,27 @@ import { parseInvocation } from "../contracts/invocation.js";
 import type { ValidationIssue } from "../contracts/issues.js";
 import { createRedactor } from "../http/redact.js";
 import type { AsyncHttpConfig, HttpRequestConfig } from "../http/metadata/config.js";
+import { configForInvocation, invocationIdProblem } from "../http/metadata/for-invocation.js";
 import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
+import { asyncHttpMetadataWarnings } from "../http/metadata/warnings.js";
 import { EXIT_USAGE } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { formatDuration } from "./progress-text.js";
 import { readInvocationInput, STDIN_PATH } from "./read-input.js";
 import { CLI_KINDS } from "./run-command.js";
-import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../http/placeholders.js";
+import { INVOCATION_ID_PLACEHOLDER, LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, encodeUrlComponent, expandInvocationId } from "../http/placeholders.js";
 
-/** The outcome of checking an invocation: what would run, or every problem found. */
+/** The outcome of checking an invocation: what would run and what may not be meant, or every problem found. */
 export type InvocationCheck =
-  | { readonly ok: true; readonly kind: string; readonly details: readonly string[] }
+  | { readonly ok: true; readonly kind: string; readonly details: readonly string[]; readonly warnings: readonly ValidationIssue[] }
   | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
 
 /**
  * The core of `executor-runtime validate`: checks the invocation at `path`
  * and its runner's metadata without sending anything. Prints what would run
- * on stdout and resolves to 0, or prints every problem on stderr as
- * `<key>: <message>` and resolves to 2.
+ * on stdout (and each warning on stderr as `warning: <key>: <message>`) and
+ * resolves to 0, or prints every problem on stderr as `<key>: <message>` and
+ * resolves to 2.
  */
 export async function validateInvocationFile(path: string, io: CliIo): Promise<number> {
   const reading = await readInvocationInput(path, io);
@@ -37,6 +40,7 @@ export async function validateInvocationFile(path: string, io: CliIo): Promise<n
   }
   io.stdout.write(`${name}: a valid ${check.kind} invocation; nothing was sent\n`);
   for (const line of check.details) io.stdout.write(`  ${line}\n`);
+  for (const warning of check.warnings) io.stderr.write(`warning: ${warning.path}: ${warning.message}\n`);
   return 0;
 }
 
@@ -51,15 +55,19 @@ export function checkInvocation(input: unknown): InvocationCheck {
   const kind = parsed.ok ? parsed.invocation.runtime_kind : fields.runtime_kind;
   const metadata = parsed.ok ? parsed.invocation.metadata : stringMap(fields.metadata ?? {});
   if (typeof kind !== "string" || kind === "") return { ok: false, issues };
+  const invocationId = parsed.ok ? parsed.invocation.invocation_id : undefined;
 
   let details: string[] = [];
+  let warnings: ValidationIssue[] = [];
   if (kind === "http_async" && metadata !== undefined) {
     const checked = parseAsyncHttpMetadata(metadata);
-    if (checked.ok) details = describeAsync(checked.config);
-    else issues.push(...checked.issues);
+    if (checked.ok) {
+      details = describeAsync(runConfig(checked.config, invocationId, issues), invocationId);
+      warnings = asyncHttpMetadataWarnings(metadata, checked.config);
+    } else issues.push(...checked.issues);
   } else if (kind === "http" && metadata !== undefined) {
     const checked = parseHttpMetadata(metadata);
-    if (checked.ok) details = [`request   ${describeRequest(checked.config)}`];
+    if (checked.ok) details = [`request   ${describeRequest(runConfig(checked.config, invocationId, issues))}`];
     else issues.push(...checked.issues);
   } else if (kind === "subprocess") {
     const command = parsed.ok ? parsed.invocation.command : fields.command;
@@ -78,7 +86,19 @@ export function checkInvocation(input: unknown): InvocationCheck {
   }
   if (issues.length > 0) return { ok: false, issues };
   if (parsed.ok && parsed.invocation.timeout_seconds !== null) details.push(`timeout   ${parsed.invocation.timeout_seconds}s`);
-  return { ok: true, kind, details };
+  return { ok: true, kind, details, warnings };
+}
+
+/**
+ * The config of this invocation's run, its id filled in; the config as parsed when the id is not known, or cannot
+ * fill it (an issue on `invocation_id` then says why).
+ */
+function runConfig<C extends HttpRequestConfig>(config: C, invocationId: string | undefined, issues: ValidationIssue[]): C {
+  if (invocationId === undefined) return config;
+  const problem = invocationIdProblem(config, invocationId);
+  if (problem === undefined) return configForInvocation(config, invocationId);
+  issues.push({ path: "invocation_id", message: problem });
+  return config;
 }
 
 function describeRequest(config: HttpRequestConfig): string {
@@ -88,39 +108,40 @@ function describeRequest(config: HttpRequestConfig): string {
     ...(config.body === undefined ? [] : [`${config.bodyFormat === "json" ? "JSON" : "form"} body`]),
     ...(headers.length === 0 ? [] : [`headers: ${headers.join(", ")}`]),
   ];
-  return `${config.method} ${redact(config.url.href)}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`;
+  return `${config.method} ${redact(config.urlTemplate ?? config.url.href)}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`;
 }
 
-function describeAsync(config: AsyncHttpConfig): string[] {
+function describeAsync(config: AsyncHttpConfig, invocationId: string | undefined): string[] {
   const redact = createRedactor(Object.values(config.headers));
   const interval = formatDuration(config.pollIntervalSeconds * 1000);
   const wait = config.pollBackoff === 1 ? interval : `${interval}, x${config.pollBackoff} each time`;
   const cap = config.pollMaxIntervalSeconds === undefined ? "" : `, at most ${formatDuration(config.pollMaxIntervalSeconds * 1000)}`;
   const first = config.pollInitialDelaySeconds === 0 ? "first poll at once" : `first poll after ${formatDuration(config.pollInitialDelaySeconds * 1000)}`;
   const retries = config.kickoffMaxRetries === 0 ? "never sent twice" : `retried up to ${config.kickoffMaxRetries} times on a network error, 5xx or 429`;
-  const lines = [`kickoff   ${describeRequest(config)}; ${retries}`, ...describeLookup(config, redact), ...describeProtocol(config, redact)];
+  const lines = [`kickoff   ${describeRequest(config)}; ${retries}`, ...describeLookup(config, redact), ...describeProtocol(config, redact, invocationId)];
   if (config.pollRunIdPath !== undefined) lines.push(`          run id at ${config.pollRunIdPath.text}`);
   lines.push(
     `polling   ${first}, then every ${wait}${cap}; pending codes: ${list(config.pollPendingCodes)}; errors tolerated in a row: ${config.pollMaxConsecutiveErrors}`,
   );
   if (config.runOwnerPath !== undefined) {
-    lines.push(`owner     a poll answer is this run's only when its value at ${config.runOwnerPath.text} contains ${JSON.stringify(redact(config.runOwnerValue))}`);
+    const owner = invocationId === undefined ? config.runOwnerValue : expandInvocationId(config.runOwnerValue, invocationId);
+    lines.push(`owner     a poll answer is this run's only when its value at ${config.runOwnerPath.text} contains ${JSON.stringify(redact(owner))}`);
   }
-  lines.push(...describeCancel(config, redact));
+  lines.push(...describeCancel(config, redact, invocationId));
   if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);
   return lines;
 }
 
 /** The cancel request, and when it is sent. */
-function describeCancel(config: AsyncHttpConfig, redact: (text: string) => string): string[] {
+function describeCancel(config: AsyncHttpConfig, redact: (text: string) => string, invocationId: string | undefined): string[] {
   if (config.cancelUrlTemplate === undefined) return [];
   const when = "sent when a run the backend accepted ends timed_out or cancelled";
   const onFailure = ", or when the runner gives up on it (poll error budget spent, an answer it cannot read, the run's identity lost)";
-  return [`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url))}`, `          ${when}${config.cancelOnFailure ? onFailure : ""}`];
+  return [`cancel    ${config.cancelMethod} ${redact(resolveTemplate(config.cancelUrlTemplate, config.url, invocationId))}`, `          ${when}${config.cancelOnFailure ? onFailure : ""}`];
 }
 
 /** Where the status is read, and how, for each protocol. */
-function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => string): string[] {
+function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => string, invocationId: string | undefined): string[] {
   if (config.pollProtocol === "lro") {
     const final =
       config.finalStateVia === undefined
@@ -131,7 +152,7 @@ function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => str
       `          Succeeded, Failed, Canceled (any case); ${final}`,
     ];
   }
-  const where = config.pollUrlTemplate === undefined ? "the kickoff's Operation-Location or Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url))}`;
+  const where = config.pollUrlTemplate === undefined ? "the kickoff's Operation-Location or Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url, invocationId))}`;
   if (config.pollOutcomePath !== undefined) {
     return [
       `status    ${where}`,
@@ -156,14 +177,15 @@ function describeLookup(config: AsyncHttpConfig, redact: (text: string) => strin
   ];
 }
 
-/** A URL template resolved against the kickoff URL, `{run_id}` and `{lookup}` kept readable. */
-function resolveTemplate(template: string, base: URL): string {
+/** A URL template resolved against the kickoff URL, the invocation id filled in (when known), `{run_id}` and `{lookup}` kept readable. */
+function resolveTemplate(template: string, base: URL, invocationId: string | undefined): string {
   const markers = [
     [RUN_ID_PLACEHOLDER, "RUN-ID-PLACEHOLDER"],
     [LOOKUP_PLACEHOLDER, "LOOKUP-PLACEHOLDER"],
+    [INVOCATION_ID_PLACEHOLDER, "INVOCATION-ID-PLACEHOLDER"],
   ] as const;
   try {
-    let text = template;
+    let text = invocationId === undefined ? template : expandInvocationId(template, encodeUrlComponent(invocationId));
     for (const [placeholder, marker] of markers) text = text.replaceAll(placeholder, marker);
     let resolved = new URL(text, base).href;
     for (const [placeholder, marker] of markers) resolved = resolved.replaceAll(marker, placeholder);

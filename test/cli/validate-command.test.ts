@@ -6,14 +6,25 @@ import { makeTempDir } from "../support/temp-dir.js";
 
 const EXAMPLES = new URL("../../examples/invocations/", import.meta.url).pathname;
 
+const STATUS_METADATA: Readonly<Record<string, string>> = {
+  "http.url": "https://engine.test/api/runs",
+  "http.poll_status_path": "status",
+  "http.poll_terminal_states": "completed,failed",
+};
+
+/** A file holding an http_async invocation with `metadata`. */
+async function invocationFile(metadata: Readonly<Record<string, string>>, invocationId = "job-1"): Promise<string> {
+  return writeJson(await makeTempDir(), "job.json", { invocation_id: invocationId, runtime_name: "engine", runtime_kind: "http_async", metadata });
+}
+
 describe(validateInvocationFile.name, () => {
-  it.each(EXAMPLE_NAMES)("accepts examples/invocations/%s.json and says what would be sent", async (name) => {
+  it.each(EXAMPLE_NAMES)("accepts examples/invocations/%s.json and says what would be sent, with no problem on stderr", async (name) => {
     const { io, stdout, stderr } = fakeIo();
     const path = `${EXAMPLES}${name}.json`;
     expect(await validateInvocationFile(path, io)).toBe(0);
     const origin = name.startsWith("github") ? "https://api.github.com" : "http://127.0.0.1:8080";
     expect(stdout()).toContain(`${path}: a valid http_async invocation; nothing was sent\n  kickoff   POST ${origin}/`);
-    expect(stderr()).toBe("");
+    expect(stderr().split("\n").filter((line) => line !== "" && !line.startsWith("warning: "))).toEqual([]);
   });
 
   it("ships every example of examples/invocations/ in the list the tests run", async () => {
@@ -89,10 +100,51 @@ describe(validateInvocationFile.name, () => {
     });
     const { io, stdout } = fakeIo();
     expect(await validateInvocationFile(path, io)).toBe(0);
-    expect(stdout()).toContain(`  owner     a poll answer is this run's only when its value at run.user_message contains "nightly {invocation_id}"\n`);
+    expect(stdout()).toContain(`  owner     a poll answer is this run's only when its value at run.user_message contains "nightly job-7"\n`);
     expect(stdout()).toContain(
       "  cancel    DELETE https://engine.test/api/runs/{run_id}/cancel\n" +
         "            sent when a run the backend accepted ends timed_out or cancelled, or when the runner gives up on it (poll error budget spent, an answer it cannot read, the run's identity lost)\n",
+    );
+  });
+
+  it("warns, on stderr and exiting 0, that a cancel request goes out as POST when http.cancel_method is not set", async () => {
+    const metadata = { ...STATUS_METADATA, "http.cancel_url_template": "/runs/cancel" };
+    const { io, stdout, stderr } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile(metadata), io)).toBe(0);
+    expect(stdout()).toContain("a valid http_async invocation; nothing was sent");
+    expect(stderr()).toBe(
+      'warning: metadata["http.cancel_method"]: is not set, so the cancel request goes out as POST (the default), but many REST APIs cancel with DELETE: set it, even to POST, to say which method the backend expects\n',
+    );
+  });
+
+  it.each([
+    ["an explicit cancel method, POST included", { "http.cancel_url_template": "/runs/cancel", "http.cancel_method": "POST" }],
+    ["no cancel request", {}],
+  ])("does not warn about the cancel method with %s", async (_, extra) => {
+    const { io, stderr } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile({ ...STATUS_METADATA, ...extra }), io)).toBe(0);
+    expect(stderr()).toBe("");
+  });
+
+  it("shows what would be sent with the invocation's id in place of {invocation_id}", async () => {
+    const metadata = {
+      ...STATUS_METADATA,
+      "http.url": "https://engine.test/api/{invocation_id}/run",
+      "http.poll_url_template": "/api/runs/{run_id}?for={invocation_id}",
+      "http.poll_run_id_path": "id",
+    };
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile(metadata, "job 7"), io)).toBe(0);
+    expect(stdout()).toContain("  kickoff   POST https://engine.test/api/job%207/run; never sent twice\n");
+    expect(stdout()).toContain("  status    GET https://engine.test/api/runs/{run_id}?for=job%207\n");
+  });
+
+  it("names an invocation id that a header using {invocation_id} cannot carry, and exits 2", async () => {
+    const metadata = { ...STATUS_METADATA, "http.headers": '{"X-Run": "{invocation_id}"}' };
+    const { io, stderr } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile(metadata, "job\n7"), io)).toBe(2);
+    expect(stderr()).toContain(
+      "invocation_id: contains CR, LF or NUL, which may not go in the header 'x-run' (its value in http.headers uses {invocation_id})\n",
     );
   });
 

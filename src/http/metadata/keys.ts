@@ -7,15 +7,13 @@ import {
   headerMap,
   headerName,
   httpMethod,
-  httpUrl,
   jsonPath,
   jsonText,
   oneOf,
   stateList,
   statusCodeList,
-  textTemplate,
-  urlTemplate,
 } from "./codecs.js";
+import { httpUrl, textTemplate, urlTemplate } from "./template-codecs.js";
 import { INVOCATION_ID_PLACEHOLDER } from "../placeholders.js";
 
 /** `pollTerminalStates` -> `poll_terminal_states`. */

@@ -1,6 +1,7 @@
 import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../placeholders.js";
-import { httpUrlProblem, invocationIdPlaceProblem, isJsonObject, jsonKind, quote, withSampleInvocationId } from "./codecs.js";
+import { isJsonObject, jsonKind, quote } from "./codecs.js";
 import type { RuleContext } from "./cross-key.js";
+import { httpUrlProblem, invocationIdPlaceProblem, withSampleInvocationId } from "./template-codecs.js";
 import { DEFAULT_SUCCESS_STATES, type AsyncMetadata, type RequestMetadata } from "./keys.js";
 import { checkLookup } from "./lookup-rules.js";
 import { checkKickoffRetries, checkProtocol } from "./protocol-rules.js";

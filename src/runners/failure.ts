@@ -185,6 +185,7 @@ function malformedText(failure: Extract<Failure, { kind: "malformed_answer" }>, 
     case "poll":
       return `poll ${request.attempt} response from ${request.url.href} ${problem}${shown}`;
     case "lookup":
+    case "final":
       return `${requestName(request)} answered HTTP ${failure.code} with a body that ${problem}${shown}`;
     default:
       return `${problem}${shown}`;

@@ -42,16 +42,25 @@ function pollsItself(method: string): boolean {
 export type LroSettings = Pick<HttpRequestConfig, "method" | "url"> & Pick<LroProtocolConfig, "finalStateVia">;
 
 /**
- * What the kickoff's answer means: a monitor header starts polling it (with
+ * What the kickoff's answer means: a 200 whose body carries a terminal
+ * `provisioningState` is the final answer, whatever monitor headers it also
+ * carries (the SDKs take it so); a monitor header starts polling it (with
  * the URL of the result to read once an operation monitor reports success);
  * a PUT or PATCH with a non-terminal `provisioningState` (or a 201, or a 202)
  * polls the request URL; anything else 2xx is the final answer, except a 202
- * with nothing to poll.
+ * with nothing to poll. A 200 or 201 whose body says it is JSON and is not
+ * fails the run; a 202's body is not read.
  */
 export function classifyLroKickoff(settings: LroSettings, answer: Answer): KickoffVerdict {
   const { method, url: requestUrl } = settings;
   const code = answer.code;
   if (!isSuccessCode(code)) return classifyErrorCode(code);
+  if ((code === 200 || code === 201) && unreadableJson(answer)) return { kind: "malformed", problem: `kickoff answered HTTP ${code} with a body that is not JSON`, showBody: true };
+  if (code === 200) {
+    const state = provisioningState(answer.json);
+    const outcome = state === undefined ? undefined : outcomeOf(state);
+    if (state !== undefined && outcome !== undefined) return { kind: "terminal", status: state, outcome, detail: errorDetail(answer.json) };
+  }
   for (const [header, mode] of MONITOR_HEADERS) {
     const value = answer.header(header);
     if (value === undefined) continue;
@@ -112,8 +121,15 @@ export function classifyLroPoll(mode: LroMode, answer: Answer, pendingCodes: Rea
 export function classifyLroFinal(answer: Answer, status: string, pendingCodes: ReadonlySet<number>): PollVerdict {
   const code = answer.code;
   if (pendingCodes.has(code)) return PENDING;
-  if (isSuccessCode(code)) return { kind: "terminal", status, outcome: "succeeded" };
-  return classifyErrorCode(code);
+  if (!isSuccessCode(code)) return classifyErrorCode(code);
+  if (unreadableJson(answer)) return { kind: "malformed", problem: "is not JSON" };
+  return { kind: "terminal", status, outcome: "succeeded" };
+}
+
+/** Whether a body says it is JSON (its Content-Type) and does not parse. */
+function unreadableJson(answer: Answer): boolean {
+  const type = answer.header("content-type");
+  return type !== undefined && /\bjson\b/i.test(type) && answer.response.body.trim() !== "" && answer.json === NOT_JSON;
 }
 
 /** Where the final result is read once the operation succeeded through an operation monitor; undefined: the monitor's own last document. */
@@ -132,6 +148,8 @@ function finalUrlOf(
     case "azure-async-operation":
       return undefined;
     case undefined:
+      // A deleted resource has nothing to read: the monitor's last document is the result.
+      if (method === "DELETE") return undefined;
       return pollsItself(method) ? requestUrl : kickoffLocation;
   }
 }

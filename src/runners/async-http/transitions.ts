@@ -138,8 +138,10 @@ export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answ
       return transient(phase, context, { code: answer.code, body: answer.response.body });
     case "permanent":
       return settlePhase(phase, refused(context.request, answer));
-    case "malformed":
-      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem }));
+    case "malformed": {
+      const failure = { kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem, body: answer.response.body } as const;
+      return settlePhase(phase, failedEnding(failure));
+    }
     default:
       return phase;
   }

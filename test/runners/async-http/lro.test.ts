@@ -83,6 +83,36 @@ describe(`${AsyncHttpRunner.name} protocol lro: the status monitor`, () => {
     expect(result.error_summary).toBe(`poll 1 response from ${API}/ops/1 is not JSON: {"status":"Accep; the backend job may still be running (its run id is unknown); no cancel request was sent`);
   });
 
+  it("reads nothing after a DELETE, even with a Location: the monitor's last document is the result", async () => {
+    const backend = scriptBackend(server, {
+      [`DELETE ${API}/resources/1`]: [{ status: 202, headers: { "azure-asyncoperation": `${API}/aao/1`, location: `${API}/gone/1` } }],
+      [`GET ${API}/aao/1`]: [status("Succeeded")],
+      [`GET ${API}/gone/1`]: [{ status: 404, body: "must not be read" }],
+    });
+    const result = await asyncRunner(fakeClock()).run(lroInvocation("DELETE"));
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "1", "http.poll_mode": "azure-async-operation" } });
+    expect(backend.count(`GET ${API}/gone/1`)).toBe(0);
+  });
+
+  it("takes a 200 whose body carries a terminal provisioningState as final, whatever monitor header it also carries (PATCH)", async () => {
+    const backend = scriptBackend(server, {
+      [`PATCH ${API}/resources/1`]: [{ status: 200, headers: { "azure-asyncoperation": `${API}/aao/1` }, ...resource("Succeeded") }],
+      [`GET ${API}/aao/1`]: [{ status: 500, body: "must not be called" }],
+    });
+    const result = await asyncRunner(fakeClock()).run(lroInvocation("PATCH"));
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "0", "http.last_status": "Succeeded" } });
+    expect(backend.count(`GET ${API}/aao/1`)).toBe(0);
+  });
+
+  it("fails a 200 kickoff whose JSON body does not parse, instead of taking it as done (PUT)", async () => {
+    scriptBackend(server, {
+      [`PUT ${API}/resources/1`]: [{ status: 200, headers: { "content-type": "application/json" }, body: '{"id": "r1", "properties": {"provisioningSta' }],
+    });
+    const result = await asyncRunner(fakeClock()).run(lroInvocation("PUT"));
+    expect(result).toMatchObject({ status: "failed", metadata: { "failure_kind": "malformed_answer" } });
+    expect(result.error_summary).toMatch(/^kickoff answered HTTP 200 with a body that is not JSON: \{"id": "r1"/);
+  });
+
   it("reads the status from the document whatever the 2xx code of the poll", async () => {
     scriptBackend(server, {
       [`DELETE ${API}/resources/1`]: [{ status: 202, headers: { "operation-location": `${API}/ops/1` } }],

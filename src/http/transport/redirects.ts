@@ -3,8 +3,13 @@ import type { Exchange, ExchangeResponse } from "./exchange.js";
 import { TransportError } from "./transport-error.js";
 import type { TransportRequest, TransportResponse } from "./transport.js";
 
-/** Never sent to another origin than the one the caller addressed (DESIGN.md, "Safety rules"). */
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"] as const;
+/**
+ * The only headers that follow a redirect to another origin than the one the
+ * caller addressed (DESIGN.md, "Safety rules"): every other one came from the
+ * invocation, the runner's `headers` or a secret, and any of them may be a
+ * credential (`X-SLURM-USER-TOKEN`, `X-API-Key`), not only Authorization and Cookie.
+ */
+const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set(["accept", "content-type", "user-agent", "traceparent", "tracestate", "baggage"]);
 /** Headers about the body: a redirect that turns the request into a GET drops them (as Fetch does). */
 const BODY_HEADERS = [
   "content-type",
@@ -77,8 +82,15 @@ function redirectedRequest(hop: TransportRequest, status: number, location: stri
     headers = withoutHeaders(headers, BODY_HEADERS);
   }
   // Once stripped, the hop's headers stay stripped for every later hop, even back to the first origin.
-  if (url.origin !== hop.url.origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+  if (url.origin !== hop.url.origin) headers = onlyHeaders(headers, CROSS_ORIGIN_HEADERS);
   return { method, url, headers, body, signal: hop.signal };
+}
+
+/** The headers named in `names` alone. */
+function onlyHeaders(headers: Readonly<Record<string, string>>, names: ReadonlySet<string>): Readonly<Record<string, string>> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (names.has(name)) kept[name] = value;
+  return kept;
 }
 
 /** The headers without `names`; the same object when none is present, since most hops drop nothing. */

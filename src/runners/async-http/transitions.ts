@@ -7,7 +7,7 @@
 import { readJsonPath } from "../../http/json-path.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { TransportError } from "../../http/transport/transport-error.js";
-import type { Failure, LastError, RequestRef } from "../failure.js";
+import type { LastError, RequestRef } from "../failure.js";
 import type { Answer } from "./answer.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
@@ -48,7 +48,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
       return settlePhase(phase, refused(request, answer));
     case "malformed": {
       const body = verdict.showBody === true ? answer.response.body : undefined;
-      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body }), runId);
+      return settlePhase(phase, unreadable(request, answer, verdict.problem, body), runId);
     }
     case "terminal":
       return settlePhase(phase, ended(verdict, answer, context.config), runId);
@@ -85,7 +85,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
     case "permanent":
       return settlePhase(phase, refused(request, answer));
     case "malformed":
-      return settlePhase(phase, failedEnding({ kind: "malformed_answer", request, code: answer.code, problem: verdict.problem, body: answer.response.body }));
+      return settlePhase(phase, unreadable(request, answer, verdict.problem, answer.response.body));
   }
   if (phase.name === "start") return { name: "kickoff", attempt: 1, before: new Set(keys), unanswered: false, hooks: phase.hooks };
   const found = newestNewKey(keys, phase.before);
@@ -117,8 +117,7 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
   const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
-      const failure: Failure = { kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem, body: answer.response.body };
-      return settlePhase(next, failedEnding(failure));
+      return settlePhase(next, unreadable(context.request, answer, verdict.problem, answer.response.body));
     }
     case "progress":
       return next;
@@ -139,8 +138,7 @@ export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answ
     case "permanent":
       return settlePhase(phase, refused(context.request, answer));
     case "malformed": {
-      const failure = { kind: "malformed_answer", request: context.request, code: answer.code, problem: verdict.problem, body: answer.response.body } as const;
-      return settlePhase(phase, failedEnding(failure));
+      return settlePhase(phase, unreadable(context.request, answer, verdict.problem, answer.response.body));
     }
     default:
       return phase;
@@ -169,8 +167,20 @@ function transient(phase: ActivePhase, context: Context, last: LastError): Phase
   return settlePhase(phase, failedEnding({ kind: "errors", request: context.request, times: context.errors, budget, last }));
 }
 
+/** A request the backend answered with a code the run cannot go on from. */
 function refused(request: RequestRef, answer: Answer): ReturnType<typeof failedEnding> {
-  return failedEnding({ kind: "refused", request, code: answer.code, body: answer.response.body });
+  return failedEnding({ kind: "refused", request: answered(request, answer), code: answer.code, body: answer.response.body });
+}
+
+/** An answer the protocol cannot read: `problem`, then a preview of `body` when given. */
+function unreadable(request: RequestRef, answer: Answer, problem: string, body: string | undefined): ReturnType<typeof failedEnding> {
+  return failedEnding({ kind: "malformed_answer", request: answered(request, answer), code: answer.code, problem, body });
+}
+
+/** `request` as a failure names it: at the URL that answered, after redirects. */
+function answered(request: RequestRef, answer: Answer): RequestRef {
+  const url = answer.response.url;
+  return url.href === request.url.href ? request : { ...request, url };
 }
 
 /**

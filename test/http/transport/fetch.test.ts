@@ -50,7 +50,7 @@ describe("createTransport (fetch)", () => {
     expect(response.header("content-type")).toBe("application/json");
   });
 
-  it("follows an msw redirect and drops credentials on the other origin", async () => {
+  it("follows an msw redirect and sends the other origin none of the caller's headers but the trace and content ones", async () => {
     const seen: (string | null)[] = [];
     backend.use(
       http.get(
@@ -58,16 +58,16 @@ describe("createTransport (fetch)", () => {
         () => new HttpResponse(null, { status: 302, headers: { location: "http://other.test/done" } }),
       ),
       http.get("http://other.test/done", ({ request: req }) => {
-        seen.push(req.headers.get("authorization"), req.headers.get("x-trace"));
+        seen.push(req.headers.get("authorization"), req.headers.get("x-trace"), req.headers.get("traceparent"));
         return HttpResponse.text("done");
       }),
     );
     const transport = newTransport((input, init) => globalThis.fetch(input, init));
-    const headers = { authorization: "Bearer t", "x-trace": "1" };
+    const headers = { authorization: "Bearer t", "x-trace": "1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
     const response = await transport.send(request("http://backend.test/start", { headers }));
     expect(response).toMatchObject({ status: 200, body: "done" });
     expect(response.url.href).toBe("http://other.test/done");
-    expect(seen).toEqual([null, "1"]);
+    expect(seen).toEqual([null, null, headers.traceparent]);
   });
 
   it("calls the fetch function with manual redirects and a signal of the request's own, unlinked once the response is read", async () => {

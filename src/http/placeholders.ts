@@ -10,6 +10,20 @@ export const LOOKUP_PLACEHOLDER = "{lookup}";
  */
 export const INVOCATION_ID_PLACEHOLDER = "{invocation_id}";
 
+/** A secret of the runner's, by name, in an `http.headers` value: `{secret:SLURM_JWT}`. */
+const SECRET_PLACEHOLDER = /\{secret:([^{}\s]+)\}/g;
+
+/** The names of the secrets `text` uses (`{secret:NAME}`), in order, each once. */
+export function secretNames(text: string): string[] {
+  if (!text.includes("{secret:")) return [];
+  return [...new Set(Array.from(text.matchAll(SECRET_PLACEHOLDER), (match) => match[1] ?? ""))];
+}
+
+/** `text` with each `{secret:NAME}` replaced by `values[NAME]`. */
+export function expandSecrets(text: string, values: ReadonlyMap<string, string>): string {
+  return text.replace(SECRET_PLACEHOLDER, (placeholder, name: string) => values.get(name) ?? placeholder);
+}
+
 /** What fills a URL template's placeholders. */
 export interface TemplateValues {
   readonly runId: string | undefined;

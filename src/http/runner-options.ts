@@ -1,6 +1,23 @@
 import type { Dispatcher } from "undici";
+import type { RequestPhase } from "../diagnostics/channels.js";
 import type { Sleep } from "./timing.js";
 import type { FetchFunction } from "./transport/transport.js";
+
+/** A secret: its value, or a function (sync or async) that returns it, called when each request that uses it is built. */
+export type Secret = string | (() => string | Promise<string>);
+
+/** What a `headers` function is told of the request being built. */
+export interface HeaderRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** `kickoff`, `lookup`, `poll`, `final` or `cancel`; `request` for `HttpRunner`'s one request. */
+  readonly phase: RequestPhase;
+}
+
+/** Headers sent on every request: an object, or a function (sync or async) of the request, called when each is built. */
+export type HeadersOption =
+  | Readonly<Record<string, string>>
+  | ((request: HeaderRequest) => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
 
 /** Options of `HttpRunner` and `AsyncHttpRunner`. */
 export interface HttpRunnerOptions {
@@ -18,12 +35,26 @@ export interface HttpRunnerOptions {
    */
   readonly dispatcher?: Dispatcher;
   /**
-   * Headers sent on every request. Their values never appear in summaries,
-   * metadata or events.
+   * Headers sent on every request: an object, or a function of the request
+   * (sync or async) called when each request is built, for a token that
+   * changes. Their values never appear in summaries, metadata or events, and
+   * never go to another origin on a redirect.
    * @default {}
    * @example { authorization: `Bearer ${process.env.TOKEN}` }
+   * @example async ({ phase }) => ({ authorization: `Bearer ${await tokens.current()}` })
    */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: HeadersOption;
+  /**
+   * Secrets by name, for `{secret:NAME}` in an invocation's `http.headers`
+   * values: a string, or a function (sync or async) called when each request
+   * that uses it is built, so a short-lived token is fresh on every request.
+   * Invocations carry the names only, never the values; an invocation that
+   * names an unknown secret is `rejected` before anything is sent. After a
+   * 401 on a poll, the secrets are resolved again and the poll repeated once.
+   * @default {}
+   * @example { SLURM_JWT: () => readFile("/run/secrets/slurm-jwt", "utf8") }
+   */
+  readonly secrets?: Readonly<Record<string, Secret>>;
   /**
    * Called for every wait, 0 ms waits included; must end early when the
    * signal aborts.
@@ -62,7 +93,9 @@ export interface HttpRunnerOptions {
 export interface ResolvedHttpRunnerOptions {
   readonly fetch: FetchFunction | undefined;
   readonly dispatcher: Dispatcher | undefined;
-  readonly headers: Readonly<Record<string, string>>;
+  /** The runner's headers, names lower-cased when given as an object. */
+  readonly headers: HeadersOption;
+  readonly secrets: Readonly<Record<string, Secret>>;
   /** The caller's sleep; undefined means each run waits on its own scope's timer. */
   readonly sleep: Sleep | undefined;
   readonly now: () => number;
@@ -79,15 +112,27 @@ export function resolveHttpRunnerOptions(options: HttpRunnerOptions = {}): Resol
       throw new TypeError(`Expected \`${name}\` to be a function, got ${typeof options[name]}`);
     }
   }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (typeof value !== "string") throw new TypeError(`Expected header \`${name}\` to be a string, got ${typeof value}`);
-    headers[name.toLowerCase()] = value;
+  let headers: HeadersOption;
+  if (typeof options.headers === "function") headers = options.headers;
+  else {
+    const lowered: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (typeof value !== "string") throw new TypeError(`Expected header \`${name}\` to be a string, got ${typeof value}`);
+      lowered[name.toLowerCase()] = value;
+    }
+    headers = lowered;
+  }
+  const secrets = options.secrets ?? {};
+  for (const [name, secret] of Object.entries(secrets)) {
+    if (typeof secret !== "string" && typeof secret !== "function") {
+      throw new TypeError(`Expected secret \`${name}\` to be a string or a function, got ${typeof secret}`);
+    }
   }
   return {
     fetch: options.fetch,
     dispatcher: options.dispatcher,
     headers,
+    secrets,
     sleep: options.sleep,
     now: options.now ?? Date.now,
     maxResponseBytes: count("maxResponseBytes", options.maxResponseBytes, 8 * 1024 * 1024, 1),

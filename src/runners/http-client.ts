@@ -2,7 +2,7 @@ import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { summarizeIssues, type ValidationIssue } from "../contracts/issues.js";
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
 import { cachedMetadataParser } from "../http/metadata/cache.js";
-import { BODY_CONTENT_TYPES, type HttpRequestConfig } from "../http/metadata/config.js";
+import type { HttpRequestConfig } from "../http/metadata/config.js";
 import type { MetadataParseResult } from "../http/metadata/parse.js";
 import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
@@ -13,20 +13,18 @@ import { traceRequest } from "../diagnostics/trace-request.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import { configForInvocation, invocationIdProblem } from "../http/metadata/for-invocation.js";
 import { BACKEND_JOB_KEY } from "./backend-job.js";
+import { headerResolver, secretsOf, staticHeaders, type HeaderResolver, type RequestHeaders } from "./request-headers.js";
 import type { RunReport } from "./run-report.js";
 
-/** The headers of a run's requests. Shared by the runs of one configuration: copy to change. */
-export interface RequestHeaders {
-  /** Accept, the runner's headers, then `http.headers`: for requests without a body (polls, lookups, cancels). */
-  readonly plain: Readonly<Record<string, string>>;
-  /** `plain` with the body's content type, when there is a body: for the request that sends it. */
-  readonly withBody: Readonly<Record<string, string>>;
-}
+export type { RequestHeaders };
 
 /** What every run of one configuration shares. */
 export interface ConfigShared {
+  /** The headers of every request, when they do not change per request (`resolve` undefined). */
   readonly headers: RequestHeaders;
-  /** Removes the values of those headers (the secrets of a run), URL userinfo and secret query values. */
+  /** Builds each request's headers when they change per request: a headers function, or secrets. */
+  readonly resolve: HeaderResolver | undefined;
+  /** Removes the values of the static headers (the secrets of a run), URL userinfo and secret query values. */
   readonly redact: Redact;
 }
 
@@ -76,7 +74,20 @@ export class HttpClient<Config extends HttpRequestConfig> {
     if (!parsed.ok) return { rejected: this.reject(invocation, subject, parsed.issues, startedAtMs) };
     const problem = invocationIdProblem(parsed.config, invocation.invocation_id);
     if (problem !== undefined) return { rejected: this.reject(invocation, subject, [{ path: "invocation_id", message: problem }], startedAtMs) };
+    const unknown = this.#unknownSecrets(parsed.config);
+    if (unknown !== undefined) return { rejected: this.reject(invocation, subject, [unknown], startedAtMs) };
     return { config: configForInvocation(parsed.config, invocation.invocation_id) };
+  }
+
+  /** The problem of `http.headers` naming a secret the runner does not have; undefined when it has every one. */
+  #unknownSecrets(config: HttpRequestConfig): ValidationIssue | undefined {
+    const secrets = this.options.secrets;
+    const unknown = secretsOf(config).filter((name) => !Object.hasOwn(secrets, name));
+    if (unknown.length === 0) return undefined;
+    const known = Object.keys(secrets);
+    const names = unknown.map((name) => `{secret:${name}}`).join(", ");
+    const has = known.length === 0 ? "the runner has no secrets (its `secrets` option)" : `the runner's secrets are ${known.join(", ")}`;
+    return { path: 'metadata["http.headers"]', message: `uses ${names}, which the runner does not have: ${has}` };
   }
 
   /** The `rejected` result of input that did not validate; nothing was sent. */
@@ -90,12 +101,10 @@ export class HttpClient<Config extends HttpRequestConfig> {
   shared(config: HttpRequestConfig): ConfigShared {
     let shared = this.#shared.get(config);
     if (shared === undefined) {
-      const runner = this.options.headers;
-      const plain = { accept: "application/json", ...runner, ...config.headers };
-      shared = {
-        headers: { plain, withBody: config.body === undefined ? plain : { ...plain, "content-type": BODY_CONTENT_TYPES[config.bodyFormat] } },
-        redact: createRedactor([...Object.values(runner), ...Object.values(config.headers)]),
-      };
+      const headers = staticHeaders(this.options, config);
+      const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
+      const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
+      shared = { headers, resolve: headerResolver(this.options, config), redact };
       this.#shared.set(config, shared);
     }
     return shared;

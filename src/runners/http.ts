@@ -7,7 +7,8 @@ import { TransportError, toTransportError } from "../http/transport/transport-er
 import type { TransportResponse } from "../http/transport/transport.js";
 import type { BackendJob } from "./backend-job.js";
 import type { RequestRef } from "./failure.js";
-import { HttpClient } from "./http-client.js";
+import { HttpClient, type ConfigShared } from "./http-client.js";
+import { untilAborted } from "../http/timing.js";
 import { RunReport, crashedResult, type Ending } from "./run-report.js";
 import type { RunOptions, Runner } from "./runner.js";
 import { invocationDeadline } from "./scope/deadline.js";
@@ -47,7 +48,7 @@ export class HttpRunner implements Runner {
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
       report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs });
-      const answer = await this.#request(scope, report, config, shared.headers.withBody);
+      const answer = await this.#request(scope, report, config, shared);
       scope.dispose();
       return await report.finish(answer, now());
     } catch (error) {
@@ -57,7 +58,7 @@ export class HttpRunner implements Runner {
   }
 
   /** Sends the one request of a run and reads its answer. */
-  async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, headers: Readonly<Record<string, string>>): Promise<Ending> {
+  async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, shared: ConfigShared): Promise<Ending> {
     const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
     const doing = { phase: "request", method: config.method, url: config.url } as const;
     const deadlineAtMs = scope.deadlineAtMs;
@@ -65,7 +66,12 @@ export class HttpRunner implements Runner {
     const signal = scope.requestSignal;
     let answer: TransportResponse | TransportError;
     try {
-      answer = await this.#client.send({ method: config.method, url: config.url, headers, body: config.body, signal }, report, "request");
+      const { method, url } = config;
+      const headers =
+        shared.resolve === undefined
+          ? shared.headers.withBody
+          : await untilAborted(shared.resolve({ method, url, phase: "request" }, true, (value) => report.learnSecret(value)), signal);
+      answer = await this.#client.send({ method, url, headers, body: config.body, signal }, report, "request");
     } catch (error) {
       answer = toTransportError(error, signal);
     }

@@ -2,7 +2,10 @@ import { join } from "node:path";
 import { describeArtifact, type ArtifactDescriptor } from "../contracts/artifact.js";
 import type { RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, identityOf, type ResultIdentity, type ResultOutcome, type RuntimeResult } from "../contracts/result.js";
-import { previewBody, type Redact } from "../http/redact.js";
+import { createRedactor, previewBody, type Redact } from "../http/redact.js";
+
+/** How many values resolved for a run's requests its redactor keeps (the latest): enough for every header of a few requests. */
+const MAX_RESOLVED_VALUES = 32;
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
@@ -39,8 +42,10 @@ export class RunReport implements ResultIdentity, FailureText {
   readonly startedAtMs: number;
   /** Sends an event; undefined when nobody listens. */
   readonly emit: Emit | undefined;
-  /** Removes the run's secrets (its header values, URL userinfo, secret query values) from text. */
-  readonly redact: Redact;
+  /** Removes the run's secrets (its header values, the secrets it resolved, URL userinfo, secret query values) from text. */
+  redact: Redact;
+  /** The values resolved for the run's requests (secrets, a headers function's values), latest last; created on first use. */
+  #resolved: { readonly base: Redact; readonly values: string[] } | undefined;
   readonly #artifactDirectory: string | null;
   readonly #timeoutSeconds: number | null;
   #metadata: Record<string, string> | undefined;
@@ -61,6 +66,22 @@ export class RunReport implements ResultIdentity, FailureText {
   /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use (PERFORMANCE.md, "Created on first use"). */
   get metadata(): Record<string, string> {
     return (this.#metadata ??= {});
+  }
+
+  /**
+   * Removes `value`, resolved for one of the run's requests, from every text
+   * the run writes from now on, as the configuration's own header values are.
+   * The latest values are kept: a function that hands out a fresh token per
+   * request must not make a long run hold every token it ever had.
+   */
+  learnSecret(value: string): void {
+    const resolved = (this.#resolved ??= { base: this.redact, values: [] });
+    if (resolved.values.includes(value)) return;
+    resolved.values.push(value);
+    if (resolved.values.length > MAX_RESOLVED_VALUES) resolved.values.shift();
+    const extra = createRedactor(resolved.values);
+    const base = resolved.base;
+    this.redact = (text) => extra(base(text));
   }
 
   /** Records the HTTP status of the latest answer about the job (`http.status_code`). */

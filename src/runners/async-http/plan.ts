@@ -1,6 +1,8 @@
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { Redact } from "../../http/redact.js";
-import type { HttpClient, RequestHeaders } from "../http-client.js";
+import type { RequestRef } from "../failure.js";
+import type { HttpClient } from "../http-client.js";
+import type { HeaderResolver, RequestHeaders } from "../request-headers.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
 import type { Pacing } from "./pacing.js";
@@ -9,7 +11,10 @@ import { protocolOf, type Protocol } from "./protocol.js";
 /** What every run of one configuration shares: its settings, headers, redactor and protocol, and the runner's client. */
 export interface RunPlan {
   readonly config: AsyncHttpConfig;
+  /** The headers of every request, when they are the same for every request (`resolve` undefined). */
   readonly headers: RequestHeaders;
+  /** Builds each request's headers when they change per request: the runner's headers function, or secrets. */
+  readonly resolve: HeaderResolver | undefined;
   readonly redact: Redact;
   readonly protocol: Protocol;
   /** The runner's client: its options and its one send path. */
@@ -25,13 +30,27 @@ export interface RunParts {
 
 /** The plan of `config` for runs through `client`. */
 export function createPlan(config: AsyncHttpConfig, client: HttpClient<AsyncHttpConfig>): RunPlan {
-  const { headers, redact } = client.shared(config);
-  return { config, headers, redact, protocol: protocolOf(config), client };
+  const { headers, resolve, redact } = client.shared(config);
+  return { config, headers, resolve, redact, protocol: protocolOf(config), client };
 }
 
-/** The kickoff's headers: with `http.idempotency_key_header`, the invocation's id under that name. */
-export function kickoffHeaders(plan: RunPlan, report: RunReport): Readonly<Record<string, string>> {
+type Headers = Readonly<Record<string, string>>;
+
+/**
+ * The headers of the request `target` of a run: the plan's own, or, when they
+ * change per request, built now (a promise; every value resolved is a secret
+ * of the run's). The kickoff carries its body's content type and, with
+ * `http.idempotency_key_header`, the invocation's id under that name.
+ */
+export function headersFor(plan: RunPlan, report: RunReport, target: RequestRef): Headers | Promise<Headers> {
+  const kickoff = target.phase === "kickoff";
+  const resolve = plan.resolve;
+  if (resolve === undefined) return withKey(plan, report, kickoff ? plan.headers.withBody : plan.headers.plain, kickoff);
+  const request = { method: target.method, url: target.url, phase: target.phase };
+  return resolve(request, kickoff, (value) => report.learnSecret(value)).then((headers) => withKey(plan, report, headers, kickoff));
+}
+
+function withKey(plan: RunPlan, report: RunReport, headers: Headers, kickoff: boolean): Headers {
   const key = plan.config.idempotencyKeyHeader;
-  const headers = plan.headers.withBody;
-  return key === undefined ? headers : { ...headers, [key]: report.invocation_id };
+  return kickoff && key !== undefined ? { ...headers, [key]: report.invocation_id } : headers;
 }

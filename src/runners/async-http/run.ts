@@ -2,7 +2,7 @@ import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
 import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
-import type { TransportRequest, TransportResponse } from "../../http/transport/transport.js";
+import type { TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
 import type { BackendJob } from "../backend-job.js";
@@ -28,7 +28,7 @@ import {
   type RunCounts,
   type SettlePhase,
 } from "./phase.js";
-import { kickoffHeaders, type RunParts, type RunPlan } from "./plan.js";
+import { headersFor, type RunParts, type RunPlan } from "./plan.js";
 import { claimRun } from "./identity.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
@@ -110,24 +110,35 @@ export class AsyncRun {
 
   /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. */
   async step(phase: ActivePhase): Promise<Phase> {
-    const { config, headers, client } = this.#plan;
+    const { config, client } = this.#plan;
     const report = this.#report;
     const signal = this.#scope.requestSignal;
     if (phase.name === "kickoff" && phase.attempt === 1) {
       const notSent = await this.#beforeKickoff(phase);
       if (notSent !== undefined) return notSent;
     }
-    const target = requestOf(phase, config, this.#count(phase));
     if (phase.name === "final") report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
-    const request: TransportRequest =
-      phase.name === "kickoff"
-        ? { method: target.method, url: target.url, headers: kickoffHeaders(this.#plan, report), body: config.body, signal }
-        : { method: target.method, url: target.url, headers: headers.plain, signal };
+    const body = phase.name === "kickoff" ? config.body : undefined;
+    let target: RequestRef;
     let answer: TransportResponse | TransportError;
-    try {
-      answer = await client.send(request, report, target.phase, target.attempt);
-    } catch (error) {
-      answer = toTransportError(error, signal);
+    for (let repeat = false; ; repeat = true) {
+      target = requestOf(phase, config, this.#count(phase));
+      let headers: Readonly<Record<string, string>>;
+      try {
+        const built = headersFor(this.#plan, report, target);
+        headers = built instanceof Promise ? await untilAborted(built, signal) : built;
+      } catch (error) {
+        answer = signal?.aborted === true ? toTransportError(error, signal) : new TransportError("network", `request not sent: ${errorMessage(error)}`, { cause: error, mayHaveReached: false });
+        break;
+      }
+      try {
+        answer = await client.send({ method: target.method, url: target.url, headers, body, signal }, report, target.phase, target.attempt);
+      } catch (error) {
+        answer = toTransportError(error, signal);
+      }
+      // A 401 on a poll whose credentials are resolved per request: they may have expired; resolved again, the poll is repeated once.
+      if (repeat || phase.name !== "poll" || this.#plan.resolve === undefined || answer instanceof TransportError || answer.status !== 401) break;
+      report.emit?.({ type: "retry", attempt: target.attempt, error: "HTTP 401: the credentials are resolved again" });
     }
     return this.#read(phase, target, answer);
   }
@@ -328,7 +339,7 @@ export class AsyncRun {
       if (phase.job === "accepted" && (stoppedByUs || gaveUp) && proven && template !== undefined) {
         // Stopped while looking, the run has what is left of the cancel budget (see `#stopped`).
         const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
-        job = await cancelJob({ ...this.#plan, report }, template, accepted, timeoutMs);
+        job = await cancelJob(this.#plan, report, template, accepted, timeoutMs);
       } else {
         job = backendJobOf(phase);
       }

@@ -57,7 +57,7 @@ function runOf(metadata: Record<string, string>, replies: (Reply | string)[], op
     report: new RunReport(invocation, options, { redact, now, startedAtMs: now() }),
     pacing: new Pacing(),
   };
-  const run = new AsyncRun({ config, headers, redact, protocol: protocolOf(config), client }, parts, options, resume);
+  const run = new AsyncRun({ config, headers, resolve: undefined, redact, protocol: protocolOf(config), client }, parts, options, resume);
   return { run, requests: backend.requests };
 }
 

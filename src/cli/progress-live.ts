@@ -1,6 +1,7 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
+import { ElapsedClock } from "./elapsed-clock.js";
 import type { ProgressReporter } from "./progress-reporter.js";
 import { PhaseTracker, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
 
@@ -42,7 +43,7 @@ export class LiveProgress implements ProgressReporter {
   readonly #now: () => number;
   readonly #schedule: Schedule;
   readonly #color: boolean;
-  #startedAtMs = 0;
+  readonly #clock: ElapsedClock;
   #stopTicking: (() => void) | undefined;
   #frame = 0;
   #lastDrawMs = -Infinity;
@@ -61,11 +62,11 @@ export class LiveProgress implements ProgressReporter {
     this.#now = options.now ?? Date.now;
     this.#schedule = options.schedule ?? intervalSchedule;
     this.#color = options.color ?? false;
-    this.#startedAtMs = this.#now();
+    this.#clock = new ElapsedClock(this.#now);
   }
 
   start(run: RunStart): void {
-    this.#startedAtMs = this.#now();
+    this.#clock.restart();
     this.#runPhase.start(run);
     this.#stream.write(`${describeStart(run)}\n`);
     this.#phase = run.runtimeKind === "http_async" ? "kickoff" : run.runtimeKind === "subprocess" ? "running" : "request";
@@ -125,7 +126,7 @@ export class LiveProgress implements ProgressReporter {
   finish(result: RuntimeResult): void {
     this.#stopTicking?.();
     this.#stopTicking = undefined;
-    const outcome = describeOutcome(result, this.#now() - this.#startedAtMs, this.#redact);
+    const outcome = describeOutcome(result, this.#clock.elapsedMs(), this.#redact);
     this.#stream.write(`${this.#drawn ? CLEAR_LINE : ""}${this.#mark(result.status)} ${outcome}\n`);
     this.#drawn = false;
   }
@@ -141,7 +142,7 @@ export class LiveProgress implements ProgressReporter {
     const parts = [`${SPINNER[this.#frame]} ${phase}`];
     if (this.#polls > 0) parts.push(`poll ${this.#polls}`);
     if (this.#lastAnswer !== undefined) parts.push(this.#lastAnswer);
-    parts.push(formatDuration(now - this.#startedAtMs));
+    parts.push(formatDuration(this.#clock.elapsedMs()));
     return parts.join(" · ");
   }
 

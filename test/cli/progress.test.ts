@@ -26,6 +26,8 @@ function fakeTime() {
   return {
     now: () => nowMs,
     advance: (ms: number) => (nowMs += ms),
+    /** Moves the clock to `ms` after its start. */
+    at: (ms: number) => (nowMs = 1_000_000 + ms),
     schedule: (callback: () => void) => {
       tick = callback;
       return () => (stopped = true);
@@ -37,6 +39,14 @@ function fakeTime() {
 
 function event(fields: Record<string, unknown>): RunEvent {
   return { elapsedMs: 0, ...fields } as unknown as RunEvent;
+}
+
+/** Tells `progress` of each event at its `elapsedMs`, on the clock it shares with the runner, as in the command. */
+function deliver(progress: { event(event: RunEvent): void }, time: ReturnType<typeof fakeTime>, events: readonly RunEvent[]): void {
+  for (const item of events) {
+    time.at(item.elapsedMs);
+    progress.event(item);
+  }
 }
 
 describe(LiveProgress.name, () => {
@@ -146,8 +156,8 @@ describe(createProgress.name, () => {
     const time = fakeTime();
     const progress = createProgress(mode, stream, { redact, now: time.now });
     progress.start(START);
-    for (const item of events) progress.event(item);
-    time.advance(231);
+    deliver(progress, time, events);
+    time.at(231);
     progress.finish(succeeded({ "http.polls": "1" }), 0);
     return stream.text();
   }
@@ -193,9 +203,10 @@ describe("progress of a run found by lookup", () => {
 
   it("says where the run is looked up, names lookups as such, and what the lookup found", () => {
     const stream = fakeStream();
-    const progress = createProgress("lines", stream, { redact, now: fakeTime().now });
+    const time = fakeTime();
+    const progress = createProgress("lines", stream, { redact, now: time.now });
     progress.start(LOOKUP_START);
-    for (const item of events) progress.event(item);
+    deliver(progress, time, events);
     expect(stream.text().split("\n").slice(1, -1)).toEqual([
       "[  0.01s] kickoff answered HTTP 200, naming no run: looking it up at GET http://h/api/conversations/web-1/messages?token=[REDACTED]",
       "[  0.01s] waiting 1.00s",
@@ -240,6 +251,56 @@ describe("progress of a run found by lookup", () => {
   it("counts the lookups in the outcome line", () => {
     const result = succeeded({ "http.lookups": "3", "http.polls": "2", "http.last_status": "completed", "http.status_code": "200" });
     expect(describeOutcome(result, 2040, noRedact)).toBe('succeeded in 2.04s (3 lookups, 2 polls, last status "completed", HTTP 200)');
+  });
+});
+
+describe("elapsed times in progress output", () => {
+  /** The elapsed time of each line after the first: `3.01s` of `[  3.01s] ...`, or a JSON object's `elapsedMs`. */
+  function printedTimes(mode: "lines" | "json", text: string): (string | number)[] {
+    const lines = text.trimEnd().split("\n").slice(1);
+    if (mode === "json") return lines.map((line) => (JSON.parse(line) as { elapsedMs: number }).elapsedMs);
+    return lines.map((line) => /^\[ *(\S+)\]/.exec(line)?.[1] ?? line);
+  }
+
+  it("prints an event after the interrupt at the interrupt's time or later, though the runner stamps events from its own later start", () => {
+    const cases = { lines: ["3.01s", "3.01s"], json: [3010, 3010] } as const;
+    for (const mode of ["lines", "json"] as const) {
+      const stream = fakeStream();
+      const time = fakeTime();
+      const progress = createProgress(mode, stream, { redact: noRedact, now: time.now });
+      progress.start(START);
+      time.at(3010);
+      progress.interrupt("received SIGINT: cancelling the run");
+      // The runner started 10 ms after the command: it stamps this instant 3000.
+      progress.event(event({ type: "cancel", httpStatus: 202, elapsedMs: 3000 }));
+      expect(printedTimes(mode, stream.text())).toEqual(cases[mode]);
+    }
+  });
+
+  it("never prints an earlier time than the line before, when the wall clock steps back", () => {
+    const cases = { lines: ["0.50s", "0.50s", "0.50s"], json: [500, 500, 500] } as const;
+    for (const mode of ["lines", "json"] as const) {
+      const stream = fakeStream();
+      const time = fakeTime();
+      const progress = createProgress(mode, stream, { redact: noRedact, now: time.now });
+      progress.start(START);
+      time.at(500);
+      progress.event(event({ type: "poll", attempt: 1, httpStatus: 200, status: "running", elapsedMs: 500 }));
+      time.at(300);
+      progress.event(event({ type: "wait", delayMs: 1000, source: "interval", elapsedMs: 300 }));
+      progress.finish(succeeded(), 0);
+      expect(printedTimes(mode, stream.text())).toEqual(cases[mode]);
+    }
+  });
+
+  it("never shows an earlier time on the live line when the wall clock steps back", () => {
+    const time = fakeTime();
+    const progress = new LiveProgress(fakeStream({ isTTY: true }), { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    time.at(500);
+    expect(progress.line()).toBe("⠋ kickoff · 0.50s");
+    time.at(300);
+    expect(progress.line()).toBe("⠋ kickoff · 0.50s");
   });
 });
 

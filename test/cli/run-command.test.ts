@@ -108,6 +108,30 @@ describe(runInvocationFile.name, () => {
     expect(fake.requests).toContainEqual(expect.objectContaining({ method: "DELETE", path: "/v1/jobs/job-0001" }));
   });
 
+  it("prints the elapsed times of an interrupted run in order, though the runner starts its clock after the command", async () => {
+    const fake = await backend({ runningPolls: Infinity });
+    const controller = new AbortController();
+    const path = await writeJson(await makeTempDir(), "job.json", exampleInvocation("classic-202", fake.origin, {
+      metadata: { "http.poll_interval_seconds": "1" },
+    }));
+    const { io, stderr } = fakeIo();
+    // Time passes while the command sets the run up (10 ms a reading until the kickoff arrives), then only in waits.
+    let nowMs = Date.UTC(2026, 0, 1);
+    const now = (): number => (fake.requests.length === 0 ? (nowMs += 10) : nowMs);
+    const sleep: Sleep = async (ms) => {
+      nowMs += ms;
+      if (stderr().includes('status "running"')) controller.abort("SIGINT");
+    };
+    expect(await runInvocationFile(path, io, { signal: controller.signal, now, sleep })).toBe(130);
+    const lines = stderr().trimEnd().split("\n").slice(1);
+    const fromInterrupt = lines.slice(lines.findIndex((line) => line.includes("received SIGINT")));
+    expect(fromInterrupt.map((line) => /\] (\w+ \w+)/.exec(line)?.[1])).toEqual(["received SIGINT", "cancel request", "cancelled in"]);
+    // No time passes after the interrupt: every line after it shows the interrupt's time.
+    const stamp = fromInterrupt[0]!.slice(0, 9);
+    expect(stamp).toMatch(/^\[ {2}1\.\d\ds\]$/);
+    expect(fromInterrupt.map((line) => line.slice(0, 9))).toEqual([stamp, stamp, stamp]);
+  });
+
   it("writes one JSON object per line on stderr with --json-events", async () => {
     const fake = await backend();
     const ran = await run(exampleInvocation("classic-202", fake.origin), { jsonEvents: true });

@@ -3,7 +3,7 @@ import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import { ElapsedClock } from "./elapsed-clock.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { PhaseTracker, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
+import { PhaseTracker, REQUEST_NAMES, describeOutcome, describeStart, formatDuration, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */
 export type Schedule = (tick: () => void, ms: number) => () => void;
@@ -23,6 +23,8 @@ export interface LiveProgressOptions {
 export const REDRAW_MS = 80;
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/** The live line's phase while a request of each phase is out. */
+const ACTIVE = { poll: "polling", lookup: "looking up the run", kickoff: "kickoff" } as const satisfies Record<RunPhase, string>;
 const CLEAR_LINE = "\r\x1b[2K";
 const COLORS = { green: "\x1b[32m", red: "\x1b[31m", yellow: "\x1b[33m", reset: "\x1b[39m" };
 
@@ -54,7 +56,7 @@ export class LiveProgress implements ProgressReporter {
   #lastAnswer: string | undefined;
   readonly #runPhase = new PhaseTracker();
   /** What the current wait is for. */
-  #next: "poll" | "lookup" = "poll";
+  #next: RunPhase = "poll";
 
   constructor(stream: OutputStream, options: LiveProgressOptions) {
     this.#stream = stream;
@@ -79,18 +81,18 @@ export class LiveProgress implements ProgressReporter {
 
   event(event: RunEvent): void {
     this.#waitEndsAtMs = undefined;
-    const lookingUp = this.#runPhase.next(event) === "lookup";
+    const context = this.#runPhase.next(event);
     switch (event.type) {
       case "kickoff":
         this.#lastAnswer = `HTTP ${event.httpStatus}`;
-        if (lookingUp) this.#phase = "looking up the run";
+        if (context.next === "lookup") this.#phase = ACTIVE.lookup;
         break;
       case "accepted":
         this.#phase = "accepted";
         break;
       case "wait":
         this.#phase = event.source === "retry-after" ? "waiting (Retry-After)" : "waiting";
-        this.#next = lookingUp ? "lookup" : "poll";
+        this.#next = context.next;
         this.#waitEndsAtMs = this.#now() + event.delayMs;
         break;
       case "poll":
@@ -137,7 +139,7 @@ export class LiveProgress implements ProgressReporter {
     let phase = this.#phase;
     if (this.#waitEndsAtMs !== undefined) {
       const leftMs = this.#waitEndsAtMs - now;
-      phase = leftMs > 0 ? `${phase}: next ${this.#next} in ${formatDuration(leftMs)}` : this.#next === "lookup" ? "looking up the run" : "polling";
+      phase = leftMs > 0 ? `${phase}: next ${REQUEST_NAMES[this.#next]} in ${formatDuration(leftMs)}` : ACTIVE[this.#next];
     }
     const parts = [`${SPINNER[this.#frame]} ${phase}`];
     if (this.#polls > 0) parts.push(`poll ${this.#polls}`);

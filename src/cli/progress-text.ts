@@ -9,39 +9,75 @@ export interface RunStart {
   readonly runtimeKind: string;
   /** What is sent first, e.g. `POST https://api.example.com/runs`, redacted; absent when unknown. */
   readonly target?: string;
-  /** Where the run is looked up after the kickoff (`http.run_lookup_url`), redacted; absent without a lookup. */
+  /** Where the run is looked up (`http.run_lookup_url`, read before the kickoff and after it), redacted; absent without a lookup. */
   readonly lookup?: string;
 }
 
 /**
- * Where a run stands, for the words of its events: `lookup` from the kickoff
- * of a run with `http.run_lookup_url` until it is accepted (its pending
- * answers and retries are lookups then), `poll` otherwise.
+ * Where a run stands, for the words of its events: `lookup` while it looks
+ * its job up (a run with `http.run_lookup_url` lists the runs before its
+ * kickoff, and looks for the new one after an acknowledgement that named
+ * none), `kickoff` while it sends the kickoff (again, after a transient
+ * failure where that is safe), `poll` once the backend took the job.
  */
-export type RunPhase = "poll" | "lookup";
+export type RunPhase = "lookup" | "kickoff" | "poll";
 
-/** Tracks a run's phase from its start and its events. */
+/** What an event's words depend on besides the event. */
+export interface EventContext {
+  /** The phase of the request the event is about. */
+  readonly phase: RunPhase;
+  /** The phase of the next request, after this event. */
+  readonly next: RunPhase;
+  /** The redacted lookup URL, when the run has one. */
+  readonly lookup?: string;
+}
+
+/**
+ * Tracks a run's phase from its start and its events. One case stays
+ * ambiguous: after the lookup before the kickoff found what it lists (an
+ * answer with no event), a kickoff that got no answer and is sent again
+ * tells only a `retry`, which reads as the lookup's.
+ */
 export class PhaseTracker {
   #lookup: string | undefined;
-  #phase: RunPhase = "poll";
+  #phase: RunPhase = "kickoff";
+  #kickedOff = false;
 
-  /** The run starts; `run.lookup` says whether it will be looked up. */
+  /** The run starts; `run.lookup` says whether it will be looked up, which it does first. */
   start(run: RunStart): void {
     this.#lookup = run.lookup;
-    this.#phase = "poll";
+    this.#phase = run.lookup === undefined ? "kickoff" : "lookup";
+    this.#kickedOff = false;
   }
 
-  /** The phase after `event`. */
-  next(event: RunEvent): RunPhase {
-    // Only an acknowledgement is followed by lookups; a kickoff that failed ends the run.
-    if (event.type === "kickoff" && this.#lookup !== undefined && event.httpStatus >= 200 && event.httpStatus < 300) this.#phase = "lookup";
-    if (event.type === "accepted") this.#phase = "poll";
-    return this.#phase;
-  }
-
-  /** The redacted lookup URL, when the run has one. */
-  get lookup(): string | undefined {
-    return this.#lookup;
+  /** The context of `event`; the run moves on to its next phase. */
+  next(event: RunEvent): EventContext {
+    let phase = this.#phase;
+    let next = phase;
+    switch (event.type) {
+      case "kickoff": {
+        // Only an acknowledgement is followed by lookups or polls; after a refusal the kickoff may be sent again.
+        const acknowledged = event.httpStatus >= 200 && event.httpStatus < 300;
+        phase = "kickoff";
+        next = !acknowledged ? "kickoff" : this.#lookup === undefined ? "poll" : "lookup";
+        this.#kickedOff = true;
+        break;
+      }
+      case "pending":
+        // A pending answer to the lookup before the kickoff lists no run: the kickoff follows.
+        if (phase === "lookup" && !this.#kickedOff) next = "kickoff";
+        break;
+      case "accepted":
+        next = "poll";
+        break;
+      case "poll":
+        phase = next = "poll";
+        break;
+      default:
+        break;
+    }
+    this.#phase = next;
+    return this.#lookup === undefined ? { phase, next } : { phase, next, lookup: this.#lookup };
   }
 }
 
@@ -63,17 +99,21 @@ export function describeStart(run: RunStart): string {
   return run.target === undefined ? `run ${what}` : `run ${what}: ${run.target}`;
 }
 
+/** How a progress line names a request of each phase: `poll 3`, `lookup 1`, `kickoff attempt 2`. */
+export const REQUEST_NAMES = { poll: "poll", lookup: "lookup", kickoff: "kickoff attempt" } as const satisfies Record<RunPhase, string>;
+
 /**
- * One event as a phrase, for a plain progress line. In phase `lookup` (see
- * `PhaseTracker`), pending answers and retries are those of the lookup, and
- * the kickoff line says where the run is looked up.
+ * One event as a phrase, for a plain progress line, in its `context` (see
+ * `PhaseTracker`): pending answers and retries are named by the phase of
+ * their request, and the kickoff line of a run that is looked up next says
+ * where.
  */
-export function describeEvent(event: RunEvent, redact: Redact, phase: RunPhase = "poll", lookup?: string): string {
-  const request = phase === "lookup" ? "lookup" : "poll";
+export function describeEvent(event: RunEvent, redact: Redact, context: EventContext = { phase: "poll", next: "poll" }): string {
+  const request = REQUEST_NAMES[context.phase];
   switch (event.type) {
     case "kickoff":
-      return phase === "lookup" && lookup !== undefined
-        ? `kickoff answered HTTP ${event.httpStatus}, naming no run: looking it up at ${redact(lookup)}`
+      return context.next === "lookup" && context.lookup !== undefined
+        ? `kickoff answered HTTP ${event.httpStatus}, naming no run: looking it up at ${redact(context.lookup)}`
         : `kickoff answered HTTP ${event.httpStatus}`;
     case "accepted": {
       const { checkpoint } = event;

@@ -75,7 +75,7 @@ class LineProgress implements ProgressReporter {
   }
 
   event(event: RunEvent): void {
-    this.#line(describeEvent(event, this.#redact, this.#phase.next(event), this.#phase.lookup));
+    this.#line(describeEvent(event, this.#redact, this.#phase.next(event)));
   }
 
   interrupt(text: string): void {

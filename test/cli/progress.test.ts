@@ -189,6 +189,39 @@ describe(createProgress.name, () => {
   });
 });
 
+describe("progress of a kickoff sent again", () => {
+  it("names the retries of the kickoff as kickoff attempts, not polls", () => {
+    const stream = fakeStream();
+    const progress = createProgress("lines", stream, { redact: noRedact, now: fakeTime().now });
+    progress.start(START);
+    progress.event(event({ type: "retry", attempt: 1, error: "connection reset" }));
+    progress.event(event({ type: "kickoff", httpStatus: 503 }));
+    progress.event(event({ type: "retry", attempt: 2, error: "HTTP 503" }));
+    progress.event(event({ type: "kickoff", httpStatus: 202 }));
+    progress.event(event({ type: "pending", attempt: 1, httpStatus: 404 }));
+    expect(stream.text().split("\n").slice(1, -1).map((line) => line.slice(10))).toEqual([
+      "kickoff attempt 1 failed, will retry: connection reset",
+      "kickoff answered HTTP 503",
+      "kickoff attempt 2 failed, will retry: HTTP 503",
+      "kickoff answered HTTP 202",
+      "poll 1: HTTP 404 means not ready yet (http.poll_pending_codes)",
+    ]);
+  });
+
+  it("counts down to the next kickoff attempt on the live line", () => {
+    const time = fakeTime();
+    const progress = new LiveProgress(fakeStream({ isTTY: true }), { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    progress.event(event({ type: "kickoff", httpStatus: 503 }));
+    progress.event(event({ type: "retry", attempt: 1, error: "HTTP 503" }));
+    progress.event(event({ type: "wait", delayMs: 1000, source: "interval" }));
+    time.advance(400);
+    expect(progress.line()).toBe("⠋ waiting: next kickoff attempt in 0.60s · HTTP 503 (retrying) · 0.40s");
+    time.advance(600);
+    expect(progress.line()).toBe("⠋ kickoff · HTTP 503 (retrying) · 1.00s");
+  });
+});
+
 describe("progress of a run found by lookup", () => {
   const LOOKUP_START = { ...START, lookup: "GET http://h/api/conversations/web-1/messages?token=abc" };
   const redact = (text: string) => text.replace("abc", "[REDACTED]");
@@ -246,6 +279,43 @@ describe("progress of a run found by lookup", () => {
     progress.start(LOOKUP_START);
     progress.event(event({ type: "kickoff", httpStatus: 500 }));
     expect(stream.text()).toContain("] kickoff answered HTTP 500\n");
+  });
+
+  it("names the lookup before the kickoff a lookup, its pending answers and retries too", () => {
+    const stream = fakeStream();
+    const time = fakeTime();
+    const progress = createProgress("lines", stream, { redact, now: time.now });
+    progress.start(LOOKUP_START);
+    deliver(progress, time, [
+      event({ type: "retry", attempt: 1, error: "HTTP 503", elapsedMs: 0 }),
+      event({ type: "wait", delayMs: 1000, source: "interval", elapsedMs: 0 }),
+      event({ type: "pending", attempt: 2, httpStatus: 404, elapsedMs: 1000 }),
+      event({ type: "kickoff", httpStatus: 200, elapsedMs: 1010 }),
+    ]);
+    expect(stream.text().split("\n").slice(1, -1)).toEqual([
+      "[  0.00s] lookup 1 failed, will retry: HTTP 503",
+      "[  0.00s] waiting 1.00s",
+      "[  1.00s] lookup 2: HTTP 404 means not ready yet (http.poll_pending_codes)",
+      "[  1.01s] kickoff answered HTTP 200, naming no run: looking it up at GET http://h/api/conversations/web-1/messages?token=[REDACTED]",
+    ]);
+  });
+
+  it("names a kickoff sent again after the lookup before it a kickoff", () => {
+    const stream = fakeStream();
+    const progress = createProgress("lines", stream, { redact, now: fakeTime().now });
+    progress.start(LOOKUP_START);
+    progress.event(event({ type: "pending", attempt: 1, httpStatus: 404 }));
+    progress.event(event({ type: "kickoff", httpStatus: 503 }));
+    progress.event(event({ type: "retry", attempt: 1, error: "HTTP 503" }));
+    progress.event(event({ type: "kickoff", httpStatus: 200 }));
+    progress.event(event({ type: "pending", attempt: 2, httpStatus: 404 }));
+    expect(stream.text().split("\n").slice(1, -1).map((line) => line.slice(10))).toEqual([
+      "lookup 1: HTTP 404 means not ready yet (http.poll_pending_codes)",
+      "kickoff answered HTTP 503",
+      "kickoff attempt 1 failed, will retry: HTTP 503",
+      "kickoff answered HTTP 200, naming no run: looking it up at GET http://h/api/conversations/web-1/messages?token=[REDACTED]",
+      "lookup 2: HTTP 404 means not ready yet (http.poll_pending_codes)",
+    ]);
   });
 
   it("counts the lookups in the outcome line", () => {

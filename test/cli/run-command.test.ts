@@ -5,12 +5,14 @@ import { startFakeBackend, type FakeBackend, type FakeBackendOptions } from "../
 import { exampleInvocation, fakeIo, writeJson, type ExampleName } from "../support/cli-harness.js";
 import { expectRxpValid } from "../support/rxp-schema.js";
 import { fakeClock } from "../support/fake-clock.js";
+import { closeScriptedServers, startScriptedServer } from "../support/scripted-server.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import type { Sleep } from "../../src/index.js";
 
 const backends: FakeBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((backend) => backend.close()));
+  await closeScriptedServers();
 });
 
 async function backend(options: FakeBackendOptions = {}): Promise<FakeBackend> {
@@ -130,6 +132,42 @@ describe(runInvocationFile.name, () => {
     const stamp = fromInterrupt[0]!.slice(0, 9);
     expect(stamp).toMatch(/^\[ {2}1\.\d\ds\]$/);
     expect(fromInterrupt.map((line) => line.slice(0, 9))).toEqual([stamp, stamp, stamp]);
+  });
+
+  it("calls the lookup before the kickoff a lookup, not a poll", async () => {
+    const server = await startScriptedServer([
+      { status: 404 },
+      { json: { accepted: true } },
+      { json: { runs: [{ key: "w-1" }] } },
+      { json: { status: "completed" } },
+    ]);
+    const clock = fakeClock();
+    const ran = await run({
+      invocation_id: "found-1",
+      runtime_name: "engine",
+      runtime_kind: "http_async",
+      metadata: {
+        "http.url": server.url("/runs"),
+        "http.run_lookup_url": server.url("/runs/list"),
+        "http.run_lookup_path": "runs.*.key",
+        "http.poll_url_template": "/runs/by-key/{lookup}",
+        "http.poll_status_path": "status",
+        "http.poll_terminal_states": "completed,failed",
+        "http.poll_pending_codes": "404",
+      },
+    }, { now: clock.now, sleep: clock.sleep });
+    expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual(["GET /runs/list", "POST /runs", "GET /runs/list", "GET /runs/by-key/w-1"]);
+    expect(ran.result).toMatchObject({ status: "succeeded", metadata: { "http.lookups": "2", "http.polls": "1" } });
+    expect(ran.stderr.split("\n").map((line) => line.slice(10, 50))).toEqual([
+      expect.any(String),
+      "lookup 1: HTTP 404 means not ready yet (",
+      "kickoff answered HTTP 200, naming no run",
+      "accepted, run found by lookup: w-1; stat",
+      'poll 1 answered HTTP 200, status "comple',
+      expect.stringContaining("is terminal"),
+      expect.stringContaining("succeeded in"),
+      "",
+    ]);
   });
 
   it("writes one JSON object per line on stderr with --json-events", async () => {

@@ -3,7 +3,7 @@ import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import { ElapsedClock } from "./elapsed-clock.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { PhaseTracker, REQUEST_NAMES, describeOutcome, describeStart, formatDuration, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
+import { PhaseTracker, REQUEST_NAMES, describeOutcome, isHttpCodeStatus, describeStart, formatDuration, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */
 export type Schedule = (tick: () => void, ms: number) => () => void;
@@ -98,7 +98,7 @@ export class LiveProgress implements ProgressReporter {
       case "poll":
         this.#phase = "polling";
         this.#polls = event.attempt;
-        this.#lastAnswer = event.status ?? `HTTP ${event.httpStatus}`;
+        this.#lastAnswer = event.status === undefined || isHttpCodeStatus(event.status, event.httpStatus) ? `HTTP ${event.httpStatus}` : event.status;
         break;
       case "pending":
         this.#lastAnswer = `HTTP ${event.httpStatus} (pending)`;
@@ -108,7 +108,7 @@ export class LiveProgress implements ProgressReporter {
         break;
       case "terminal":
         this.#phase = "finishing";
-        this.#lastAnswer = event.status;
+        this.#lastAnswer = isHttpCodeStatus(event.status, context.httpStatus) ? `HTTP ${event.status}` : event.status;
         break;
       case "cancel":
         this.#phase = event.httpStatus === undefined ? "cancel request failed" : `cancel request answered HTTP ${event.httpStatus}`;

@@ -29,7 +29,22 @@ export interface EventContext {
   /** The phase of the next request, after this event. */
   readonly next: RunPhase;
   /** The redacted lookup URL, when the run has one. */
-  readonly lookup?: string;
+  readonly lookup: string | undefined;
+  /** The HTTP status of the latest answer about the job (the kickoff's, a poll's or a lookup's), once there is one. */
+  readonly httpStatus: number | undefined;
+}
+
+/** The context of an event when nothing is known of its run. */
+const NO_CONTEXT: EventContext = { phase: "poll", next: "poll", lookup: undefined, httpStatus: undefined };
+
+/**
+ * Whether a backend status is the HTTP code of the answer it was read from:
+ * protocol `lro` reports the code of a `Location` monitor (202 running, 200
+ * or 204 done) as the status. Only three digits equal to that code count, so
+ * a backend's own status that happens to be a number still reads as a status.
+ */
+export function isHttpCodeStatus(status: string, httpStatus: number | string | undefined): boolean {
+  return /^\d{3}$/.test(status) && httpStatus !== undefined && status === String(httpStatus);
 }
 
 /**
@@ -42,18 +57,21 @@ export class PhaseTracker {
   #lookup: string | undefined;
   #phase: RunPhase = "kickoff";
   #kickedOff = false;
+  #httpStatus: number | undefined;
 
   /** The run starts; `run.lookup` says whether it will be looked up, which it does first. */
   start(run: RunStart): void {
     this.#lookup = run.lookup;
     this.#phase = run.lookup === undefined ? "kickoff" : "lookup";
     this.#kickedOff = false;
+    this.#httpStatus = undefined;
   }
 
   /** The context of `event`; the run moves on to its next phase. */
   next(event: RunEvent): EventContext {
     let phase = this.#phase;
     let next = phase;
+    if (event.type === "kickoff" || event.type === "poll" || event.type === "pending") this.#httpStatus = event.httpStatus;
     switch (event.type) {
       case "kickoff": {
         // Only an acknowledgement is followed by lookups or polls; after a refusal the kickoff may be sent again.
@@ -77,7 +95,7 @@ export class PhaseTracker {
         break;
     }
     this.#phase = next;
-    return this.#lookup === undefined ? { phase, next } : { phase, next, lookup: this.#lookup };
+    return { phase, next, lookup: this.#lookup, httpStatus: this.#httpStatus };
   }
 }
 
@@ -108,7 +126,7 @@ export const REQUEST_NAMES = { poll: "poll", lookup: "lookup", kickoff: "kickoff
  * their request, and the kickoff line of a run that is looked up next says
  * where.
  */
-export function describeEvent(event: RunEvent, redact: Redact, context: EventContext = { phase: "poll", next: "poll" }): string {
+export function describeEvent(event: RunEvent, redact: Redact, context: EventContext = NO_CONTEXT): string {
   const request = REQUEST_NAMES[context.phase];
   switch (event.type) {
     case "kickoff":
@@ -122,7 +140,7 @@ export function describeEvent(event: RunEvent, redact: Redact, context: EventCon
       return `accepted${found}${runId}; status URL ${redact(checkpoint.pollUrl)}`;
     }
     case "poll":
-      return event.status === undefined
+      return event.status === undefined || isHttpCodeStatus(event.status, event.httpStatus)
         ? `poll ${event.attempt} answered HTTP ${event.httpStatus}`
         : `poll ${event.attempt} answered HTTP ${event.httpStatus}, status ${JSON.stringify(event.status)}`;
     case "pending":
@@ -134,7 +152,9 @@ export function describeEvent(event: RunEvent, redact: Redact, context: EventCon
         ? `waiting ${formatDuration(event.delayMs)} (the backend's Retry-After)`
         : `waiting ${formatDuration(event.delayMs)}`;
     case "terminal":
-      return `backend status ${JSON.stringify(event.status)} is terminal: ${event.outcome}`;
+      return isHttpCodeStatus(event.status, context.httpStatus)
+        ? `backend answered HTTP ${event.status}: ${event.outcome}`
+        : `backend status ${JSON.stringify(event.status)} is terminal: ${event.outcome}`;
     case "cancel":
       return event.httpStatus === undefined
         ? `cancel request failed: ${redact(event.error ?? "unknown error")}`
@@ -158,8 +178,8 @@ function outcomeFacts(result: RuntimeResult): string[] {
   const polls = metadata[RESULT_KEYS.polls];
   if (polls !== undefined && polls !== "0") facts.push(polls === "1" ? "1 poll" : `${polls} polls`);
   const lastStatus = metadata[RESULT_KEYS.lastStatus];
-  if (lastStatus !== undefined) facts.push(`last status ${JSON.stringify(lastStatus)}`);
   const httpStatus = metadata[RESULT_KEYS.statusCode];
+  if (lastStatus !== undefined && !isHttpCodeStatus(lastStatus, httpStatus)) facts.push(`last status ${JSON.stringify(lastStatus)}`);
   if (httpStatus !== undefined) facts.push(`HTTP ${httpStatus}`);
   else if (result.exit_code !== null && result.runtime_kind === "subprocess") facts.push(`exit code ${result.exit_code}`);
   const cancelStatus = metadata[RESULT_KEYS.cancelStatus];

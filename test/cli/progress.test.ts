@@ -324,6 +324,57 @@ describe("progress of a run found by lookup", () => {
   });
 });
 
+describe("statuses that are HTTP codes", () => {
+  /** The plain lines `events` give, without their times. */
+  function linesOf(events: readonly RunEvent[]): string[] {
+    const stream = fakeStream();
+    const progress = createProgress("lines", stream, { redact: noRedact, now: fakeTime().now });
+    progress.start(START);
+    for (const item of events) progress.event(item);
+    return stream.text().split("\n").slice(1, -1).map((line) => line.slice(10));
+  }
+
+  it("says a Location monitor's code as an HTTP answer, in the poll and terminal lines", () => {
+    expect(linesOf([
+      event({ type: "poll", attempt: 1, httpStatus: 202, status: "202" }),
+      event({ type: "poll", attempt: 2, httpStatus: 200, status: "200" }),
+      event({ type: "terminal", status: "200", outcome: "succeeded" }),
+    ])).toEqual(["poll 1 answered HTTP 202", "poll 2 answered HTTP 200", "backend answered HTTP 200: succeeded"]);
+  });
+
+  it("says the code of a kickoff that is the final answer as an HTTP answer", () => {
+    expect(linesOf([event({ type: "kickoff", httpStatus: 204 }), event({ type: "terminal", status: "204", outcome: "succeeded" })])).toEqual([
+      "kickoff answered HTTP 204",
+      "backend answered HTTP 204: succeeded",
+    ]);
+  });
+
+  it.each([
+    ["a number other than the answer's code", "500", "failed"],
+    ["more than three digits", "2000", "succeeded"],
+    ["a word", "completed", "succeeded"],
+  ])("keeps a backend's own status as a status when it is %s", (_, status, outcome) => {
+    const lines = linesOf([event({ type: "poll", attempt: 1, httpStatus: 200, status }), event({ type: "terminal", status, outcome })]);
+    expect(lines).toEqual([`poll 1 answered HTTP 200, status "${status}"`, `backend status "${status}" is terminal: ${outcome}`]);
+  });
+
+  it("shows the code as HTTP on the live line", () => {
+    const time = fakeTime();
+    const progress = new LiveProgress(fakeStream({ isTTY: true }), { redact: noRedact, now: time.now, schedule: time.schedule });
+    progress.start(START);
+    progress.event(event({ type: "poll", attempt: 1, httpStatus: 202, status: "202" }));
+    expect(progress.line()).toBe("⠋ polling · poll 1 · HTTP 202 · 0.00s");
+    progress.event(event({ type: "poll", attempt: 2, httpStatus: 200, status: "200" }));
+    progress.event(event({ type: "terminal", status: "200", outcome: "succeeded" }));
+    expect(progress.line()).toBe("⠋ finishing · poll 2 · HTTP 200 · 0.00s");
+  });
+
+  it("leaves the last status out of the outcome line when it is the HTTP code", () => {
+    const result = succeeded({ "http.polls": "2", "http.last_status": "200", "http.status_code": "200" });
+    expect(describeOutcome(result, 1000, noRedact)).toBe("succeeded in 1.00s (2 polls, HTTP 200)");
+  });
+});
+
 describe("elapsed times in progress output", () => {
   /** The elapsed time of each line after the first: `3.01s` of `[  3.01s] ...`, or a JSON object's `elapsedMs`. */
   function printedTimes(mode: "lines" | "json", text: string): (string | number)[] {

@@ -170,6 +170,25 @@ describe(runInvocationFile.name, () => {
     ]);
   });
 
+  it("says the HTTP code a Location monitor reports as the status as an HTTP answer", async () => {
+    const server = await startScriptedServer([{ status: 202, headers: { location: "/operations/1" } }, { status: 202 }, { json: { name: "report" } }]);
+    const clock = fakeClock();
+    const ran = await run({
+      invocation_id: "lro-1",
+      runtime_name: "engine",
+      runtime_kind: "http_async",
+      metadata: { "http.url": server.url("/reports"), "http.poll_protocol": "lro", "http.poll_interval_seconds": "1" },
+    }, { now: clock.now, sleep: clock.sleep });
+    expect(ran.result).toMatchObject({ status: "succeeded", metadata: { "http.poll_mode": "location", "http.last_status": "200" } });
+    expect(ran.stderr.split("\n").slice(3, -1)).toEqual([
+      "[  0.00s] poll 1 answered HTTP 202",
+      "[  0.00s] waiting 1.00s",
+      "[  1.00s] poll 2 answered HTTP 200",
+      "[  1.00s] backend answered HTTP 200: succeeded",
+      "[  1.00s] succeeded in 1.00s (2 polls, HTTP 200)",
+    ]);
+  });
+
   it("writes one JSON object per line on stderr with --json-events", async () => {
     const fake = await backend();
     const ran = await run(exampleInvocation("classic-202", fake.origin), { jsonEvents: true });

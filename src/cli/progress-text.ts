@@ -1,6 +1,8 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
+import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import { RESULT_KEYS } from "../http/result-keys.js";
+import { BACKEND_JOB_KEY } from "../runners/backend-job.js";
 
 /** What the progress output says about a run before it starts. */
 export interface RunStart {
@@ -162,7 +164,12 @@ export function describeEvent(event: RunEvent, redact: Redact, context: EventCon
   }
 }
 
-/** The outcome of a run in one line: `succeeded in 1.42s (6 polls, last status "completed", HTTP 200)`. */
+/**
+ * The outcome of a run in one line: `succeeded in 1.42s (6 polls, last status "completed", HTTP 200)`;
+ * a run that did not succeed names its `failure_kind` first, and one that leaves its
+ * backend job behind or cancelled it says so last:
+ * `timed_out in 30.0s (failure_kind deadline, 12 polls, last status "running", HTTP 200, cancel request HTTP 500, backend job cancel_failed): ...`.
+ */
 export function describeOutcome(result: RuntimeResult, elapsedMs: number, redact: Redact): string {
   const facts = outcomeFacts(result);
   const details = facts.length === 0 ? "" : ` (${facts.join(", ")})`;
@@ -170,9 +177,14 @@ export function describeOutcome(result: RuntimeResult, elapsedMs: number, redact
   return `${result.status} in ${formatDuration(elapsedMs)}${details}${summary}`;
 }
 
+/** What became of a backend job that the outcome line leaves unsaid: the status says it. */
+const IMPLIED_BACKEND_JOBS: ReadonlySet<string> = new Set(["finished", "not_started"]);
+
 function outcomeFacts(result: RuntimeResult): string[] {
   const metadata = result.metadata;
   const facts: string[] = [];
+  const failureKind = metadata[FAILURE_KIND_KEY];
+  if (failureKind !== undefined) facts.push(`failure_kind ${failureKind}`);
   const lookups = metadata[RESULT_KEYS.lookups];
   if (lookups !== undefined) facts.push(lookups === "1" ? "1 lookup" : `${lookups} lookups`);
   const polls = metadata[RESULT_KEYS.polls];
@@ -186,5 +198,7 @@ function outcomeFacts(result: RuntimeResult): string[] {
   if (cancelStatus !== undefined) {
     facts.push(/^\d+$/.test(cancelStatus) ? `cancel request HTTP ${cancelStatus}` : `cancel request ${cancelStatus}`);
   }
+  const backendJob = metadata[BACKEND_JOB_KEY];
+  if (backendJob !== undefined && !IMPLIED_BACKEND_JOBS.has(backendJob)) facts.push(`backend job ${backendJob}`);
   return facts;
 }

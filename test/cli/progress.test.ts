@@ -455,6 +455,29 @@ describe(describeOutcome.name, () => {
     );
   });
 
+  it.each([
+    ["may_still_run", "backend job may_still_run"],
+    ["cancel_failed", "backend job cancel_failed"],
+    ["cancelled", "backend job cancelled"],
+  ])("says last what became of a backend job that ended %s", (job, fact) => {
+    const result = buildResult(IDENTITY, { status: "timed_out", summary: "timed out" }, {
+      metadata: { failure_kind: "deadline", "http.polls": "12", "http.status_code": "200", "http.backend_job": job },
+    });
+    expect(describeOutcome(result, 30_000, noRedact)).toBe(`timed_out in 30.0s (failure_kind deadline, 12 polls, HTTP 200, ${fact}): timed out`);
+  });
+
+  it.each(["finished", "not_started"])("leaves a backend job that ended %s unsaid, the status saying it", (job) => {
+    const result = buildResult(IDENTITY, { status: "failed", summary: "refused" }, {
+      metadata: { failure_kind: "kickoff_refused", "http.status_code": "400", "http.backend_job": job },
+    });
+    expect(describeOutcome(result, 100, noRedact)).toBe("failed in 0.10s (failure_kind kickoff_refused, HTTP 400): refused");
+  });
+
+  it("names no failure kind for a run that succeeded", () => {
+    const result = succeeded({ "http.polls": "1", "http.status_code": "200", "http.backend_job": "finished" });
+    expect(describeOutcome(result, 100, noRedact)).toBe("succeeded in 0.10s (1 poll, HTTP 200)");
+  });
+
   it("formats durations for people", () => {
     expect([formatDuration(42), formatDuration(12_340), formatDuration(125_000)]).toEqual(["0.04s", "12.3s", "2m05s"]);
   });

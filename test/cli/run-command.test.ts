@@ -65,6 +65,32 @@ describe(runInvocationFile.name, () => {
     const clock = fakeClock();
     const ran = await run(invocation, { now: clock.now, sleep: clock.sleep });
     expect(ran).toMatchObject({ exitCode: 124, result: { status: "timed_out", metadata: { "http.cancel_status": "202" } } });
+    expect(ran.stderr).toMatch(/\] timed_out in 1\.00s \(failure_kind deadline, \d+ polls, last status "running", HTTP 200, cancel request HTTP 202, backend job cancelled\): /);
+  });
+
+  it("ends with the failure kind and a backend job the run leaves running", async () => {
+    const server = await startScriptedServer([{ status: 202, json: { id: "r-7" } }], { fallback: { json: { id: "r-7", status: "running" } } });
+    const clock = fakeClock();
+    const ran = await run({
+      invocation_id: "left-1",
+      runtime_name: "engine",
+      runtime_kind: "http_async",
+      timeout_seconds: 3,
+      metadata: {
+        "http.url": server.url("/runs"),
+        "http.poll_url_template": "/runs/{run_id}",
+        "http.poll_run_id_path": "id",
+        "http.poll_status_path": "status",
+        "http.poll_terminal_states": "completed,failed",
+        "http.poll_interval_seconds": "1",
+      },
+    }, { now: clock.now, sleep: clock.sleep });
+    expect(ran.result).toMatchObject({ status: "timed_out", metadata: { failure_kind: "deadline", "http.backend_job": "may_still_run" } });
+    expect(ran.stderr.trimEnd().split("\n").at(-1)).toBe(
+      '[  3.00s] timed_out in 3.00s (failure_kind deadline, 3 polls, last status "running", HTTP 200, backend job may_still_run): ' +
+        `${ran.result.error_summary}`,
+    );
+    expect(ran.result.error_summary).toMatch(/; the backend job may still be running \(run id r-7\); no cancel request was sent$/);
   });
 
   it("exits 2 with a rejected result that names the bad metadata key", async () => {
@@ -78,7 +104,7 @@ describe(runInvocationFile.name, () => {
   it("exits 2 with a rejected result for an invocation of the wrong shape", async () => {
     const ran = await run({ invocation_id: "x", runtime_kind: "http_async", timeout_second: 5 });
     expect(ran).toMatchObject({ exitCode: 2, result: { status: "rejected", invocation_id: "x" } });
-    expect(ran.stderr).toMatch(/^\[ *\S+\] rejected in \S+: invalid invocation: runtime_name is required; timeout_second is not a known field \(did you mean 'timeout_seconds'\?\)\n$/);
+    expect(ran.stderr).toMatch(/^\[ *\S+\] rejected in \S+ \(failure_kind invalid_input\): invalid invocation: runtime_name is required; timeout_second is not a known field \(did you mean 'timeout_seconds'\?\)\n$/);
   });
 
   it("rejects a subprocess invocation unless --allow-subprocess is given", async () => {

@@ -1,4 +1,6 @@
+import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import type { RuntimeResult } from "../contracts/result.js";
+import { BACKEND_JOB_KEY } from "../runners/backend-job.js";
 import type { RunEvent } from "../runners/runner.js";
 import type { OutputStream } from "./io.js";
 import { LiveProgress, type Schedule } from "./progress-live.js";
@@ -142,12 +144,24 @@ class JsonProgress implements ProgressReporter {
     this.#write({ type: "interrupt", elapsedMs: this.#clock.elapsedMs(), message: text });
   }
 
+  /**
+   * The `result` object: the result's status, `failure_kind` (`failureKind`),
+   * `http.backend_job` (`backendJob`), `exit_code` (`resultExitCode`) and
+   * `error_summary` (`errorSummary`), null where the result has none, and the
+   * command's exit code (`exitCode`), which goes by the status (a failed
+   * subprocess exits 1 whatever its own code) or is 130 after an interrupt.
+   */
   finish(result: RuntimeResult, exitCode: number): void {
+    const metadata = result.metadata;
+    this.#invocationId = result.invocation_id;
     this.#write({
       type: "result",
       elapsedMs: this.#clock.elapsedMs(),
       status: result.status,
+      failureKind: metadata[FAILURE_KIND_KEY] ?? null,
+      backendJob: metadata[BACKEND_JOB_KEY] ?? null,
       exitCode,
+      resultExitCode: result.exit_code,
       errorSummary: result.error_summary,
     });
   }

@@ -181,7 +181,49 @@ describe(createProgress.name, () => {
     const lines = replay("json").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.map((line) => line.type)).toEqual(["start", "kickoff", "accepted", "wait", "poll", "terminal", "result"]);
     expect(lines[2]).toEqual({ time: expect.any(String), invocationId: "job-1", type: "accepted", elapsedMs: 12, runId: "1", pollUrl: "http://h/runs/1?token=[REDACTED]" });
-    expect(lines[6]).toMatchObject({ type: "result", status: "succeeded", exitCode: 0, errorSummary: null, elapsedMs: 231 });
+    expect(lines[6]).toEqual({
+      time: expect.any(String),
+      invocationId: "job-1",
+      type: "result",
+      elapsedMs: 231,
+      status: "succeeded",
+      failureKind: null,
+      backendJob: null,
+      exitCode: 0,
+      resultExitCode: 0,
+      errorSummary: null,
+    });
+  });
+
+  /** The `result` object the JSON progress writes for `result` and the command's `exitCode`. */
+  function resultObject(result: RuntimeResult, exitCode: number): Record<string, unknown> {
+    const stream = fakeStream();
+    createProgress("json", stream, { redact, now: fakeTime().now }).finish(result, exitCode);
+    return JSON.parse(stream.text()) as Record<string, unknown>;
+  }
+
+  it("gives the result's failure kind and what became of the backend job in the JSON result", () => {
+    const result = buildResult(IDENTITY, { status: "timed_out", summary: "timed out after 3 s" }, {
+      metadata: { failure_kind: "deadline", "http.backend_job": "may_still_run" },
+    });
+    expect(resultObject(result, 124)).toMatchObject({
+      status: "timed_out",
+      failureKind: "deadline",
+      backendJob: "may_still_run",
+      exitCode: 124,
+      resultExitCode: null,
+      errorSummary: "timed out after 3 s",
+    });
+  });
+
+  it("tells the result's own exit code from the command's in the JSON result", () => {
+    const failed = buildResult({ ...IDENTITY, runtime_kind: "subprocess" }, { status: "failed", summary: "exited with code 3" }, { exitCode: 3 });
+    expect(resultObject(failed, 1)).toMatchObject({ status: "failed", exitCode: 1, resultExitCode: 3, backendJob: null });
+  });
+
+  it("names the result's invocation in the JSON result when the run never started", () => {
+    const rejected = buildResult({ invocation_id: "x", runtime_name: "unknown", runtime_kind: "unknown" }, { status: "rejected", summary: "invalid invocation" });
+    expect(resultObject(rejected, 2)).toMatchObject({ invocationId: "x", type: "result", status: "rejected" });
   });
 
   it("writes nothing when quiet", () => {

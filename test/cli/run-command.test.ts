@@ -218,10 +218,12 @@ describe(runInvocationFile.name, () => {
   it("writes one JSON object per line on stderr with --json-events", async () => {
     const fake = await backend();
     const ran = await run(exampleInvocation("classic-202", fake.origin), { jsonEvents: true });
-    const types = ran.stderr.trimEnd().split("\n").map((line) => (JSON.parse(line) as { type: string }).type);
+    const lines = ran.stderr.trimEnd().split("\n").map((line) => JSON.parse(line) as { type: string });
+    const types = lines.map((line) => line.type);
     expect(types[0]).toBe("start");
     expect(types).toContain("retry");
     expect(types.at(-1)).toBe("result");
+    expect(lines.at(-1)).toMatchObject({ status: "succeeded", failureKind: null, backendJob: "finished", exitCode: 0, resultExitCode: 0, errorSummary: null });
   });
 
   it("writes nothing on stderr with --quiet", async () => {

@@ -1,9 +1,9 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
-import type { OutputStream } from "./io.js";
 import { ElapsedClock } from "./elapsed-clock.js";
+import type { OutputStream } from "./io.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { PhaseTracker, REQUEST_NAMES, describeOutcome, isHttpCodeStatus, describeStart, formatDuration, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
+import { PhaseTracker, REQUEST_NAMES, describeOutcome, describeStart, formatDuration, isHttpCodeStatus, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */
 export type Schedule = (tick: () => void, ms: number) => () => void;

@@ -1,8 +1,8 @@
-import type { RuntimeResult } from "../contracts/result.js";
-import type { RunEvent } from "../runners/runner.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
+import type { RuntimeResult } from "../contracts/result.js";
 import { RESULT_KEYS } from "../http/result-keys.js";
 import { BACKEND_JOB_KEY } from "../runners/backend-job.js";
+import type { RunEvent } from "../runners/runner.js";
 
 /** What the progress output says about a run before it starts. */
 export interface RunStart {

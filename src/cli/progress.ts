@@ -2,9 +2,9 @@ import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import type { RuntimeResult } from "../contracts/result.js";
 import { BACKEND_JOB_KEY } from "../runners/backend-job.js";
 import type { RunEvent } from "../runners/runner.js";
+import { ElapsedClock } from "./elapsed-clock.js";
 import type { OutputStream } from "./io.js";
 import { LiveProgress, type Schedule } from "./progress-live.js";
-import { ElapsedClock } from "./elapsed-clock.js";
 import type { ProgressReporter } from "./progress-reporter.js";
 import { PhaseTracker, describeEvent, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
 

@@ -1,8 +1,9 @@
 import type { RuntimeResult } from "../contracts/result.js";
 import type { RunEvent } from "../runners/runner.js";
+import { ElapsedClock } from "./elapsed-clock.js";
 import type { OutputStream } from "./io.js";
 import type { ProgressReporter } from "./progress-reporter.js";
-import { PhaseTracker, describeOutcome, describeStart, formatDuration, type Redact, type RunStart } from "./progress-text.js";
+import { PhaseTracker, REQUEST_NAMES, describeOutcome, describeStart, formatDuration, isHttpCodeStatus, type Redact, type RunPhase, type RunStart } from "./progress-text.js";
 
 /** Starts calling `tick` every `ms` milliseconds; returns the function that stops it. */
 export type Schedule = (tick: () => void, ms: number) => () => void;
@@ -22,6 +23,8 @@ export interface LiveProgressOptions {
 export const REDRAW_MS = 80;
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/** The live line's phase while a request of each phase is out. */
+const ACTIVE = { poll: "polling", lookup: "looking up the run", kickoff: "kickoff" } as const satisfies Record<RunPhase, string>;
 const CLEAR_LINE = "\r\x1b[2K";
 const COLORS = { green: "\x1b[32m", red: "\x1b[31m", yellow: "\x1b[33m", reset: "\x1b[39m" };
 
@@ -42,7 +45,7 @@ export class LiveProgress implements ProgressReporter {
   readonly #now: () => number;
   readonly #schedule: Schedule;
   readonly #color: boolean;
-  #startedAtMs = 0;
+  readonly #clock: ElapsedClock;
   #stopTicking: (() => void) | undefined;
   #frame = 0;
   #lastDrawMs = -Infinity;
@@ -53,7 +56,7 @@ export class LiveProgress implements ProgressReporter {
   #lastAnswer: string | undefined;
   readonly #runPhase = new PhaseTracker();
   /** What the current wait is for. */
-  #next: "poll" | "lookup" = "poll";
+  #next: RunPhase = "poll";
 
   constructor(stream: OutputStream, options: LiveProgressOptions) {
     this.#stream = stream;
@@ -61,11 +64,11 @@ export class LiveProgress implements ProgressReporter {
     this.#now = options.now ?? Date.now;
     this.#schedule = options.schedule ?? intervalSchedule;
     this.#color = options.color ?? false;
-    this.#startedAtMs = this.#now();
+    this.#clock = new ElapsedClock(this.#now);
   }
 
   start(run: RunStart): void {
-    this.#startedAtMs = this.#now();
+    this.#clock.restart();
     this.#runPhase.start(run);
     this.#stream.write(`${describeStart(run)}\n`);
     this.#phase = run.runtimeKind === "http_async" ? "kickoff" : run.runtimeKind === "subprocess" ? "running" : "request";
@@ -78,24 +81,24 @@ export class LiveProgress implements ProgressReporter {
 
   event(event: RunEvent): void {
     this.#waitEndsAtMs = undefined;
-    const lookingUp = this.#runPhase.next(event) === "lookup";
+    const context = this.#runPhase.next(event);
     switch (event.type) {
       case "kickoff":
         this.#lastAnswer = `HTTP ${event.httpStatus}`;
-        if (lookingUp) this.#phase = "looking up the run";
+        if (context.next === "lookup") this.#phase = ACTIVE.lookup;
         break;
       case "accepted":
         this.#phase = "accepted";
         break;
       case "wait":
         this.#phase = event.source === "retry-after" ? "waiting (Retry-After)" : "waiting";
-        this.#next = lookingUp ? "lookup" : "poll";
+        this.#next = context.next;
         this.#waitEndsAtMs = this.#now() + event.delayMs;
         break;
       case "poll":
         this.#phase = "polling";
         this.#polls = event.attempt;
-        this.#lastAnswer = event.status ?? `HTTP ${event.httpStatus}`;
+        this.#lastAnswer = event.status === undefined || isHttpCodeStatus(event.status, event.httpStatus) ? `HTTP ${event.httpStatus}` : event.status;
         break;
       case "pending":
         this.#lastAnswer = `HTTP ${event.httpStatus} (pending)`;
@@ -105,7 +108,7 @@ export class LiveProgress implements ProgressReporter {
         break;
       case "terminal":
         this.#phase = "finishing";
-        this.#lastAnswer = event.status;
+        this.#lastAnswer = isHttpCodeStatus(event.status, context.httpStatus) ? `HTTP ${event.status}` : event.status;
         break;
       case "cancel":
         this.#phase = event.httpStatus === undefined ? "cancel request failed" : `cancel request answered HTTP ${event.httpStatus}`;
@@ -125,7 +128,7 @@ export class LiveProgress implements ProgressReporter {
   finish(result: RuntimeResult): void {
     this.#stopTicking?.();
     this.#stopTicking = undefined;
-    const outcome = describeOutcome(result, this.#now() - this.#startedAtMs, this.#redact);
+    const outcome = describeOutcome(result, this.#clock.elapsedMs(), this.#redact);
     this.#stream.write(`${this.#drawn ? CLEAR_LINE : ""}${this.#mark(result.status)} ${outcome}\n`);
     this.#drawn = false;
   }
@@ -136,12 +139,12 @@ export class LiveProgress implements ProgressReporter {
     let phase = this.#phase;
     if (this.#waitEndsAtMs !== undefined) {
       const leftMs = this.#waitEndsAtMs - now;
-      phase = leftMs > 0 ? `${phase}: next ${this.#next} in ${formatDuration(leftMs)}` : this.#next === "lookup" ? "looking up the run" : "polling";
+      phase = leftMs > 0 ? `${phase}: next ${REQUEST_NAMES[this.#next]} in ${formatDuration(leftMs)}` : ACTIVE[this.#next];
     }
     const parts = [`${SPINNER[this.#frame]} ${phase}`];
     if (this.#polls > 0) parts.push(`poll ${this.#polls}`);
     if (this.#lastAnswer !== undefined) parts.push(this.#lastAnswer);
-    parts.push(formatDuration(now - this.#startedAtMs));
+    parts.push(formatDuration(this.#clock.elapsedMs()));
     return parts.join(" · ");
   }
 

@@ -1,5 +1,8 @@
+import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import type { RuntimeResult } from "../contracts/result.js";
+import { BACKEND_JOB_KEY } from "../runners/backend-job.js";
 import type { RunEvent } from "../runners/runner.js";
+import { ElapsedClock } from "./elapsed-clock.js";
 import type { OutputStream } from "./io.js";
 import { LiveProgress, type Schedule } from "./progress-live.js";
 import type { ProgressReporter } from "./progress-reporter.js";
@@ -54,98 +57,117 @@ export function createProgress(mode: ProgressMode, stream: OutputStream, options
   }
 }
 
-/** What the two appending reporters share: the stream, the redactor, the clock and the run's start. */
-abstract class AppendingProgress {
-  protected startedAtMs: number;
-  readonly stream: OutputStream;
-  readonly redact: Redact;
-  readonly now: () => number;
-
-  constructor(stream: OutputStream, redact: Redact, now: () => number) {
-    this.stream = stream;
-    this.redact = redact;
-    this.now = now;
-    this.startedAtMs = now();
-  }
-
-  /** Milliseconds since the run started. */
-  protected elapsedMs(): number {
-    return this.now() - this.startedAtMs;
-  }
-}
-
-/** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`. */
-class LineProgress extends AppendingProgress implements ProgressReporter {
+/** One plain line per event: `[  0.21s] poll 1 answered HTTP 404`, every time on the one clock of `ElapsedClock`. */
+class LineProgress implements ProgressReporter {
+  readonly #stream: OutputStream;
+  readonly #redact: Redact;
+  readonly #clock: ElapsedClock;
   readonly #phase = new PhaseTracker();
 
+  constructor(stream: OutputStream, redact: Redact, now: () => number) {
+    this.#stream = stream;
+    this.#redact = redact;
+    this.#clock = new ElapsedClock(now);
+  }
+
   start(run: RunStart): void {
-    this.startedAtMs = this.now();
+    this.#clock.restart();
     this.#phase.start(run);
-    this.stream.write(`${describeStart(run)}\n`);
+    this.#stream.write(`${describeStart(run)}\n`);
   }
 
   event(event: RunEvent): void {
-    this.#line(event.elapsedMs, describeEvent(event, this.redact, this.#phase.next(event), this.#phase.lookup));
+    this.#line(describeEvent(event, this.#redact, this.#phase.next(event)));
   }
 
   interrupt(text: string): void {
-    this.#line(this.elapsedMs(), text);
+    this.#line(text);
   }
 
   finish(result: RuntimeResult): void {
-    this.#line(this.elapsedMs(), describeOutcome(result, this.elapsedMs(), this.redact));
+    const elapsedMs = this.#clock.elapsedMs();
+    this.#stream.write(`${stamp(elapsedMs)} ${describeOutcome(result, elapsedMs, this.#redact)}\n`);
   }
 
-  #line(elapsedMs: number, text: string): void {
-    this.stream.write(`[${formatDuration(elapsedMs).padStart(7)}] ${text}\n`);
+  #line(text: string): void {
+    this.#stream.write(`${stamp(this.#clock.elapsedMs())} ${text}\n`);
   }
+}
+
+function stamp(elapsedMs: number): string {
+  return `[${formatDuration(elapsedMs).padStart(7)}]`;
 }
 
 /**
  * One JSON object per line: `{"time":..., "invocationId":..., "type":"poll", "elapsedMs":..., ...}`.
  * Runner events keep their fields, except `accepted`, whose checkpoint is a
  * secret of the caller's: it gives `runId`, the `lookup` that found the run
- * and the redacted `pollUrl` instead.
+ * and the redacted `pollUrl` instead. `elapsedMs` is the command's, on the
+ * one clock of `ElapsedClock` for every object.
  * The command adds `start`, `interrupt` and `result` objects.
  */
-class JsonProgress extends AppendingProgress implements ProgressReporter {
+class JsonProgress implements ProgressReporter {
+  readonly #stream: OutputStream;
+  readonly #redact: Redact;
+  readonly #now: () => number;
+  readonly #clock: ElapsedClock;
   #invocationId = "unknown";
 
+  constructor(stream: OutputStream, redact: Redact, now: () => number) {
+    this.#stream = stream;
+    this.#redact = redact;
+    this.#now = now;
+    this.#clock = new ElapsedClock(now);
+  }
+
   start(run: RunStart): void {
-    this.startedAtMs = this.now();
+    this.#clock.restart();
     this.#invocationId = run.invocationId;
     const { invocationId: _, target, ...rest } = run;
-    this.#write({ type: "start", elapsedMs: 0, ...rest, ...(target === undefined ? {} : { target }) });
+    this.#write({ type: "start", elapsedMs: this.#clock.elapsedMs(), ...rest, ...(target === undefined ? {} : { target }) });
   }
 
   event(event: RunEvent): void {
+    const elapsedMs = this.#clock.elapsedMs();
     if (event.type === "accepted") {
       const { checkpoint } = event;
-      const lookup = checkpoint.lookup === undefined ? {} : { lookup: this.redact(checkpoint.lookup) };
-      this.#write({ type: "accepted", elapsedMs: event.elapsedMs, runId: checkpoint.runId, ...lookup, pollUrl: this.redact(checkpoint.pollUrl) });
+      const lookup = checkpoint.lookup === undefined ? {} : { lookup: this.#redact(checkpoint.lookup) };
+      this.#write({ type: "accepted", elapsedMs, runId: checkpoint.runId, ...lookup, pollUrl: this.#redact(checkpoint.pollUrl) });
     } else if (event.type === "retry" || event.type === "cancel") {
-      this.#write(event.error === undefined ? { ...event } : { ...event, error: this.redact(event.error) });
+      this.#write(event.error === undefined ? { ...event, elapsedMs } : { ...event, elapsedMs, error: this.#redact(event.error) });
     } else {
-      this.#write({ ...event });
+      this.#write({ ...event, elapsedMs });
     }
   }
 
   interrupt(text: string): void {
-    this.#write({ type: "interrupt", elapsedMs: this.elapsedMs(), message: text });
+    this.#write({ type: "interrupt", elapsedMs: this.#clock.elapsedMs(), message: text });
   }
 
+  /**
+   * The `result` object: the result's status, `failure_kind` (`failureKind`),
+   * `http.backend_job` (`backendJob`), `exit_code` (`resultExitCode`) and
+   * `error_summary` (`errorSummary`), null where the result has none, and the
+   * command's exit code (`exitCode`), which goes by the status (a failed
+   * subprocess exits 1 whatever its own code) or is 130 after an interrupt.
+   */
   finish(result: RuntimeResult, exitCode: number): void {
+    const metadata = result.metadata;
+    this.#invocationId = result.invocation_id;
     this.#write({
       type: "result",
-      elapsedMs: this.elapsedMs(),
+      elapsedMs: this.#clock.elapsedMs(),
       status: result.status,
+      failureKind: metadata[FAILURE_KIND_KEY] ?? null,
+      backendJob: metadata[BACKEND_JOB_KEY] ?? null,
       exitCode,
+      resultExitCode: result.exit_code,
       errorSummary: result.error_summary,
     });
   }
 
   #write(fields: Record<string, unknown>): void {
-    const line = { time: new Date(this.now()).toISOString(), invocationId: this.#invocationId, ...fields };
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    const line = { time: new Date(this.#now()).toISOString(), invocationId: this.#invocationId, ...fields };
+    this.#stream.write(`${JSON.stringify(line)}\n`);
   }
 }

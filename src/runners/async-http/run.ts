@@ -34,6 +34,7 @@ import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type A
 import { readRunId } from "./status-url.js";
 import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
+import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
 
 /** Any verdict on an answer. */
 type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
@@ -262,7 +263,12 @@ export class AsyncRun {
     const report = this.#report;
     // A run stopped before its job was found (or proven its own) ends as it was stopped, cancelling the job once it is.
     const stopped = phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
-    if (stopped !== undefined && (next.name === "settle" || (next.name === "poll" && next.unproven === undefined))) return settlePhase(next, stopped);
+    if (stopped !== undefined && next.name === "poll" && next.unproven === undefined) {
+      // The cancel request names the run by its id, which only a poll of the run found can tell.
+      if (next.runId === undefined && this.#plan.config.cancelUrlTemplate?.includes(RUN_ID_PLACEHOLDER) === true) return { ...next, unproven: { hooks: {}, stopped } };
+      return settlePhase(next, stopped);
+    }
+    if (stopped !== undefined && next.name === "settle") return settlePhase(next, stopped);
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
     // The job is the run's own (found, or proven): its checkpoint.
     if (next.name === "poll" && next.unproven === undefined) {

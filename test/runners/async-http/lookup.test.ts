@@ -153,6 +153,25 @@ describe(`${AsyncHttpRunner.name} run lookup`, () => {
     expect(backend.count(`GET ${API}/api/workflows/runs/by-worker/web-worker-1`)).toBe(0);
   });
 
+  it("stopped before its run was found, polls the run once it appears to learn the run id its cancel request names", async () => {
+    const backend = scriptBackend(server, {
+      [`POST ${API}/api/workflows/archon-assist/run`]: [{ json: { accepted: true, status: "started" } }],
+      [`GET ${MESSAGES}`]: [{ json: [note] }, { json: [note] }, { json: [note, dispatch("web-worker-1")] }],
+      [`GET ${API}/api/workflows/runs/by-worker/web-worker-1`]: [run("running")],
+      [`POST ${API}/api/workflows/runs/run-9/cancel`]: [{ json: { success: true, message: "Cancelled workflow: archon-assist" } }],
+    });
+    const controller = new AbortController();
+    const invocation = backgroundInvocation({ "http.cancel_url_template": "/api/workflows/runs/{run_id}/cancel" });
+    const result = await asyncRunner(fakeClock()).run(invocation, {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "wait") controller.abort();
+      },
+    });
+    expect(result).toMatchObject({ status: "cancelled", metadata: { "http.backend_job": "cancelled", "http.run_id": "run-9", "http.polls": "1" } });
+    expect(backend.count(`POST ${API}/api/workflows/runs/run-9/cancel`)).toBe(1);
+  });
+
   it("cancels a found run by the backend's own run id, read from its poll bodies", async () => {
     const backend = scriptBackend(server, {
       [`POST ${API}/api/workflows/archon-assist/run`]: [{ json: { accepted: true, status: "started" } }],

@@ -107,21 +107,6 @@ describe("examples/invocations/archon-background.json", () => {
     expect(run!.status).toBe("cancelled");
   });
 
-  it.each([
-    ["succeeded", "succeeded", null],
-    ["failed", "failed", "backend reported terminal status: completed (outcome 'failed')"],
-  ] as const)("reads Archon 0.9's outcome: a completed run with outcome %s ends %s", async (outcome, status, summary) => {
-    const backend = await archon({ outcomes: true, workflows: { "archon-assist": { outcome } } });
-    const { result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin));
-    expect(result).toMatchObject({ status, error_summary: summary, metadata: { "http.last_status": "completed" } });
-  });
-
-  it("ends a failed run failed, with Archon's error, when the run carries outcome failed too", async () => {
-    const backend = await archon({ outcomes: true, workflows: { "archon-assist": { ending: "failed", error: "Node 'plan' failed: boom" } } });
-    const { result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin));
-    expect(result).toMatchObject({ status: "failed", error_summary: "backend reported terminal status: failed (outcome 'failed'; http.result \"Node 'plan' failed: boom\")" });
-  });
-
   it("does not take the previous run of a reused conversation", async () => {
     const error = "Node 'plan' failed: rate limited";
     const backend = await archon({ workflows: { "archon-broken": { ending: "failed", error } } });

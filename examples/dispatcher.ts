@@ -48,6 +48,14 @@ export interface DispatcherOptions {
   readonly runner?: HttpRunnerOptions;
 }
 
+/** What a job's message ends with, `{invocation_id}` filled by the runner: the run whose `user_message` holds it is the job's. */
+const OWNER_MARK = "(invocation {invocation_id})";
+
+/** The message a job's workflow is dispatched with: its prompt, marked with the invocation's id. */
+export function archonMessage(job: Job): string {
+  return `${job.prompt} ${OWNER_MARK}`;
+}
+
 /** Creates a dispatcher for the Archon server at `baseUrl`. */
 export function createDispatcher(options: DispatcherOptions) {
   const { baseUrl, store, log = console.log, pollIntervalSeconds = 2, workflow = "archon-assist" } = options;
@@ -71,20 +79,22 @@ export function createDispatcher(options: DispatcherOptions) {
       timeout_seconds: 30 * 60,
       metadata: asyncHttpMetadata({
         url: new URL(`/api/workflows/${encodeURIComponent(workflow)}/run`, baseUrl),
-        body: { conversationId, message: job.prompt },
+        // The message carries the invocation's id, which the run's user_message echoes: the ownership check reads it there.
+        body: { conversationId, message: archonMessage(job) },
         // The acknowledgement names no run: the worker conversation is named in a message of this one.
         runLookupUrl: `/api/conversations/${conversation}/messages`,
         runLookupPath: "*.metadata.workflowDispatch.workerConversationId",
         pollUrlTemplate: "/api/workflows/runs/by-worker/{lookup}",
         pollRunIdPath: "run.id",
+        runOwnerPath: "run.user_message",
+        runOwnerValue: OWNER_MARK,
         pollStatusPath: "run.status",
         pollTerminalStates: ["completed", "failed", "cancelled"],
-        // Archon 0.9 reports how a run went in `outcome`; earlier versions only in the status.
-        pollOutcomePath: "run.outcome",
-        pollSuccessStates: ["completed", "succeeded"],
+        pollSuccessStates: ["completed"],
         pollIntervalSeconds,
         pollMaxConsecutiveErrors: 3,
         cancelUrlTemplate: "/api/workflows/runs/{run_id}/cancel",
+        cancelOnFailure: true,
         resultPath: "run.metadata.error",
       }),
     };

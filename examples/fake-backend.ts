@@ -5,10 +5,12 @@
  *
  * Archon (examples/invocations/archon-background.json and
  * archon-interactive.json): the routes of examples/fake-archon.ts, which
- * behave as the real Archon server does: conversations, workflow dispatches
- * answered 200 `{"accepted": true, "status": "started"}` with no run id,
- * background runs in a worker conversation named by a message of the parent,
- * interactive runs in the parent, by-worker status, cancel by run id.
+ * behave as a real Archon v0.3.10 server does: conversations, workflow
+ * dispatches answered 200 `{"accepted": true, "status": "started"}` (or
+ * `"queued-conversation"` behind a run of the same conversation) with no run
+ * id, background runs in a worker conversation named by a message of the
+ * parent, interactive runs in the parent, runs read by worker conversation or
+ * by id, cancel by run id.
  *
  * Classic style (examples/invocations/classic-202.json):
  * - `POST /v1/jobs` answers 202 with a `Location` header and

@@ -28,7 +28,8 @@ const FLOWS: readonly DemoFlow[] = [
     title: "Archon, a background workflow",
     story:
       'the dispatch answers 200 "started" and names no run; the run lives in a worker conversation that a message of the ' +
-      'parent conversation names, so the runner looks it up there (http.run_lookup_url), then polls it by worker until "completed"',
+      'parent conversation names, so the runner looks it up there (http.run_lookup_url), takes it once the run\'s user_message ' +
+      'carries the invocation\'s id (http.run_owner_path), then polls it by worker until "completed"',
     invocation: archonBackground,
     prepare: async (invocation, origin) => {
       const conversationId = await createArchonConversation(origin);

@@ -180,6 +180,6 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
       ["classic-demo-1", "succeeded"],
     ]);
     expect(command.stderr()).toContain("Both flows reached succeeded");
-    expect(command.stderr()).toMatch(/accepted, run found by lookup: web-worker-\d+-[0-9a-z]{6}; status URL/);
+    expect(command.stderr()).toMatch(/accepted, run found by lookup: web-worker-\d+-[0-9a-z]{6}, run id [0-9a-f]{32}; status URL/);
   });
 });

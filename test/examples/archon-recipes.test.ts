@@ -65,19 +65,34 @@ describe("examples/invocations/archon-background.json", () => {
     expect(polls.at(-1)! - finishedAtMs).toBeLessThan(INTERVAL_MS);
     expect(Date.parse(result.finished_at) - finishedAtMs).toBeLessThan(INTERVAL_MS);
     expect(arrivals(backend.fake, "GET", `/api/workflows/runs/by-worker/${parent}`)).toEqual([]);
-    expect(stderr).toContain(`accepted, run found by lookup: ${run!.conversationId}; status URL`);
+    expect(stderr).toContain(`accepted, run found by lookup: ${run!.conversationId}, run id ${run!.id}; status URL`);
   });
 
   it("ends a failed workflow failed, with Archon's run.metadata.error in the summary", async () => {
-    const error = "Node 'implement' failed: Claude Code exited with code 1";
-    const backend = await archon({ workflows: { "archon-assist": { ending: "failed", error } } });
-    const { exitCode, result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin));
+    const error = "DAG workflow 'det-fail' completed with failures: 'step2': Bash node 'step2' failed [exit 1]: boom";
+    const backend = await archon();
+    const { exitCode, result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin), {
+      metadata: { "http.url": backend.fake.url("/api/workflows/det-fail/run") },
+    });
     expect(exitCode).toBe(1);
     expect(result).toMatchObject({
       status: "failed",
       error_summary: `backend reported terminal status: failed (http.result ${JSON.stringify(error)})`,
-      metadata: { "http.result": JSON.stringify(error) },
+      metadata: { "http.result": JSON.stringify(error), "failure_kind": "backend_failed", "http.backend_job": "finished" },
     });
+  });
+
+  it("fails at its first lookup, dispatching nothing, while its conversation is still the example's", async () => {
+    const backend = await archon();
+    const path = await writeJson(await makeTempDir(), "job.json", exampleInvocation("archon-background", backend.fake.origin));
+    const { io, stdout } = fakeIo();
+    expect(await runInvocationFile(path, io, { now: backend.clock.now, sleep: backend.clock.sleep })).toBe(1);
+    expect(JSON.parse(stdout())).toMatchObject({
+      status: "failed",
+      error_summary: expect.stringContaining('answered HTTP 404: {"error":"Conversation not found"}'),
+      metadata: { "failure_kind": "poll_refused", "http.backend_job": "not_started" },
+    });
+    expect(backend.fake.requests.map((request) => request.method)).toEqual(["GET"]);
   });
 
   it("cancels an interrupted run by Archon's run id, not by its worker conversation", async () => {
@@ -105,21 +120,6 @@ describe("examples/invocations/archon-background.json", () => {
       `/api/workflows/runs/${run!.id}/cancel`,
     ]);
     expect(run!.status).toBe("cancelled");
-  });
-
-  it.each([
-    ["succeeded", "succeeded", null],
-    ["failed", "failed", "backend reported terminal status: completed (outcome 'failed')"],
-  ] as const)("reads Archon 0.9's outcome: a completed run with outcome %s ends %s", async (outcome, status, summary) => {
-    const backend = await archon({ outcomes: true, workflows: { "archon-assist": { outcome } } });
-    const { result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin));
-    expect(result).toMatchObject({ status, error_summary: summary, metadata: { "http.last_status": "completed" } });
-  });
-
-  it("ends a failed run failed, with Archon's error, when the run carries outcome failed too", async () => {
-    const backend = await archon({ outcomes: true, workflows: { "archon-assist": { ending: "failed", error: "Node 'plan' failed: boom" } } });
-    const { result } = await runRecipe("archon-background", backend, await createArchonConversation(backend.fake.origin));
-    expect(result).toMatchObject({ status: "failed", error_summary: "backend reported terminal status: failed (outcome 'failed'; http.result \"Node 'plan' failed: boom\")" });
   });
 
   it("does not take the previous run of a reused conversation", async () => {
@@ -156,32 +156,28 @@ describe("examples/invocations/archon-background.json", () => {
 });
 
 describe("examples/invocations/archon-interactive.json", () => {
-  it("polls the parent, taking its 404 as pending until the run registers, and ends succeeded", async () => {
+  it("looks the run up by its conversation, taking 404 as not registered yet, then polls the run by its id to succeeded", async () => {
     const backend = await archon();
     const parent = await createArchonConversation(backend.fake.origin);
     const { result, stderr } = await runRecipe("archon-interactive", backend, parent);
     const [run] = backend.fake.archonRuns();
     expect(run).toMatchObject({ interactive: true, conversationId: parent });
-    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.run_id": run!.id, "http.last_status": "completed" } });
-    expect(stderr).toContain("poll 1: HTTP 404 means not ready yet (http.poll_pending_codes)");
-    const polls = arrivals(backend.fake, "GET", `/api/workflows/runs/by-worker/${parent}`);
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.lookup": run!.id, "http.run_id": run!.id, "http.last_status": "completed" } });
+    expect(stderr).toContain("HTTP 404 means not ready yet (http.poll_pending_codes)");
+    const polls = arrivals(backend.fake, "GET", `/api/workflows/runs/${run!.id}`);
     expect(polls.at(-1)! - run!.finishedAtMs!).toBeLessThan(INTERVAL_MS);
   });
 
-  it("in a reused conversation, takes the run a lookup of the new run id found, not the previous one", async () => {
+  it("in a reused conversation, takes the new run, not the previous one that by-worker still shows", async () => {
     const backend = await archon({ workflows: { "archon-broken-prd": { interactive: true, ending: "failed" } } });
     const parent = await createArchonConversation(backend.fake.origin);
     const broken = { "http.url": backend.fake.url("/api/workflows/archon-broken-prd/run") };
     expect((await runRecipe("archon-interactive", backend, parent, { metadata: broken })).result.status).toBe("failed");
-    // by-worker of the parent shows the previous run's "failed" until the new run registers: look the new run's id up first.
-    const { result } = await runRecipe("archon-interactive", backend, parent, {
-      metadata: {
-        "http.run_lookup_url": `/api/workflows/runs/by-worker/${parent}`,
-        "http.run_lookup_path": "run.id",
-        "http.poll_url_template": `/api/workflows/runs/by-worker/${parent}?run={lookup}`,
-      },
-    });
-    const [, second] = backend.fake.archonRuns();
+    const { result } = await runRecipe("archon-interactive", backend, parent);
+    const [first, second] = backend.fake.archonRuns();
     expect(result).toMatchObject({ status: "succeeded", metadata: { "http.lookup": second!.id, "http.run_id": second!.id } });
+    // by-worker showed the first run for a while after the second dispatch; the second invocation never read it.
+    const secondDispatch = backend.fake.requests.findIndex((request) => request.path === "/api/workflows/archon-interactive-prd/run");
+    expect(backend.fake.requests.slice(secondDispatch).map((request) => request.path)).not.toContain(`/api/workflows/runs/${first!.id}`);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createDispatcher, type CheckpointStore, type StoredRun } from "../../examples/dispatcher.js";
+import { archonMessage, createDispatcher, type CheckpointStore, type StoredRun } from "../../examples/dispatcher.js";
 import { startFakeBackend, type FakeBackend } from "../../examples/fake-backend.js";
 import { fakeClock, type FakeClock } from "../support/fake-clock.js";
 
@@ -53,7 +53,8 @@ describe("examples/dispatcher.ts", () => {
     // A previous process started the job, stored its run once found, then died.
     const created = await fetch(fake.url("/api/conversations"), { method: "POST", body: "{}" });
     const { conversationId } = (await created.json()) as { conversationId: string };
-    await fetch(fake.url("/api/workflows/archon-assist/run"), { method: "POST", body: JSON.stringify({ conversationId, message: "hello" }) });
+    const message = archonMessage({ id: "job-2", prompt: "hello" }).replace("{invocation_id}", "job-2");
+    await fetch(fake.url("/api/workflows/archon-assist/run"), { method: "POST", body: JSON.stringify({ conversationId, message }) });
     clock.advance(1000);
     const [run] = fake.archonRuns();
     const pollUrl = fake.url(`/api/workflows/runs/by-worker/${run!.conversationId}`);

@@ -13,9 +13,12 @@ import {
   readyPids,
   subprocessInvocation,
 } from "../fixtures/subprocess/helpers.js";
+import { useFixtureBundle } from "../support/fixture-bundle.js";
 import { watchTimers } from "../support/process-watch.js";
 
 afterEach(cleanUp);
+
+const hostFixture = useFixtureBundle("test/fixtures/subprocess/parent-sigterm.ts");
 
 /** A run of hang.mjs (a child with a grandchild, both waiting forever) in a scratch directory. */
 async function hangingRun(mode: "plain" | "ignore-term" | "leave-grandchild" = "plain") {
@@ -29,14 +32,14 @@ async function hangingRun(mode: "plain" | "ignore-term" | "leave-grandchild" = "
 }
 
 /**
- * Starts parent-sigterm.mjs (a host process running hang.mjs, which ignores
+ * Starts parent-sigterm.ts (a host process running hang.mjs, which ignores
  * SIGTERM, through the runner); `exited()` sends the host SIGTERM once the
  * hang.mjs processes are up and resolves to its exit code and signal.
  */
 async function startHost(mode?: "exit-on-sigterm") {
   const directory = await makeScratchDirectory();
   const pidFile = join(directory, "pids");
-  const args = [fixturePath("parent-sigterm.mjs"), pidFile, directory, ...(mode === undefined ? [] : [mode])];
+  const args = [hostFixture.path(), fixturePath("hang.mjs"), pidFile, directory, ...(mode === undefined ? [] : [mode])];
   const host = spawn(process.execPath, args, { stdio: "inherit" });
   const exit = once(host, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   const pids = readyPids(pidFile);

@@ -1,12 +1,7 @@
 /**
  * The invocation worker fixture (test/fixtures/bullmq/worker.ts) in a
- * process of its own, for tests that kill, freeze and resume workers.
- *
- * The fixture is bundled once per test file, like the command in
- * cli-harness.ts: a process that loaded the library's TypeScript source
- * through the TypeScript compiler took 1.5-2 s to start on an idle 2-core
- * machine and 5-7 s on a busy one, so a test that starts five of them spent
- * most of its time limit compiling. The bundle starts in about 0.4 s.
+ * process of its own, for tests that kill, freeze and resume workers. It runs
+ * bundled (see fixture-bundle.ts): the storm test starts five.
  *
  * @example
  * const workers = useWorkerProcesses();
@@ -15,48 +10,12 @@
  * await worker.waitForLine((line) => line.startsWith("error: "));
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "tsup";
-import { afterAll, beforeAll } from "vitest";
+import { useFixtureBundle } from "./fixture-bundle.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const WORKER_FIXTURE = join(ROOT, "test/fixtures/bullmq/worker.ts");
-
-/** Bundles the worker fixture for the test file (before its tests) and removes the bundle after them. */
+/** Bundles the worker fixture for the test file; `start` starts one inside a test. */
 export function useWorkerProcesses(): { start(options: WorkerProcessOptions): Promise<WorkerProcess> } {
-  let bundle: { path: string; remove: () => Promise<void> } | undefined;
-  beforeAll(async () => {
-    bundle = await buildWorkerFixture();
-  }, 60_000);
-  afterAll(() => bundle?.remove());
-  return {
-    start: (options) => {
-      if (bundle === undefined) throw new Error("useWorkerProcesses(): the worker fixture is bundled in beforeAll; start workers inside tests");
-      return startWorkerProcess(bundle.path, options);
-    },
-  };
-}
-
-/** Bundles the worker fixture into a fresh directory; undici, zod, bullmq and ioredis stay imports from node_modules. */
-async function buildWorkerFixture(): Promise<{ path: string; remove: () => Promise<void> }> {
-  // Inside the repository, so that the bundle resolves its dependencies from node_modules.
-  await mkdir(join(ROOT, ".tmp"), { recursive: true });
-  const directory = await mkdtemp(join(ROOT, ".tmp", "worker-fixture-"));
-  await build({
-    config: false,
-    entry: { worker: WORKER_FIXTURE },
-    format: ["esm"],
-    target: "node20",
-    platform: "node",
-    outDir: directory,
-    dts: false,
-    clean: false,
-    splitting: false,
-    silent: true,
-  });
-  return { path: join(directory, "worker.js"), remove: () => rm(directory, { recursive: true, force: true }) };
+  const bundle = useFixtureBundle("test/fixtures/bullmq/worker.ts");
+  return { start: (options) => startWorkerProcess(bundle.path(), options) };
 }
 
 /** What a worker process runs with. */

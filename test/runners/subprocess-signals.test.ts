@@ -56,10 +56,15 @@ async function startHost(mode?: "exit-on-sigterm") {
 describe(SubprocessRunner.name, () => {
   it("kills the child and its grandchild when timeout_seconds passes", async () => {
     const { invocation, pidFile } = await hangingRun();
+    // The deadline's timer re-checks this clock when it fires: the second passes only once both processes are up,
+    // however long they take to start.
+    let nowMs = Date.now();
 
-    const result = await new SubprocessRunner({ killGraceMs: 100 }).run({ ...invocation, timeout_seconds: 1 });
-
+    const running = new SubprocessRunner({ killGraceMs: 100, now: () => nowMs }).run({ ...invocation, timeout_seconds: 1 });
     const { child, grandchild } = await readyPids(pidFile);
+    nowMs += 1000;
+    const result = await running;
+
     expect(result).toMatchObject({ status: "timed_out", exit_code: null, metadata: { "subprocess.signal": "SIGTERM" } });
     expect(result.error_summary).toMatch(/^timed out after 1 s running `.*hang\.mjs.*`; sent SIGTERM to its process group$/);
     expect(await isGone(child)).toBe(true);

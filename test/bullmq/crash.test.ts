@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationWorker } from "../../src/bullmq/index.js";
 import { useQueueFixture } from "../support/queue-fixture.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { useWorkerProcesses, type WorkerProcess } from "../support/worker-process.js";
 
 const fixture = useQueueFixture();
+const workerProcesses = useWorkerProcesses();
 
 // Short enough that a dead worker's job is picked up again within about two seconds.
 const LOCK_DURATION_MS = 1_000;
@@ -15,7 +16,7 @@ const STALLED_INTERVAL_MS = 300;
 
 /** Starts the worker fixture in a child process; resolves once it is connected. */
 async function startChildWorker(queueName: string, freezeOnActive = false): Promise<WorkerProcess> {
-  const child = await startWorkerProcess({
+  const child = await workerProcesses.start({
     port: fixture.redis.port,
     queueName,
     lockDurationMs: LOCK_DURATION_MS,

@@ -11,9 +11,10 @@ import { createInvocationWorker, enqueueInvocation, waitForResult } from "../../
 import { useQueueFixture } from "../support/queue-fixture.js";
 import { useOtel } from "../support/otel.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
-import { startWorkerProcess } from "../support/worker-process.js";
+import { useWorkerProcesses } from "../support/worker-process.js";
 
 const fixture = useQueueFixture();
+const workerProcesses = useWorkerProcesses();
 
 // Short enough that the dead worker's job is picked up again within about two seconds.
 const LOCK_DURATION_MS = 1_000;
@@ -36,7 +37,7 @@ describe("a queued invocation's trace", () => {
     const queue = new Queue("otel-resume", { connection: fixture.redis.connection });
     fixture.closers.push(() => queue.close());
     fixture.backend.holdRuns = true;
-    const first = await startWorkerProcess({ port: fixture.redis.port, queueName: "otel-resume", lockDurationMs: LOCK_DURATION_MS, stalledIntervalMs: STALLED_INTERVAL_MS });
+    const first = await workerProcesses.start({ port: fixture.redis.port, queueName: "otel-resume", lockDurationMs: LOCK_DURATION_MS, stalledIntervalMs: STALLED_INTERVAL_MS });
     fixture.closers.push(() => first.kill());
 
     const { caller } = await otel.underCaller(() => enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("traced-1"), "traced-1")));

@@ -13,11 +13,14 @@ import type { ScriptedResponse, ScriptedServer } from "../support/scripted-serve
 /**
  * A run must settle this soon after its signal aborts (the cancel request on
  * loopback included). Nothing in these runs ends on its own: the backend
- * hangs, the waits last an hour, there is no timeout_seconds; so only the
- * signal can end them. Runs settle in 1-20 ms; the bound leaves room for a
- * busy machine.
+ * hangs (undici's own timeouts are 300 s), the waits last an hour, there is
+ * no timeout_seconds; so a run that settles within this was ended by its
+ * signal. Runs settle in 1-20 ms; the bound is far above that, so that a busy
+ * machine cannot fail it, and far below every other way these runs could end.
  */
-const AT_ONCE_MS = 250;
+const AT_ONCE_MS = 10_000;
+/** A test's time limit: room for its runs to settle within AT_ONCE_MS. */
+const TEST_TIMEOUT_MS = AT_ONCE_MS + 20_000;
 
 const accepted: ScriptedResponse = { status: 202, json: { id: "1" } };
 const cancelAccepted: ScriptedResponse = { status: 202, body: "" };
@@ -57,7 +60,7 @@ function requestLines(server: ScriptedServer): string[] {
   return server.requests.map((request) => `${request.method} ${request.url}`);
 }
 
-describe("aborting a run", () => {
+describe("aborting a run", { timeout: TEST_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     // The first run of a process compiles the metadata schema; that is not what these tests time.
     await new AsyncHttpRunner().run(loopbackInvocation("http://127.0.0.1:9"), { signal: AbortSignal.abort() });
@@ -128,7 +131,7 @@ describe("aborting a run", () => {
   });
 });
 
-describe("one signal shared by many runs", () => {
+describe("one signal shared by many runs", { timeout: TEST_TIMEOUT_MS }, () => {
   const RUNS = 200;
 
   it("carries one abort listener, cancels every run at once, and keeps no listener afterwards", async () => {

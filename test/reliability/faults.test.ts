@@ -6,23 +6,39 @@ import { loopbackBackend, loopbackInvocation, timedRun, type TimedRun } from "..
 import { expectRxpValid } from "../support/rxp-schema.js";
 import type { ScriptedResponse } from "../support/scripted-server.js";
 
-/** Every run here has timeout_seconds 1; whatever the fault, the result must be there by then, give or take the margin. */
+/** The deadline of the runs that hang: timeout_seconds 1. */
 const DEADLINE_MS = 1000;
-const MARGIN_MS = 1000;
+const DEADLINE_SECONDS = DEADLINE_MS / 1000;
+/**
+ * How long after its deadline a hung run may take to end. Nothing else ends
+ * these runs (undici's own timeouts are 300 s, and the backend never
+ * answers): a run that ends within this was ended by its deadline. Ending
+ * takes a few milliseconds; the margin is far above that, so that a busy
+ * machine cannot fail it, and far below the other ways a run could end. How
+ * exactly a deadline fires is for the unit tests, on a fake clock.
+ */
+const MARGIN_MS = 10_000;
+/** A deadline none of the runs that fail is meant to reach: they fail on the fault, without a wait. */
+const NO_DEADLINE_SECONDS = 600;
 
 const accepted: ScriptedResponse = { status: 202, json: { id: "1" } };
 const running: ScriptedResponse = { json: { status: "running" } };
 const completed: ScriptedResponse = { json: { status: "completed" } };
 
-/** Runs a 1 s invocation against `script` on a fresh AsyncHttpRunner (default undici transport). */
-async function runAgainst(script: readonly ScriptedResponse[], metadata: Record<string, string> = {}) {
+/**
+ * Runs an invocation with `timeout_seconds` against `script` on a fresh
+ * AsyncHttpRunner (default undici transport); its waits are recorded, not slept.
+ */
+async function runAgainst(script: readonly ScriptedResponse[], timeoutSeconds: number, metadata: Record<string, string> = {}) {
   const server = await loopbackBackend(script);
-  const run: TimedRun = await timedRun(new AsyncHttpRunner(), server, loopbackInvocation(server.origin, metadata, { timeout_seconds: 1 }));
+  const sleeps: number[] = [];
+  const sleep = async (ms: number) => void sleeps.push(ms);
+  const run: TimedRun = await timedRun(new AsyncHttpRunner({ sleep }), server, loopbackInvocation(server.origin, metadata, { timeout_seconds: timeoutSeconds }));
   expectRxpValid(run.result);
-  return { ...run, server };
+  return { ...run, server, sleeps };
 }
 
-describe.concurrent("a backend that stops answering", () => {
+describe.concurrent("a backend that stops answering", { timeout: DEADLINE_MS + MARGIN_MS + 20_000 }, () => {
   it.for([
     [
       "hangs before the kickoff's response headers",
@@ -42,7 +58,7 @@ describe.concurrent("a backend that stops answering", () => {
   ] satisfies [string, ScriptedResponse[], string][])(
     "ends timed_out at the deadline when the backend %s",
     async ([, script, summary], { expect }) => {
-      const outcome = await runAgainst(script);
+      const outcome = await runAgainst(script, DEADLINE_SECONDS);
       expect(outcome.result.status).toBe("timed_out");
       expect(outcome.summary).toBe(summary);
       expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
@@ -92,14 +108,14 @@ describe("a backend that breaks the connection", () => {
   ] satisfies [string, ScriptedResponse[], string][])(
     "fails at once, naming the phase and the fault, when the backend %s",
     async ([, script, summary]) => {
-      const outcome = await runAgainst(script);
+      const outcome = await runAgainst(script, NO_DEADLINE_SECONDS);
       expect(outcome.result.status).toBe("failed");
       expect(outcome.summary).toBe(summary);
-      expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+      expect(outcome.sleeps).toEqual([]);
     },
   );
 
-  it("ends a run at its deadline while its kickoff waits for the one connection, which another run holds", async () => {
+  it("ends a run at its deadline while its kickoff waits for the one connection, which another run holds", { timeout: DEADLINE_MS + MARGIN_MS + 20_000 }, async () => {
     const server = await loopbackBackend([{ action: "hang" }]);
     const runner = new AsyncHttpRunner({ connections: 1 });
     const holder = new AbortController();
@@ -119,13 +135,13 @@ describe("a backend that breaks the connection", () => {
   it("fails naming the refused connection when nothing listens", async () => {
     const server = await loopbackBackend();
     await server.close();
-    const outcome = await timedRun(new AsyncHttpRunner(), server, loopbackInvocation(server.origin, {}, { timeout_seconds: 1 }));
+    const outcome = await timedRun(new AsyncHttpRunner(), server, loopbackInvocation(server.origin, {}, { timeout_seconds: NO_DEADLINE_SECONDS }));
     expect(outcome.result.status).toBe("failed");
     expect(outcome.summary).toBe("kickoff POST {origin}/runs failed: connection refused (ECONNREFUSED)");
   });
 
   it("retries a reset poll within http.poll_max_consecutive_errors and succeeds", async () => {
-    const outcome = await runAgainst([accepted, { action: "reset" }, { action: "reset" }, completed], {
+    const outcome = await runAgainst([accepted, { action: "reset" }, { action: "reset" }, completed], NO_DEADLINE_SECONDS, {
       "http.poll_max_consecutive_errors": "2",
     });
     expect(outcome.result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "3" } });
@@ -134,7 +150,7 @@ describe("a backend that breaks the connection", () => {
   it("polls on a fresh connection when the backend closes each keep-alive socket after answering", async () => {
     const polls = [...Array.from({ length: 5 }, () => ({ status: "running" })), { status: "completed" }];
     const script: ScriptedResponse[] = [accepted, ...polls.map((json) => ({ json }))].map((step) => ({ ...step, closeConnection: true }));
-    const outcome = await runAgainst(script);
+    const outcome = await runAgainst(script, NO_DEADLINE_SECONDS);
     expect(outcome.result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "6" } });
     expect(outcome.server.connectionCount).toBe(outcome.server.requests.length);
   });

@@ -10,8 +10,14 @@ import { activeResources, watchProcess } from "../support/process-watch.js";
 import type { RecordedRequest } from "../support/scripted-server.js";
 
 const INVOCATIONS = 10_000;
-/** A bound on the whole load (it takes a few seconds), so a slowdown fails loudly rather than at the test timeout. */
-const LOAD_BOUND_MS = 40_000;
+/**
+ * The test's time limit, for a hang. The load is CPU work: 3-4 s on an idle
+ * 2-core machine, up to 10 s on a busy one. Its speed is measured by
+ * `npm run bench`, not here.
+ */
+const TEST_TIMEOUT_MS = 180_000;
+/** The runs' deadline: never reached, but queued, as most runs queue one. */
+const RUN_TIMEOUT_SECONDS = 3600;
 
 /**
  * The backend of the load: invocation `n` (sent in the kickoff body) gets
@@ -53,7 +59,7 @@ function expected(n: number): Pick<RuntimeResult, "status" | "error_summary"> & 
 }
 
 describe(`${INVOCATIONS} concurrent invocations on one runner`, () => {
-  it("end with the right statuses, without warnings or unhandled rejections, and leave no socket or timer open", { timeout: 60_000 }, async () => {
+  it("end with the right statuses, without warnings or unhandled rejections, and leave no socket or timer open", { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = await loopbackBackend([], { fallback: loadBackend() });
     const before = activeResources();
     const watch = watchProcess();
@@ -61,21 +67,18 @@ describe(`${INVOCATIONS} concurrent invocations on one runner`, () => {
     // One signal shared by every run, as a dispatcher's shutdown signal would be.
     const shutdown = new AbortController();
     const invocations = Array.from({ length: INVOCATIONS }, (_, n) =>
-      loopbackInvocation(server.origin, { "http.body": JSON.stringify({ n }) }, { invocation_id: `inv-${n}`, timeout_seconds: 60 }),
+      loopbackInvocation(server.origin, { "http.body": JSON.stringify({ n }) }, { invocation_id: `inv-${n}`, timeout_seconds: RUN_TIMEOUT_SECONDS }),
     );
 
-    const startMs = performance.now();
     const running = invocations.map((invocation) => runner.run(invocation, { signal: shutdown.signal }));
     // Every run has queued its deadline by now, on the one timer of the process: the checks below can see timers of ours.
     const queuedDuring = timerQueue.size;
     const during = activeResources();
     const results = await Promise.all(running);
-    const loadMs = performance.now() - startMs;
     await runner.close();
     const afterClose = activeResources();
     await watch.stop();
 
-    expect(loadMs).toBeLessThan(LOAD_BOUND_MS);
     const wrong = results.flatMap((result, n) => {
       const want = expected(n);
       const got = { status: result.status, error_summary: result.error_summary?.replaceAll(server.origin, "{origin}") ?? null, polls: result.metadata["http.polls"] };

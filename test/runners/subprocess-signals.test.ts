@@ -13,9 +13,12 @@ import {
   readyPids,
   subprocessInvocation,
 } from "../fixtures/subprocess/helpers.js";
+import { useFixtureBundle } from "../support/fixture-bundle.js";
 import { watchTimers } from "../support/process-watch.js";
 
 afterEach(cleanUp);
+
+const hostFixture = useFixtureBundle("test/fixtures/subprocess/parent-sigterm.ts");
 
 /** A run of hang.mjs (a child with a grandchild, both waiting forever) in a scratch directory. */
 async function hangingRun(mode: "plain" | "ignore-term" | "leave-grandchild" = "plain") {
@@ -29,14 +32,14 @@ async function hangingRun(mode: "plain" | "ignore-term" | "leave-grandchild" = "
 }
 
 /**
- * Starts parent-sigterm.mjs (a host process running hang.mjs, which ignores
+ * Starts parent-sigterm.ts (a host process running hang.mjs, which ignores
  * SIGTERM, through the runner); `exited()` sends the host SIGTERM once the
  * hang.mjs processes are up and resolves to its exit code and signal.
  */
 async function startHost(mode?: "exit-on-sigterm") {
   const directory = await makeScratchDirectory();
   const pidFile = join(directory, "pids");
-  const args = [fixturePath("parent-sigterm.mjs"), pidFile, directory, ...(mode === undefined ? [] : [mode])];
+  const args = [hostFixture.path(), fixturePath("hang.mjs"), pidFile, directory, ...(mode === undefined ? [] : [mode])];
   const host = spawn(process.execPath, args, { stdio: "inherit" });
   const exit = once(host, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   const pids = readyPids(pidFile);
@@ -53,10 +56,15 @@ async function startHost(mode?: "exit-on-sigterm") {
 describe(SubprocessRunner.name, () => {
   it("kills the child and its grandchild when timeout_seconds passes", async () => {
     const { invocation, pidFile } = await hangingRun();
+    // The deadline's timer re-checks this clock when it fires: the second passes only once both processes are up,
+    // however long they take to start.
+    let nowMs = Date.now();
 
-    const result = await new SubprocessRunner({ killGraceMs: 100 }).run({ ...invocation, timeout_seconds: 1 });
-
+    const running = new SubprocessRunner({ killGraceMs: 100, now: () => nowMs }).run({ ...invocation, timeout_seconds: 1 });
     const { child, grandchild } = await readyPids(pidFile);
+    nowMs += 1000;
+    const result = await running;
+
     expect(result).toMatchObject({ status: "timed_out", exit_code: null, metadata: { "subprocess.signal": "SIGTERM" } });
     expect(result.error_summary).toMatch(/^timed out after 1 s running `.*hang\.mjs.*`; sent SIGTERM to its process group$/);
     expect(await isGone(child)).toBe(true);

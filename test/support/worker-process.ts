@@ -1,18 +1,24 @@
 /**
- * The invocation worker fixture (test/fixtures/bullmq/worker.mjs) in a
- * process of its own, for tests that kill, freeze and resume workers.
+ * The invocation worker fixture (test/fixtures/bullmq/worker.ts) in a
+ * process of its own, for tests that kill, freeze and resume workers. It runs
+ * bundled (see fixture-bundle.ts): the storm test starts five.
  *
  * @example
- * const worker = await startWorkerProcess({ port: redis.port, queueName: "q", lockDurationMs: 1_000, stalledIntervalMs: 300 });
+ * const workers = useWorkerProcesses();
+ * const worker = await workers.start({ port: redis.port, queueName: "q", lockDurationMs: 1_000, stalledIntervalMs: 300 });
  * onTestFinished(() => worker.kill());
  * await worker.waitForLine((line) => line.startsWith("error: "));
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { useFixtureBundle } from "./fixture-bundle.js";
 
-const WORKER_FIXTURE = fileURLToPath(new URL("../fixtures/bullmq/worker.mjs", import.meta.url));
+/** Bundles the worker fixture for the test file; `start` starts one inside a test. */
+export function useWorkerProcesses(): { start(options: WorkerProcessOptions): Promise<WorkerProcess> } {
+  const bundle = useFixtureBundle("test/fixtures/bullmq/worker.ts");
+  return { start: (options) => startWorkerProcess(bundle.path(), options) };
+}
 
-/** Options of `startWorkerProcess`. */
+/** What a worker process runs with. */
 export interface WorkerProcessOptions {
   readonly port: number;
   readonly queueName: string;
@@ -35,11 +41,11 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-/** Starts the worker fixture; resolves once it is connected to Redis. */
-export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+/** Starts the bundled worker fixture at `path`; resolves once it is connected to Redis. */
+async function startWorkerProcess(path: string, options: WorkerProcessOptions): Promise<WorkerProcess> {
   const args = [options.port, options.queueName, options.lockDurationMs, options.stalledIntervalMs].map(String);
   if (options.freezeOnActive === true) args.push("freeze-on-active");
-  const child = spawn(process.execPath, [WORKER_FIXTURE, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [path, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
   const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
   let partial = "";

@@ -82,7 +82,7 @@ describe("aborting a run", { timeout: TEST_TIMEOUT_MS }, () => {
     );
     expect(msAfterAbort).toBeLessThan(AT_ONCE_MS);
     expect(result.status).toBe("cancelled");
-    expect(result.error_summary).toBe(`cancelled by the caller during the kickoff (POST ${server.origin}/runs); no response headers had arrived`);
+    expect(result.error_summary).toBe(`cancelled by the caller during the kickoff (POST ${server.origin}/runs); no response headers had arrived; the backend may hold the job: the request that starts it was sent and its outcome is unknown`);
     expect(requestLines(server)).toEqual(["POST /runs"]);
     await server.waitFor(() => server.openConnectionCount === 0);
   });
@@ -127,7 +127,7 @@ describe("aborting a run", { timeout: TEST_TIMEOUT_MS }, () => {
       httpRunner.run(invocation, { signal }),
     );
     expect(msAfterAbort).toBeLessThan(AT_ONCE_MS);
-    expect(result.error_summary).toBe(`cancelled by the caller during the request (POST ${server.origin}/hooks); no response headers had arrived`);
+    expect(result.error_summary).toBe(`cancelled by the caller during the request (POST ${server.origin}/hooks); no response headers had arrived; the backend may hold the job: the request that starts it was sent and its outcome is unknown`);
   });
 });
 

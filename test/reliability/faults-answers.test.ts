@@ -45,33 +45,33 @@ describe("a backend that sends a bad answer", () => {
       "sends malformed JSON in a poll",
       [accepted, { body: '{"status": running}' }],
       {},
-      `poll 1 response from {origin}/runs/1 is not JSON, so it has no status at 'status' (http.poll_status_path): {"status": running}`,
+      `poll 1 response from {origin}/runs/1 is not JSON, so it has no status at 'status' (http.poll_status_path): {"status": running}; the backend job may still be running (run id 1); no cancel request was sent`,
     ],
     [
       "sends truncated JSON in the kickoff",
       [{ status: 202, body: '{"id": "1' }],
       {},
-      `kickoff response has no run id at 'id' (http.poll_run_id_path), which http.poll_url_template needs: {"id": "1`,
+      `kickoff response has no run id at 'id' (http.poll_run_id_path), which http.poll_url_template needs: {"id": "1; the backend job may still be running (its run id is unknown); no cancel request was sent`,
     ],
     [
       "announces a 200 MB kickoff body, over maxResponseBytes",
       [{ action: "huge", status: 202, bytes: 200 * MiB, contentLength: true }],
       {},
-      `kickoff POST {origin}/runs failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes`,
+      `kickoff POST {origin}/runs failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes; the backend may hold the job: the request that starts it was sent and its outcome is unknown`,
     ],
     [
       "streams a 200 MB poll body without announcing its size",
       [accepted, { action: "huge", bytes: 200 * MiB }],
       {},
-      `poll 1 of {origin}/runs/1 failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes`,
+      `poll 1 of {origin}/runs/1 failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes; the backend job may still be running (run id 1); no cancel request was sent`,
     ],
     [
       "sends an endless chunked poll body",
       [accepted, { action: "endless" }],
       {},
-      `poll 1 of {origin}/runs/1 failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes`,
+      `poll 1 of {origin}/runs/1 failed: response body exceeds ${DEFAULT_MAX_RESPONSE_BYTES} bytes; the backend job may still be running (run id 1); no cancel request was sent`,
     ],
-    ["redirects a poll in a loop", [accepted], { server: { fallback: loop } }, "poll 1 of {origin}/runs/1 failed: too many redirects (more than 5)"],
+    ["redirects a poll in a loop", [accepted], { server: { fallback: loop } }, "poll 1 of {origin}/runs/1 failed: too many redirects (more than 5); the backend job may still be running (run id 1); no cancel request was sent"],
     [
       "answers the kickoff 429 with Retry-After (a kickoff is never retried)",
       [{ status: 429, headers: { "retry-after": "1" }, body: "slow down" }],
@@ -82,7 +82,7 @@ describe("a backend that sends a bad answer", () => {
       "answers a poll 503 with Retry-After when no error is tolerated",
       [accepted, { status: 503, headers: { "retry-after": "1" }, body: "try later" }],
       {},
-      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: HTTP 503: try later",
+      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: HTTP 503: try later; the backend job may still be running (run id 1); no cancel request was sent",
     ],
     [
       "answers polls 429 with Retry-After past the error budget",
@@ -91,7 +91,7 @@ describe("a backend that sends a bad answer", () => {
         metadata: { "http.poll_max_consecutive_errors": "2" },
         server: { fallback: { status: 429, headers: { "retry-after": "0" }, body: "slow down" } },
       },
-      "poll of {origin}/runs/1 failed 3 times in a row (http.poll_max_consecutive_errors is 2); last error: HTTP 429: slow down",
+      "poll of {origin}/runs/1 failed 3 times in a row (http.poll_max_consecutive_errors is 2); last error: HTTP 429: slow down; the backend job may still be running (run id 1); no cancel request was sent",
     ],
   ] satisfies [string, ScriptedResponse[], Setup, string][])("fails naming the phase and the fault when the backend %s", async ([, script, setup, summary]) => {
     const run = await runAgainst(script, setup);
@@ -123,14 +123,15 @@ describe("a backend that sends a bad answer", () => {
 describe("a backend that redirects to another origin", () => {
   const credentials = { authorization: "Bearer run-token-1", cookie: "sid=cookie-1", "proxy-authorization": "Basic cHJveHk6MQ==" };
   const credentialNames = Object.keys(credentials);
+  const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-  it("never sends Authorization, Cookie or Proxy-Authorization to the other origin", async () => {
+  it("sends the other origin no header of the invocation's or the runner's, only the trace headers", async () => {
     const other = await loopbackBackend([accepted, completed]);
     const script: ScriptedResponse[] = [
       { status: 307, headers: { location: other.url("/runs") } },
       { status: 302, headers: { location: other.url("/runs/1") } },
     ];
-    const headers = JSON.stringify({ Authorization: credentials.authorization, Cookie: credentials.cookie, "X-Trace": "t-1" });
+    const headers = JSON.stringify({ Authorization: credentials.authorization, Cookie: credentials.cookie, "X-Trace": "t-1", traceparent: TRACEPARENT });
     const run = await runAgainst(script, {
       metadata: { "http.headers": headers },
       runner: { headers: { "Proxy-Authorization": credentials["proxy-authorization"] } },
@@ -140,8 +141,8 @@ describe("a backend that redirects to another origin", () => {
     for (const request of run.server.requests) expect(request.headers).toMatchObject(credentials);
     expect(other.requests.map((request) => `${request.method} ${request.url}`)).toEqual(["POST /runs", "GET /runs/1"]);
     for (const request of other.requests) {
-      expect(request.headers["x-trace"]).toBe("t-1");
-      for (const name of credentialNames) expect(request.headers).not.toHaveProperty(name);
+      expect(request.headers["traceparent"]).toBe(TRACEPARENT);
+      for (const name of [...credentialNames, "x-trace"]) expect(request.headers).not.toHaveProperty(name);
     }
   });
 });

@@ -43,17 +43,17 @@ describe.concurrent("a backend that stops answering", { timeout: DEADLINE_MS + M
     [
       "hangs before the kickoff's response headers",
       [{ action: "hang" }],
-      "timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs); no response headers had arrived",
+      "timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs); no response headers had arrived; the backend may hold the job: the request that starts it was sent and its outcome is unknown",
     ],
     [
       "hangs before a poll's response headers",
       [accepted, { action: "hang" }],
-      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (1 polls); no response headers had arrived",
+      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (1 polls); no response headers had arrived; the backend job may still be running (run id 1); no cancel request was sent",
     ],
     [
       "stops in the middle of a poll's body",
       [accepted, running, { action: "hang-mid-body", body: '{"status": "run' }],
-      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (2 polls, last status 'running'); the response body was still arriving",
+      "timed out after 1 s (timeout_seconds) while polling {origin}/runs/1 (2 polls, last status 'running'); the response body was still arriving; the backend job may still be running (run id 1); no cancel request was sent",
     ],
   ] satisfies [string, ScriptedResponse[], string][])(
     "ends timed_out at the deadline when the backend %s",
@@ -78,7 +78,7 @@ describe.concurrent("a backend that stops answering", { timeout: DEADLINE_MS + M
     });
     const outcome = await timedRun(new HttpRunner(), server, invocation);
     expect(outcome.result.status).toBe("timed_out");
-    expect(outcome.summary).toBe("timed out after 1 s (timeout_seconds) during the request (POST {origin}/runs); no response headers had arrived");
+    expect(outcome.summary).toBe("timed out after 1 s (timeout_seconds) during the request (POST {origin}/runs); no response headers had arrived; the backend may hold the job: the request that starts it was sent and its outcome is unknown");
     expect(outcome.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
   });
 });
@@ -88,22 +88,22 @@ describe("a backend that breaks the connection", () => {
     [
       "resets the connection instead of answering the kickoff",
       [{ action: "reset" }],
-      "kickoff POST {origin}/runs failed: connection reset (ECONNRESET)",
+      "kickoff POST {origin}/runs failed: connection reset (ECONNRESET); the backend may hold the job: the request that starts it was sent and its outcome is unknown",
     ],
     [
       "closes the connection instead of answering the kickoff",
       [{ action: "destroy" }],
-      "kickoff POST {origin}/runs failed: socket closed before the response was complete (UND_ERR_SOCKET)",
+      "kickoff POST {origin}/runs failed: socket closed before the response was complete (UND_ERR_SOCKET); the backend may hold the job: the request that starts it was sent and its outcome is unknown",
     ],
     [
       "resets the connection instead of answering a poll",
       [accepted, { action: "reset" }],
-      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: connection reset (ECONNRESET)",
+      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: connection reset (ECONNRESET); the backend job may still be running (run id 1); no cancel request was sent",
     ],
     [
       "closes the connection in the middle of a poll's body",
       [accepted, { action: "destroy-mid-body", body: '{"status": "run' }],
-      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: socket closed before the response was complete (UND_ERR_SOCKET)",
+      "poll of {origin}/runs/1 failed once (http.poll_max_consecutive_errors is 0); last error: socket closed before the response was complete (UND_ERR_SOCKET); the backend job may still be running (run id 1); no cancel request was sent",
     ],
   ] satisfies [string, ScriptedResponse[], string][])(
     "fails at once, naming the phase and the fault, when the backend %s",
@@ -124,7 +124,9 @@ describe("a backend that breaks the connection", () => {
     const queued = await timedRun(runner, server, loopbackInvocation(server.origin, {}, { timeout_seconds: 1 }));
     holder.abort();
     expect(queued.result.status).toBe("timed_out");
-    expect(queued.summary).toBe("timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs); no response headers had arrived");
+    // It never left the pool: the backend never had it.
+    expect(queued.summary).toBe("timed out after 1 s (timeout_seconds) during the kickoff (POST {origin}/runs)");
+    expect(queued.result.metadata["http.backend_job"]).toBe("not_started");
     expect(queued.ms).toBeLessThan(DEADLINE_MS + MARGIN_MS);
     expect((await holding).status).toBe("cancelled");
     // The queued kickoff was dropped unsent: the backend never saw a second job.

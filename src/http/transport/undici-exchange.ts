@@ -220,7 +220,9 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   onError(error: unknown): void {
     this.#release();
     const head = this.#head;
-    const failure = toTransportError(error, this.#signal, head === undefined ? "body" : "headers");
+    // A request that never had a connection was never sent: it has no stage, and cannot have reached the backend.
+    const stage = this.#abort === undefined ? undefined : head === undefined ? "body" : "headers";
+    const failure = toTransportError(error, this.#signal, stage);
     if (head !== undefined) {
       this.#head = undefined;
       head.reject(failure);

@@ -144,7 +144,7 @@ describe("createTransport (undici)", () => {
     const waiting = transport.send(get(server.url("/queued"), {}, queued.signal));
     queued.abort("cancelled");
     // The one connection is still held by the first request: the queued one fails without it.
-    await expect(waiting).rejects.toMatchObject({ kind: "aborted", stage: "headers", cause: "cancelled" });
+    await expect(waiting).rejects.toMatchObject({ kind: "aborted", stage: undefined, mayHaveReached: false, cause: "cancelled" });
     first.abort("cancelled");
     await holding;
     await server.waitFor(() => server.openConnectionCount === 0);

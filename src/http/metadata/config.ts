@@ -85,7 +85,7 @@ export interface StatusProtocolConfig {
   readonly runLookupUrlTemplate: string | undefined;
   /** `http.run_lookup_path`: set when `runLookupUrl` is. */
   readonly runLookupPath: JsonPath | undefined;
-  /** `http.poll_status_path`. */
+  /** `http.poll_status_path`; with `each`, every value it finds is a status (an array job's tasks). */
   readonly pollStatusPath: JsonPath;
   /** `http.poll_terminal_states`, lower-cased, never empty. */
   readonly pollTerminalStates: ReadonlySet<string>;

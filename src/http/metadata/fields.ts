@@ -162,8 +162,11 @@ export interface StatusProtocolFields {
    */
   runLookupPath?: string;
   /**
-   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`).
+   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`); `a.b[0].c` reads as `a.b.0.c`.
+   * With `*` (an array job's tasks) every value is read: the run is terminal only when every value is terminal, and
+   * its outcome is the worst of them (failed, then timed out, then cancelled, then succeeded).
    * @example "run.status"
+   * @example "jobs[*].job_state"
    */
   pollStatusPath: string;
   /**

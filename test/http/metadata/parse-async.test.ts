@@ -44,6 +44,7 @@ describe(parseAsyncHttpMetadata.name, () => {
       pollTerminalStates: new Set(["completed", "failed", "cancelled"]),
       pollSuccessStates: new Set(["completed"]),
       pollCancelledStates: new Set(["cancelled"]),
+      pollTimedOutStates: new Set(),
       pollInitialDelaySeconds: 0,
       pollIntervalSeconds: 2,
       pollBackoff: 1,
@@ -54,6 +55,9 @@ describe(parseAsyncHttpMetadata.name, () => {
       cancelMethod: "POST",
       cancelOnFailure: false,
       resultPath: undefined,
+      errorPath: undefined,
+      exitCodePath: undefined,
+      exitCodeFormat: "plain",
       runOwnerPath: undefined,
       runOwnerValue: "{invocation_id}",
     });

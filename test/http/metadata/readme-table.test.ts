@@ -4,6 +4,7 @@ import { z } from "zod";
 import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
+  DEFAULT_EXIT_CODE_FORMAT,
   DEFAULT_KICKOFF_MAX_RETRIES,
   DEFAULT_RUN_OWNER_VALUE,
   DEFAULT_SUCCESS_STATES,
@@ -29,6 +30,7 @@ const COMPUTED_DEFAULTS: Readonly<Record<string, string>> = {
   "http.poll_cancelled_states": DEFAULT_CANCELLED_STATES.join(","),
   "http.kickoff_max_retries": String(DEFAULT_KICKOFF_MAX_RETRIES),
   "http.run_owner_value": DEFAULT_RUN_OWNER_VALUE,
+  "http.exit_code_format": DEFAULT_EXIT_CODE_FORMAT,
 };
 
 type Codec = z.ZodType<unknown, string | undefined>;

@@ -77,7 +77,7 @@ describe(validateInvocationFile.name, () => {
     expect(stdout()).toContain("kickoff   PUT https://management.example.com/vms/1; retried up to 3 times on a network error, 5xx or 429");
     expect(stdout()).toContain("status    protocol lro: the kickoff's Operation-Location, Azure-AsyncOperation or Location header, else the resource itself");
     expect(stdout()).toContain("Succeeded, Failed, Canceled (any case); the final result read at the request URL");
-    expect(stdout()).toContain("polling   first poll at once, then every 2.00s");
+    expect(stdout()).toContain("polling   first poll at once, then every 2.00s; pending codes: (none); errors tolerated in a row: 3\n");
   });
 
   it("describes a Slurm job: its state at a bracketed path, its timed-out states, the error it quotes and its own exit code", async () => {

@@ -54,7 +54,7 @@ export interface AsyncHttpCommonConfig extends HttpRequestConfig {
   readonly pollMaxIntervalSeconds: number | undefined;
   /** `http.poll_pending_codes`. */
   readonly pollPendingCodes: ReadonlySet<number>;
-  /** `http.poll_max_consecutive_errors`. */
+  /** `http.poll_max_consecutive_errors`: by default 0 with protocol `status`, 3 with `lro`. */
   readonly pollMaxConsecutiveErrors: number;
   /** `http.cancel_url_template` as written; may be relative to `url`. */
   readonly cancelUrlTemplate: string | undefined;

@@ -88,8 +88,8 @@ export interface AsyncHttpCommonFields extends HttpMetadataFields {
   pollPendingCodes?: readonly number[];
   /**
    * Network errors, 5xx and 429 answers tolerated in a row while polling (`http.poll_max_consecutive_errors`).
-   * @default 0
-   * @example 3
+   * @default 0 with protocol `status`; 3 with `lro` (a GET poll is safe to repeat, and the SDK pipelines retry it)
+   * @example 5
    */
   pollMaxConsecutiveErrors?: number;
   /**

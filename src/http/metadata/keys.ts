@@ -47,6 +47,12 @@ export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "cancel
 /** Kickoff retries where sending the kickoff again is safe, when `http.kickoff_max_retries` is absent. */
 export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
 
+/**
+ * Poll errors tolerated in a row when `http.poll_max_consecutive_errors` is absent, by protocol: none with `status`
+ * (the Python original's), 3 with `lro` (a GET poll is safe to repeat, and the SDK pipelines retry it).
+ */
+export const DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS = { status: 0, lro: 3 } as const satisfies Record<"status" | "lro", number>;
+
 /** How the value at `http.exit_code_path` is read when `http.exit_code_format` is absent. */
 export const DEFAULT_EXIT_CODE_FORMAT: ExitCodeFormat = "plain";
 
@@ -76,7 +82,7 @@ export const ASYNC_SHAPE = {
   "http.poll_backoff": decimal({ expected: "a number", min: 1 }).default(1),
   "http.poll_max_interval_seconds": decimal({ expected: "a number of seconds", min: 0, exclusive: true }).optional(),
   "http.poll_pending_codes": statusCodeList().default([]),
-  "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).default(0),
+  "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).optional(), // DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS: by protocol
   "http.cancel_url_template": urlTemplate().optional(),
   "http.cancel_method": httpMethod().default("POST"),
   "http.cancel_on_failure": flag().default(false),

@@ -3,7 +3,7 @@ import { formatPath } from "../../../src/contracts/issues.js";
 import type { AsyncHttpCommonConfig, AsyncHttpConfig, StatusProtocolConfig } from "../../../src/http/metadata/config.js";
 import { parseAsyncHttpMetadata } from "../../../src/http/metadata/parse.js";
 
-// The keys that shape what a result says: the error quoted, the job's exit code, the timed-out states.
+// The keys that shape what a result says: the error quoted, the job's exit code, the timed-out states, the poll errors tolerated.
 
 const STATUS: Readonly<Record<string, string>> = {
   "http.url": "https://slurm.test/slurm/v0.0.38/job/submit",
@@ -109,5 +109,17 @@ describe(parseAsyncHttpMetadata.name, () => {
         message: "must not be set with http.poll_protocol lro: the states are Succeeded, Failed and Canceled",
       },
     ]);
+  });
+
+  test.each([
+    ["status", STATUS, 0],
+    ["lro", LRO, 3],
+  ])("tolerates by default, with protocol %s, %i poll errors in a row", (_, metadata, expected) => {
+    expect(configOf(metadata).pollMaxConsecutiveErrors).toBe(expected);
+  });
+
+  test("tolerates the number of poll errors in a row that is set, 0 with protocol lro included", () => {
+    expect(configOf({ ...LRO, "http.poll_max_consecutive_errors": "0" }).pollMaxConsecutiveErrors).toBe(0);
+    expect(configOf({ ...STATUS, "http.poll_max_consecutive_errors": "5" }).pollMaxConsecutiveErrors).toBe(5);
   });
 });

@@ -129,6 +129,13 @@ function describeAsync(config: AsyncHttpConfig, invocationId: string | undefined
   }
   lines.push(...describeCancel(config, redact, invocationId));
   if (config.resultPath !== undefined) lines.push(`result    ${config.resultPath.text} -> metadata http.result`);
+  if (config.errorPath !== undefined) {
+    lines.push(`error     ${config.errorPath.text} of a failed answer -> quoted in the summary, and metadata http.error`);
+  }
+  if (config.exitCodePath !== undefined) {
+    const format = config.exitCodeFormat === "wait_status" ? " (a POSIX wait status: 768 is exit 3, a signal n is 128+n)" : "";
+    lines.push(`exit code ${config.exitCodePath.text} of the terminal answer${format} -> the result's exit_code`);
+  }
   return lines;
 }
 
@@ -152,19 +159,25 @@ function describeProtocol(config: AsyncHttpConfig, redact: (text: string) => str
       `          Succeeded, Failed, Canceled (any case); ${final}`,
     ];
   }
+  const statusAt = config.pollStatusPath.each
+    ? `status at ${config.pollStatusPath.text} (protocol status), every value: terminal when all are, and the worst outcome decides`
+    : `status at ${config.pollStatusPath.text} (protocol status)`;
+  const timedOut = config.pollTimedOutStates.size === 0 ? "" : `; timed out: ${list(config.pollTimedOutStates)}`;
   const where = config.pollUrlTemplate === undefined ? "the kickoff's Operation-Location or Location header" : `GET ${redact(resolveTemplate(config.pollUrlTemplate, config.url, invocationId))}`;
   if (config.pollOutcomePath !== undefined) {
     return [
       `status    ${where}`,
-      `          status at ${config.pollStatusPath.text} (protocol status); terminal: ${list(config.pollTerminalStates)}`,
-      `          once terminal, the outcome at ${config.pollOutcomePath.text} decides: success: ${list(config.pollSuccessStates)}; cancelled: ${list(config.pollCancelledStates)}; any other: failure (any case)`,
+      `          ${statusAt}; terminal: ${list(config.pollTerminalStates)}`,
+      `          once terminal, the outcome at ${config.pollOutcomePath.text} decides: success: ${list(config.pollSuccessStates)}; cancelled: ${list(config.pollCancelledStates)}${timedOut}; any other: failure (any case)`,
     ];
   }
-  const failure = [...config.pollTerminalStates].filter((state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state));
+  const failure = [...config.pollTerminalStates].filter(
+    (state) => !config.pollSuccessStates.has(state) && !config.pollCancelledStates.has(state) && !config.pollTimedOutStates.has(state),
+  );
   return [
     `status    ${where}`,
-    `          status at ${config.pollStatusPath.text} (protocol status)`,
-    `          success: ${list(config.pollSuccessStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.pollCancelledStates)} (any case)`,
+    `          ${statusAt}`,
+    `          success: ${list(config.pollSuccessStates)}; failure: ${failure.length === 0 ? "(none)" : failure.join(", ")}; cancelled: ${list(config.pollCancelledStates)}${timedOut} (any case)`,
   ];
 }
 

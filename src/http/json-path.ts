@@ -3,24 +3,57 @@ const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 /** The segment that stands for each element of an array. */
 const EACH = "*";
 
-/** A dotted path compiled once: `run.items.0.id`, `workflow_runs.*.id`. */
+/** A dotted path compiled once: `run.items.0.id`, `workflow_runs.*.id`, `jobs[0].job_state`. */
 export interface JsonPath {
   /** The path as written. */
   readonly text: string;
+  /** The steps of the path: `jobs[0].state` and `jobs.0.state` both have `jobs`, `0`, `state`. */
   readonly segments: readonly string[];
+  /** True when a segment is `*`: the path can find several values (`readJsonPathAll` reads them all). */
+  readonly each: boolean;
 }
 
 /**
- * Compiles a dotted path. Returns an error message for an empty path or an
- * empty segment (`a..b`), which would otherwise silently find nothing.
+ * Compiles a dotted path. Brackets are read as the JSON-path habit writes them:
+ * `a.b[0].c` is `a.b.0.c` and `a[*].b` is `a.*.b` (a path may start with one,
+ * `[0].id`). Returns an error message for an empty path, an empty segment
+ * (`a..b`) or a malformed bracket (`a[`, `a[x]`, `a[]`, `a]`), each of which
+ * would otherwise silently find nothing.
  */
 export function compileJsonPath(text: string): JsonPath | string {
   if (text.length === 0) return "must be a dotted path such as run.status, got an empty string";
-  const segments = text.split(".");
-  if (segments.some((segment) => segment.length === 0)) {
-    return `must be a dotted path such as run.status, got '${text}' (it has an empty segment)`;
+  const segments: string[] = [];
+  const parts = text.split(".");
+  for (let index = 0; index < parts.length; index++) {
+    const problem = addSegments(parts[index]!, index === 0, segments);
+    if (problem !== undefined) return `must be a dotted path such as run.status, got '${text}' (${problem})`;
   }
-  return { text, segments };
+  return { text, segments, each: segments.includes(EACH) };
+}
+
+/**
+ * Adds the segments of one dot-separated part (`name`, `name[0]`, `name[*][1]`)
+ * to `segments`; returns what is wrong with the part, or undefined. Only the
+ * first part may start with a bracket.
+ */
+function addSegments(part: string, first: boolean, segments: string[]): string | undefined {
+  const open = part.indexOf("[");
+  const name = open === -1 ? part : part.slice(0, open);
+  if (name.includes("]")) return "a ']' has no '[' before it";
+  if (name !== "") segments.push(name);
+  else if (open === -1 || !first) return "it has an empty segment";
+  let rest = open === -1 ? "" : part.slice(open);
+  while (rest !== "") {
+    if (rest.startsWith("]")) return "a ']' has no '[' before it";
+    if (!rest.startsWith("[")) return "a ']' must be followed by '.', '[' or the end of the path";
+    const close = rest.indexOf("]");
+    if (close === -1) return "a '[' is not closed";
+    const inside = rest.slice(1, close);
+    if (inside !== EACH && !ARRAY_INDEX.test(inside)) return `a bracket holds an array index or *, such as [0] or [*], not '[${inside}]'`;
+    segments.push(inside);
+    rest = rest.slice(close + 1);
+  }
+  return undefined;
 }
 
 /** The first value at `path` in document order (see `readJsonPathAll`); undefined when there is none. */

@@ -77,7 +77,39 @@ describe(validateInvocationFile.name, () => {
     expect(stdout()).toContain("kickoff   PUT https://management.example.com/vms/1; retried up to 3 times on a network error, 5xx or 429");
     expect(stdout()).toContain("status    protocol lro: the kickoff's Operation-Location, Azure-AsyncOperation or Location header, else the resource itself");
     expect(stdout()).toContain("Succeeded, Failed, Canceled (any case); the final result read at the request URL");
-    expect(stdout()).toContain("polling   first poll at once, then every 2.00s");
+    expect(stdout()).toContain("polling   first poll at once, then every 2.00s; pending codes: (none); errors tolerated in a row: 3\n");
+  });
+
+  it("describes a Slurm job: its state at a bracketed path, its timed-out states, the error it quotes and its own exit code", async () => {
+    const metadata = {
+      "http.url": "https://slurm.test/slurm/v0.0.38/job/submit",
+      "http.poll_url_template": "/slurm/v0.0.38/job/{run_id}",
+      "http.poll_run_id_path": "job_id",
+      "http.poll_status_path": "jobs[0].job_state",
+      "http.poll_terminal_states": "COMPLETED,FAILED,CANCELLED,TIMEOUT,DEADLINE",
+      "http.poll_success_states": "COMPLETED",
+      "http.poll_timed_out_states": "TIMEOUT,DEADLINE",
+      "http.error_path": "errors[0].error",
+      "http.exit_code_path": "jobs[0].exit_code",
+      "http.exit_code_format": "wait_status",
+    };
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile(metadata), io)).toBe(0);
+    expect(stdout()).toContain(
+      "            status at jobs[0].job_state (protocol status)\n" +
+        "            success: completed; failure: failed; cancelled: cancelled; timed out: timeout, deadline (any case)\n",
+    );
+    expect(stdout()).toContain("errors tolerated in a row: 0\n");
+    expect(stdout()).toContain(
+      "  error     errors[0].error of a failed answer -> quoted in the summary, and metadata http.error\n" +
+        "  exit code jobs[0].exit_code of the terminal answer (a POSIX wait status: 768 is exit 3, a signal n is 128+n) -> the result's exit_code\n",
+    );
+  });
+
+  it("says that a status path with * reads every value, the worst outcome deciding", async () => {
+    const { io, stdout } = fakeIo();
+    expect(await validateInvocationFile(await invocationFile({ ...STATUS_METADATA, "http.poll_status_path": "jobs[*].job_state" }), io)).toBe(0);
+    expect(stdout()).toContain("  status at jobs[*].job_state (protocol status), every value: terminal when all are, and the worst outcome decides\n");
   });
 
   it("describes an ownership check and a cancel request also sent when the runner gives up", async () => {

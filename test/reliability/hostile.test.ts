@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { MockAgent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RuntimeResultSchema, type RuntimeResult } from "../../src/contracts/result.js";
+import { compileJsonPath } from "../../src/http/json-path.js";
 import { ASYNC_HTTP_METADATA_KEYS, HTTP_METADATA_KEYS } from "../../src/http/metadata/parse.js";
 import { AsyncHttpRunner } from "../../src/runners/async-http/runner.js";
 import { HttpRunner } from "../../src/runners/http.js";
@@ -157,7 +158,7 @@ describe("hostile input", () => {
     );
   });
 
-  it("resolves to a valid result for arbitrary dotted paths, rejecting exactly those with an empty segment", async () => {
+  it("resolves to a valid result for arbitrary dotted paths, rejecting exactly those that do not compile (an empty segment, a malformed bracket)", async () => {
     const pathKeys = ["http.poll_status_path", "http.poll_run_id_path", "http.result_path"] as const;
     const reachable = fc.constantFrom(
       '{"__proto__":{"status":"completed"},"constructor":{"prototype":{"id":"1"}},"status":"completed","result":[1]}',
@@ -168,7 +169,7 @@ describe("hostile input", () => {
         const metadata = { ...metadataBase };
         pathKeys.forEach((key, index) => (metadata[key] = paths[index] ?? ""));
         const result = await runChecked(invocationWith("http_async", metadata), { ...terminalAnswers(), kickoff: body, polls: [body] });
-        const badKeys = pathKeys.filter((key) => metadata[key]!.split(".").includes(""));
+        const badKeys = pathKeys.filter((key) => typeof compileJsonPath(metadata[key]!) === "string");
         expect(result.status === "rejected").toBe(badKeys.length > 0);
         for (const key of badKeys) expect(result.error_summary).toContain(key);
       }),

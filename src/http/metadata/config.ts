@@ -54,7 +54,7 @@ export interface AsyncHttpCommonConfig extends HttpRequestConfig {
   readonly pollMaxIntervalSeconds: number | undefined;
   /** `http.poll_pending_codes`. */
   readonly pollPendingCodes: ReadonlySet<number>;
-  /** `http.poll_max_consecutive_errors`. */
+  /** `http.poll_max_consecutive_errors`: by default 0 with protocol `status`, 3 with `lro`. */
   readonly pollMaxConsecutiveErrors: number;
   /** `http.cancel_url_template` as written; may be relative to `url`. */
   readonly cancelUrlTemplate: string | undefined;
@@ -64,6 +64,15 @@ export interface AsyncHttpCommonConfig extends HttpRequestConfig {
   readonly cancelOnFailure: boolean;
   /** `http.result_path`. */
   readonly resultPath: JsonPath | undefined;
+  /**
+   * `http.error_path`: where a failed answer's body (a kickoff or poll answered with a failure code, or a terminal
+   * answer that is not success) names the error, quoted in the summary and copied to result metadata `http.error`.
+   */
+  readonly errorPath: JsonPath | undefined;
+  /** `http.exit_code_path`: where the terminal body holds the job's own exit code, copied to the result's `exit_code`. */
+  readonly exitCodePath: JsonPath | undefined;
+  /** `http.exit_code_format`: how the value at `exitCodePath` is read; set only with `exitCodePath`. */
+  readonly exitCodeFormat: ExitCodeFormat;
   /** `http.run_owner_path`: where a poll answer names its job's owner; undefined for no ownership check. */
   readonly runOwnerPath: JsonPath | undefined;
   /** `http.run_owner_value` as written, never empty: what the value at `runOwnerPath` must contain, once `expandInvocationId` has filled it. */
@@ -85,7 +94,7 @@ export interface StatusProtocolConfig {
   readonly runLookupUrlTemplate: string | undefined;
   /** `http.run_lookup_path`: set when `runLookupUrl` is. */
   readonly runLookupPath: JsonPath | undefined;
-  /** `http.poll_status_path`. */
+  /** `http.poll_status_path`; with `each`, every value it finds is a status (an array job's tasks). */
   readonly pollStatusPath: JsonPath;
   /** `http.poll_terminal_states`, lower-cased, never empty. */
   readonly pollTerminalStates: ReadonlySet<string>;
@@ -93,6 +102,11 @@ export interface StatusProtocolConfig {
   readonly pollSuccessStates: ReadonlySet<string>;
   /** `http.poll_cancelled_states`, lower-cased: a subset of `pollTerminalStates` (of the outcomes, with an outcome path), disjoint from `pollSuccessStates`. */
   readonly pollCancelledStates: ReadonlySet<string>;
+  /**
+   * `http.poll_timed_out_states`, lower-cased: terminal states (outcomes, with an outcome path) that mean the job hit
+   * the backend's own time limit; disjoint from `pollSuccessStates` and `pollCancelledStates`. Empty by default.
+   */
+  readonly pollTimedOutStates: ReadonlySet<string>;
   /** `http.poll_outcome_path`. */
   readonly pollOutcomePath: JsonPath | undefined;
 }
@@ -109,6 +123,14 @@ export interface LroProtocolConfig {
 export const FINAL_STATE_VIA = ["location", "original-uri", "operation-location", "azure-async-operation"] as const;
 /** Where protocol `lro` reads a succeeded operation's result (`http.final_state_via`). */
 export type FinalStateVia = (typeof FINAL_STATE_VIA)[number];
+
+/** The values of `http.exit_code_format`. */
+export const EXIT_CODE_FORMATS = ["plain", "wait_status"] as const;
+/**
+ * How the job's exit code is written at `http.exit_code_path`: `plain`, the code itself; `wait_status`, a POSIX wait
+ * status, as Slurm's v0.0.38 reports it (768 is exit 3; a signal n is 128+n).
+ */
+export type ExitCodeFormat = (typeof EXIT_CODE_FORMATS)[number];
 
 /** The content type of each `http.body_format`. */
 export const BODY_CONTENT_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" } as const;

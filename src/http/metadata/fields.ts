@@ -1,4 +1,4 @@
-import type { FinalStateVia } from "./config.js";
+import type { ExitCodeFormat, FinalStateVia } from "./config.js";
 
 /** The request settings, as typed fields; `httpMetadata` turns them into `http.*` metadata. */
 export interface HttpMetadataFields {
@@ -88,8 +88,8 @@ export interface AsyncHttpCommonFields extends HttpMetadataFields {
   pollPendingCodes?: readonly number[];
   /**
    * Network errors, 5xx and 429 answers tolerated in a row while polling (`http.poll_max_consecutive_errors`).
-   * @default 0
-   * @example 3
+   * @default 0 with protocol `status`; 3 with `lro` (a GET poll is safe to repeat, and the SDK pipelines retry it)
+   * @example 5
    */
   pollMaxConsecutiveErrors?: number;
   /**
@@ -117,6 +117,29 @@ export interface AsyncHttpCommonFields extends HttpMetadataFields {
    * @example "run.output"
    */
   resultPath?: string;
+  /**
+   * Dotted path into the JSON body of a failed answer (a kickoff or poll answered with a failure code, or a terminal
+   * answer that is not success) whose value is quoted in the summary before the body preview, and copied, as JSON,
+   * to result metadata `http.error` (`http.error_path`).
+   * @default undefined (the summary quotes the body preview only)
+   * @example "errors.0.error"
+   */
+  errorPath?: string;
+  /**
+   * Dotted path to the job's own exit code in the terminal body, copied to the result's `exit_code`
+   * (`http.exit_code_path`).
+   * @default undefined (exit code 0 on success, 1 on failure)
+   * @example "jobs.0.exit_code"
+   */
+  exitCodePath?: string;
+  /**
+   * How the value at `exitCodePath` is read (`http.exit_code_format`): `plain`, the exit code itself, or
+   * `wait_status`, a POSIX wait status as Slurm's v0.0.38 reports it (768 is exit 3, a signal n is 128+n); only
+   * with `exitCodePath`.
+   * @default "plain"
+   * @example "wait_status"
+   */
+  exitCodeFormat?: ExitCodeFormat;
   /**
    * Ownership check (`http.run_owner_path`): dotted path into a poll answer, the run's own record, whose value must
    * contain `runOwnerValue`, so that the run proves the job is its own before it takes the job's status.
@@ -162,8 +185,11 @@ export interface StatusProtocolFields {
    */
   runLookupPath?: string;
   /**
-   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`).
+   * Dotted path to the status in kickoff and poll bodies (`http.poll_status_path`); `a.b[0].c` reads as `a.b.0.c`.
+   * With `*` (an array job's tasks) every value is read: the run is terminal only when every value is terminal, and
+   * its outcome is the worst of them (failed, then timed out, then cancelled, then succeeded).
    * @example "run.status"
+   * @example "jobs[*].job_state"
    */
   pollStatusPath: string;
   /**
@@ -181,6 +207,13 @@ export interface StatusProtocolFields {
    * @default ["cancelled", "canceled"], keeping those that are terminal states and not success states
    */
   pollCancelledStates?: readonly string[];
+  /**
+   * Terminal statuses that mean the job hit the backend's own time limit (`http.poll_timed_out_states`): the result
+   * is `timed_out`. Not success or cancelled states; with `pollOutcomePath`, outcomes like them.
+   * @default [] (none)
+   * @example ["timeout", "deadline"]
+   */
+  pollTimedOutStates?: readonly string[];
   /**
    * For a backend that reports "finished" and "how it went" in two fields (`http.poll_outcome_path`): once the
    * status is terminal, the value here, when present, is matched against the success and cancelled states.

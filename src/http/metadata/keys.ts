@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { FINAL_STATE_VIA } from "./config.js";
+import { EXIT_CODE_FORMATS, FINAL_STATE_VIA, type ExitCodeFormat } from "./config.js";
 import type { AllAsyncHttpMetadataFields, HttpMetadataFields } from "./fields.js";
 import {
   decimal,
@@ -47,6 +47,15 @@ export const DEFAULT_CANCELLED_STATES: readonly string[] = ["cancelled", "cancel
 /** Kickoff retries where sending the kickoff again is safe, when `http.kickoff_max_retries` is absent. */
 export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
 
+/**
+ * Poll errors tolerated in a row when `http.poll_max_consecutive_errors` is absent, by protocol: none with `status`
+ * (the Python original's), 3 with `lro` (a GET poll is safe to repeat, and the SDK pipelines retry it).
+ */
+export const DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS = { status: 0, lro: 3 } as const satisfies Record<"status" | "lro", number>;
+
+/** How the value at `http.exit_code_path` is read when `http.exit_code_format` is absent. */
+export const DEFAULT_EXIT_CODE_FORMAT: ExitCodeFormat = "plain";
+
 /** What the value at `http.run_owner_path` must contain when `http.run_owner_value` is absent: the invocation's own id. */
 export const DEFAULT_RUN_OWNER_VALUE = INVOCATION_ID_PLACEHOLDER;
 
@@ -66,17 +75,21 @@ export const ASYNC_SHAPE = {
   "http.poll_terminal_states": stateList({ required: true }).optional(), // required with protocol status
   "http.poll_success_states": stateList({ required: true }).optional(), // DEFAULT_SUCCESS_STATES: depends on the terminal states
   "http.poll_cancelled_states": stateList({ required: false }).optional(), // DEFAULT_CANCELLED_STATES: depends on the terminal states
+  "http.poll_timed_out_states": stateList({ required: false }).optional(), // none; absent, so that protocol lro can refuse it
   "http.poll_outcome_path": jsonPath().optional(),
   "http.poll_initial_delay_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(0),
   "http.poll_interval_seconds": decimal({ expected: "a number of seconds", min: 0 }).default(2),
   "http.poll_backoff": decimal({ expected: "a number", min: 1 }).default(1),
   "http.poll_max_interval_seconds": decimal({ expected: "a number of seconds", min: 0, exclusive: true }).optional(),
   "http.poll_pending_codes": statusCodeList().default([]),
-  "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).default(0),
+  "http.poll_max_consecutive_errors": decimal({ expected: "a whole number", min: 0, integer: true }).optional(), // DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS: by protocol
   "http.cancel_url_template": urlTemplate().optional(),
   "http.cancel_method": httpMethod().default("POST"),
   "http.cancel_on_failure": flag().default(false),
   "http.result_path": jsonPath().optional(),
+  "http.error_path": jsonPath().optional(),
+  "http.exit_code_path": jsonPath().optional(),
+  "http.exit_code_format": oneOf(EXIT_CODE_FORMATS).optional(), // DEFAULT_EXIT_CODE_FORMAT; absent, so that setting it alone is caught
   "http.final_state_via": oneOf(FINAL_STATE_VIA).optional(),
 } satisfies MetadataShape<AllAsyncHttpMetadataFields>;
 

@@ -14,6 +14,7 @@ const NOT_WITH_LRO = {
   "http.poll_terminal_states": LRO_STATES,
   "http.poll_success_states": LRO_STATES,
   "http.poll_cancelled_states": LRO_STATES,
+  "http.poll_timed_out_states": LRO_STATES,
 } as const satisfies Partial<Record<AsyncKey, string>>;
 
 /**

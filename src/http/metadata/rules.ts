@@ -72,8 +72,12 @@ function templateProblem(template: string, base: URL | undefined): string | unde
   return placeProblem === undefined ? undefined : `must ${placeProblem}`;
 }
 
-/** Settings that need another to mean anything: the owner value its path, cancelling on failure a cancel URL. */
+/** Settings that need another to mean anything: the owner value and the exit code format their paths, cancelling on failure a cancel URL. */
 function checkCompanions(metadata: AsyncMetadata, rule: RuleContext): void {
+  const exitCodeKeysValid = rule.valid("http.exit_code_path") && rule.valid("http.exit_code_format");
+  if (exitCodeKeysValid && metadata["http.exit_code_format"] !== undefined && metadata["http.exit_code_path"] === undefined) {
+    rule.report("http.exit_code_format", "is only read with http.exit_code_path: set http.exit_code_path to the dotted path of the job's exit code");
+  }
   const ownerKeysValid = rule.valid("http.run_owner_path") && rule.valid("http.run_owner_value");
   if (ownerKeysValid && metadata["http.run_owner_value"] !== undefined && metadata["http.run_owner_path"] === undefined) {
     rule.report("http.run_owner_value", "is only read with http.run_owner_path: set http.run_owner_path to the dotted path of the value that must contain it");
@@ -89,10 +93,10 @@ function quoteAll(states: readonly string[]): string {
 }
 
 /**
- * Success and cancelled states against the terminal ones, and against each
- * other. With `http.poll_outcome_path`, a terminal run's outcome decides, so
- * the success (and cancelled) states are outcome words, not terminal states:
- * the success states must be given, since no default fits every backend's words.
+ * Success, cancelled and timed-out states against the terminal ones, and
+ * against each other. With `http.poll_outcome_path`, a terminal run's outcome
+ * decides, so these states are outcome words, not terminal states: the success
+ * states must be given, since no default fits every backend's words.
  */
 function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
   const given = metadata["http.poll_terminal_states"];
@@ -103,12 +107,15 @@ function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
         "is required with http.poll_outcome_path: set it to the outcomes that mean success (and the states that do when a run has no outcome)",
       );
     }
+    const outcomes = rule.valid("http.poll_success_states") ? metadata["http.poll_success_states"] : undefined;
+    checkTimedOutStates(metadata, rule, () => [], outcomes);
     return;
   }
   if (!rule.valid("http.poll_terminal_states") || given === undefined) return;
   const terminal = new Set(given);
   const notTerminal = (states: readonly string[]) => states.filter((state) => !terminal.has(state));
   const success = checkSuccessStates(metadata, rule, notTerminal);
+  checkTimedOutStates(metadata, rule, notTerminal, success);
   const cancelled = metadata["http.poll_cancelled_states"];
   if (!rule.valid("http.poll_cancelled_states") || cancelled === undefined) return;
   if (notTerminal(cancelled).length > 0) {
@@ -117,6 +124,29 @@ function checkStates(metadata: AsyncMetadata, rule: RuleContext): void {
   const shared = cancelled.filter((state) => success?.includes(state));
   if (shared.length > 0) {
     rule.report("http.poll_cancelled_states", `must not share states with http.poll_success_states, got ${quoteAll(shared)}`);
+  }
+}
+
+/**
+ * The timed-out states: terminal states (`notTerminal` finds none outside them with an outcome path), and neither
+ * success states (`success`, when they are right) nor given cancelled states (the default ones leave them out).
+ */
+function checkTimedOutStates(
+  metadata: AsyncMetadata,
+  rule: RuleContext,
+  notTerminal: (states: readonly string[]) => string[],
+  success: readonly string[] | undefined,
+): void {
+  const timedOut = metadata["http.poll_timed_out_states"];
+  if (!rule.valid("http.poll_timed_out_states") || timedOut === undefined) return;
+  const key = "http.poll_timed_out_states";
+  if (notTerminal(timedOut).length > 0) {
+    rule.report(key, `must list only states of http.poll_terminal_states, got ${quoteAll(notTerminal(timedOut))}`);
+  }
+  const cancelled = rule.valid("http.poll_cancelled_states") ? metadata["http.poll_cancelled_states"] : undefined;
+  for (const [other, states] of [["http.poll_success_states", success], ["http.poll_cancelled_states", cancelled]] as const) {
+    const shared = timedOut.filter((state) => states?.includes(state));
+    if (shared.length > 0) rule.report(key, `must not share states with ${other}, got ${quoteAll(shared)}`);
   }
 }
 

@@ -3,7 +3,9 @@ import type { AsyncHttpCommonConfig, AsyncHttpConfig, HttpRequestConfig } from "
 import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
+  DEFAULT_EXIT_CODE_FORMAT,
   DEFAULT_KICKOFF_MAX_RETRIES,
+  DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS,
   DEFAULT_RUN_OWNER_VALUE,
   DEFAULT_SUCCESS_STATES,
   REQUEST_SHAPE,
@@ -53,6 +55,7 @@ function toRequestConfig(metadata: RequestMetadata): HttpRequestConfig {
 
 /** The decoded keys as AsyncHttpConfig, with the defaults that depend on other keys applied. */
 function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
+  const protocol = metadata["http.poll_protocol"];
   const common: AsyncHttpCommonConfig = {
     ...toRequestConfig(metadata),
     idempotencyKeyHeader: metadata["http.idempotency_key_header"],
@@ -63,23 +66,27 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
     pollBackoff: metadata["http.poll_backoff"],
     pollMaxIntervalSeconds: metadata["http.poll_max_interval_seconds"],
     pollPendingCodes: new Set(metadata["http.poll_pending_codes"]),
-    pollMaxConsecutiveErrors: metadata["http.poll_max_consecutive_errors"],
+    pollMaxConsecutiveErrors: metadata["http.poll_max_consecutive_errors"] ?? DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS[protocol],
     cancelUrlTemplate: metadata["http.cancel_url_template"],
     cancelMethod: metadata["http.cancel_method"],
     cancelOnFailure: metadata["http.cancel_on_failure"],
     resultPath: metadata["http.result_path"],
+    errorPath: metadata["http.error_path"],
+    exitCodePath: metadata["http.exit_code_path"],
+    exitCodeFormat: metadata["http.exit_code_format"] ?? DEFAULT_EXIT_CODE_FORMAT,
     runOwnerPath: metadata["http.run_owner_path"],
     runOwnerValue: metadata["http.run_owner_value"] ?? DEFAULT_RUN_OWNER_VALUE,
   };
-  if (metadata["http.poll_protocol"] === "lro") return { ...common, pollProtocol: "lro", finalStateVia: metadata["http.final_state_via"] };
+  if (protocol === "lro") return { ...common, pollProtocol: "lro", finalStateVia: metadata["http.final_state_via"] };
   // The rules have checked that protocol `status` has its status path and terminal states.
   const terminal: ReadonlySet<string> = new Set(metadata["http.poll_terminal_states"]);
   const success: ReadonlySet<string> = new Set(metadata["http.poll_success_states"] ?? DEFAULT_SUCCESS_STATES);
   const outcomePath = metadata["http.poll_outcome_path"];
+  const timedOut: ReadonlySet<string> = new Set(metadata["http.poll_timed_out_states"]);
   // With an outcome path, the default cancelled states are outcome words, whatever the terminal states.
   const cancelled =
     metadata["http.poll_cancelled_states"] ??
-    DEFAULT_CANCELLED_STATES.filter((state) => (outcomePath !== undefined || terminal.has(state)) && !success.has(state));
+    DEFAULT_CANCELLED_STATES.filter((state) => (outcomePath !== undefined || terminal.has(state)) && !success.has(state) && !timedOut.has(state));
   const lookupUrl = metadata["http.run_lookup_url"];
   // Resolved again for each run whose URL or lookup URL has its invocation id in it.
   const lookupTemplate = lookupUrl !== undefined && (common.urlTemplate !== undefined || usesInvocationId(lookupUrl)) ? lookupUrl : undefined;
@@ -95,6 +102,7 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
     pollTerminalStates: terminal,
     pollSuccessStates: success,
     pollCancelledStates: new Set(cancelled),
+    pollTimedOutStates: timedOut,
     pollOutcomePath: outcomePath,
   };
 }

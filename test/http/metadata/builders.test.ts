@@ -46,9 +46,10 @@ describe(asyncHttpMetadata.name, () => {
       runLookupUrl: "lookups?since=1",
       runLookupPath: "*.key",
       pollStatusPath: "run.status",
-      pollTerminalStates: ["done", "error", "stopped"],
+      pollTerminalStates: ["done", "error", "stopped", "expired"],
       pollSuccessStates: ["done"],
       pollCancelledStates: ["stopped"],
+      pollTimedOutStates: ["expired"],
       pollOutcomePath: "run.outcome",
       pollInitialDelaySeconds: 4,
       pollIntervalSeconds: 0.5,
@@ -60,13 +61,17 @@ describe(asyncHttpMetadata.name, () => {
       cancelMethod: "delete",
       cancelOnFailure: true,
       resultPath: "run.output",
+      errorPath: "errors[0].error",
+      exitCodePath: "run.exit_code",
+      exitCodeFormat: "wait_status",
       runOwnerPath: "run.user_message",
       runOwnerValue: "nightly {invocation_id}",
     };
     const parsed = parseAsyncHttpMetadata(asyncHttpMetadata(fields));
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
     if (parsed.config.pollProtocol !== "status") throw new Error("expected protocol status");
-    const { url, pollRunIdPath, pollStatusPath, resultPath, runLookupUrl, runLookupPath, pollOutcomePath, runOwnerPath, ...config } = parsed.config;
+    const { url, pollRunIdPath, pollStatusPath, resultPath, runLookupUrl, runLookupPath, pollOutcomePath, runOwnerPath, errorPath, exitCodePath, ...config } =
+      parsed.config;
     expect([url.href, pollRunIdPath?.text, pollStatusPath.text, resultPath?.text]).toEqual([
       "https://api.test/v1/runs",
       "run.id",
@@ -79,6 +84,7 @@ describe(asyncHttpMetadata.name, () => {
       "run.outcome",
       "run.user_message",
     ]);
+    expect([errorPath?.segments, exitCodePath?.text]).toEqual([["errors", "0", "error"], "run.exit_code"]);
     expect(config).toEqual({
       method: "PUT",
       body: "prompt=hi&n=2",
@@ -88,9 +94,10 @@ describe(asyncHttpMetadata.name, () => {
       kickoffMaxRetries: 5,
       pollProtocol: "status",
       pollUrlTemplate: "runs/{lookup}?id={run_id}",
-      pollTerminalStates: new Set(["done", "error", "stopped"]),
+      pollTerminalStates: new Set(["done", "error", "stopped", "expired"]),
       pollSuccessStates: new Set(["done"]),
       pollCancelledStates: new Set(["stopped"]),
+      pollTimedOutStates: new Set(["expired"]),
       pollInitialDelaySeconds: 4,
       pollIntervalSeconds: 0.5,
       pollBackoff: 1.5,
@@ -100,6 +107,7 @@ describe(asyncHttpMetadata.name, () => {
       cancelUrlTemplate: "https://api.test/v1/runs/{run_id}/cancel",
       cancelMethod: "DELETE",
       cancelOnFailure: true,
+      exitCodeFormat: "wait_status",
       runOwnerValue: "nightly {invocation_id}",
       urlTemplate: undefined,
       usesInvocationId: false,
@@ -143,6 +151,6 @@ describe("HTTP_METADATA_KEYS", () => {
   test("lists the request keys, which the async runner also knows", () => {
     expect(HTTP_METADATA_KEYS).toEqual(["http.url", "http.method", "http.body", "http.body_format", "http.headers"]);
     expect(ASYNC_HTTP_METADATA_KEYS).toEqual(expect.arrayContaining([...HTTP_METADATA_KEYS]));
-    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(30);
+    expect(ASYNC_HTTP_METADATA_KEYS).toHaveLength(34);
   });
 });

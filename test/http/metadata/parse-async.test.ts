@@ -40,10 +40,11 @@ describe(parseAsyncHttpMetadata.name, () => {
       pollProtocol: "status",
       pollUrlTemplate: undefined,
       pollRunIdPath: undefined,
-      pollStatusPath: { text: "status", segments: ["status"] },
+      pollStatusPath: { text: "status", segments: ["status"], each: false },
       pollTerminalStates: new Set(["completed", "failed", "cancelled"]),
       pollSuccessStates: new Set(["completed"]),
       pollCancelledStates: new Set(["cancelled"]),
+      pollTimedOutStates: new Set(),
       pollInitialDelaySeconds: 0,
       pollIntervalSeconds: 2,
       pollBackoff: 1,
@@ -54,6 +55,9 @@ describe(parseAsyncHttpMetadata.name, () => {
       cancelMethod: "POST",
       cancelOnFailure: false,
       resultPath: undefined,
+      errorPath: undefined,
+      exitCodePath: undefined,
+      exitCodeFormat: "plain",
       runOwnerPath: undefined,
       runOwnerValue: "{invocation_id}",
     });
@@ -179,7 +183,7 @@ describe(parseAsyncHttpMetadata.name, () => {
   test("accepts a relative template and keeps it as written", () => {
     const config = configOf({ ...REQUIRED, "http.poll_url_template": "status/{run_id}?full=1", "http.poll_run_id_path": "run.id" });
     expect(config.pollUrlTemplate).toBe("status/{run_id}?full=1");
-    expect(config.pollRunIdPath).toEqual({ text: "run.id", segments: ["run", "id"] });
+    expect(config.pollRunIdPath).toEqual({ text: "run.id", segments: ["run", "id"], each: false });
   });
 
   test("rejects a template that resolves to a URL other than http or https", () => {
@@ -275,6 +279,24 @@ describe(parseAsyncHttpMetadata.name, () => {
   test("rejects a dotted path with an empty segment", () => {
     expect(issuesOf({ ...REQUIRED, "http.result_path": "run..output" })).toEqual([
       { path: at("http.result_path"), message: "must be a dotted path such as run.status, got 'run..output' (it has an empty segment)" },
+    ]);
+  });
+
+  test("reads a bracketed index in a dotted path as a segment, keeping the path as written", () => {
+    const config = configOf({ ...REQUIRED, "http.poll_status_path": "jobs[0].job_state" });
+    expect(config.pollStatusPath).toEqual({ text: "jobs[0].job_state", segments: ["jobs", "0", "job_state"], each: false });
+  });
+
+  test("accepts a status path that takes each element of an array, for an array job's tasks", () => {
+    expect(configOf({ ...REQUIRED, "http.poll_status_path": "jobs[*].job_state" }).pollStatusPath.each).toBe(true);
+  });
+
+  test("rejects a dotted path with a malformed bracket, saying what is wrong", () => {
+    expect(issuesOf({ ...REQUIRED, "http.poll_status_path": "jobs[first].job_state" })).toEqual([
+      {
+        path: at("http.poll_status_path"),
+        message: "must be a dotted path such as run.status, got 'jobs[first].job_state' (a bracket holds an array index or *, such as [0] or [*], not '[first]')",
+      },
     ]);
   });
 

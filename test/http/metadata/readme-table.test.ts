@@ -4,7 +4,9 @@ import { z } from "zod";
 import {
   ASYNC_SHAPE,
   DEFAULT_CANCELLED_STATES,
+  DEFAULT_EXIT_CODE_FORMAT,
   DEFAULT_KICKOFF_MAX_RETRIES,
+  DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS,
   DEFAULT_RUN_OWNER_VALUE,
   DEFAULT_SUCCESS_STATES,
 } from "../../../src/http/metadata/keys.js";
@@ -29,6 +31,8 @@ const COMPUTED_DEFAULTS: Readonly<Record<string, string>> = {
   "http.poll_cancelled_states": DEFAULT_CANCELLED_STATES.join(","),
   "http.kickoff_max_retries": String(DEFAULT_KICKOFF_MAX_RETRIES),
   "http.run_owner_value": DEFAULT_RUN_OWNER_VALUE,
+  "http.exit_code_format": DEFAULT_EXIT_CODE_FORMAT,
+  "http.poll_max_consecutive_errors": String(DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS.status),
 };
 
 type Codec = z.ZodType<unknown, string | undefined>;
@@ -57,5 +61,9 @@ describe("README metadata table", () => {
     if (expected === "none") expect(cell).not.toMatch(/^`|^required$/);
     else if (expected === "required") expect(cell).toBe("required");
     else expect(cell.startsWith(expected)).toBe(true);
+  });
+
+  test("gives http.poll_max_consecutive_errors the default the schema applies with protocol lro too", () => {
+    expect(rows.get("http.poll_max_consecutive_errors")).toContain(`\`${DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS.lro}\` with \`lro\``);
   });
 });

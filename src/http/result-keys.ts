@@ -8,6 +8,8 @@ export const RESULT_KEYS = {
   statusCode: "http.status_code",
   /** The value at `http.result_path` of the terminal body, as JSON. */
   result: "http.result",
+  /** The value at `http.error_path` of a failed answer, as JSON. */
+  error: "http.error",
   /** Poll requests sent, pending and retried ones too. */
   polls: "http.polls",
   /** The backend's run id. */

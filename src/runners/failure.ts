@@ -25,8 +25,8 @@ export type Doing =
  * `describeFailure` turns it into the result's summary, in one place.
  */
 export type Failure =
-  /** A request answered with a code the run cannot go on from. */
-  | { readonly kind: "refused"; readonly request: RequestRef; readonly code: number; readonly body: string }
+  /** A request answered with a code the run cannot go on from; `error` is the value at `http.error_path` (JSON). */
+  | { readonly kind: "refused"; readonly request: RequestRef; readonly code: number; readonly body: string; readonly error?: string | undefined }
   /** A request that got no usable answer (the transport's error message); `mayHaveReached`: whether the backend may have received it. */
   | { readonly kind: "transport"; readonly request: RequestRef; readonly error: string; readonly mayHaveReached: boolean }
   /** Transient failures past `http.poll_max_consecutive_errors`; `last` is the last of them. */
@@ -37,9 +37,11 @@ export type Failure =
   | {
       readonly kind: "backend_ended";
       readonly status: string;
-      readonly outcome: "failed" | "cancelled";
+      readonly outcome: "failed" | "cancelled" | "timed_out";
       readonly detail?: string | undefined;
       readonly result?: string | undefined;
+      /** The value at `http.error_path` (JSON). */
+      readonly error?: string | undefined;
     }
   /** The caller or the deadline (`deadlineAtMs`) stopped the run; `stage` is what the request it cut off was waiting for. */
   | {
@@ -65,8 +67,8 @@ export type Failure =
   /** The run itself broke. */
   | { readonly kind: "runner_error"; readonly error: string };
 
-/** A transient failure: an answer (5xx, 429) or a request that got none. */
-export type LastError = { readonly code: number; readonly body: string } | { readonly error: string };
+/** A transient failure: an answer (5xx, 429, its value at `http.error_path` as JSON) or a request that got none. */
+export type LastError = { readonly code: number; readonly body: string; readonly backendError?: string | undefined } | { readonly error: string };
 
 /** What `describeFailure` needs besides the failure. */
 export interface FailureText {
@@ -101,12 +103,25 @@ export function failureKindOf(failure: Failure): FailureKind {
     case "lost_sight":
       return failure.kind;
     case "backend_ended":
-      return failure.outcome === "cancelled" ? "cancelled" : "backend_failed";
+      return failure.outcome === "cancelled" ? "cancelled" : failure.outcome === "timed_out" ? "backend_timed_out" : "backend_failed";
     case "stopped":
       return failure.reason === "timed_out" ? "deadline" : "cancelled";
     case "kickoff_not_sent":
     case "runner_error":
       return "runner_error";
+  }
+}
+
+/** The backend's own error (the value at `http.error_path`, JSON) a failure quotes, if any (`http.error`). */
+export function backendErrorOf(failure: Failure): string | undefined {
+  switch (failure.kind) {
+    case "refused":
+    case "backend_ended":
+      return failure.error;
+    case "errors":
+      return "code" in failure.last ? failure.last.backendError : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -121,7 +136,7 @@ const STOPPED_WHILE: Readonly<Record<RequestStage | "none", string>> = {
 export function describeFailure(failure: Failure, text: FailureText): string {
   switch (failure.kind) {
     case "refused":
-      return `${requestName(failure.request)} answered HTTP ${failure.code}: ${text.preview(failure.body)}`;
+      return `${requestName(failure.request)} answered ${answerText(failure.code, failure.error, failure.body, text)}`;
     case "transport":
       return `${requestName(failure.request)} failed: ${failure.error}`;
     case "errors": {
@@ -133,7 +148,8 @@ export function describeFailure(failure: Failure, text: FailureText): string {
       return malformedText(failure, text);
     case "backend_ended": {
       // It says why, as far as the backend told: its error, its outcome, its result.
-      const told = [failure.detail, failure.result === undefined ? undefined : `http.result ${failure.result}`].filter((part) => part !== undefined);
+      const { detail, error, result } = failure;
+      const told = [detail, error === undefined ? undefined : `error ${error}`, result === undefined ? undefined : `http.result ${result}`].filter((part) => part !== undefined);
       return `backend reported terminal status: ${failure.status}${told.length === 0 ? "" : ` (${text.preview(told.join("; "))})`}`;
     }
     case "stopped": {
@@ -157,7 +173,13 @@ export function describeFailure(failure: Failure, text: FailureText): string {
 
 /** A transient failure as a summary or a `retry` event says it: "HTTP 503: <preview>", or the transport's message. */
 export function lastErrorText(last: LastError, text: Pick<FailureText, "preview">): string {
-  return "code" in last ? `HTTP ${last.code}: ${text.preview(last.body)}` : last.error;
+  return "code" in last ? answerText(last.code, last.backendError, last.body, text) : last.error;
+}
+
+/** An answer as a summary says it: "HTTP 500 with error "<the backend's own words>": <preview>". */
+function answerText(code: number, error: string | undefined, body: string, text: Pick<FailureText, "preview">): string {
+  const said = error === undefined ? "" : ` with error ${error}`;
+  return `HTTP ${code}${said}: ${text.preview(body)}`;
 }
 
 /** A request as summaries name it: "kickoff POST https://…", "poll 3 of https://…". */

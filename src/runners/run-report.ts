@@ -11,7 +11,7 @@ import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import { BACKEND_JOB_KEY, leftBehind, type BackendJob } from "./backend-job.js";
-import { describeFailure, failureKindOf, failureStatus, type Failure, type FailureText } from "./failure.js";
+import { backendErrorOf, describeFailure, failureKindOf, failureStatus, type Failure, type FailureText } from "./failure.js";
 import type { RunOptions } from "./runner.js";
 import { RESULT_KEYS } from "../http/result-keys.js";
 
@@ -134,6 +134,8 @@ export class RunReport implements ResultIdentity, FailureText {
     let outcome: ResultOutcome = { status: "succeeded" };
     if (failure !== undefined) {
       metadata[FAILURE_KIND_KEY] = failureKindOf(failure);
+      const error = backendErrorOf(failure);
+      if (error !== undefined) metadata[RESULT_KEYS.error] = this.redact(error);
       const summary = describeFailure(failure, this) + (job === undefined ? "" : leftBehind(job));
       outcome = { status: failureStatus(failure), summary: this.redact(summary) };
     }

@@ -7,12 +7,21 @@ export function failedEnding(failure: Failure): Ending {
   return { failure };
 }
 
+/** What a terminal body tells besides its status: `http.result_path`'s and `http.error_path`'s values (JSON), the job's exit code. */
+export interface TerminalFacts {
+  readonly result: string | undefined;
+  readonly error: string | undefined;
+  readonly exitCode: number | undefined;
+}
+
 /**
- * The ending for a terminal status: `succeeded` (exit 0), `cancelled` by the
- * backend, or `failed` (exit 1); `result` is the value at `http.result_path` (JSON).
+ * The ending for a terminal status: `succeeded` (exit 0, unless the body told
+ * the job's own), `cancelled` by the backend, `timed_out` at the backend's
+ * own limit, or `failed` (exit 1, unless the body told the job's own).
  */
-export function terminalEnding(verdict: Terminal, responseBody: string, result: string | undefined): Ending {
-  if (verdict.outcome === "succeeded") return { exitCode: 0, responseBody, result };
-  const failure: Failure = { kind: "backend_ended", status: verdict.status, outcome: verdict.outcome, detail: verdict.detail, result };
-  return { failure, exitCode: verdict.outcome === "failed" ? 1 : null, responseBody, result };
+export function terminalEnding(verdict: Terminal, responseBody: string, facts: TerminalFacts): Ending {
+  const { result, error, exitCode } = facts;
+  if (verdict.outcome === "succeeded") return { exitCode: exitCode ?? 0, responseBody, result };
+  const failure: Failure = { kind: "backend_ended", status: verdict.status, outcome: verdict.outcome, detail: verdict.detail, result, error };
+  return { failure, exitCode: exitCode ?? (verdict.outcome === "failed" ? 1 : null), responseBody, result };
 }

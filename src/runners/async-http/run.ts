@@ -30,7 +30,7 @@ import {
 } from "./phase.js";
 import { headersFor, type RunParts, type RunPlan } from "./plan.js";
 import { claimRun } from "./identity.js";
-import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, type ActivePhase, type Context } from "./transitions.js";
+import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
 import { readRunId } from "./status-url.js";
 import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
@@ -228,7 +228,7 @@ export class AsyncRun {
       this.#lastStatus = verdict.status;
       report.emit?.({ type: "terminal", status: verdict.status, outcome: verdict.outcome });
     }
-    return this.#moved(phase, request, next, verdict.kind === "transient" ? { code: answer.code, body: response.body } : undefined);
+    return this.#moved(phase, request, next, verdict.kind === "transient" ? transientAnswer(answer, config) : undefined);
   }
 
   /**

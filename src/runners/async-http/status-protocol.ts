@@ -5,7 +5,7 @@
  * configuration and one answer.
  */
 import type { AsyncHttpCommonConfig, StatusProtocolConfig } from "../../http/metadata/config.js";
-import { readJsonPath, type JsonPath } from "../../http/json-path.js";
+import { readJsonPath, readJsonPathAll, type JsonPath } from "../../http/json-path.js";
 import { NOT_JSON, type Answer } from "./answer.js";
 import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
 import { resolveHeaderUrl } from "./status-url.js";
@@ -21,11 +21,9 @@ export type StatusSettings = StatusProtocolConfig & Pick<AsyncHttpCommonConfig, 
  */
 export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, runId: string | undefined, invocationId?: string): KickoffVerdict {
   if (!isSuccessCode(answer.code)) return classifyErrorCode(answer.code);
-  const reading = readStatus(answer.json, settings.pollStatusPath);
+  const reading = readStatus(answer.json, settings);
   const status = reading.kind === "status" ? reading.status : undefined;
-  if (status !== undefined && answer.code !== 202 && settings.pollTerminalStates.has(status.toLowerCase())) {
-    return terminal(settings, status, answer.json);
-  }
+  if (reading.kind === "status" && answer.code !== 202 && reading.terminal !== undefined) return reading.terminal;
   const template = settings.pollUrlTemplate;
   if (template !== undefined) {
     if (template.includes(RUN_ID_PLACEHOLDER) && runId === undefined) {
@@ -51,42 +49,76 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
   const code = answer.code;
   if (settings.pollPendingCodes.has(code)) return PENDING;
   if (!isSuccessCode(code)) return classifyErrorCode(code);
-  const reading = readStatus(answer.json, settings.pollStatusPath);
+  const reading = readStatus(answer.json, settings);
   if (reading.kind !== "status") return { kind: "malformed", problem: statusProblem(reading, settings.pollStatusPath) };
-  if (settings.pollTerminalStates.has(reading.status.toLowerCase())) return terminal(settings, reading.status, answer.json);
-  return { kind: "progress", status: reading.status };
+  return reading.terminal ?? { kind: "progress", status: reading.status };
 }
 
 /**
- * Success states are success, cancelled states a cancellation by the backend,
- * any other terminal state a failure; with `http.poll_outcome_path`, the
- * outcome decides where the body has one.
+ * Success states are success, cancelled states a cancellation by the
+ * backend, timed-out states the backend's own time limit, any other terminal
+ * state a failure; with `http.poll_outcome_path`, the outcome decides where
+ * the body has one.
  */
 function terminal(settings: StatusSettings, status: string, json: unknown): Terminal {
-  const reading = settings.pollOutcomePath === undefined ? undefined : readStatus(json, settings.pollOutcomePath);
+  const reading = settings.pollOutcomePath === undefined ? undefined : scalarAt(json, settings.pollOutcomePath);
   const outcome = reading?.kind === "status" ? reading.status : undefined;
   const word = (outcome ?? status).toLowerCase();
   if (settings.pollSuccessStates.has(word)) return { kind: "terminal", status, outcome: "succeeded" };
   const detail = outcome === undefined ? undefined : `outcome '${outcome}'`;
-  return { kind: "terminal", status, outcome: settings.pollCancelledStates.has(word) ? "cancelled" : "failed", detail };
+  if (settings.pollCancelledStates.has(word)) return { kind: "terminal", status, outcome: "cancelled", detail };
+  return { kind: "terminal", status, outcome: settings.pollTimedOutStates.has(word) ? "timed_out" : "failed", detail };
 }
 
+/** The order in which the outcomes of several statuses (an array job's tasks) win: the worst first. */
+const WORST_FIRST: readonly Terminal["outcome"][] = ["failed", "timed_out", "cancelled", "succeeded"];
 
-/** The status a body reports at the status path, or why there is none. */
+/** The status a body reports at the status path, and what it means when it is terminal; or why there is none. */
 type StatusReading =
-  | { readonly kind: "status"; readonly status: string }
+  | { readonly kind: "status"; readonly status: string; readonly terminal: Terminal | undefined }
   | { readonly kind: "not_json" }
   | { readonly kind: "missing" }
   | { readonly kind: "not_scalar"; readonly type: string };
 
-/** Reads the status at `path`; strings as they are, numbers and booleans as text. */
-function readStatus(json: unknown, path: JsonPath): StatusReading {
+/**
+ * Reads the status at the status path. A path with `*` reads every value (an
+ * array job's tasks): the run is terminal only when every value is, and its
+ * outcome is the worst of them; while one is not, the first such is the status.
+ */
+function readStatus(json: unknown, settings: StatusSettings): StatusReading {
+  const path = settings.pollStatusPath;
+  if (!path.each) {
+    const reading = scalarAt(json, path);
+    if (reading.kind !== "status") return reading;
+    const found = settings.pollTerminalStates.has(reading.status.toLowerCase()) ? terminal(settings, reading.status, json) : undefined;
+    return { kind: "status", status: reading.status, terminal: found };
+  }
+  if (json === NOT_JSON) return { kind: "not_json" };
+  let worst: Terminal | undefined;
+  for (const value of readJsonPathAll(json, path)) {
+    const status = scalarText(value);
+    if (status === undefined) return value === null ? { kind: "missing" } : { kind: "not_scalar", type: Array.isArray(value) ? "an array" : "an object" };
+    if (!settings.pollTerminalStates.has(status.toLowerCase())) return { kind: "status", status, terminal: undefined };
+    const found = terminal(settings, status, json);
+    if (worst === undefined || WORST_FIRST.indexOf(found.outcome) < WORST_FIRST.indexOf(worst.outcome)) worst = found;
+  }
+  return worst === undefined ? { kind: "missing" } : { kind: "status", status: worst.status, terminal: worst };
+}
+
+/** The scalar at `path` as a status: strings as they are, numbers and booleans as text. */
+function scalarAt(json: unknown, path: JsonPath): Exclude<StatusReading, { kind: "status" }> | { readonly kind: "status"; readonly status: string } {
   if (json === NOT_JSON) return { kind: "not_json" };
   const value = readJsonPath(json, path);
-  if (typeof value === "string") return { kind: "status", status: value };
-  if (typeof value === "number" || typeof value === "boolean") return { kind: "status", status: String(value) };
+  const status = scalarText(value);
+  if (status !== undefined) return { kind: "status", status };
   if (value === undefined || value === null) return { kind: "missing" };
   return { kind: "not_scalar", type: Array.isArray(value) ? "an array" : "an object" };
+}
+
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
 }
 
 /** What is wrong with a body that carries no usable status, naming the path. */

@@ -4,11 +4,11 @@
  * what the run counted. Whatever the run tells of it (events, metadata) and
  * when it waits are the run's and its pacing's; see `run.ts`.
  */
-import { readJsonPath } from "../../http/json-path.js";
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { TransportError } from "../../http/transport/transport-error.js";
 import type { LastError, RequestRef } from "../failure.js";
 import type { Answer } from "./answer.js";
+import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
@@ -43,9 +43,9 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
   switch (verdict.kind) {
     case "transient":
       if (phase.attempt <= context.config.kickoffMaxRetries) return { ...phase, attempt: phase.attempt + 1 };
-      return settlePhase(phase, refused(request, answer));
+      return settlePhase(phase, refused(request, answer, context.config));
     case "permanent":
-      return settlePhase(phase, refused(request, answer));
+      return settlePhase(phase, refused(request, answer, context.config));
     case "malformed": {
       const body = verdict.showBody === true ? answer.response.body : undefined;
       return settlePhase(phase, unreadable(request, answer, verdict.problem, body), runId);
@@ -81,9 +81,9 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
       keys = verdict.keys;
       break;
     case "transient":
-      return transient(phase, context, { code: answer.code, body: answer.response.body });
+      return transient(phase, context, transientAnswer(answer, context.config));
     case "permanent":
-      return settlePhase(phase, refused(request, answer));
+      return settlePhase(phase, refused(request, answer, context.config));
     case "malformed":
       return settlePhase(phase, unreadable(request, answer, verdict.problem, answer.response.body));
   }
@@ -106,9 +106,9 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
     case "pending":
       return phase;
     case "transient":
-      return transient(phase, context, { code: answer.code, body: answer.response.body });
+      return transient(phase, context, transientAnswer(answer, context.config));
     case "permanent":
-      return settlePhase(phase, refused(context.request, answer));
+      return settlePhase(phase, refused(context.request, answer, context.config));
     default:
       break;
   }
@@ -134,9 +134,9 @@ export function afterFinal(phase: FinalPhase, verdict: PollVerdict, answer: Answ
     case "terminal":
       return settlePhase(phase, ended(verdict, answer, context.config));
     case "transient":
-      return transient(phase, context, { code: answer.code, body: answer.response.body });
+      return transient(phase, context, transientAnswer(answer, context.config));
     case "permanent":
-      return settlePhase(phase, refused(context.request, answer));
+      return settlePhase(phase, refused(context.request, answer, context.config));
     case "malformed": {
       return settlePhase(phase, unreadable(context.request, answer, verdict.problem, answer.response.body));
     }
@@ -167,9 +167,14 @@ function transient(phase: ActivePhase, context: Context, last: LastError): Phase
   return settlePhase(phase, failedEnding({ kind: "errors", request: context.request, times: context.errors, budget, last }));
 }
 
-/** A request the backend answered with a code the run cannot go on from. */
-function refused(request: RequestRef, answer: Answer): ReturnType<typeof failedEnding> {
-  return failedEnding({ kind: "refused", request: answered(request, answer), code: answer.code, body: answer.response.body });
+/** A request the backend answered with a code the run cannot go on from, with the backend's own error. */
+function refused(request: RequestRef, answer: Answer, config: AsyncHttpConfig): ReturnType<typeof failedEnding> {
+  return failedEnding({ kind: "refused", request: answered(request, answer), code: answer.code, body: answer.response.body, error: backendError(answer, config) });
+}
+
+/** A transient answer (5xx, 429), with the backend's own error. */
+export function transientAnswer(answer: Answer, config: AsyncHttpConfig): LastError {
+  return { code: answer.code, body: answer.response.body, backendError: backendError(answer, config) };
 }
 
 /** An answer the protocol cannot read: `problem`, then a preview of `body` when given. */
@@ -189,7 +194,6 @@ function answered(request: RequestRef, answer: Answer): RequestRef {
  * its outcome, its result.
  */
 function ended(verdict: Terminal, answer: Answer, config: AsyncHttpConfig): ReturnType<typeof terminalEnding> {
-  const value = config.resultPath === undefined ? undefined : readJsonPath(answer.json, config.resultPath);
-  const result = value === undefined ? undefined : JSON.stringify(value);
-  return terminalEnding(verdict, answer.response.body, result);
+  const error = verdict.outcome === "succeeded" ? undefined : backendError(answer, config);
+  return terminalEnding(verdict, answer.response.body, { result: jsonAt(answer, config.resultPath), error, exitCode: exitCodeOf(answer, config) });
 }

@@ -1,5 +1,5 @@
 /** How a run that reached a terminal status ends: the RxP status it maps to. */
-export type TerminalOutcome = "succeeded" | "failed" | "cancelled";
+export type TerminalOutcome = "succeeded" | "failed" | "cancelled" | "timed_out";
 
 import type { LRO_MODES } from "../../contracts/checkpoint.js";
 

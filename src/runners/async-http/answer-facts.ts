@@ -1,0 +1,44 @@
+/**
+ * What an answer's body tells besides its status, in the backend's own
+ * words: its error (`http.error_path`), its result (`http.result_path`) and
+ * the job's exit code (`http.exit_code_path`, `http.exit_code_format`).
+ */
+import { readJsonPath, type JsonPath } from "../../http/json-path.js";
+import type { AsyncHttpCommonConfig, ExitCodeFormat } from "../../http/metadata/config.js";
+import { NOT_JSON, type Answer } from "./answer.js";
+
+/** The value at `path` of an answer's JSON body, as JSON text; undefined when there is none. */
+export function jsonAt(answer: Answer, path: JsonPath | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const json = answer.json;
+  if (json === NOT_JSON) return undefined;
+  const value = readJsonPath(json, path);
+  return value === undefined ? undefined : JSON.stringify(value);
+}
+
+/** The backend's own error in a failed answer (`http.error_path`), as JSON text. */
+export function backendError(answer: Answer, config: Pick<AsyncHttpCommonConfig, "errorPath">): string | undefined {
+  return jsonAt(answer, config.errorPath);
+}
+
+/**
+ * The job's own exit code in a terminal body (`http.exit_code_path`): a whole
+ * number, or a string of one; with format `wait_status`, a POSIX wait status
+ * (Slurm's v0.0.38 reports `exit 3` as 768): the exit code in bits 8-15, or,
+ * for a job killed by signal n, 128 + n.
+ */
+export function exitCodeOf(answer: Answer, config: Pick<AsyncHttpCommonConfig, "exitCodePath" | "exitCodeFormat">): number | undefined {
+  const path = config.exitCodePath;
+  const json = answer.json;
+  if (path === undefined || json === NOT_JSON) return undefined;
+  const value = readJsonPath(json, path);
+  const code = typeof value === "number" ? value : typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : undefined;
+  if (code === undefined || !Number.isSafeInteger(code)) return undefined;
+  return decode(code, config.exitCodeFormat);
+}
+
+function decode(code: number, format: ExitCodeFormat): number {
+  if (format === "plain") return code;
+  const signal = code & 0x7f;
+  return signal === 0 ? (code >> 8) & 0xff : 128 + signal;
+}

@@ -5,29 +5,15 @@ import { TransportError, toTransportError } from "../../http/transport/transport
 import type { TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
-import type { BackendJob } from "../backend-job.js";
 import type { RunReport } from "../run-report.js";
 import { RunScope } from "../scope/run-scope.js";
 import { Answer } from "./answer.js";
-import { cancelJob } from "./cancel.js";
+import { beforeKickoff, saveCheckpoint } from "./hooks.js";
+import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import {
-  checkpointOf,
-  doingOf,
-  firstPhase,
-  backendJobOf,
-  jobMetadata,
-  requestOf,
-  resumedPhase,
-  settlePhase,
-  type Hooks,
-  type Phase,
-  type PollPhase,
-  type RunCounts,
-  type SettlePhase,
-} from "./phase.js";
+import { checkpointOf, doingOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import { headersFor, type RunParts, type RunPlan } from "./plan.js";
 import { claimRun } from "./identity.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
@@ -92,7 +78,7 @@ export class AsyncRun {
     } catch (error) {
       phase = this.#phase = settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) }));
     }
-    return this.#settle(phase);
+    return settleRun(this.#plan, this.#scope, this.#report, phase, this.#counts());
   }
 
   /**
@@ -115,8 +101,9 @@ export class AsyncRun {
     const report = this.#report;
     const signal = this.#scope.requestSignal;
     if (phase.name === "kickoff" && phase.attempt === 1) {
-      const notSent = await this.#beforeKickoff(phase);
-      if (notSent !== undefined) return notSent;
+      const called = await beforeKickoff(phase.hooks, this.#scope);
+      if (called === "stopped") return this.#stopped(phase);
+      if (called !== "done") return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: called.error }));
     }
     if (phase.name === "final") report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
     const body = phase.name === "kickoff" ? config.body : undefined;
@@ -156,20 +143,6 @@ export class AsyncRun {
       default:
         return ++this.#lookups;
     }
-  }
-
-  /** Awaits `beforeKickoff`; the phase that follows when the kickoff must not be sent. */
-  async #beforeKickoff(phase: Extract<Phase, { name: "kickoff" }>): Promise<Phase | undefined> {
-    const hook = phase.hooks.beforeKickoff;
-    if (hook === undefined) return undefined;
-    const scope = this.#scope;
-    try {
-      await untilAborted(hook(), scope.requestSignal);
-    } catch (error) {
-      if (scope.checkStopped()) return this.#stopped(phase);
-      return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: errorMessage(error) }));
-    }
-    return scope.checkStopped() ? this.#stopped(phase) : undefined;
   }
 
   /** What the answer to `request` (or its failure) means: the phase that follows, with its events told. */
@@ -270,13 +243,12 @@ export class AsyncRun {
     }
     if (stopped !== undefined && next.name === "settle") return settlePhase(next, stopped);
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
+    if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
     // The job is the run's own (found, or proven): its checkpoint.
     if (next.name === "poll" && next.unproven === undefined) {
-      if (phase.name === "kickoff" || phase.name === "lookup") this.#pacing.moved(this.#plan.config, phase.name, next.name);
       if (phase.name === "kickoff" || phase.name === "lookup") return this.#accept(next, phase.hooks);
       if (phase.name === "poll" && phase.unproven !== undefined) return this.#accept(next, phase.unproven.hooks);
     }
-    if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
     return next;
   }
 
@@ -287,18 +259,12 @@ export class AsyncRun {
   /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows. */
   async #accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
     const report = this.#report;
-    const scope = this.#scope;
-    const save = hooks.saveCheckpoint;
-    if (report.emit === undefined && save === undefined) return phase;
-    const checkpoint = checkpointOf(phase, this.#plan.client.options.now(), scope.deadlineAtMs);
+    if (report.emit === undefined && hooks.saveCheckpoint === undefined) return phase;
+    const checkpoint = checkpointOf(phase, this.#plan.client.options.now(), this.#scope.deadlineAtMs);
     report.emit?.({ type: "accepted", checkpoint });
-    if (save === undefined) return phase;
-    try {
-      await untilAborted(save(checkpoint), scope.requestSignal);
-    } catch (error) {
-      if (scope.checkStopped()) return this.#stopped(phase);
-      report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${errorMessage(error)}`;
-    }
+    const saved = await saveCheckpoint(hooks, checkpoint, this.#scope);
+    if (saved === "stopped") return this.#stopped(phase);
+    if (saved !== "done") report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${saved.error}`;
     return phase;
   }
 
@@ -327,35 +293,4 @@ export class AsyncRun {
     }
     return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
   }
-
-  /** Ends the run: the cancel request when it was stopped after the backend took the job, then the result. */
-  async #settle(phase: SettlePhase): Promise<RuntimeResult> {
-    const { config, client } = this.#plan;
-    const scope = this.#scope;
-    const report = this.#report;
-    try {
-      const { ending, accepted } = phase;
-      const failure = ending.failure;
-      // Stopped by the caller or the deadline, or, with http.cancel_on_failure, given up on: the job is cancelled, if it is proven ours.
-      const stoppedByUs = failure?.kind === "stopped" && failure.reason !== "abandoned";
-      const gaveUp = config.cancelOnFailure && failure !== undefined && failure.kind !== "stopped" && failure.kind !== "backend_ended";
-      const template = config.cancelUrlTemplate;
-      const proven = accepted !== undefined && (accepted.name === "final" || accepted.unproven === undefined);
-      let job: BackendJob;
-      if (phase.job === "accepted" && (stoppedByUs || gaveUp) && proven && template !== undefined) {
-        // Stopped while looking, the run has what is left of the cancel budget (see `#stopped`).
-        const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
-        job = await cancelJob(this.#plan, report, template, accepted, timeoutMs);
-      } else {
-        job = backendJobOf(phase);
-      }
-      jobMetadata(report.metadata, phase, this.#counts());
-      scope.dispose();
-      return await report.finish({ ...ending, job }, client.options.now());
-    } catch (error) {
-      scope.dispose();
-      return report.crashed(error);
-    }
-  }
 }
-

@@ -1,0 +1,45 @@
+import type { RuntimeResult } from "../../contracts/result.js";
+import type { AsyncHttpConfig } from "../../http/metadata/config.js";
+import type { BackendJob } from "../backend-job.js";
+import type { RunReport } from "../run-report.js";
+import type { RunScope } from "../scope/run-scope.js";
+import { cancelJob } from "./cancel.js";
+import { backendJobOf, jobMetadata, type RunCounts, type SettlePhase } from "./phase.js";
+import type { RunPlan } from "./plan.js";
+
+/**
+ * Whether a settled run sends the cancel request: its job was accepted and
+ * proven the invocation's own, and the run was stopped by the caller or the
+ * deadline (not abandoned), or, with `http.cancel_on_failure`, gave up on it.
+ */
+export function cancelDue(config: Pick<AsyncHttpConfig, "cancelUrlTemplate" | "cancelOnFailure">, phase: SettlePhase): boolean {
+  const { ending, accepted } = phase;
+  const failure = ending.failure;
+  if (phase.job !== "accepted" || config.cancelUrlTemplate === undefined || failure === undefined || accepted === undefined) return false;
+  if (accepted.name === "poll" && accepted.unproven !== undefined) return false;
+  if (failure.kind === "stopped") return failure.reason !== "abandoned";
+  return config.cancelOnFailure && failure.kind !== "backend_ended";
+}
+
+/**
+ * Ends a run: the cancel request when it is due (with what is left of the
+ * cancel budget of a run stopped while looking its job up, whose scope is
+ * that budget's), the job's metadata, then the result. Never rejects.
+ */
+export async function settleRun(plan: RunPlan, scope: RunScope, report: RunReport, phase: SettlePhase, counts: RunCounts): Promise<RuntimeResult> {
+  const { config, client } = plan;
+  try {
+    const template = config.cancelUrlTemplate;
+    let job: BackendJob = backendJobOf(phase);
+    if (cancelDue(config, phase) && template !== undefined && phase.accepted !== undefined) {
+      const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
+      job = await cancelJob(plan, report, template, phase.accepted, timeoutMs);
+    }
+    jobMetadata(report.metadata, phase, counts);
+    scope.dispose();
+    return await report.finish({ ...phase.ending, job }, client.options.now());
+  } catch (error) {
+    scope.dispose();
+    return report.crashed(error);
+  }
+}

@@ -146,10 +146,10 @@ class JsonProgress implements ProgressReporter {
 
   /**
    * The `result` object: the result's status, `failure_kind` (`failureKind`),
-   * `http.backend_job` (`backendJob`), `exit_code` (`resultExitCode`) and
+   * `http.backend_job` (`backendJob`), `exit_code` (`exitCode`) and
    * `error_summary` (`errorSummary`), null where the result has none, and the
-   * command's exit code (`exitCode`), which goes by the status (a failed
-   * subprocess exits 1 whatever its own code) or is 130 after an interrupt.
+   * command's own exit code (`commandExitCode`), which goes by the status (a
+   * failed subprocess exits 1 whatever its own code) or is 130 after an interrupt.
    */
   finish(result: RuntimeResult, exitCode: number): void {
     const metadata = result.metadata;
@@ -160,8 +160,8 @@ class JsonProgress implements ProgressReporter {
       status: result.status,
       failureKind: metadata[FAILURE_KIND_KEY] ?? null,
       backendJob: metadata[BACKEND_JOB_KEY] ?? null,
-      exitCode,
-      resultExitCode: result.exit_code,
+      exitCode: result.exit_code,
+      commandExitCode: exitCode,
       errorSummary: result.error_summary,
     });
   }

@@ -190,7 +190,7 @@ describe(createProgress.name, () => {
       failureKind: null,
       backendJob: null,
       exitCode: 0,
-      resultExitCode: 0,
+      commandExitCode: 0,
       errorSummary: null,
     });
   });
@@ -210,15 +210,15 @@ describe(createProgress.name, () => {
       status: "timed_out",
       failureKind: "deadline",
       backendJob: "may_still_run",
-      exitCode: 124,
-      resultExitCode: null,
+      exitCode: null,
+      commandExitCode: 124,
       errorSummary: "timed out after 3 s",
     });
   });
 
   it("tells the result's own exit code from the command's in the JSON result", () => {
     const failed = buildResult({ ...IDENTITY, runtime_kind: "subprocess" }, { status: "failed", summary: "exited with code 3" }, { exitCode: 3 });
-    expect(resultObject(failed, 1)).toMatchObject({ status: "failed", exitCode: 1, resultExitCode: 3, backendJob: null });
+    expect(resultObject(failed, 1)).toMatchObject({ status: "failed", exitCode: 3, commandExitCode: 1, backendJob: null });
   });
 
   it("names the result's invocation in the JSON result when the run never started", () => {

@@ -223,7 +223,7 @@ describe(runInvocationFile.name, () => {
     expect(types[0]).toBe("start");
     expect(types).toContain("retry");
     expect(types.at(-1)).toBe("result");
-    expect(lines.at(-1)).toMatchObject({ status: "succeeded", failureKind: null, backendJob: "finished", exitCode: 0, resultExitCode: 0, errorSummary: null });
+    expect(lines.at(-1)).toMatchObject({ status: "succeeded", failureKind: null, backendJob: "finished", exitCode: 0, commandExitCode: 0, errorSummary: null });
   });
 
   it("writes nothing on stderr with --quiet", async () => {

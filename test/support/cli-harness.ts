@@ -31,10 +31,10 @@ export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: str
 }
 
 /** The example invocations of examples/invocations/. */
-export type ExampleName = "archon-background" | "archon-interactive" | "classic-202" | "github-actions-dispatch";
+export type ExampleName = "archon-background" | "archon-interactive" | "classic-202" | "github-actions-dispatch" | "slurm-job";
 
 /** The example invocations, by name. */
-export const EXAMPLE_NAMES: readonly ExampleName[] = ["archon-background", "archon-interactive", "classic-202", "github-actions-dispatch"];
+export const EXAMPLE_NAMES: readonly ExampleName[] = ["archon-background", "archon-interactive", "classic-202", "github-actions-dispatch", "slurm-job"];
 
 /**
  * An example invocation pointed at `origin`; `fields` and `metadata` replace

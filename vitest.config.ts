@@ -4,6 +4,12 @@ import { configDefaults, defineConfig } from "vitest/config";
 const QUEUE = ["test/bullmq/**/*.test.ts"];
 
 /**
+ * Every LRO operation of the AutoRest test server (an npm devDependency),
+ * which the project's global setup starts on a loopback port.
+ */
+const AUTOREST = ["test/autorest/**/*.test.ts"];
+
+/**
  * Tests that need real time or load: fault injection, memory and load runs, and
  * the ones that wait on real timers or child processes (a real
  * `timeout_seconds`, a kill grace period, 100 MiB of output, the bundled command).
@@ -27,11 +33,12 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           // Time comes from the injected `sleep`/`now` here: nothing waits on the wall clock.
-          exclude: [...configDefaults.exclude, ...QUEUE, ...RELIABILITY],
+          exclude: [...configDefaults.exclude, ...QUEUE, ...RELIABILITY, ...AUTOREST],
         },
       },
       { extends: true, test: { name: "reliability", include: RELIABILITY } },
       { extends: true, test: { name: "queue", include: QUEUE, globalSetup: ["test/support/redis-setup.ts"] } },
+      { extends: true, test: { name: "autorest", include: AUTOREST, globalSetup: ["test/support/autorest-testserver.ts"] } },
     ],
   },
 });

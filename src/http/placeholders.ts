@@ -19,6 +19,11 @@ export function secretNames(text: string): string[] {
   return [...new Set(Array.from(text.matchAll(SECRET_PLACEHOLDER), (match) => match[1] ?? ""))];
 }
 
+/** `text` without its `{secret:NAME}` placeholders: a name is no secret, its value is. */
+export function withoutSecretNames(text: string): string {
+  return text.includes("{secret:") ? text.replace(SECRET_PLACEHOLDER, " ") : text;
+}
+
 /** `text` with each `{secret:NAME}` replaced by `values[NAME]`. */
 export function expandSecrets(text: string, values: ReadonlyMap<string, string>): string {
   return text.replace(SECRET_PLACEHOLDER, (placeholder, name: string) => values.get(name) ?? placeholder);

@@ -1,3 +1,5 @@
+import { withoutSecretNames } from "./placeholders.js";
+
 /** What replaces a secret. */
 export const REDACTED = "[REDACTED]";
 
@@ -30,7 +32,8 @@ export function createRedactor(secrets: Iterable<string>): Redact {
   const keep = (value: string): void => {
     if (value.length >= MIN_SECRET_CHARS) values.add(value);
   };
-  for (const secret of secrets) {
+  for (const value of secrets) {
+    const secret = withoutSecretNames(value).trim();
     keep(secret);
     for (const word of secret.split(SECRET_PARTS)) {
       keep(word);

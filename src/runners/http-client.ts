@@ -86,7 +86,7 @@ export class HttpClient<Config extends HttpRequestConfig> {
     if (unknown.length === 0) return undefined;
     const known = Object.keys(secrets);
     const names = unknown.map((name) => `{secret:${name}}`).join(", ");
-    const has = known.length === 0 ? "the runner has no secrets (its `secrets` option)" : `the runner's secrets are ${known.join(", ")}`;
+    const has = known.length === 0 ? "it was given none" : `it has ${known.join(", ")}`;
     return { path: 'metadata["http.headers"]', message: `uses ${names}, which the runner does not have: ${has}` };
   }
 

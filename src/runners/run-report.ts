@@ -134,9 +134,12 @@ export class RunReport implements ResultIdentity, FailureText {
     let outcome: ResultOutcome = { status: "succeeded" };
     if (failure !== undefined) {
       metadata[FAILURE_KIND_KEY] = failureKindOf(failure);
+      // The backend's own error: of the failed answer, else one an earlier answer carried (`http.error` already).
       const error = backendErrorOf(failure);
+      const earlier = metadata[RESULT_KEYS.error];
       if (error !== undefined) metadata[RESULT_KEYS.error] = this.redact(error);
-      const summary = describeFailure(failure, this) + (job === undefined ? "" : leftBehind(job));
+      const said = error === undefined && earlier !== undefined ? `; the backend said ${earlier} when it took the job` : "";
+      const summary = describeFailure(failure, this) + said + (job === undefined ? "" : leftBehind(job));
       outcome = { status: failureStatus(failure), summary: this.redact(summary) };
     }
     return buildResult(this, outcome, {

@@ -136,7 +136,7 @@ describe("examples/invocations/slurm-job.json", () => {
   });
 
   // Runtime gap: `http.exit_code_path` reads one value (`jobs.0.exit_code`, or the first with `*`), here task 0's 0.
-  it.fails("never reports exit_code 0 for a failed array job", async () => {
+  it("never reports exit_code 0 for a failed array job", async () => {
     const backend = await slurm();
     const script = '#!/bin/bash\n[ "$SLURM_ARRAY_TASK_ID" = 2 ] && exit 1\nsleep 60\n';
     const { result } = await runRecipe(backend, { script, job: { array: "0-3" } });
@@ -281,7 +281,7 @@ describe("examples/invocations/slurm-job.json: Slurm's errors in the summary", (
   });
 
   // Runtime gap: `http.error_path` is read from failed answers only, and a held submit is answered 200.
-  it.fails("quotes the error of a held submit in the summary", async () => {
+  it("quotes the error of a held submit in the summary", async () => {
     const backend = await slurm();
     const { result } = await runRecipe(backend, { job: { hold: true }, fields: { timeout_seconds: 60 } });
     expect(result.error_summary).toContain("Job is in held state, pending scheduler release");

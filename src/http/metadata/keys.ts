@@ -51,6 +51,14 @@ export const DEFAULT_KICKOFF_MAX_RETRIES = 3;
  * Poll errors tolerated in a row when `http.poll_max_consecutive_errors` is absent, by protocol: none with `status`
  * (the Python original's), 3 with `lro` (a GET poll is safe to repeat, and the SDK pipelines retry it).
  */
+/**
+ * The idempotency key header of a protocol `lro` kickoff when
+ * `http.idempotency_key_header` is absent: the Azure REST API guidelines'
+ * repeatability header, so that a kickoff answered 5xx is sent again as the
+ * SDK pipelines send it, and the backend can tell it is the same request.
+ */
+export const DEFAULT_LRO_IDEMPOTENCY_KEY_HEADER = "repeatability-request-id";
+
 export const DEFAULT_POLL_MAX_CONSECUTIVE_ERRORS = { status: 0, lro: 3 } as const satisfies Record<"status" | "lro", number>;
 
 /** How the value at `http.exit_code_path` is read when `http.exit_code_format` is absent. */

@@ -1,5 +1,5 @@
 import type { RuleContext } from "./cross-key.js";
-import type { AsyncKey, AsyncMetadata } from "./keys.js";
+import { DEFAULT_LRO_IDEMPOTENCY_KEY_HEADER, type AsyncKey, type AsyncMetadata } from "./keys.js";
 
 const LRO_STATUS_URL = "the status URL comes from the kickoff's Operation-Location, Azure-AsyncOperation or Location header";
 const LRO_STATES = "the states are Succeeded, Failed and Canceled";
@@ -46,7 +46,13 @@ const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS
  * is idempotent, or the backend gets an idempotency key to drop the repeat.
  */
 export function kickoffIsRepeatable(metadata: AsyncMetadata): boolean {
-  return IDEMPOTENT_METHODS.has(metadata["http.method"]) || metadata["http.idempotency_key_header"] !== undefined;
+  return IDEMPOTENT_METHODS.has(metadata["http.method"]) || idempotencyKeyHeaderOf(metadata) !== undefined;
+}
+
+/** `http.idempotency_key_header`, or, with protocol `lro`, the repeatability header of the Azure guidelines. */
+export function idempotencyKeyHeaderOf(metadata: AsyncMetadata): string | undefined {
+  const header = metadata["http.idempotency_key_header"];
+  return header ?? (metadata["http.poll_protocol"] === "lro" ? DEFAULT_LRO_IDEMPOTENCY_KEY_HEADER : undefined);
 }
 
 /** `http.kickoff_max_retries` above 0 only where sending the kickoff again is safe. */

@@ -15,7 +15,7 @@ import {
 import { INVOCATION_ID_PLACEHOLDER } from "../placeholders.js";
 import { isJsonObject } from "./codecs.js";
 import { crossKeyCheck } from "./cross-key.js";
-import { kickoffIsRepeatable } from "./protocol-rules.js";
+import { idempotencyKeyHeaderOf, kickoffIsRepeatable } from "./protocol-rules.js";
 import { checkAsync, checkBody } from "./rules.js";
 
 /** Runs the cross-key check whatever keys failed, as long as the metadata is an object at all. */
@@ -58,7 +58,7 @@ function toAsyncConfig(metadata: AsyncMetadata): AsyncHttpConfig {
   const protocol = metadata["http.poll_protocol"];
   const common: AsyncHttpCommonConfig = {
     ...toRequestConfig(metadata),
-    idempotencyKeyHeader: metadata["http.idempotency_key_header"],
+    idempotencyKeyHeader: idempotencyKeyHeaderOf(metadata),
     kickoffMaxRetries: metadata["http.kickoff_max_retries"] ?? (kickoffIsRepeatable(metadata) ? DEFAULT_KICKOFF_MAX_RETRIES : 0),
     pollRunIdPath: metadata["http.poll_run_id_path"],
     pollInitialDelaySeconds: metadata["http.poll_initial_delay_seconds"],

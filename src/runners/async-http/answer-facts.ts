@@ -1,11 +1,13 @@
 /**
  * What an answer's body tells besides its status, in the backend's own
- * words: its error (`http.error_path`), its result (`http.result_path`) and
- * the job's exit code (`http.exit_code_path`, `http.exit_code_format`).
+ * words: its run id (`http.poll_run_id_path`), its error (`http.error_path`),
+ * its result (`http.result_path`) and the job's exit code
+ * (`http.exit_code_path`, `http.exit_code_format`).
  */
-import { readJsonPath, type JsonPath } from "../../http/json-path.js";
+import { readJsonPath, readJsonPathAll, type JsonPath } from "../../http/json-path.js";
 import type { AsyncHttpCommonConfig, ExitCodeFormat } from "../../http/metadata/config.js";
 import { NOT_JSON, type Answer } from "./answer.js";
+import { readRunId } from "./status-url.js";
 
 /** The value at `path` of an answer's JSON body, as JSON text; undefined when there is none. */
 export function jsonAt(answer: Answer, path: JsonPath | undefined): string | undefined {
@@ -14,6 +16,12 @@ export function jsonAt(answer: Answer, path: JsonPath | undefined): string | und
   if (json === NOT_JSON) return undefined;
   const value = readJsonPath(json, path);
   return value === undefined ? undefined : JSON.stringify(value);
+}
+
+/** The run id a 2xx answer names (`http.poll_run_id_path`). */
+export function runIdOf(answer: Answer, config: Pick<AsyncHttpCommonConfig, "pollRunIdPath">): string | undefined {
+  const path = config.pollRunIdPath;
+  return path === undefined || answer.code < 200 || answer.code > 299 ? undefined : readRunId(answer.json, path);
 }
 
 /** The backend's own error in a failed answer (`http.error_path`), as JSON text. */
@@ -31,10 +39,15 @@ export function exitCodeOf(answer: Answer, config: Pick<AsyncHttpCommonConfig, "
   const path = config.exitCodePath;
   const json = answer.json;
   if (path === undefined || json === NOT_JSON) return undefined;
-  const value = readJsonPath(json, path);
+  // With `*` (an array job's tasks), the first that did not exit 0.
+  const codes = (path.each ? readJsonPathAll(json, path) : [readJsonPath(json, path)]).map((value) => wholeNumber(value));
+  const read = codes.filter((code) => code !== undefined).map((code) => decode(code, config.exitCodeFormat));
+  return read.find((code) => code !== 0) ?? read[0];
+}
+
+function wholeNumber(value: unknown): number | undefined {
   const code = typeof value === "number" ? value : typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : undefined;
-  if (code === undefined || !Number.isSafeInteger(code)) return undefined;
-  return decode(code, config.exitCodeFormat);
+  return code !== undefined && Number.isSafeInteger(code) ? code : undefined;
 }
 
 function decode(code: number, format: ExitCodeFormat): number {

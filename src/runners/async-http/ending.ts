@@ -23,5 +23,7 @@ export function terminalEnding(verdict: Terminal, responseBody: string, facts: T
   const { result, error, exitCode } = facts;
   if (verdict.outcome === "succeeded") return { exitCode: exitCode ?? 0, responseBody, result };
   const failure: Failure = { kind: "backend_ended", status: verdict.status, outcome: verdict.outcome, detail: verdict.detail, result, error };
-  return { failure, exitCode: exitCode ?? (verdict.outcome === "failed" ? 1 : null), responseBody, result };
+  // A job that failed never reads as exit 0 (an array job's first task may have exited 0).
+  const failedCode = exitCode === undefined || exitCode === 0 ? 1 : exitCode;
+  return { failure, exitCode: verdict.outcome === "failed" ? failedCode : (exitCode ?? null), responseBody, result };
 }

@@ -16,8 +16,8 @@ import type { Pacing } from "./pacing.js";
 import { checkpointOf, doingOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import { headersFor, type RunParts, type RunPlan } from "./plan.js";
 import { claimRun } from "./identity.js";
+import { backendError, runIdOf } from "./answer-facts.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
-import { readRunId } from "./status-url.js";
 import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
 import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
@@ -126,6 +126,7 @@ export class AsyncRun {
       }
       // A 401 on a poll whose credentials are resolved per request: they may have expired; resolved again, the poll is repeated once.
       if (repeat || phase.name !== "poll" || this.#plan.resolve === undefined || answer instanceof TransportError || answer.status !== 401) break;
+      report.emit?.({ type: "poll", attempt: target.attempt, httpStatus: 401 });
       report.emit?.({ type: "retry", attempt: target.attempt, error: "HTTP 401: the credentials are resolved again" });
     }
     return this.#read(phase, target, answer);
@@ -169,8 +170,10 @@ export class AsyncRun {
     let next: Phase;
     switch (phase.name) {
       case "kickoff": {
-        const path = config.pollRunIdPath;
-        const runId = path !== undefined && isSuccessCode(answer.code) ? readRunId(answer.json, path) : undefined;
+        // An acknowledgement may carry the backend's error too (a Slurm job held at submit): a failure later quotes it.
+        const said = isSuccessCode(answer.code) ? backendError(answer, config) : undefined;
+        if (said !== undefined) report.metadata[RESULT_KEYS.error] = said;
+        const runId = runIdOf(answer, config);
         verdict = protocol.kickoff(answer, runId, report.invocation_id);
         next = afterKickoff(phase, verdict, answer, runId, this.#context(request));
         break;
@@ -252,6 +255,7 @@ export class AsyncRun {
     return next;
   }
 
+  /** What the run counted, for its summary and metadata. */
   #counts(): RunCounts {
     return { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus };
   }

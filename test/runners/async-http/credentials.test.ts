@@ -40,7 +40,7 @@ describe(`${AsyncHttpRunner.name} credentials`, () => {
     const result = await asyncRunner(fakeClock(), { secrets: { SLURM_JWT: secret.token } }).run(asyncInvocation(TOKEN_HEADER), log);
     expect(result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "2" } });
     expect(backend.requests.slice(1).map((request) => request.headers["x-slurm-user-token"])).toEqual(["tok-2", "tok-3"]);
-    expect(log.types()).toEqual(["kickoff", "accepted", "retry", "poll", "terminal"]);
+    expect(log.types()).toEqual(["kickoff", "accepted", "poll", "retry", "poll", "terminal"]);
   });
 
   it("fails a poll answered 401 twice in a row, the second time with the refreshed secret", async () => {
@@ -59,7 +59,7 @@ describe(`${AsyncHttpRunner.name} credentials`, () => {
     expect(result).toMatchObject({
       status: "rejected",
       error_summary:
-        'invalid http_async metadata: metadata["http.headers"] uses {secret:SLURM_JWT}, which the runner does not have: the runner\'s secrets are API_TOKEN',
+        'invalid http_async metadata: metadata["http.headers"] uses {secret:SLURM_JWT}, which the runner does not have: it has API_TOKEN',
       metadata: { failure_kind: "invalid_input", "http.backend_job": "not_started" },
     });
     expect(backend.requests).toEqual([]);

@@ -5,6 +5,7 @@ import { EXIT_USAGE } from "./exit-codes.js";
 import { HELP, type HelpTopic } from "./help.js";
 import type { CliIo } from "./io.js";
 import { runInvocationFile } from "./run-command.js";
+import { readSecretFlags, type CliSecrets } from "./secret-flags.js";
 import { validateInvocationFile } from "./validate-command.js";
 
 /** The installed version, printed by `--version`. */
@@ -16,7 +17,9 @@ const PROGRESS_OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   "json-events": { type: "boolean" },
 } as const;
-const RUN_OPTIONS = { ...PROGRESS_OPTIONS, "allow-subprocess": { type: "boolean" }, otel: { type: "boolean" } } as const;
+const SECRET_OPTION = { secret: { type: "string", multiple: true } } as const;
+const RUN_OPTIONS = { ...PROGRESS_OPTIONS, ...SECRET_OPTION, "allow-subprocess": { type: "boolean" }, otel: { type: "boolean" } } as const;
+const VALIDATE_OPTIONS = { ...HELP_OPTION, ...SECRET_OPTION } as const;
 
 const MISSING_PATH = "missing the invocation file (a path, or - for standard input)";
 
@@ -43,8 +46,10 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
         if (values.help === true) return showHelp(io, "run");
         if (path === undefined) throw new UsageError(MISSING_PATH);
         checkProgressFlags(values);
+        const secrets = secretsOf(values.secret, io);
         return await runInvocationFile(path, io, {
           allowSubprocess: values["allow-subprocess"] === true,
+          secrets: secrets.values,
           quiet: values.quiet === true,
           jsonEvents: values["json-events"] === true,
           otel: values.otel === true,
@@ -52,10 +57,10 @@ export async function runCli(argv: readonly string[], io: CliIo, signal?: AbortS
         });
       }
       case "validate": {
-        const { values, path } = parseCommand("validate", rest, HELP_OPTION);
+        const { values, path } = parseCommand("validate", rest, VALIDATE_OPTIONS);
         if (values.help === true) return showHelp(io, "validate");
         if (path === undefined) throw new UsageError(MISSING_PATH);
-        return await validateInvocationFile(path, io);
+        return await validateInvocationFile(path, io, { secrets: secretsOf(values.secret, io).flags });
       }
       case "demo": {
         const { values } = parseCommand("demo", rest, PROGRESS_OPTIONS, 0);
@@ -118,6 +123,13 @@ function parseCommand<Options extends NonNullable<ParseArgsConfig["options"]>>(
 
 function checkProgressFlags(values: { quiet?: unknown; "json-events"?: unknown }): void {
   if (values.quiet === true && values["json-events"] === true) throw new UsageError("choose one of --quiet and --json-events");
+}
+
+/** The `--secret` flags, their values read from the environment now. */
+function secretsOf(flags: readonly string[] | undefined, io: CliIo): CliSecrets {
+  const reading = readSecretFlags(flags ?? [], io.env);
+  if (!reading.ok) throw new UsageError(reading.message);
+  return reading.secrets;
 }
 
 /** Node's parseArgs messages, shortened to their first sentence. */

@@ -26,6 +26,12 @@ set) and exits 130; a second Ctrl-C exits at once. Use - to read the
 invocation from standard input.
 
 Options:
+  --secret NAME[=ENV_VAR]
+                       a secret for {secret:NAME} in http.headers: the value
+                       of the environment variable ENV_VAR (NAME when not
+                       given), read once when the run starts and never
+                       printed; repeatable; an unset or empty variable is
+                       an error (exit 2)
   --allow-subprocess   also run subprocess invocations (local commands)
   --json-events        progress as one JSON object per line, for log shippers
   -q, --quiet          no progress output
@@ -42,22 +48,28 @@ Exit codes:
 
 Examples:
   executor-runtime run job.json
+  executor-runtime run job.json --secret SLURM_JWT
   executor-runtime run job.json --json-events 2>events.jsonl | jq -r .status
   cat job.json | executor-runtime run - --quiet
   executor-runtime run job.json --otel --quiet
 `,
-  validate: `Usage: executor-runtime validate <invocation.json | ->
+  validate: `Usage: executor-runtime validate <invocation.json | -> [options]
 
 Checks an RxP v0.1 invocation and the http.* metadata of its runtime_kind
-without sending any request. A valid invocation prints what would be sent
-and exits 0; otherwise every problem is printed on stderr as
-"<key>: <message>" and the exit code is 2.
+without sending any request. A valid invocation prints what would be sent,
+the secrets its http.headers use ({secret:NAME}) included, and exits 0;
+otherwise every problem is printed on stderr as "<key>: <message>" and the
+exit code is 2. A secret that no --secret gives is a warning: run would
+reject the invocation.
 
 Options:
-  -h, --help   show this help
+  --secret NAME[=ENV_VAR]   as for run: the variable must be set (not
+                            empty); its value is never printed; repeatable
+  -h, --help                show this help
 
-Example:
+Examples:
   executor-runtime validate job.json && executor-runtime run job.json
+  executor-runtime validate job.json --secret SLURM_JWT
 `,
   demo: `Usage: executor-runtime demo [options]
 

@@ -1,5 +1,6 @@
 import { parseInvocation, type RuntimeInvocation } from "../contracts/invocation.js";
 import { buildResult, type RuntimeResult } from "../contracts/result.js";
+import { secretNames } from "../http/placeholders.js";
 import { createRedactor } from "../http/redact.js";
 import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
 import type { Sleep } from "../http/timing.js";
@@ -23,6 +24,13 @@ export interface RunCommandOptions {
    * @default false
    */
   readonly allowSubprocess?: boolean;
+  /**
+   * Secrets by name, for `{secret:NAME}` in `http.headers` values (the
+   * command's `--secret` flags, read from the environment when the run
+   * starts). Their values never appear in the progress output or the result.
+   * @default {}
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
   /**
    * No progress on stderr.
    * @default false
@@ -75,7 +83,9 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
   }
 
   const parsed = parseInvocation(reading.value);
-  const redact = createRedactor(parsed.ok ? headerSecrets(parsed.invocation) : []);
+  const secrets = options.secrets ?? {};
+  const headerValues = parsed.ok ? headerValuesOf(parsed.invocation) : [];
+  const redact = createRedactor([...headerValues.map(withoutSecretNames), ...Object.values(secrets)]);
   const mode = chooseProgressMode({ quiet: options.quiet ?? false, jsonEvents: options.jsonEvents ?? false }, io.stderr, io.env);
   const progress = createProgress(mode, io.stderr, {
     redact,
@@ -107,6 +117,7 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
   const exitCode = interrupted ? EXIT_INTERRUPTED : exitCodeOf(result.status);
   progress.finish(result, exitCode);
   await tracing?.tracing.finish(mode !== "json");
+  if (result.status === "rejected" && (mode === "lines" || mode === "live")) hintMissingSecrets(io, result, headerValues, secrets);
   io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return exitCode;
 }
@@ -116,14 +127,16 @@ export const CLI_KINDS = ["http", "http_async", "subprocess"] as const;
 
 /**
  * The command's runtime: `http` and `http_async`, and `subprocess` when allowed
- * (otherwise it rejects, naming the flag); its runners use `clock` when given.
+ * (otherwise it rejects, naming the flag); its HTTP runners get `secrets`, and
+ * its runners use `now` and `sleep`, when given.
  */
-export function createCliRuntime(allowSubprocess: boolean, clock: Pick<RunCommandOptions, "now" | "sleep"> = {}): ExecutorRuntime {
-  const now = clock.now === undefined ? {} : { now: clock.now };
-  const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
+export function createCliRuntime(allowSubprocess: boolean, options: Pick<RunCommandOptions, "now" | "sleep" | "secrets"> = {}): ExecutorRuntime {
+  const now = options.now === undefined ? {} : { now: options.now };
+  const sleep = options.sleep === undefined ? {} : { sleep: options.sleep };
+  const secrets = options.secrets === undefined ? {} : { secrets: options.secrets };
   return new ExecutorRuntime()
-    .register("http", new HttpRunner({ ...now, ...sleep }))
-    .register("http_async", new AsyncHttpRunner({ ...now, ...sleep }))
+    .register("http", new HttpRunner({ ...now, ...sleep, ...secrets }))
+    .register("http_async", new AsyncHttpRunner({ ...now, ...sleep, ...secrets }))
     .register("subprocess", allowSubprocess ? new SubprocessRunner(now) : subprocessNotAllowed);
 }
 
@@ -174,8 +187,25 @@ function targetOf(invocation: RuntimeInvocation): string | undefined {
   }
 }
 
+/** Says which `--secret` flags a run rejected for its secrets needed: those its summary names that the command was not given. */
+function hintMissingSecrets(io: CliIo, result: RuntimeResult, headerValues: readonly string[], secrets: Readonly<Record<string, string>>): void {
+  const summary = result.error_summary ?? "";
+  const names = new Set(headerValues.flatMap((value) => secretNames(value)));
+  const missing = [...names].filter((name) => !Object.hasOwn(secrets, name) && summary.includes(`{secret:${name}}`));
+  if (missing.length === 0) return;
+  const placeholders = missing.map((name) => `{secret:${name}}`).join(", ");
+  const flags = missing.map((name) => `--secret ${name}`).join(" ");
+  const source = missing.length === 1 ? "the environment variable of that name" : "each the environment variable of that name";
+  io.stderr.write(`executor-runtime: http.headers uses ${placeholders}: pass ${flags} (${source}), or --secret NAME=ENV_VAR\n`);
+}
+
+/** A header value without its `{secret:NAME}` placeholders: what of it progress output must never show (a name is no secret). */
+function withoutSecretNames(value: string): string {
+  return secretNames(value).reduce((rest, name) => rest.replaceAll(`{secret:${name}}`, " "), value);
+}
+
 /** The values of `http.headers`, which progress output must never show. */
-function headerSecrets(invocation: RuntimeInvocation): string[] {
+function headerValuesOf(invocation: RuntimeInvocation): string[] {
   const headers = invocation.metadata["http.headers"];
   if (headers === undefined) return [];
   try {

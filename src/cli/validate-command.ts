@@ -5,11 +5,13 @@ import type { AsyncHttpConfig, HttpRequestConfig } from "../http/metadata/config
 import { configForInvocation, invocationIdProblem } from "../http/metadata/for-invocation.js";
 import { parseAsyncHttpMetadata, parseHttpMetadata } from "../http/metadata/parse.js";
 import { asyncHttpMetadataWarnings } from "../http/metadata/warnings.js";
+import { secretsOf } from "../runners/request-headers.js";
 import { EXIT_USAGE } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { formatDuration } from "./progress-text.js";
 import { readInvocationInput, STDIN_PATH } from "./read-input.js";
 import { CLI_KINDS } from "./run-command.js";
+import type { SecretFlag } from "./secret-flags.js";
 import { INVOCATION_ID_PLACEHOLDER, LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, encodeUrlComponent, expandInvocationId } from "../http/placeholders.js";
 
 /** The outcome of checking an invocation: what would run and what may not be meant, or every problem found. */
@@ -17,21 +19,32 @@ export type InvocationCheck =
   | { readonly ok: true; readonly kind: string; readonly details: readonly string[]; readonly warnings: readonly ValidationIssue[] }
   | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
 
+/** Options of `executor-runtime validate`. */
+export interface ValidateCommandOptions {
+  /**
+   * The command's `--secret` flags: the secrets `{secret:NAME}` in
+   * `http.headers` may use. A secret the invocation uses and no flag gives,
+   * and a flag the invocation does not use, are warnings.
+   * @default []
+   */
+  readonly secrets?: readonly SecretFlag[];
+}
+
 /**
  * The core of `executor-runtime validate`: checks the invocation at `path`
  * and its runner's metadata without sending anything. Prints what would run
- * on stdout (and each warning on stderr as `warning: <key>: <message>`) and
- * resolves to 0, or prints every problem on stderr as `<key>: <message>` and
- * resolves to 2.
+ * on stdout (the secrets it needs included; and each warning on stderr as
+ * `warning: <key>: <message>`) and resolves to 0, or prints every problem on
+ * stderr as `<key>: <message>` and resolves to 2.
  */
-export async function validateInvocationFile(path: string, io: CliIo): Promise<number> {
+export async function validateInvocationFile(path: string, io: CliIo, options: ValidateCommandOptions = {}): Promise<number> {
   const reading = await readInvocationInput(path, io);
   if (!reading.ok) {
     io.stderr.write(`executor-runtime: ${reading.message}\n`);
     return EXIT_USAGE;
   }
   const name = path === STDIN_PATH ? "standard input" : path;
-  const check = checkInvocation(reading.value);
+  const check = checkInvocation(reading.value, options.secrets ?? []);
   if (!check.ok) {
     for (const issue of check.issues) io.stderr.write(`${issue.path === "" ? "(invocation)" : issue.path}: ${issue.message}\n`);
     const count = check.issues.length === 1 ? "1 problem" : `${check.issues.length} problems`;
@@ -47,8 +60,10 @@ export async function validateInvocationFile(path: string, io: CliIo): Promise<n
 /**
  * Checks an invocation and the metadata of its kind, collecting every
  * problem: the metadata is checked even when other fields are wrong.
+ * `secrets` are the `--secret` flags, checked against the secrets
+ * `http.headers` uses.
  */
-export function checkInvocation(input: unknown): InvocationCheck {
+export function checkInvocation(input: unknown, secrets: readonly SecretFlag[] = []): InvocationCheck {
   const parsed = parseInvocation(input);
   const issues: ValidationIssue[] = parsed.ok ? [] : [...parsed.issues];
   const fields = typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
@@ -59,16 +74,20 @@ export function checkInvocation(input: unknown): InvocationCheck {
 
   let details: string[] = [];
   let warnings: ValidationIssue[] = [];
+  let used: readonly string[] = [];
   if (kind === "http_async" && metadata !== undefined) {
     const checked = parseAsyncHttpMetadata(metadata);
     if (checked.ok) {
       details = describeAsync(runConfig(checked.config, invocationId, issues), invocationId);
       warnings = asyncHttpMetadataWarnings(metadata, checked.config);
+      used = secretsOf(checked.config);
     } else issues.push(...checked.issues);
   } else if (kind === "http" && metadata !== undefined) {
     const checked = parseHttpMetadata(metadata);
-    if (checked.ok) details = [`request   ${describeRequest(runConfig(checked.config, invocationId, issues))}`];
-    else issues.push(...checked.issues);
+    if (checked.ok) {
+      details = [`request   ${describeRequest(runConfig(checked.config, invocationId, issues))}`];
+      used = secretsOf(checked.config);
+    } else issues.push(...checked.issues);
   } else if (kind === "subprocess") {
     const command = parsed.ok ? parsed.invocation.command : fields.command;
     if (!Array.isArray(command) || command.length === 0) {
@@ -85,8 +104,32 @@ export function checkInvocation(input: unknown): InvocationCheck {
     issues.push({ path: "runtime_kind", message: `is ${JSON.stringify(kind)}, which executor-runtime cannot run (it runs ${CLI_KINDS.join(", ")})` });
   }
   if (issues.length > 0) return { ok: false, issues };
+  if (used.length > 0) details.push(describeSecrets(used, secrets));
   if (parsed.ok && parsed.invocation.timeout_seconds !== null) details.push(`timeout   ${parsed.invocation.timeout_seconds}s`);
-  return { ok: true, kind, details, warnings };
+  return { ok: true, kind, details, warnings: [...warnings, ...secretWarnings(used, secrets)] };
+}
+
+/** The secrets `http.headers` uses, each with where its value comes from. */
+function describeSecrets(used: readonly string[], flags: readonly SecretFlag[]): string {
+  const sources = used.map((name) => {
+    const flag = flags.find((candidate) => candidate.name === name);
+    return `${name} (${flag === undefined ? "not given with --secret" : `environment variable ${flag.envVar}`})`;
+  });
+  return `secrets   ${sources.join(", ")}; resolved when each request is built`;
+}
+
+/** A secret `http.headers` uses that no `--secret` gives; a `--secret` it does not use. */
+function secretWarnings(used: readonly string[], flags: readonly SecretFlag[]): ValidationIssue[] {
+  const given = new Set(flags.map((flag) => flag.name));
+  const missing = used.filter((name) => !given.has(name)).map((name) => ({
+    path: 'metadata["http.headers"]',
+    message: `uses {secret:${name}}, which no --secret gives: executor-runtime run rejects the invocation without --secret ${name} (a runner, without ${name} in its secrets option)`,
+  }));
+  const unused = flags.filter((flag) => !used.includes(flag.name)).map((flag) => ({
+    path: `--secret ${flag.name}`,
+    message: `http.headers uses no {secret:${flag.name}}`,
+  }));
+  return [...missing, ...unused];
 }
 
 /**

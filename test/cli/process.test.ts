@@ -154,6 +154,40 @@ describe("executor-runtime (child process)", { timeout: 30_000 }, () => {
     expect(command.stderr()).toContain("received SIGINT again: exiting without waiting for the run to end");
   });
 
+  it("sends a --secret whose value is only in the command's environment, and never prints it", async ({ expect }) => {
+    const token = "eyJhbGciOiJIUzI1NiJ9.child-process-token";
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      const header = req.headers["x-slurm-user-token"];
+      seen.push(typeof header === "string" ? header : undefined);
+      if (header !== token) res.writeHead(401).end("Authentication failure");
+      else if (req.method === "POST") res.writeHead(200, { "content-type": "application/json" }).end('{"job_id": 7}');
+      else res.writeHead(200, { "content-type": "application/json" }).end('{"jobs": [{"job_state": "COMPLETED"}]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const job = await invocationFile({
+      invocation_id: "slurm-7",
+      runtime_name: "slurm",
+      runtime_kind: "http_async",
+      metadata: {
+        "http.url": `${origin}/slurm/v0.0.40/job/submit`,
+        "http.headers": '{"X-SLURM-USER-TOKEN": "{secret:SLURM_JWT}"}',
+        "http.poll_url_template": "/slurm/v0.0.40/job/{run_id}",
+        "http.poll_run_id_path": "job_id",
+        "http.poll_status_path": "jobs[0].job_state",
+        "http.poll_terminal_states": "COMPLETED,FAILED",
+        "http.poll_success_states": "COMPLETED",
+      },
+    });
+    const command = spawnCli(cli.path, ["run", "--secret", "SLURM_JWT", job], { env: { SLURM_JWT: token } });
+    expect((await command.exited).code).toBe(0);
+    expect(JSON.parse(command.stdout())).toMatchObject({ status: "succeeded" });
+    expect(seen).toEqual([token, token]);
+    expect(command.stdout() + command.stderr()).not.toContain(token);
+  });
+
   it("validates a good file with exit 0 and a bad one with exit 2, sending nothing", async ({ expect }) => {
     const fake = await backend();
     const good = spawnCli(cli.path, ["validate", await invocationFile(exampleInvocation("archon-background", fake.origin))]);

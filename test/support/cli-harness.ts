@@ -103,9 +103,9 @@ export interface CliProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node <cli> ...args` with piped stdio (so stderr is not a terminal). */
-export function spawnCli(cli: string, args: readonly string[], options: { input?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+/** Runs `node <cli> ...args` with piped stdio (so stderr is not a terminal); `env` adds to this process's environment. */
+export function spawnCli(cli: string, args: readonly string[], options: { input?: string; env?: Readonly<Record<string, string>> } = {}): CliProcess {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: "pipe", env: { ...process.env, NO_COLOR: "1", ...options.env } });
   let out = "";
   let err = "";
   const waiters: { text: string; resolve: () => void }[] = [];

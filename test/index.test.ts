@@ -64,6 +64,12 @@ describe("public API", () => {
     expectTypeOf<api.ExecutorRuntime["run"]>().returns.toEqualTypeOf<Promise<RuntimeResult>>();
   });
 
+  test("exports the types of the credentials options: a secret, a headers function and the request it is told of", () => {
+    expectTypeOf<api.Secret>().toEqualTypeOf<string | (() => string | Promise<string>)>();
+    expectTypeOf<(request: api.HeaderRequest) => Record<string, string>>().toExtend<api.HeadersOption>();
+    expectTypeOf<NonNullable<api.HttpRunnerOptions["secrets"]>>().toEqualTypeOf<Readonly<Record<string, api.Secret>>>();
+  });
+
   test("a Runner receives a parsed invocation and may omit close()", () => {
     expectTypeOf<Runner["run"]>().parameter(0).toEqualTypeOf<RuntimeInvocation>();
     expectTypeOf<{ run: Runner["run"] }>().toExtend<Runner>();

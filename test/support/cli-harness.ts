@@ -4,14 +4,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { build } from "tsup";
 import type { CliIo } from "../../src/cli/io.js";
 import { withConversation, withOrigin } from "../../src/cli/demo.js";
 import { OTEL_EXTERNAL, cliLoadsOtelEntry } from "../../tsup.config.js";
+import { bundle } from "./fixture-bundle.js";
 
 /** A CliIo whose output is collected; `isTTY` makes stderr a terminal. */
 export function fakeIo(options: { isTTY?: boolean; columns?: number; stdin?: string; env?: Record<string, string> } = {}) {
@@ -73,23 +73,8 @@ export async function writeJson(directory: string, name: string, value: unknown)
  */
 export async function buildCli(): Promise<{ path: string; remove: () => Promise<void> }> {
   const root = fileURLToPath(new URL("../../", import.meta.url));
-  // Inside the repository, so that the bundle resolves undici and zod from node_modules.
-  await mkdir(join(root, ".tmp"), { recursive: true });
-  const directory = await mkdtemp(join(root, ".tmp", "cli-test-"));
-  await build({
-    config: false,
-    entry: { cli: join(root, "src/cli/main.ts"), otel: join(root, "src/otel/index.ts") },
-    format: ["esm"],
-    target: "node20",
-    platform: "node",
-    outDir: directory,
-    dts: false,
-    clean: false,
-    splitting: false,
-    silent: true,
-    external: OTEL_EXTERNAL,
-    esbuildPlugins: [cliLoadsOtelEntry],
-  });
+  const entry = { cli: join(root, "src/cli/main.ts"), otel: join(root, "src/otel/index.ts") };
+  const directory = await bundle("cli-test-", entry, { external: OTEL_EXTERNAL, esbuildPlugins: [cliLoadsOtelEntry] });
   return { path: join(directory, "cli.js"), remove: () => rm(directory, { recursive: true, force: true }) };
 }
 

@@ -16,7 +16,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "tsup";
+import { build, type Options } from "tsup";
 import { afterAll, beforeAll } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -26,25 +26,36 @@ export interface FixtureBundle {
   path(): string;
 }
 
+/**
+ * Bundles `entry` into one ES module per entry in a new scratch directory
+ * named `prefix...` inside the repository, so that the bundle resolves its
+ * dependencies from node_modules; returns the directory. `options` adds to
+ * tsup's (externals, plugins).
+ */
+export async function bundle(prefix: string, entry: NonNullable<Options["entry"]>, options: Pick<Options, "external" | "esbuildPlugins"> = {}): Promise<string> {
+  await mkdir(join(ROOT, ".tmp"), { recursive: true });
+  const directory = await mkdtemp(join(ROOT, ".tmp", prefix));
+  await build({
+    config: false,
+    entry,
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    outDir: directory,
+    dts: false,
+    clean: false,
+    splitting: false,
+    silent: true,
+    ...options,
+  });
+  return directory;
+}
+
 /** Bundles `entry` (a path from the repository's root) before the file's tests; undici, zod, bullmq and ioredis stay imports. */
 export function useFixtureBundle(entry: string): FixtureBundle {
   let directory: string | undefined;
   beforeAll(async () => {
-    // Inside the repository, so that the bundle resolves its dependencies from node_modules.
-    await mkdir(join(ROOT, ".tmp"), { recursive: true });
-    directory = await mkdtemp(join(ROOT, ".tmp", "fixture-"));
-    await build({
-      config: false,
-      entry: [join(ROOT, entry)],
-      format: ["esm"],
-      target: "node20",
-      platform: "node",
-      outDir: directory,
-      dts: false,
-      clean: false,
-      splitting: false,
-      silent: true,
-    });
+    directory = await bundle("fixture-", [join(ROOT, entry)]);
   }, 60_000);
   afterAll(async () => {
     if (directory !== undefined) await rm(directory, { recursive: true, force: true });

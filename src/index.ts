@@ -3,7 +3,7 @@ export { ManualRunner, type ManualDispatch } from "./runners/manual.js";
 export { AsyncHttpRunner } from "./runners/async-http/runner.js";
 export { HttpRunner } from "./runners/http.js";
 export { SubprocessRunner, type SubprocessRunnerOptions } from "./runners/subprocess.js";
-export type { HeaderRequest, HeadersOption, HttpRunnerOptions, Secret } from "./http/runner-options.js";
+export type { HeaderRequest, HeadersOption, HttpRunnerOptions, Secret, SecretContext } from "./http/runner-options.js";
 export type { Sleep } from "./http/timing.js";
 export type { FetchFunction } from "./http/transport/transport.js";
 export { ASYNC_HTTP_METADATA_KEYS, HTTP_METADATA_KEYS } from "./http/metadata/parse.js";

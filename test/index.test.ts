@@ -65,7 +65,7 @@ describe("public API", () => {
   });
 
   test("exports the types of the credentials options: a secret, a headers function and the request it is told of", () => {
-    expectTypeOf<api.Secret>().toEqualTypeOf<string | (() => string | Promise<string>)>();
+    expectTypeOf<api.Secret>().toEqualTypeOf<string | ((context: api.SecretContext) => string | Promise<string>)>();
     expectTypeOf<(request: api.HeaderRequest) => Record<string, string>>().toExtend<api.HeadersOption>();
     expectTypeOf<NonNullable<api.HttpRunnerOptions["secrets"]>>().toEqualTypeOf<Readonly<Record<string, api.Secret>>>();
   });

@@ -3,8 +3,18 @@ import type { RequestPhase } from "../diagnostics/channels.js";
 import type { Sleep } from "./timing.js";
 import type { FetchFunction } from "./transport/transport.js";
 
-/** A secret: its value, or a function (sync or async) that returns it, called when each request that uses it is built. */
-export type Secret = string | (() => string | Promise<string>);
+/**
+ * A secret: its value, or a function (sync or async) that returns it, called
+ * when each request that uses it is built; `refresh` is true when the value
+ * it gave was just refused (a 401 on a poll), for a function that caches a token.
+ */
+export type Secret = string | ((context: SecretContext) => string | Promise<string>);
+
+/** What a secret function is told. */
+export interface SecretContext {
+  /** True when the backend refused the value given before (a 401 on a poll): a cached token should be fetched anew. */
+  readonly refresh: boolean;
+}
 
 /** What a `headers` function is told of the request being built. */
 export interface HeaderRequest {

@@ -21,6 +21,7 @@ export type HeaderResolver = (
   request: HeaderRequest,
   withBody: boolean,
   learn: (value: string) => void,
+  refresh?: boolean,
 ) => Promise<Readonly<Record<string, string>>>;
 
 /** The names of the secrets a configuration's `http.headers` use, in order, each once. */
@@ -36,7 +37,7 @@ export function headerResolver(options: ResolvedHttpRunnerOptions, config: HttpR
   const names = secretsOf(config);
   if (typeof runner !== "function" && names.length === 0) return undefined;
   const contentType = config.body === undefined ? undefined : BODY_CONTENT_TYPES[config.bodyFormat];
-  return async (request, withBody, learn) => {
+  return async (request, withBody, learn, refresh = false) => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (typeof runner === "function") {
       for (const [name, value] of Object.entries(await runner(request))) {
@@ -47,7 +48,7 @@ export function headerResolver(options: ResolvedHttpRunnerOptions, config: HttpR
     } else Object.assign(headers, runner);
     const values = new Map<string, string>();
     for (const name of names) {
-      const value = await resolveSecret(options.secrets, name);
+      const value = await resolveSecret(options.secrets, name, refresh);
       values.set(name, value);
       learn(value);
     }
@@ -64,11 +65,11 @@ export function staticHeaders(options: ResolvedHttpRunnerOptions, config: HttpRe
   return { plain, withBody: config.body === undefined ? plain : { ...plain, "content-type": BODY_CONTENT_TYPES[config.bodyFormat] } };
 }
 
-async function resolveSecret(secrets: ResolvedHttpRunnerOptions["secrets"], name: string): Promise<string> {
+async function resolveSecret(secrets: ResolvedHttpRunnerOptions["secrets"], name: string, refresh: boolean): Promise<string> {
   const secret = Object.hasOwn(secrets, name) ? secrets[name] : undefined;
   let value: unknown;
   try {
-    value = typeof secret === "function" ? await secret() : secret;
+    value = typeof secret === "function" ? await secret({ refresh }) : secret;
   } catch (error) {
     throw new Error(`secret ${name} could not be resolved: ${errorMessage(error)}`, { cause: error });
   }

@@ -42,12 +42,12 @@ type Headers = Readonly<Record<string, string>>;
  * of the run's). The kickoff carries its body's content type and, with
  * `http.idempotency_key_header`, the invocation's id under that name.
  */
-export function headersFor(plan: RunPlan, report: RunReport, target: RequestRef): Headers | Promise<Headers> {
+export function headersFor(plan: RunPlan, report: RunReport, target: RequestRef, refresh = false): Headers | Promise<Headers> {
   const kickoff = target.phase === "kickoff";
   const resolve = plan.resolve;
   if (resolve === undefined) return withKey(plan, report, kickoff ? plan.headers.withBody : plan.headers.plain, kickoff);
   const request = { method: target.method, url: target.url, phase: target.phase };
-  return resolve(request, kickoff, (value) => report.learnSecret(value)).then((headers) => withKey(plan, report, headers, kickoff));
+  return resolve(request, kickoff, (value) => report.learnSecret(value), refresh).then((headers) => withKey(plan, report, headers, kickoff));
 }
 
 function withKey(plan: RunPlan, report: RunReport, headers: Headers, kickoff: boolean): Headers {

@@ -113,7 +113,7 @@ export class AsyncRun {
       target = requestOf(phase, config, this.#count(phase));
       let headers: Readonly<Record<string, string>>;
       try {
-        const built = headersFor(this.#plan, report, target);
+        const built = headersFor(this.#plan, report, target, repeat);
         headers = built instanceof Promise ? await untilAborted(built, signal) : built;
       } catch (error) {
         answer = signal?.aborted === true ? toTransportError(error, signal) : new TransportError("network", `request not sent: ${errorMessage(error)}`, { cause: error, mayHaveReached: false });

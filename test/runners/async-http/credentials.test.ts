@@ -43,6 +43,21 @@ describe(`${AsyncHttpRunner.name} credentials`, () => {
     expect(log.types()).toEqual(["kickoff", "accepted", "poll", "retry", "poll", "terminal"]);
   });
 
+  it("tells a secret function that the value it gave was refused, so that a cached token is fetched anew", async () => {
+    scriptBackend(server, {
+      [`POST ${API}/runs`]: [{ status: 202, json: { id: "1" } }],
+      [`GET ${API}/runs/1`]: [{ status: 401, body: "Authentication failure" }, { json: { status: "completed" } }],
+    });
+    const refreshes: boolean[] = [];
+    const secret = ({ refresh }: { refresh: boolean }) => {
+      refreshes.push(refresh);
+      return refresh ? "fresh-token" : "cached-token";
+    };
+    const result = await asyncRunner(fakeClock(), { secrets: { SLURM_JWT: secret } }).run(asyncInvocation(TOKEN_HEADER));
+    expect(result.status).toBe("succeeded");
+    expect(refreshes).toEqual([false, false, true]);
+  });
+
   it("fails a poll answered 401 twice in a row, the second time with the refreshed secret", async () => {
     scriptBackend(server, {
       [`POST ${API}/runs`]: [{ status: 202, json: { id: "1" } }],

@@ -164,7 +164,7 @@ describe("examples/invocations/slurm-job.json with executor-runtime run --secret
     expect(Date.parse(result.finished_at) - Date.parse(result.started_at)).toBeGreaterThanOrEqual(61_000);
   });
 
-  // `http.exit_code_path` reads one value (`jobs.0.exit_code`), here task 0's 0; a job that failed never reads as exit 0.
+  // `http.exit_code_path` (`jobs.*.exit_code`) gives the first task that did not exit 0: task 2's `exit 1`.
   it("never reports exit_code 0 for a failed array job", async () => {
     const backend = await slurm();
     const { result } = await runCommand(backend, { script: TASK_2_FAILS, job: { array: "0-3" } });

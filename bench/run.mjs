@@ -208,7 +208,11 @@ for (const testCase of cases) {
   let what = `${testCase.polls} "running" answers per job, ${testCase.polls + 2} requests per job`;
   if (testCase.mode === "throughput") what += `, ${testCase.inFlight * testCase.jobsPerSlot} jobs per run`;
   if (testCase.mode === "memory") {
-    what = "measured once every run has been polled: live heap after a full GC (median of 3 samples, 300 ms apart) minus the baseline, per invocation";
+    const when =
+      testCase.measureAtMs === undefined
+        ? "once every run has been polled"
+        : `${testCase.measureAtMs / 1000} s after the first kickoff, once every run has been polled after its wait`;
+    what = `measured ${when}: live heap after a full GC (median of 3 samples, 300 ms apart) minus the baseline, per invocation`;
     if (testCase.staggerMs !== undefined) what += `; kickoffs spread over ${testCase.staggerMs / 1000} s`;
     if (testCase.loopDelay) {
       what +=
@@ -311,7 +315,8 @@ if (pooling) {
   print(table(["case", "client", "sockets opened", "req/s", "CPU µs/req", "peak RSS MB"], rows));
   print();
 }
-print(`Total time: ${((performance.now() - began) / 1000).toFixed(0)} s. Reproduce: \`npm ci && npm run bench\`.`);
+const command = args.length === 0 ? "npm run bench" : `node bench/run.mjs ${args.join(" ")}`;
+print(`Total time: ${((performance.now() - began) / 1000).toFixed(0)} s. Reproduce: \`npm ci && ${command}\`.`);
 
 if (save) {
   writeFileSync(outFile, `${out.join("\n")}\n`);

@@ -3,7 +3,7 @@
 // poll its status until "completed", and repeat.
 //
 // Config: JSON in argv[2]:
-//   client       raw-undici | raw-agent | raw-fetch | library | library-fetch
+//   client       raw-undici | raw-agent | raw-dispatch | raw-fetch | library | library-fetch
 //   lib          path of the built library (library clients)
 //   port         the fake backend's port
 //   mode         throughput | memory | cadence
@@ -14,14 +14,15 @@
 //   connections  per-origin connection limit (undefined: undici's default, unbounded)
 //   events       library clients: pass an onEvent listener
 //   timeoutSeconds library clients: set the invocations' timeout_seconds (a deadline per run)
-//   staggerMs    cadence: spread the kickoffs over this many ms
+//   staggerMs    cadence and memory: spread the kickoffs over this many ms
+//   loopDelay    record the event loop's delay (perf_hooks.monitorEventLoopDelay) in the measured part
 //   snapshotDir  memory: write heap snapshots at the baseline and at the measurement
 //   cpuProfile   write a CPU profile of the measured part (after the warm-up) to this file
 //   jit          print the marks of the measured window on stdout, around the --trace-opt lines V8 prints there
 // IPC out: "warmed", "done" {report}, "error". IPC in: "measure" (memory mode: measure the heap now).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeHeapSnapshot } from "node:v8";
 import { WINDOW_END, WINDOW_START } from "./harness.mjs";
@@ -73,6 +74,84 @@ async function rawUndiciClient(direct) {
       if (poll.statusCode !== 200) throw new Error(`poll answered ${poll.statusCode}`);
       if (body.status === "completed") return;
       if (body.status === "failed") throw new Error("job failed");
+    }
+  }
+  return { runJob, close: () => agent.close() };
+}
+
+/**
+ * One response, as the dispatch loop's handler sees it: the status, the body's
+ * chunks, and one JSON.parse once the body is complete. No stream, no headers
+ * object. It implements the handler interface that undici's own request() uses.
+ */
+class JsonResponse {
+  status = 0;
+  chunks = [];
+  resolve;
+  reject;
+
+  constructor(resolve, reject) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onConnect() {}
+
+  onHeaders(statusCode) {
+    // 1xx answers are informational.
+    if (statusCode >= 200) this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk) {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete() {
+    const chunks = this.chunks;
+    this.chunks = [];
+    let body;
+    try {
+      body = JSON.parse(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve({ status: this.status, body });
+  }
+
+  onError(error) {
+    this.reject(error);
+  }
+}
+
+/**
+ * The same loop one level lower: the Agent's `dispatch(options, handler)`
+ * with the minimal handler above, the way the library's default transport
+ * sends (PERFORMANCE.md, "A response handler of our own"). The floor of what
+ * a loop on undici can cost.
+ */
+async function rawDispatchClient() {
+  const { Agent } = await import("undici");
+  const agent = new Agent(config.connections === undefined ? {} : { connections: config.connections });
+  const kickoffHeaders = { "content-type": "application/json", accept: "application/json" };
+  const pollHeaders = { accept: "application/json" };
+  const send = (path, method, headers, body) =>
+    new Promise((resolve, reject) => {
+      agent.dispatch({ origin: base, path, method, headers, body }, new JsonResponse(resolve, reject));
+    });
+  async function runJob(_index, intervalMs) {
+    const kickoff = await send("/runs", "POST", kickoffHeaders, KICKOFF_BODY);
+    if (kickoff.status !== 202) throw new Error(`kickoff answered ${kickoff.status}`);
+    const pollPath = `/runs/${encodeURIComponent(kickoff.body.id)}`;
+    for (;;) {
+      if (intervalMs > 0) await sleep(intervalMs);
+      const poll = await send(pollPath, "GET", pollHeaders, null);
+      if (poll.status !== 200) throw new Error(`poll answered ${poll.status}`);
+      const status = poll.body.status;
+      if (status === "completed") return;
+      if (status === "failed") throw new Error("job failed");
     }
   }
   return { runJob, close: () => agent.close() };
@@ -135,9 +214,11 @@ async function main() {
   const client =
     config.client === "raw-undici" || config.client === "raw-agent"
       ? await rawUndiciClient(config.client === "raw-agent")
-      : config.client === "raw-fetch"
-        ? await rawFetchClient()
-        : await libraryClient(config.client === "library-fetch");
+      : config.client === "raw-dispatch"
+        ? await rawDispatchClient()
+        : config.client === "raw-fetch"
+          ? await rawFetchClient()
+          : await libraryClient(config.client === "library-fetch");
   let nextIndex = 0;
   const runJob = (intervalMs) => client.runJob(++nextIndex, intervalMs);
 
@@ -166,6 +247,8 @@ async function main() {
     await profiler.post("Profiler.start");
   }
   if (config.jit) process.stdout.write(`${WINDOW_START}\n`);
+  const loopDelay = config.loopDelay ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+  loopDelay?.enable();
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   const report = {};
@@ -178,10 +261,22 @@ async function main() {
     );
   } else if (config.mode === "memory") {
     // The jobs are left unfinished: the process ends once the heap is measured.
-    for (let i = 0; i < config.inFlight; i++) runJob(config.intervalMs).catch(fail);
-    await fromParent("measure");
+    const measureNow = fromParent("measure");
+    if (config.staggerMs === undefined) {
+      for (let i = 0; i < config.inFlight; i++) runJob(config.intervalMs).catch(fail);
+    } else {
+      // Kickoffs spread evenly over staggerMs, in batches every 10 ms, so that the polls come at a steady rate.
+      for (let started = 0; started < config.inFlight; ) {
+        const due = Math.min(config.inFlight, Math.ceil(((performance.now() - wallStart) / config.staggerMs) * config.inFlight));
+        for (; started < due; started++) runJob(config.intervalMs).catch(fail);
+        if (started < config.inFlight) await sleep(10);
+      }
+    }
+    await measureNow;
     report.cpuMicros = cpuMicros(cpuStart);
     report.wallMs = performance.now() - wallStart;
+    loopDelay?.disable();
+    if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     // Three samples, 300 ms apart, after a full GC each; the median is kept. At 10,000 in flight
     // a share of the invocations has a poll queued in the pool at any instant, and that share varies.
     const samples = [];
@@ -212,6 +307,8 @@ async function main() {
 
   report.cpuMicros = cpuMicros(cpuStart);
   report.wallMs = performance.now() - wallStart;
+  loopDelay?.disable();
+  if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
   if (config.jit) process.stdout.write(`${WINDOW_END}\n`);
   if (profiler !== undefined) {
     const { profile } = await profiler.post("Profiler.stop");

@@ -3,7 +3,7 @@
 // A build is a directory holding index.ts (a copy of src/ with a change) or a
 // built index.js.
 //
-//   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici]
+//   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici | raw-agent | raw-dispatch]
 //                          [--warmup <jobs>] [--jit] --lib base=src --lib patched=/tmp/patched-src
 //
 // --warmup replaces the case's warm-up (in jobs); --jit runs the clients with
@@ -38,6 +38,7 @@ const keys = {
   memory: ["heapPerInFlightKB", "cpuPerRequestMicros", "peakRssMB"],
   cadence: ["latenessP50Ms", "latenessP99Ms", "cpuPerRequestMicros"],
 }[testCase.mode];
+if (testCase.loopDelay) keys.push("latenessP99Ms", "loopDelayP99Ms");
 if (jit) keys.push("jitCompiles", "jitMs");
 const rows = [{ name: floorName, client: floorName, lib: libs[0].lib }, ...libs.map((l) => ({ name: l.name, client: clientName, lib: l.lib }))];
 const results = new Map(rows.map((row) => [row.name, []]));

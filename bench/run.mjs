@@ -2,8 +2,11 @@
 // the library's poll loop against a hand-written one in the same run.
 // See bench/README.md for what each case measures and how to read the table.
 //
-//   node bench/run.mjs [--quick] [--reps n] [--only a64,a512,b,c,sweep] [--sweep]
+//   node bench/run.mjs [--quick] [--reps n] [--only a64,a512,b,c,sweep,b100k] [--sweep]
 //                      [--lib path/to/index.js] [--no-save] [--out file]
+//
+// The results are written to bench/RESULTS.md after a full run, and to --out
+// whenever it is given.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, platform, arch } from "node:os";
@@ -25,7 +28,7 @@ const option = (name) => {
 const quick = flag("--quick");
 const reps = Number(option("--reps") ?? (quick ? 1 : 3));
 const only = option("--only")?.split(",");
-const save = !flag("--no-save") && option("--lib") === undefined && only === undefined && !quick;
+const save = !flag("--no-save") && (option("--out") !== undefined || (option("--lib") === undefined && only === undefined && !quick));
 const outFile = option("--out") ?? join(here, "RESULTS.md");
 const CASES = benchCases({ quick });
 
@@ -113,8 +116,14 @@ const FIGURES = {
   ],
 };
 
+/** The figures of a case: its mode's, and the lateness of the polls and of the event loop where the case records them. */
+function figuresOf(testCase) {
+  if (testCase.mode !== "memory" || !testCase.loopDelay) return FIGURES[testCase.mode];
+  return [...FIGURES.memory, ["latenessP99Ms", "p99 poll late ms"], ["loopDelayP99Ms", "p99 loop late ms"]];
+}
+
 function caseTable(testCase, results) {
-  const figures = FIGURES[testCase.mode];
+  const figures = figuresOf(testCase);
   const headers = ["client", "vs"];
   for (const [, title] of figures) headers.push(title, "ratio");
   headers.push("sockets");
@@ -162,7 +171,7 @@ print(
 print(`- Node ${process.version}; undici ${require("undici/package.json").version} (library and raw loop); global fetch: Node's bundled undici ${process.versions.undici}`);
 print(`- library: ${relative(root, lib)}, built from ${option("--lib") === undefined ? "src/" : "the given build"}`);
 print(`- every figure: median of the case's runs [min–max]; each run is a fresh backend process and a fresh client process, clients in turn`);
-print(`- ratio: client / the client named in "vs" (the floor; with two, two ratios in that order), taken run by run (the clients of one run go back to back), median of those; the targets are ratios`);
+print(`- ratio: client / the client named in "vs" (the floor; with several, one ratio each, in that order), taken run by run (the clients of one run go back to back), median of those; the targets are ratios`);
 print(`- a job: 1 kickoff (202 + run id), then polls answered "running" until "completed"; CPU is the client process's user + system time`);
 print();
 
@@ -183,7 +192,8 @@ for (const testCase of cases) {
         console.error(
           `  ${testCase.id} rep ${rep + 1} ${name}: ${result.cpuPerRequestMicros.toFixed(1)} µs/req, ${Math.round(result.requestsPerSecond)} req/s, ` +
             `${result.heapPerInFlightKB === undefined ? "" : `${result.heapPerInFlightKB.toFixed(2)} KB heap/in-flight, `}` +
-            `${result.latenessP99Ms === null || testCase.mode !== "cadence" ? "" : `p99 ${result.latenessP99Ms.toFixed(1)} ms, `}` +
+            `${result.latenessP99Ms === null || (testCase.mode !== "cadence" && !testCase.loopDelay) ? "" : `p99 ${result.latenessP99Ms.toFixed(1)} ms, `}` +
+            `${result.loopDelayP99Ms === undefined ? "" : `loop p99 ${result.loopDelayP99Ms.toFixed(1)} ms, `}` +
             `${result.socketsOpened} sockets (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
         );
       } catch (error) {
@@ -198,7 +208,16 @@ for (const testCase of cases) {
   let what = `${testCase.polls} "running" answers per job, ${testCase.polls + 2} requests per job`;
   if (testCase.mode === "throughput") what += `, ${testCase.inFlight * testCase.jobsPerSlot} jobs per run`;
   if (testCase.mode === "memory") {
-    what = "measured once every run has been polled: live heap after a full GC (median of 3 samples, 300 ms apart) minus the baseline, per invocation";
+    const when =
+      testCase.measureAtMs === undefined
+        ? "once every run has been polled"
+        : `${testCase.measureAtMs / 1000} s after the first kickoff, once every run has been polled after its wait`;
+    what = `measured ${when}: live heap after a full GC (median of 3 samples, 300 ms apart) minus the baseline, per invocation`;
+    if (testCase.staggerMs !== undefined) what += `; kickoffs spread over ${testCase.staggerMs / 1000} s`;
+    if (testCase.loopDelay) {
+      what +=
+        "; p99 poll late = p99 of poll arrival - (previous answer + interval) at the backend; p99 loop late = p99 of the client's event-loop delay (monitorEventLoopDelay, beyond its 10 ms timer), both up to the measurement";
+    }
   }
   if (testCase.mode === "cadence") what += `, kickoffs spread over ${testCase.staggerMs} ms; lateness = poll arrival - (previous answer + interval)`;
   print(`## ${testCase.title}`);
@@ -246,6 +265,38 @@ if (targetRows.length > 0) {
   print(table(["target", "library", "floor", "ratio", "limit", "result"], targetRows));
   print();
 }
+// The library against the dispatch loop, the floor at the level its default transport sends at.
+const FLOOR_FIGURES = {
+  throughput: [["cpuPerRequestMicros", "CPU µs/req"]],
+  memory: [
+    ["heapPerInFlightKB", "heap KB/in-flight"],
+    ["cpuPerRequestMicros", "CPU µs/req"],
+  ],
+  cadence: [["latenessP99Ms", "p99 late ms"]],
+};
+const floorRows = [];
+for (const testCase of cases) {
+  const stats = tables[testCase.id];
+  if (stats?.["raw-dispatch"] === undefined) continue;
+  const figures = [...FLOOR_FIGURES[testCase.mode]];
+  if (testCase.loopDelay) figures.push(["latenessP99Ms", "p99 poll late ms"], ["loopDelayP99Ms", "p99 loop late ms"]);
+  for (const name of testCase.clients) {
+    if (!(CLIENTS[name].floors ?? []).includes("raw-dispatch")) continue;
+    for (const [key, title] of figures) {
+      const figure = (stat) => num(stat?.median, digitsFor(stat?.median ?? 0));
+      const value = pairedRatio(results[testCase.id][name], results[testCase.id]["raw-dispatch"], key);
+      floorRows.push([testCase.id, CLIENTS[name].label, title, figure(stats[name][key]), figure(stats["raw-dispatch"][key]), ratioRange(value)]);
+    }
+  }
+}
+if (floorRows.length > 0) {
+  print(`## The library against the dispatch loop`);
+  print();
+  print(`The floor at the level the library's default transport sends at: the Agent's dispatch() with a minimal handler. Each ratio is the median of the run-by-run ratios [min–max].`);
+  print();
+  print(table(["case", "client", "figure", "client", "dispatch loop", "ratio"], floorRows));
+  print();
+}
 const pooling = tables.a512?.["raw-undici-unbounded"] !== undefined || tables.b?.["library-unbounded"] !== undefined;
 if (pooling) {
   print(`## Connection pooling`);
@@ -264,7 +315,8 @@ if (pooling) {
   print(table(["case", "client", "sockets opened", "req/s", "CPU µs/req", "peak RSS MB"], rows));
   print();
 }
-print(`Total time: ${((performance.now() - began) / 1000).toFixed(0)} s. Reproduce: \`npm ci && npm run bench\`.`);
+const command = args.length === 0 ? "npm run bench" : `node bench/run.mjs ${args.join(" ")}`;
+print(`Total time: ${((performance.now() - began) / 1000).toFixed(0)} s. Reproduce: \`npm ci && ${command}\`.`);
 
 if (save) {
   writeFileSync(outFile, `${out.join("\n")}\n`);

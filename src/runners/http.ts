@@ -3,7 +3,7 @@ import type { RuntimeResult } from "../contracts/result.js";
 import type { HttpRequestConfig } from "../http/metadata/config.js";
 import { parseHttpMetadata } from "../http/metadata/parse.js";
 import type { HttpRunnerOptions } from "../http/runner-options.js";
-import { TransportError, toTransportError } from "../http/transport/transport-error.js";
+import { TransportError, notSentError, toTransportError } from "../http/transport/transport-error.js";
 import type { TransportResponse } from "../http/transport/transport.js";
 import type { BackendJob } from "./backend-job.js";
 import type { RequestRef } from "./failure.js";
@@ -64,16 +64,18 @@ export class HttpRunner implements Runner {
     const deadlineAtMs = scope.deadlineAtMs;
     if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs }, job: NOT_STARTED };
     const signal = scope.requestSignal;
+    const { method, url } = config;
     let answer: TransportResponse | TransportError;
+    let headers = shared.headers.withBody;
     try {
-      const { method, url } = config;
-      const headers =
-        shared.resolve === undefined
-          ? shared.headers.withBody
-          : await untilAborted(shared.resolve({ method, url, phase: "request" }, true, (value) => report.learnSecret(value)), signal);
-      answer = await this.#client.send({ method, url, headers, body: config.body, signal }, report, "request");
+      if (shared.resolve !== undefined) headers = await untilAborted(shared.resolve({ method, url, phase: "request" }, true, (value) => report.learnSecret(value)), signal);
+      try {
+        answer = await this.#client.send({ method, url, headers, body: config.body, signal }, report, "request");
+      } catch (error) {
+        answer = toTransportError(error, signal);
+      }
     } catch (error) {
-      answer = toTransportError(error, signal);
+      answer = notSentError(error, signal);
     }
     // A request that may have reached the backend and got no answer leaves its outcome unknown.
     const unknown = answer instanceof TransportError && answer.mayHaveReached;

@@ -98,6 +98,17 @@ export function abortedError(signal: RequestSignal, stage?: RequestStage): Trans
   return new TransportError("aborted", `request aborted while ${STAGE_TEXT[stage]}`, { cause: signal.reason, stage });
 }
 
+/**
+ * The error of a request whose headers could not be built (a secret or a
+ * headers function threw): a network error that never reached the backend,
+ * or, when the signal aborted meanwhile, `aborted`.
+ */
+export function notSentError(error: unknown, signal: RequestSignal | undefined): TransportError {
+  if (signal?.aborted === true) return abortedError(signal);
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransportError("network", `request not sent: ${message}`, { cause: error, mayHaveReached: false });
+}
+
 /** The error for a body over the cap. */
 export function tooLargeError(maxResponseBytes: number): TransportError {
   return new TransportError("too_large", `response body exceeds ${maxResponseBytes} bytes`);

@@ -8,6 +8,7 @@ import { readJsonPath, readJsonPathAll, type JsonPath } from "../../http/json-pa
 import type { AsyncHttpCommonConfig, ExitCodeFormat } from "../../http/metadata/config.js";
 import { NOT_JSON, type Answer } from "./answer.js";
 import { readRunId } from "./status-url.js";
+import { isSuccessCode } from "./verdict.js";
 
 /** The value at `path` of an answer's JSON body, as JSON text; undefined when there is none. */
 export function jsonAt(answer: Answer, path: JsonPath | undefined): string | undefined {
@@ -21,7 +22,7 @@ export function jsonAt(answer: Answer, path: JsonPath | undefined): string | und
 /** The run id a 2xx answer names (`http.poll_run_id_path`). */
 export function runIdOf(answer: Answer, config: Pick<AsyncHttpCommonConfig, "pollRunIdPath">): string | undefined {
   const path = config.pollRunIdPath;
-  return path === undefined || answer.code < 200 || answer.code > 299 ? undefined : readRunId(answer.json, path);
+  return path === undefined || !isSuccessCode(answer.code) ? undefined : readRunId(answer.json, path);
 }
 
 /** The backend's own error in a failed answer (`http.error_path`), as JSON text. */

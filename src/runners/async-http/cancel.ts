@@ -8,6 +8,7 @@ import type { RequestRef } from "../failure.js";
 import type { RunReport } from "../run-report.js";
 import type { Accepted } from "./phase.js";
 import { headersFor, type RunPlan } from "./plan.js";
+import { isSuccessCode } from "./verdict.js";
 
 /** The cancel request's answer: its HTTP status, or what went wrong. */
 type CancelAnswer = { readonly httpStatus: number; readonly error?: undefined } | { readonly error: string };
@@ -30,7 +31,7 @@ export async function cancelJob(plan: RunPlan, report: RunReport, template: stri
     const status = answer.httpStatus;
     report.metadata[RESULT_KEYS.cancelStatus] = String(status);
     report.emit?.({ type: "cancel", httpStatus: status });
-    return status >= 200 && status <= 299 ? { state: "cancelled" } : { state: "cancel_failed", runId: job.runId, error: `it answered HTTP ${status}` };
+    return isSuccessCode(status) ? { state: "cancelled" } : { state: "cancel_failed", runId: job.runId, error: `it answered HTTP ${status}` };
   }
   report.metadata[RESULT_KEYS.cancelStatus] = `error: ${answer.error}`;
   report.emit?.({ type: "cancel", error: report.redact(answer.error) });

@@ -1,7 +1,7 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
-import { TransportError, toTransportError } from "../../http/transport/transport-error.js";
+import { TransportError, notSentError, toTransportError } from "../../http/transport/transport-error.js";
 import type { TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
@@ -116,7 +116,7 @@ export class AsyncRun {
         const built = headersFor(this.#plan, report, target, repeat);
         headers = built instanceof Promise ? await untilAborted(built, signal) : built;
       } catch (error) {
-        answer = signal?.aborted === true ? toTransportError(error, signal) : new TransportError("network", `request not sent: ${errorMessage(error)}`, { cause: error, mayHaveReached: false });
+        answer = notSentError(error, signal);
         break;
       }
       try {

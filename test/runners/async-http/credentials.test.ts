@@ -125,6 +125,27 @@ describe(`${AsyncHttpRunner.name} credentials`, () => {
 });
 
 describe(`${HttpRunner.name} credentials`, () => {
+  it("sends nothing, and says why, when a secret cannot be resolved", async () => {
+    const backend = scriptBackend(server, { [`POST ${API}/hooks`]: [{ status: 204 }] });
+    const failing = async (): Promise<string> => {
+      throw new Error("vault sealed");
+    };
+    const runner = new HttpRunner({ fetch: (input, init) => globalThis.fetch(input, init), secrets: { HOOK: failing } });
+    const invocation = RuntimeInvocationSchema.parse({
+      invocation_id: "inv-1",
+      runtime_name: "hooks",
+      runtime_kind: "http",
+      metadata: { "http.url": `${API}/hooks`, "http.headers": '{"authorization": "Bearer {secret:HOOK}"}' },
+    });
+    const result = await runner.run(invocation);
+    expect(result).toMatchObject({
+      status: "failed",
+      error_summary: `POST ${API}/hooks failed: request not sent: secret HOOK could not be resolved: vault sealed`,
+      metadata: { failure_kind: "transport", "http.backend_job": "not_started" },
+    });
+    expect(backend.requests).toEqual([]);
+  });
+
   it("resolves a secret for its one request", async () => {
     const backend = scriptBackend(server, { [`POST ${API}/hooks`]: [{ status: 204 }] });
     const runner = new HttpRunner({ fetch: (input, init) => globalThis.fetch(input, init), secrets: { HOOK: async () => "hook-secret" } });

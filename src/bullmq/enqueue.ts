@@ -2,7 +2,20 @@ import type { Job, JobsOptions, Queue } from "bullmq";
 import type { RuntimeInvocationInput } from "../contracts/invocation.js";
 import type { RuntimeResult } from "../contracts/result.js";
 import { channels, type EnqueueMessage } from "../diagnostics/channels.js";
+import { replicationOf } from "./connection.js";
 import { INVOCATION_JOB_NAME, type InvocationJobData } from "./job-data.js";
+import { confirmJob } from "./replicated-read.js";
+
+/** Options of `enqueueInvocation`: BullMQ's job options (the job id is the invocation's), and one of ours. */
+export interface EnqueueOptions extends Omit<JobsOptions, "jobId"> {
+  /**
+   * How many replicas must acknowledge (Redis `WAIT`) that the queue holds
+   * the job before the call resolves, so that a failover cannot take the job
+   * back. 0 confirms nothing.
+   * @default 1 when the queue's connection names sentinels, 0 otherwise
+   */
+  readonly replicas?: number;
+}
 
 /**
  * Adds the invocation to the queue as a job whose id is its `invocation_id`.
@@ -17,14 +30,19 @@ import { INVOCATION_JOB_NAME, type InvocationJobData } from "./job-data.js";
 export async function enqueueInvocation(
   queue: Queue,
   invocation: RuntimeInvocationInput,
-  options: Omit<JobsOptions, "jobId"> = {},
+  options: EnqueueOptions = {},
 ): Promise<Job<InvocationJobData, RuntimeResult>> {
   const id: unknown = typeof invocation === "object" && invocation !== null ? invocation.invocation_id : undefined;
   if (typeof id !== "string" || id.length === 0) {
     throw new TypeError(`Expected \`invocation.invocation_id\` to be a non-empty string, got ${JSON.stringify(id)}`);
   }
+  const { replicas, ...jobOptions } = options;
+  const replication = replicationOf(queue.opts.connection, replicas);
   const data: InvocationJobData = { invocation, ...enqueueTraceContext(id) };
-  return (await queue.add(INVOCATION_JOB_NAME, data, { ...options, jobId: id })) as Job<InvocationJobData, RuntimeResult>;
+  const add = async () => (await queue.add(INVOCATION_JOB_NAME, data, { ...jobOptions, jobId: id })) as Job<InvocationJobData, RuntimeResult>;
+  const job = await add();
+  if (replication.replicas > 0) await confirmJob(queue, id, replication, add);
+  return job;
 }
 
 /** The caller's trace context, when a subscriber of `executor-runtime:enqueue` writes one; nothing is built otherwise. */

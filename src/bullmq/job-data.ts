@@ -1,11 +1,12 @@
 import type { Checkpoint } from "../contracts/checkpoint.js";
 import type { RuntimeInvocationInput } from "../contracts/invocation.js";
+import type { RuntimeResult } from "../contracts/result.js";
 
 /** The name of every job `enqueueInvocation` adds. */
 export const INVOCATION_JOB_NAME = "invocation";
 
 /**
- * The data of an invocation job. The worker adds the two optional fields as
+ * The data of an invocation job. The worker adds the optional fields as
  * the run goes, so that a worker that takes the job over after a crash knows
  * how far the run got.
  */
@@ -29,6 +30,13 @@ export interface InvocationJobData {
    * worker runs the invocation under it (`RunOptions.traceContext`).
    */
   readonly traceContext?: Readonly<Record<string, string>>;
+  /**
+   * The run's result, stored (and confirmed by the replicas) before the job
+   * completes when the worker replicates its writes: when a failover takes
+   * the completion back, the next attempt returns it instead of running the
+   * invocation again.
+   */
+  readonly result?: RuntimeResult;
 }
 
 /** The metadata key that lets a kickoff be sent again safely. */

@@ -1,4 +1,5 @@
 import type { Job, RedisClient, Worker } from "bullmq";
+import { confirmed, type Replication } from "./replication.js";
 
 /**
  * Writes one field of a job's hash only while `token` still holds the job's
@@ -38,29 +39,44 @@ const registered = new WeakSet<RedisClient>();
 /** The job fields a run writes. */
 export type JobField = "data" | "progress";
 
+/** How a write ended: it landed, it was refused (the lock is lost or the job is gone), or it may not survive a failover (`problem` says why). */
+export type WriteOutcome = { readonly kind: "written" } | { readonly kind: "lost" } | { readonly kind: "unconfirmed"; readonly problem: string };
+
 /** Writes to one job that land only while this worker holds the job's lock. */
 export interface JobLock {
-  /** Resolves to true once written, false when the lock is lost (the job was taken over or removed); rejects when Redis cannot be reached. */
-  write(field: JobField, json: string): Promise<boolean>;
+  /**
+   * Writes `json` to the job's `field`. With `confirm`, the write counts only
+   * once the replicas the worker's replication names acknowledge it, and a
+   * write Redis could not take is `unconfirmed`; without, it rejects when
+   * Redis cannot be reached.
+   */
+  write(field: JobField, json: string, confirm: boolean): Promise<WriteOutcome>;
 }
 
-/** The lock that `token` holds on `job`, taken by `worker`. */
-export function jobLock(worker: Worker, job: Job, token: string | undefined): JobLock {
+const WRITTEN: WriteOutcome = { kind: "written" };
+const LOST: WriteOutcome = { kind: "lost" };
+
+/** The lock that `token` holds on `job`, taken by `worker`; confirmed writes wait for `replication`. */
+export function jobLock(worker: Worker, job: Job, token: string | undefined, replication: Replication): JobLock {
   const jobId = job.id ?? "";
   const jobKey = worker.toKey(jobId);
   const keys = [jobKey, `${jobKey}:lock`, worker.toKey("events"), worker.toKey("meta")];
   const lockDurationMs = worker.opts.lockDuration ?? 30_000;
   return {
-    async write(field, json) {
+    async write(field, json, confirm) {
       // BullMQ always hands its worker's processor a token; without one there is no lock to write under.
-      if (token === undefined) return false;
+      if (token === undefined) return LOST;
       const client = await worker.backend.client;
       if (!registered.has(client)) {
         client.defineCommand(FENCED_WRITE_COMMAND, { numberOfKeys: keys.length, lua: FENCED_WRITE_LUA });
         registered.add(client);
       }
-      const written: unknown = await client.runCommand(FENCED_WRITE_COMMAND, [...keys, token, field, json, jobId, lockDurationMs]);
-      return written === 1;
+      const args = [...keys, token, field, json, jobId, lockDurationMs];
+      if (!confirm || replication.replicas === 0) return (await client.runCommand(FENCED_WRITE_COMMAND, args)) === 1 ? WRITTEN : LOST;
+      const { replies, confirmed: done, problem } = await confirmed(client, replication, (pipeline) => pipeline.runCommand(FENCED_WRITE_COMMAND, args));
+      // A refusal stands whatever the replicas say: a server that refuses holds no lock of ours to write under.
+      if (replies[0] === 0 || replies[0] === -1) return LOST;
+      return done ? WRITTEN : { kind: "unconfirmed", problem };
     },
   };
 }

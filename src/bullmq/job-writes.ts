@@ -1,7 +1,8 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { Job } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { InvocationJobData } from "./job-data.js";
-import type { JobField, JobLock } from "./job-lock.js";
+import type { JobField, JobLock, WriteOutcome } from "./job-lock.js";
 import type { InvocationProgress } from "./progress.js";
 
 /** Where a run's job writes report to. */
@@ -12,8 +13,22 @@ export interface JobWritesListener {
   readonly onProgress: (progress: InvocationProgress) => void;
 }
 
+/** Fields to set in the job data; an `undefined` one is removed. */
+export type DataPatch = { readonly [K in keyof InvocationJobData]?: InvocationJobData[K] | undefined };
+
 /** Why a write was refused. */
 const LOCK_LOST = "the job's lock is no longer held by this worker (another worker took the job over, or the job is gone)";
+
+/** The pause before a write that the replicas did not confirm is sent again. */
+const CONFIRM_RETRY_PAUSE_MS = 250;
+
+/**
+ * A write that landed on a server whose replicas did not acknowledge it in
+ * time: a failover may take it back. The job can try again later.
+ */
+export class UnconfirmedWriteError extends Error {
+  override readonly name = "UnconfirmedWriteError";
+}
 
 /**
  * The writes a run makes to its job (data and progress), one at a time and in
@@ -23,20 +38,36 @@ export class JobWrites {
   readonly #job: Job<InvocationJobData, RuntimeResult>;
   readonly #lock: JobLock;
   readonly #listener: JobWritesListener;
+  readonly #confirmWindowMs: number;
   #tail: Promise<void> = Promise.resolve();
   #lost = false;
 
-  constructor(job: Job<InvocationJobData, RuntimeResult>, lock: JobLock, listener: JobWritesListener) {
+  /** `confirmWindowMs`: how long a data write is sent again while the replicas do not confirm it. */
+  constructor(job: Job<InvocationJobData, RuntimeResult>, lock: JobLock, listener: JobWritesListener, confirmWindowMs: number) {
     this.#job = job;
     this.#lock = lock;
     this.#listener = listener;
+    this.#confirmWindowMs = confirmWindowMs;
   }
 
-  /** Merges `patch` into the job data; rejects when the write is refused or fails. */
-  update(patch: Partial<InvocationJobData>): Promise<void> {
+  /**
+   * Merges `patch` into the job data, confirmed by the replicas when the
+   * worker replicates: a write they do not confirm is sent again until they
+   * do, for up to the confirm window, then rejects with an
+   * `UnconfirmedWriteError`. Rejects too when the write is refused or fails.
+   * `confirm: false` sends it once, unconfirmed.
+   */
+  update(patch: DataPatch, confirm = true): Promise<void> {
     const write = this.#tail.then(async () => {
-      const data = { ...this.#job.data, ...patch };
-      await this.#write("data", data);
+      const data = { ...this.#job.data, ...patch } as InvocationJobData;
+      const json = JSON.stringify(data);
+      const until = Date.now() + this.#confirmWindowMs;
+      let outcome = await this.#write("data", json, confirm);
+      while (outcome.kind === "unconfirmed") {
+        if (Date.now() >= until) throw new UnconfirmedWriteError(`the replicas did not confirm it within ${this.#confirmWindowMs} ms: ${outcome.problem}`);
+        await delay(CONFIRM_RETRY_PAUSE_MS);
+        outcome = await this.#write("data", json, confirm);
+      }
       this.#job.data = data;
     });
     this.#tail = write.catch(() => undefined);
@@ -47,7 +78,7 @@ export class JobWrites {
   progress(progress: InvocationProgress): void {
     this.#tail = this.#tail
       .then(async () => {
-        await this.#write("progress", progress);
+        await this.#write("progress", JSON.stringify(progress), false);
         this.#job.progress = progress;
         this.#listener.onProgress(progress);
       })
@@ -59,9 +90,10 @@ export class JobWrites {
     return this.#tail;
   }
 
-  async #write(field: JobField, value: unknown): Promise<void> {
+  async #write(field: JobField, json: string, confirm: boolean): Promise<WriteOutcome> {
     if (this.#lost) throw new Error(LOCK_LOST);
-    if (await this.#lock.write(field, JSON.stringify(value))) return;
+    const outcome = await this.#lock.write(field, json, confirm);
+    if (outcome.kind !== "lost") return outcome;
     this.#lost = true;
     this.#listener.onLockLost();
     throw new Error(LOCK_LOST);

@@ -1,7 +1,9 @@
 import type { EventEmitter } from "node:events";
 import { Job, Queue, QueueEvents, isNotConnectionError } from "bullmq";
 import { buildResult, checkResult, identityOf, type RuntimeResult } from "../contracts/result.js";
+import { replicationOf, withFailoverSettings } from "./connection.js";
 import type { InvocationJobData } from "./job-data.js";
+import { confirmedEnding } from "./replicated-read.js";
 
 /** How often a wait reads the job's state again, besides listening for its ending. */
 const RECHECK_INTERVAL_MS = 1_000;
@@ -10,6 +12,13 @@ const RECHECK_INTERVAL_MS = 1_000;
 export interface WaitForResultOptions {
   /** Aborting it stops the wait: the promise rejects with the signal's reason. The job itself runs on. */
   readonly signal?: AbortSignal;
+  /**
+   * How many replicas must acknowledge (Redis `WAIT`) the job's ending before
+   * it is reported, so that a failover cannot take back a result the caller
+   * saw. 0 reports what the server it reads says.
+   * @default 1 when the source's connection names sentinels, 0 otherwise
+   */
+  readonly replicas?: number;
 }
 
 /**
@@ -29,6 +38,11 @@ export interface WaitForResultOptions {
  * `error` listener. A wait rides through a Redis outage: it goes on once
  * Redis is back.
  *
+ * With replicas to confirm (a connection that names sentinels, or
+ * `replicas`), an ending counts only once it is read on a server whose
+ * replicas acknowledge it: an ending that a failover then takes back is
+ * never reported, and the wait goes on until the job ends again.
+ *
  * @example const result = await waitForResult(queueEvents, "nightly-42", { signal: AbortSignal.timeout(60_000) });
  */
 export async function waitForResult(
@@ -41,27 +55,25 @@ export async function waitForResult(
   // The Queue only reads: without skipMetasUpdate it would write its default settings (events stream length) over the queue's.
   const queue = source instanceof Queue ? source : borrowCompanion(source, () => new Queue(source.name, { ...companionOptions(source), skipMetasUpdate: true }));
   const events = source instanceof QueueEvents ? source : borrowCompanion(source, () => new QueueEvents(source.name, companionOptions(source)));
+  const replication = replicationOf(source.opts.connection, options.replicas);
   const settle: { done?: (outcome: () => Promise<RuntimeResult>) => void } = {};
   const finished = new Promise<() => Promise<RuntimeResult>>((resolve) => (settle.done = resolve));
-  const completedEvent = `completed:${invocationId}`;
-  const failedEvent = `failed:${invocationId}`;
-  const onCompleted = ({ returnvalue }: { returnvalue: unknown }): void => settle.done?.(async () => resultOf(invocationId, returnvalue));
-  // The job is read for its invocation's identity only: without it, the result names the id alone.
-  const onFailed = ({ failedReason }: { failedReason: string }): void =>
-    settle.done?.(async () => failedInQueue(invocationId, failedReason, await Job.fromId<InvocationJobData>(queue, invocationId).catch(() => undefined)));
-  const onAbort = (): void => settle.done?.(() => Promise.reject(signal?.reason as Error));
-  events.on(completedEvent as "completed", onCompleted as never);
-  events.on(failedEvent as "failed", onFailed as never);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  // Listening first, then reading the job, so that no ending falls between the two.
   const readNow = async (): Promise<void> => {
     await events.waitUntilReady();
+    if (replication.replicas > 0) {
+      const ending = await confirmedEnding(queue, invocationId, replication);
+      if (ending === undefined) return;
+      const invocation = invocationOf(ending.data);
+      if (ending.state === "completed") settle.done?.(async () => resultOf(invocationId, parsed(ending.returnvalue), invocation));
+      else settle.done?.(async () => failedInQueue(invocationId, ending.failedReason ?? "unknown reason", invocation));
+      return;
+    }
     // The state first: a job read before it finished would carry no return value.
     const state = await queue.getJobState(invocationId);
     if (state !== "completed" && state !== "failed") return;
     const job = await Job.fromId<InvocationJobData, unknown>(queue, invocationId);
-    if (state === "completed") settle.done?.(async () => resultOf(invocationId, job?.returnvalue, job));
-    else settle.done?.(async () => failedInQueue(invocationId, job?.failedReason ?? "unknown reason", job));
+    if (state === "completed") settle.done?.(async () => resultOf(invocationId, job?.returnvalue, job?.data.invocation));
+    else settle.done?.(async () => failedInQueue(invocationId, job?.failedReason ?? "unknown reason", job?.data.invocation));
   };
   // One read at a time: while Redis is down, reads wait for it instead of piling up. A read that
   // fails for want of a connection is tried again at the next recheck; any other error ends the wait.
@@ -75,6 +87,24 @@ export async function waitForResult(
       })
       .finally(() => (reading = false));
   };
+  const completedEvent = `completed:${invocationId}`;
+  const failedEvent = `failed:${invocationId}`;
+  // An ending the replicas must confirm is read where they can: the event may come from a server a failover leaves behind.
+  const onCompleted =
+    replication.replicas > 0 ? read : ({ returnvalue }: { returnvalue: unknown }): void => settle.done?.(async () => resultOf(invocationId, returnvalue));
+  // The job is read for its invocation's identity only: without it, the result names the id alone.
+  const onFailed =
+    replication.replicas > 0
+      ? read
+      : ({ failedReason }: { failedReason: string }): void =>
+          settle.done?.(async () =>
+            failedInQueue(invocationId, failedReason, (await Job.fromId<InvocationJobData>(queue, invocationId).catch(() => undefined))?.data.invocation),
+          );
+  const onAbort = (): void => settle.done?.(() => Promise.reject(signal?.reason as Error));
+  events.on(completedEvent as "completed", onCompleted as never);
+  events.on(failedEvent as "failed", onFailed as never);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // Listening first, then reading the job, so that no ending falls between the two.
   read();
   // A QueueEvents starts reading at the newest event once connected, so an ending published right
   // then reaches neither the read above nor the listeners, and after a Redis outage it reads on only
@@ -91,20 +121,36 @@ export async function waitForResult(
   }
 }
 
-function resultOf(invocationId: string, returnvalue: unknown, job?: Job<InvocationJobData>): RuntimeResult {
+function resultOf(invocationId: string, returnvalue: unknown, invocation?: unknown): RuntimeResult {
   const checked = checkResult(returnvalue);
   if (checked.ok) return checked.result;
-  return buildResult(identityOf(job?.data.invocation ?? { invocation_id: invocationId }), {
+  return buildResult(identityOf(invocation ?? { invocation_id: invocationId }), {
     status: "failed",
     summary: `job ${invocationId} completed without a RuntimeResult as its return value: ${checked.summary}`,
   });
 }
 
-function failedInQueue(invocationId: string, reason: string, job: Job<InvocationJobData> | undefined): RuntimeResult {
-  return buildResult(identityOf(job?.data.invocation ?? { invocation_id: invocationId }), {
+function failedInQueue(invocationId: string, reason: string, invocation: unknown): RuntimeResult {
+  return buildResult(identityOf(invocation ?? { invocation_id: invocationId }), {
     status: "failed",
     summary: `job ${invocationId} failed in the queue: ${reason}`,
   });
+}
+
+/** A stored JSON value, or the text itself when it is not JSON. */
+function parsed(json: string | null): unknown {
+  if (json === null) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return json;
+  }
+}
+
+/** The invocation in a job's stored data, when it can be read. */
+function invocationOf(data: string | null): unknown {
+  const value = parsed(data);
+  return typeof value === "object" && value !== null ? (value as Partial<InvocationJobData>).invocation : undefined;
 }
 
 /** The companion of a source (its Queue's QueueEvents, or its QueueEvents' Queue) and the waits using it. */
@@ -134,5 +180,6 @@ async function returnCompanion(source: Queue | QueueEvents): Promise<void> {
 
 function companionOptions(source: Queue | QueueEvents): { connection: Queue["opts"]["connection"]; prefix?: string } {
   const { prefix } = source.opts as { prefix?: string };
-  return prefix === undefined ? { connection: source.opts.connection } : { connection: source.opts.connection, prefix };
+  const connection = withFailoverSettings(source.opts.connection);
+  return prefix === undefined ? { connection } : { connection, prefix };
 }

@@ -1,10 +1,11 @@
-import { Worker, type Job, type WorkerOptions } from "bullmq";
+import { DelayedError, Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
+import { replicationOf, withFailoverSettings } from "./connection.js";
 import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
 import { jobLock, type JobLock } from "./job-lock.js";
-import { JobWrites } from "./job-writes.js";
+import { JobWrites, UnconfirmedWriteError } from "./job-writes.js";
 import { createProgressTracker, type InvocationProgress } from "./progress.js";
 
 /** What the worker runs invocations on: an `ExecutorRuntime`, or anything with its `run`. */
@@ -21,6 +22,13 @@ export interface InvocationWorkerOptions extends WorkerOptions {
    * @default false
    */
   readonly abortOnClose?: boolean;
+  /**
+   * How many replicas must acknowledge (Redis `WAIT`) the "kickoff sent"
+   * mark, the checkpoint and the stored result before the run goes on, so
+   * that a failover cannot take them back. 0 confirms nothing.
+   * @default 1 when the connection names sentinels, 0 otherwise
+   */
+  readonly replicas?: number;
 }
 
 /** A BullMQ worker that runs invocation jobs and returns their results. */
@@ -50,22 +58,42 @@ export type InvocationWorker = Worker<InvocationJobData, RuntimeResult, string>;
  * const worker = createInvocationWorker("invocations", runtime, { connection, concurrency: 50 });
  */
 export function createInvocationWorker(queueName: string, runtime: InvocationRuntime, options: InvocationWorkerOptions): InvocationWorker {
-  const { abortOnClose = false, ...workerOptions } = options;
+  const { abortOnClose = false, replicas, ...rest } = options;
+  const workerOptions: WorkerOptions = { ...rest, connection: withFailoverSettings(rest.connection) };
+  const replication = replicationOf(workerOptions.connection, replicas);
+  const confirmWindowMs = workerOptions.lockDuration ?? DEFAULT_LOCK_DURATION_MS;
   const worker: InvocationWorker = new Worker<InvocationJobData, RuntimeResult, string>(
     queueName,
     // Three parameters: BullMQ hands an abort signal only to processors that declare it.
-    (job, token, signal) =>
-      runInvocationJob(job, runtime, {
-        signal,
-        lock: jobLock(worker, job, token),
-        onLockLost: (error) => void worker.emit("error", error),
-        onProgress: (progress) => void worker.emit("progress", job, progress),
-      }),
+    async (job, token, signal) => {
+      try {
+        return await runInvocationJob(job, runtime, {
+          signal,
+          lock: jobLock(worker, job, token, replication),
+          confirmWindowMs,
+          storeResult: replication.replicas > 0,
+          onLockLost: (error) => void worker.emit("error", error),
+          onProgress: (progress) => void worker.emit("progress", job, progress),
+        });
+      } catch (error) {
+        if (!(error instanceof UnconfirmedWriteError)) throw error;
+        worker.emit("error", new Error(`job ${job.id ?? "?"}: ${error.message}; no kickoff was sent, and the job is tried again in ${RETRY_LATER_MS} ms`));
+        // Not moved (Redis refused it, or a failover takes it back): the job stalls once its lock expires, and is tried again then.
+        await job.moveToDelayed(Date.now() + RETRY_LATER_MS, token).catch(() => undefined);
+        throw new DelayedError();
+      }
+    },
     workerOptions,
   );
   if (abortOnClose) worker.on("closing", () => worker.cancelAllJobs("the worker is closing"));
   return worker;
 }
+
+/** BullMQ's default `lockDuration`. */
+const DEFAULT_LOCK_DURATION_MS = 30_000;
+
+/** How long a job whose "kickoff sent" mark the replicas did not confirm waits before it is tried again. */
+const RETRY_LATER_MS = 1_000;
 
 /** What a run needs from the worker that took its job. */
 export interface JobContext {
@@ -73,19 +101,30 @@ export interface JobContext {
   readonly signal: AbortSignal | undefined;
   /** The job's lock, which fences every write. */
   readonly lock: JobLock;
+  /** How long a data write is sent again while the replicas do not confirm it. */
+  readonly confirmWindowMs: number;
+  /** Whether the result is stored in the job data before the job completes (the worker replicates its writes). */
+  readonly storeResult: boolean;
   /** Told once when the job's lock turns out to be lost. */
   readonly onLockLost: (error: Error) => void;
   /** Told of each progress record once it is stored. */
   readonly onProgress: (progress: InvocationProgress) => void;
 }
 
-/** Runs one job's invocation; resolves to its result and never rejects for a run's own outcome. */
+/**
+ * Runs one job's invocation; resolves to its result and never rejects for a
+ * run's own outcome. Rejects with an `UnconfirmedWriteError` when the
+ * replicas did not confirm the "kickoff sent" mark: no kickoff was sent, and
+ * the job should be tried again later.
+ */
 export async function runInvocationJob(
   job: Job<InvocationJobData, RuntimeResult>,
   runtime: InvocationRuntime,
   context: JobContext,
 ): Promise<RuntimeResult> {
-  const { invocation, checkpoint, kickoffSentAt, traceContext } = job.data;
+  const { invocation, checkpoint, kickoffSentAt, traceContext, result: stored } = job.data;
+  // An earlier attempt ended and stored its result, and a failover took its completion back.
+  if (stored !== undefined) return stored;
   const abandon = new AbortController();
   const { signal } = context;
   const writes = new JobWrites(job, context.lock, {
@@ -95,7 +134,8 @@ export async function runInvocationJob(
       abandon.abort(new Error("the job's lock was lost"));
     },
     onProgress: context.onProgress,
-  });
+  }, context.confirmWindowMs);
+  let unconfirmedMark: UnconfirmedWriteError | undefined;
   const track = createProgressTracker();
   const onEvent = (event: RunEvent): void => {
     writes.progress(track(event));
@@ -115,6 +155,10 @@ export async function runInvocationJob(
       try {
         await writes.update({ kickoffSentAt: new Date().toISOString() });
       } catch (error) {
+        if (error instanceof UnconfirmedWriteError) {
+          unconfirmedMark = error;
+          abandon.abort(error);
+        }
         throw new Error(`the "kickoff sent" mark could not be stored in the job data: ${errorMessage(error)}`);
       }
     };
@@ -122,6 +166,15 @@ export async function runInvocationJob(
   }
   const result = await runtime.run(invocation, options);
   await writes.settled();
+  if (unconfirmedMark !== undefined) {
+    // No kickoff went out: the mark goes, so that the next attempt does not take it for one whose outcome is unknown.
+    await writes.update({ kickoffSentAt: undefined }, false).catch(() => undefined);
+    throw new UnconfirmedWriteError(`the "kickoff sent" mark could not be confirmed: ${unconfirmedMark.message}`);
+  }
+  if (context.storeResult) {
+    // Unconfirmed or refused, the job completes as it would have: a completion a failover takes back resumes from the checkpoint.
+    await writes.update({ result }).catch(() => undefined);
+  }
   return result;
 }
 

@@ -1,0 +1,74 @@
+import type { ConnectionOptions } from "bullmq";
+import { REPLICA_WAIT_MS, type Replication } from "./replication.js";
+
+/** The replicas a write waits for when the connection names sentinels and no `replicas` option says otherwise. */
+const SENTINEL_REPLICAS = 1;
+
+/** A Redis error that a demoted primary answers to a write. */
+const READONLY = "READONLY";
+
+/** The ioredis settings `sentinelConnection` fills in. */
+export interface SentinelFailoverSettings {
+  readonly failoverDetector: boolean;
+  readonly reconnectOnError: (error: Error) => boolean | 1 | 2;
+  readonly maxRetriesPerRequest: number | null;
+}
+
+/**
+ * The connection options of a Redis watched by Sentinel, with the ioredis
+ * settings a failover needs filled in where `options` leaves them out:
+ *
+ * - `failoverDetector: true`: the connection moves to the new primary as
+ *   soon as a sentinel announces it (`+switch-master`), not when the old
+ *   primary is demoted, which it may go on accepting writes until;
+ * - `reconnectOnError`: a `READONLY` answer (the primary was demoted) makes
+ *   the connection ask the sentinels again and send the command there;
+ * - `maxRetriesPerRequest: null`: commands wait through the switch (BullMQ's
+ *   workers require it).
+ *
+ * Give the result to every Queue, QueueEvents and worker of the queue.
+ * `createInvocationWorker` fills the same settings in by itself.
+ *
+ * @example const connection = sentinelConnection({ sentinels: [{ host: "10.0.0.5", port: 26379 }], name: "mymaster" });
+ */
+export function sentinelConnection<T extends { readonly sentinels: readonly { host?: string; port?: number }[]; readonly name: string }>(
+  options: T,
+): T & SentinelFailoverSettings {
+  return {
+    failoverDetector: true,
+    reconnectOnError: reconnectOnReadonly,
+    maxRetriesPerRequest: null,
+    ...options,
+  };
+}
+
+function reconnectOnReadonly(error: Error): 2 | false {
+  return error.message.startsWith(READONLY) ? 2 : false;
+}
+
+/** Whether the connection (options or a client) names sentinels. */
+export function namesSentinels(connection: ConnectionOptions | undefined): boolean {
+  if (typeof connection !== "object" || connection === null) return false;
+  const options: unknown = "sentinels" in connection ? connection : (connection as { options?: unknown }).options;
+  if (typeof options !== "object" || options === null) return false;
+  const sentinels: unknown = (options as { sentinels?: unknown }).sentinels;
+  return Array.isArray(sentinels) && sentinels.length > 0;
+}
+
+/** Plain options that name sentinels get the failover settings; a client, or options without sentinels, stay as given. */
+export function withFailoverSettings(connection: ConnectionOptions): ConnectionOptions {
+  if (!namesSentinels(connection) || !("sentinels" in connection)) return connection;
+  return sentinelConnection(connection as Parameters<typeof sentinelConnection>[0]);
+}
+
+/**
+ * How the writes over `connection` are confirmed: by `replicas` replicas when
+ * given, else by one when the connection names sentinels and by none
+ * otherwise.
+ */
+export function replicationOf(connection: ConnectionOptions | undefined, replicas: number | undefined): Replication {
+  if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 0)) {
+    throw new TypeError(`Expected \`replicas\` to be a whole number of at least 0, got ${String(replicas)}`);
+  }
+  return { replicas: replicas ?? (namesSentinels(connection) ? SENTINEL_REPLICAS : 0), waitMs: REPLICA_WAIT_MS };
+}

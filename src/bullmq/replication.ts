@@ -1,0 +1,71 @@
+import type { RedisClient } from "bullmq";
+
+/** The pipeline BullMQ's client hands out (ioredis's, with `runCommand` for registered scripts). */
+export type Pipeline = ReturnType<RedisClient["pipeline"]> & { call(command: string, ...args: (string | number)[]): Pipeline };
+
+/**
+ * How a write is confirmed against a failover: at least `replicas` replicas
+ * acknowledge it (Redis `WAIT`) within `waitMs`. Zero replicas: the write
+ * alone counts, as on a single redis-server.
+ */
+export interface Replication {
+  readonly replicas: number;
+  readonly waitMs: number;
+}
+
+/** How long one `WAIT` waits for the replicas' acknowledgement. */
+export const REPLICA_WAIT_MS = 1_000;
+
+/** What a pipeline run under `confirmed` answered: each command's reply, and whether it is confirmed. */
+export interface ConfirmedReplies {
+  /** The replies of the commands `add` queued, in order. */
+  readonly replies: readonly unknown[];
+  /** Whether every command succeeded and the replicas acknowledged them on the connection that ran them. */
+  readonly confirmed: boolean;
+  /** Why it is not confirmed; empty when it is. */
+  readonly problem: string;
+}
+
+/**
+ * Runs the commands `add` queues as one pipeline on one connection, followed
+ * by `WAIT replicas waitMs`, between two `CLIENT ID`s. A `WAIT` counts only
+ * the writes of its own connection: after a reconnect, ioredis would send it
+ * on a new connection, where it answers at once whatever became of the
+ * writes. The two ids prove that the writes and the `WAIT` ran on one
+ * connection; ioredis aborts a pipeline cut by a reconnect halfway, and
+ * sends one that was not answered at all again, whole, on the new connection.
+ *
+ * A reply that is an error, a pipeline that fails, ids that differ or too few
+ * acknowledgements leave the writes unconfirmed: they may stand on this
+ * server, which a failover may take back. The caller decides whether to write
+ * again. Never rejects.
+ */
+export async function confirmed(client: RedisClient, replication: Replication, add: (pipeline: Pipeline) => void): Promise<ConfirmedReplies> {
+  const pipeline = client.pipeline() as Pipeline;
+  pipeline.call("CLIENT", "ID");
+  add(pipeline);
+  pipeline.call("WAIT", replication.replicas, replication.waitMs);
+  pipeline.call("CLIENT", "ID");
+  let answers: [Error | null, unknown][] | null;
+  try {
+    answers = await pipeline.exec();
+  } catch (error) {
+    return unconfirmed([], `Redis could not be reached (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (answers === null || answers.length < 3) return unconfirmed([], "the pipeline was not run");
+  const replies = answers.slice(1, -2).map(([, reply]) => reply);
+  const failed = answers.find(([error]) => error !== null);
+  if (failed !== undefined) return unconfirmed(replies, `Redis answered: ${failed[0]?.message ?? "an error"}`);
+  const before = answers[0]?.[1];
+  const acknowledged = answers.at(-2)?.[1];
+  const after = answers.at(-1)?.[1];
+  if (before !== after) return unconfirmed(replies, "the connection changed between the write and its WAIT");
+  if (typeof acknowledged !== "number" || acknowledged < replication.replicas) {
+    return unconfirmed(replies, `${String(acknowledged)} of ${replication.replicas} replica(s) acknowledged it within ${replication.waitMs} ms`);
+  }
+  return { replies, confirmed: true, problem: "" };
+}
+
+function unconfirmed(replies: readonly unknown[], problem: string): ConfirmedReplies {
+  return { replies, confirmed: false, problem };
+}

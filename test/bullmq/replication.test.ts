@@ -1,0 +1,98 @@
+import type { RedisClient } from "bullmq";
+import { describe, expect, it } from "vitest";
+import { namesSentinels, replicationOf, sentinelConnection, withFailoverSettings } from "../../src/bullmq/connection.js";
+import { confirmed, REPLICA_WAIT_MS } from "../../src/bullmq/replication.js";
+
+type Answer = [Error | null, unknown];
+
+/** A client whose one pipeline records its commands and answers `answers` (or rejects with `failure`). */
+function scriptedClient(answers: Answer[] | Error) {
+  const commands: unknown[][] = [];
+  const pipeline = {
+    call(...command: unknown[]) {
+      commands.push(command);
+      return pipeline;
+    },
+    exec: () => (answers instanceof Error ? Promise.reject(answers) : Promise.resolve(answers)),
+  };
+  return { client: { pipeline: () => pipeline } as unknown as RedisClient, commands };
+}
+
+const ONE = { replicas: 1, waitMs: 500 };
+
+describe("confirmed", () => {
+  it("sends the writes and then WAIT between two CLIENT IDs, in one pipeline", async () => {
+    const { client, commands } = scriptedClient([[null, 7], [null, "OK"], [null, 1], [null, 7]]);
+    const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(commands).toEqual([["CLIENT", "ID"], ["SET", "k", "v"], ["WAIT", 1, 500], ["CLIENT", "ID"]]);
+    expect(read).toEqual({ replies: ["OK"], confirmed: true, problem: "" });
+  });
+
+  it("is unconfirmed when fewer replicas acknowledged the writes than asked", async () => {
+    const { client } = scriptedClient([[null, 7], [null, "OK"], [null, 0], [null, 7]]);
+    const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read).toEqual({ replies: ["OK"], confirmed: false, problem: "0 of 1 replica(s) acknowledged it within 500 ms" });
+  });
+
+  it("is unconfirmed when the WAIT ran on another connection than the writes, however many replicas it counted", async () => {
+    const { client } = scriptedClient([[null, 7], [null, "OK"], [null, 2], [null, 12]]);
+    const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read.confirmed).toBe(false);
+    expect(read.problem).toBe("the connection changed between the write and its WAIT");
+  });
+
+  it("is unconfirmed, with Redis's words, when a command was answered with an error (a demoted primary's READONLY)", async () => {
+    const readonly = new Error("READONLY You can't write against a read only replica.");
+    const { client } = scriptedClient([[null, 7], [readonly, null], [null, 0], [null, 7]]);
+    const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read).toEqual({ replies: [null], confirmed: false, problem: `Redis answered: ${readonly.message}` });
+  });
+
+  it("resolves unconfirmed, never rejects, when the pipeline fails", async () => {
+    const { client } = scriptedClient(new Error("Connection is closed."));
+    const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read).toEqual({ replies: [], confirmed: false, problem: "Redis could not be reached (Connection is closed.)" });
+  });
+});
+
+describe("the replication of a connection", () => {
+  const sentinels = [{ host: "127.0.0.1", port: 26379 }];
+
+  it("confirms by one replica when the connection names sentinels, by none otherwise, and by what `replicas` says either way", () => {
+    expect(replicationOf({ sentinels, name: "mymaster" }, undefined)).toEqual({ replicas: 1, waitMs: REPLICA_WAIT_MS });
+    expect(replicationOf({ host: "127.0.0.1", port: 6379 }, undefined).replicas).toBe(0);
+    expect(replicationOf({ sentinels, name: "mymaster" }, 0).replicas).toBe(0);
+    expect(replicationOf({ host: "127.0.0.1", port: 6379 }, 2).replicas).toBe(2);
+  });
+
+  it("rejects a `replicas` that is not a whole number of at least 0, naming it", () => {
+    expect(() => replicationOf(undefined, -1)).toThrow("Expected `replicas` to be a whole number of at least 0, got -1");
+    expect(() => replicationOf(undefined, 1.5)).toThrow("got 1.5");
+  });
+
+  it("sees sentinels in connection options and in a client's options", () => {
+    expect(namesSentinels({ sentinels, name: "mymaster" })).toBe(true);
+    expect(namesSentinels({ options: { sentinels, name: "mymaster" } } as never)).toBe(true);
+    expect(namesSentinels({ sentinels: [], name: "mymaster" })).toBe(false);
+    expect(namesSentinels({ host: "127.0.0.1" })).toBe(false);
+    expect(namesSentinels(undefined)).toBe(false);
+  });
+});
+
+describe("sentinelConnection", () => {
+  const base = { sentinels: [{ host: "127.0.0.1", port: 26379 }], name: "mymaster" };
+
+  it("fills in failover detection, reconnect on READONLY and waiting commands, and keeps what the caller set", () => {
+    const connection = sentinelConnection({ ...base, maxRetriesPerRequest: 5 });
+    expect(connection).toMatchObject({ ...base, failoverDetector: true, maxRetriesPerRequest: 5 });
+    expect(connection.reconnectOnError(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    expect(connection.reconnectOnError(new Error("ERR unknown command"))).toBe(false);
+    expect(sentinelConnection({ ...base, failoverDetector: false }).failoverDetector).toBe(false);
+  });
+
+  it("is applied to plain options that name sentinels, and leaves other connections as given", () => {
+    expect(withFailoverSettings(base)).toMatchObject({ failoverDetector: true, maxRetriesPerRequest: null });
+    const single = { host: "127.0.0.1", port: 6379 };
+    expect(withFailoverSettings(single)).toBe(single);
+  });
+});

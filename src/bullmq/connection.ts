@@ -1,8 +1,6 @@
 import type { ConnectionOptions } from "bullmq";
 import { REPLICA_WAIT_MS, type Replication } from "./replication.js";
-
-/** The replicas a write waits for when the connection names sentinels and no `replicas` option says otherwise. */
-const SENTINEL_REPLICAS = 1;
+import { sentinelReplicas, type SentinelAddressing } from "./sentinel-replicas.js";
 
 /** A Redis error that a demoted primary answers to a write. */
 const READONLY = "READONLY";
@@ -63,12 +61,22 @@ export function withFailoverSettings(connection: ConnectionOptions): ConnectionO
 
 /**
  * How the writes over `connection` are confirmed: by `replicas` replicas when
- * given, else by one when the connection names sentinels and by none
- * otherwise.
+ * given (0: not at all); else, when the connection names sentinels, by every
+ * replica the sentinels see up (at least one), and not at all otherwise.
  */
 export function replicationOf(connection: ConnectionOptions | undefined, replicas: number | undefined): Replication {
   if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 0)) {
     throw new TypeError(`Expected \`replicas\` to be a whole number of at least 0, got ${String(replicas)}`);
   }
-  return { replicas: replicas ?? (namesSentinels(connection) ? SENTINEL_REPLICAS : 0), waitMs: REPLICA_WAIT_MS };
+  if (replicas !== undefined) return { on: replicas > 0, replicas: () => Promise.resolve(replicas), waitMs: REPLICA_WAIT_MS };
+  const addressing = sentinelAddressing(connection);
+  if (addressing === undefined) return { on: false, replicas: () => Promise.resolve(0), waitMs: REPLICA_WAIT_MS };
+  return { on: true, replicas: sentinelReplicas(addressing), waitMs: REPLICA_WAIT_MS };
+}
+
+/** The sentinels a connection (options or a client) names, and its master name; undefined when it names none. */
+function sentinelAddressing(connection: ConnectionOptions | undefined): SentinelAddressing | undefined {
+  if (!namesSentinels(connection)) return undefined;
+  const options = (connection !== undefined && "sentinels" in connection ? connection : (connection as { options: unknown }).options) as SentinelAddressing;
+  return typeof options.name === "string" ? options : undefined;
 }

@@ -41,7 +41,7 @@ export async function enqueueInvocation(
   const data: InvocationJobData = { invocation, ...enqueueTraceContext(id) };
   const add = async () => (await queue.add(INVOCATION_JOB_NAME, data, { ...jobOptions, jobId: id })) as Job<InvocationJobData, RuntimeResult>;
   const job = await add();
-  if (replication.replicas > 0) await confirmJob(queue, id, replication, add);
+  if (replication.on) await confirmJob(queue, id, replication, add);
   return job;
 }
 

@@ -72,7 +72,7 @@ export function jobLock(worker: Worker, job: Job, token: string | undefined, rep
         registered.add(client);
       }
       const args = [...keys, token, field, json, jobId, lockDurationMs];
-      if (!confirm || replication.replicas === 0) return (await client.runCommand(FENCED_WRITE_COMMAND, args)) === 1 ? WRITTEN : LOST;
+      if (!confirm || !replication.on) return (await client.runCommand(FENCED_WRITE_COMMAND, args)) === 1 ? WRITTEN : LOST;
       const { replies, confirmed: done, problem } = await confirmed(client, replication, (pipeline) => pipeline.runCommand(FENCED_WRITE_COMMAND, args));
       // A refusal stands whatever the replicas say: a server that refuses holds no lock of ours to write under.
       if (replies[0] === 0 || replies[0] === -1) return LOST;

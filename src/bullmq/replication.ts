@@ -4,12 +4,14 @@ import type { RedisClient } from "bullmq";
 export type Pipeline = ReturnType<RedisClient["pipeline"]> & { call(command: string, ...args: (string | number)[]): Pipeline };
 
 /**
- * How a write is confirmed against a failover: at least `replicas` replicas
- * acknowledge it (Redis `WAIT`) within `waitMs`. Zero replicas: the write
- * alone counts, as on a single redis-server.
+ * How a write is confirmed against a failover: as many replicas as
+ * `replicas()` says acknowledge it (Redis `WAIT`) within `waitMs`. Off, the
+ * write alone counts, as on a single redis-server.
  */
 export interface Replication {
-  readonly replicas: number;
+  readonly on: boolean;
+  /** How many replicas must acknowledge a write now. */
+  replicas(): Promise<number>;
   readonly waitMs: number;
 }
 
@@ -41,10 +43,11 @@ export interface ConfirmedReplies {
  * again. Never rejects.
  */
 export async function confirmed(client: RedisClient, replication: Replication, add: (pipeline: Pipeline) => void): Promise<ConfirmedReplies> {
+  const replicas = await replication.replicas();
   const pipeline = client.pipeline() as Pipeline;
   pipeline.call("CLIENT", "ID");
   add(pipeline);
-  pipeline.call("WAIT", replication.replicas, replication.waitMs);
+  pipeline.call("WAIT", replicas, replication.waitMs);
   pipeline.call("CLIENT", "ID");
   let answers: [Error | null, unknown][] | null;
   try {
@@ -60,8 +63,8 @@ export async function confirmed(client: RedisClient, replication: Replication, a
   const acknowledged = answers.at(-2)?.[1];
   const after = answers.at(-1)?.[1];
   if (before !== after) return unconfirmed(replies, "the connection changed between the write and its WAIT");
-  if (typeof acknowledged !== "number" || acknowledged < replication.replicas) {
-    return unconfirmed(replies, `${String(acknowledged)} of ${replication.replicas} replica(s) acknowledged it within ${replication.waitMs} ms`);
+  if (typeof acknowledged !== "number" || acknowledged < replicas) {
+    return unconfirmed(replies, `${String(acknowledged)} of ${replicas} replica(s) acknowledged it within ${replication.waitMs} ms`);
   }
   return { replies, confirmed: true, problem: "" };
 }

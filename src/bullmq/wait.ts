@@ -60,7 +60,7 @@ export async function waitForResult(
   const finished = new Promise<() => Promise<RuntimeResult>>((resolve) => (settle.done = resolve));
   const readNow = async (): Promise<void> => {
     await events.waitUntilReady();
-    if (replication.replicas > 0) {
+    if (replication.on) {
       const ending = await confirmedEnding(queue, invocationId, replication);
       if (ending === undefined) return;
       const invocation = invocationOf(ending.data);
@@ -91,10 +91,10 @@ export async function waitForResult(
   const failedEvent = `failed:${invocationId}`;
   // An ending the replicas must confirm is read where they can: the event may come from a server a failover leaves behind.
   const onCompleted =
-    replication.replicas > 0 ? read : ({ returnvalue }: { returnvalue: unknown }): void => settle.done?.(async () => resultOf(invocationId, returnvalue));
+    replication.on ? read : ({ returnvalue }: { returnvalue: unknown }): void => settle.done?.(async () => resultOf(invocationId, returnvalue));
   // The job is read for its invocation's identity only: without it, the result names the id alone.
   const onFailed =
-    replication.replicas > 0
+    replication.on
       ? read
       : ({ failedReason }: { failedReason: string }): void =>
           settle.done?.(async () =>

@@ -2,7 +2,7 @@ import { DelayedError, Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
-import { replicationOf, withFailoverSettings } from "./connection.js";
+import { namesSentinels, replicationOf, withFailoverSettings } from "./connection.js";
 import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
 import { jobLock, type JobLock } from "./job-lock.js";
 import { JobWrites, UnconfirmedWriteError } from "./job-writes.js";
@@ -59,7 +59,9 @@ export type InvocationWorker = Worker<InvocationJobData, RuntimeResult, string>;
  */
 export function createInvocationWorker(queueName: string, runtime: InvocationRuntime, options: InvocationWorkerOptions): InvocationWorker {
   const { abortOnClose = false, replicas, ...rest } = options;
-  const workerOptions: WorkerOptions = { ...rest, connection: withFailoverSettings(rest.connection) };
+  const workerOptions: WorkerOptions = namesSentinels(rest.connection)
+    ? { maxStalledCount: FAILOVER_MAX_STALLED_COUNT, ...rest, connection: withFailoverSettings(rest.connection) }
+    : rest;
   const replication = replicationOf(workerOptions.connection, replicas);
   const confirmWindowMs = workerOptions.lockDuration ?? DEFAULT_LOCK_DURATION_MS;
   const worker: InvocationWorker = new Worker<InvocationJobData, RuntimeResult, string>(
@@ -71,7 +73,7 @@ export function createInvocationWorker(queueName: string, runtime: InvocationRun
           signal,
           lock: jobLock(worker, job, token, replication),
           confirmWindowMs,
-          storeResult: replication.replicas > 0,
+          storeResult: replication.on,
           onLockLost: (error) => void worker.emit("error", error),
           onProgress: (progress) => void worker.emit("progress", job, progress),
         });
@@ -88,6 +90,14 @@ export function createInvocationWorker(queueName: string, runtime: InvocationRun
   if (abortOnClose) worker.on("closing", () => worker.cancelAllJobs("the worker is closing"));
   return worker;
 }
+
+/**
+ * How often a job on a Sentinel connection may stall before BullMQ fails it
+ * (BullMQ's default is 1): a failover can take back a job's lock renewals
+ * and its completion, and the job stalls once for each; it resumes from its
+ * checkpoint or its stored result.
+ */
+const FAILOVER_MAX_STALLED_COUNT = 3;
 
 /** BullMQ's default `lockDuration`. */
 const DEFAULT_LOCK_DURATION_MS = 30_000;

@@ -18,7 +18,7 @@ function scriptedClient(answers: Answer[] | Error) {
   return { client: { pipeline: () => pipeline } as unknown as RedisClient, commands };
 }
 
-const ONE = { replicas: 1, waitMs: 500 };
+const ONE = { on: true, replicas: () => Promise.resolve(1), waitMs: 500 };
 
 describe("confirmed", () => {
   it("sends the writes and then WAIT between two CLIENT IDs, in one pipeline", async () => {
@@ -58,11 +58,12 @@ describe("confirmed", () => {
 describe("the replication of a connection", () => {
   const sentinels = [{ host: "127.0.0.1", port: 26379 }];
 
-  it("confirms by one replica when the connection names sentinels, by none otherwise, and by what `replicas` says either way", () => {
-    expect(replicationOf({ sentinels, name: "mymaster" }, undefined)).toEqual({ replicas: 1, waitMs: REPLICA_WAIT_MS });
-    expect(replicationOf({ host: "127.0.0.1", port: 6379 }, undefined).replicas).toBe(0);
-    expect(replicationOf({ sentinels, name: "mymaster" }, 0).replicas).toBe(0);
-    expect(replicationOf({ host: "127.0.0.1", port: 6379 }, 2).replicas).toBe(2);
+  it("confirms when the connection names sentinels, not otherwise, and by what `replicas` says either way", async () => {
+    expect(replicationOf({ sentinels, name: "mymaster" }, undefined)).toMatchObject({ on: true, waitMs: REPLICA_WAIT_MS });
+    expect(replicationOf({ host: "127.0.0.1", port: 6379 }, undefined).on).toBe(false);
+    expect(replicationOf({ sentinels, name: "mymaster" }, 0).on).toBe(false);
+    const two = replicationOf({ host: "127.0.0.1", port: 6379 }, 2);
+    expect([two.on, await two.replicas()]).toEqual([true, 2]);
   });
 
   it("rejects a `replicas` that is not a whole number of at least 0, naming it", () => {

@@ -1,0 +1,142 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { Queue } from "bullmq";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationWorker } from "../../src/bullmq/index.js";
+import { buildResult, identityOf, type RuntimeResult } from "../../src/contracts/result.js";
+import { startJobBackend, type JobBackend } from "../support/job-backend.js";
+import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
+import { startRedisSentinel, type RedisSentinel } from "../support/redis-sentinel.js";
+
+let redis: RedisSentinel;
+let backend: JobBackend;
+const closers: (() => Promise<unknown>)[] = [];
+let queueCount = 0;
+
+beforeAll(async () => {
+  redis = await startRedisSentinel();
+  backend = await startJobBackend({ runningPolls: 3 });
+}, 60_000);
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  // Every server runs again and the sentinels agree on one primary, whatever the test did.
+  for (const port of redis.servers.keys()) if ((await redis.role(port)) === undefined) await redis.restart(port).catch(() => undefined);
+  await redis.waitForAgreement();
+}, 60_000);
+afterAll(async () => {
+  await backend?.close();
+  await redis?.stop();
+});
+
+function openQueue() {
+  const name = `failover-${++queueCount}`;
+  const queue = new Queue(name, { connection: redis.connection });
+  queue.on("error", () => undefined);
+  closers.push(() => queue.close());
+  return { name, queue };
+}
+
+/** A worker on the Sentinel connection (its defaults: one replica confirms each write), with the errors it emitted. */
+function startWorker(name: string, options: { lockDuration?: number; stalledInterval?: number; replicas?: number; concurrency?: number } = {}) {
+  const runtime = quickRuntime();
+  const worker: InvocationWorker = createInvocationWorker(name, runtime, { connection: redis.connection, concurrency: 5, ...options });
+  const errors: string[] = [];
+  worker.on("error", (error) => void errors.push(error.message));
+  closers.push(async () => {
+    await worker.close();
+    await runtime.close();
+  });
+  return { worker, errors };
+}
+
+async function replicaPorts(): Promise<number[]> {
+  const primary = await redis.primary();
+  return [...redis.servers.keys()].filter((port) => port !== primary.port);
+}
+
+/** Resolves once `condition` holds, checking every 50 ms for at most 30 s. */
+async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (const start = Date.now(); Date.now() - start < 30_000; await delay(50)) {
+    if (await condition()) return;
+  }
+  throw new Error("condition not met within 30 s");
+}
+
+/** A job whose completion a failover took back stalls once its lock expires, and is taken up again at the second stalled check after. */
+const QUICK_RECOVERY = { lockDuration: 5_000, stalledInterval: 5_000 };
+
+describe("a queue on Redis Sentinel", () => {
+  it("sends no kickoff while the replicas cannot confirm the job's mark, tries the job again later, and runs it once when a replica is back", async () => {
+    const { name, queue } = openQueue();
+    const replicas = await replicaPorts();
+    for (const port of replicas) await redis.kill(port);
+    const { errors } = startWorker(name, { lockDuration: 1_500 });
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-mark"), "unconfirmed-mark"), { replicas: 0 });
+
+    await eventually(() => errors.some((error) => error.includes("no kickoff was sent")));
+    expect(errors[0]).toMatch(/^job unconfirmed-mark: the "kickoff sent" mark could not be confirmed: the replicas did not confirm it within 1500 ms: 0 of \d replica\(s\) acknowledged it/);
+    expect(backend.kickoffs("unconfirmed-mark")).toBe(0);
+
+    for (const port of replicas) await redis.restart(port);
+    const result = await waitForResult(queue, "unconfirmed-mark", { signal: AbortSignal.timeout(30_000) });
+    expect(result).toMatchObject({ status: "succeeded" });
+    expect(backend.kickoffs("unconfirmed-mark")).toBe(1);
+  }, 60_000);
+
+  it("reports an ending to waitForResult only once a replica holds it", async () => {
+    const { name, queue } = openQueue();
+    const replicas = await replicaPorts();
+    for (const port of replicas) await redis.kill(port);
+    startWorker(name, { replicas: 0 });
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-ending"), "unconfirmed-ending"), { replicas: 0 });
+    let reported: RuntimeResult | undefined;
+    const waiting = waitForResult(queue, "unconfirmed-ending", { signal: AbortSignal.timeout(30_000) }).then((result) => (reported = result));
+
+    await eventually(async () => (await queue.getJobState("unconfirmed-ending")) === "completed");
+    // Two rechecks of the wait: each read found the ending, and no replica confirmed it.
+    await delay(2_500);
+    expect(reported).toBeUndefined();
+
+    for (const port of replicas) await redis.restart(port);
+    expect(await waiting).toMatchObject({ invocation_id: "unconfirmed-ending", status: "succeeded" });
+  }, 60_000);
+
+  it("resolves enqueueInvocation only once a replica holds the job", async () => {
+    const { queue } = openQueue();
+    const replicas = await replicaPorts();
+    for (const port of replicas) await redis.kill(port);
+    let enqueued = false;
+    const enqueuing = enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-enqueue"), "unconfirmed-enqueue")).then(() => (enqueued = true));
+
+    await eventually(async () => (await queue.getJobState("unconfirmed-enqueue")) === "waiting");
+    await delay(1_500);
+    expect(enqueued).toBe(false);
+
+    for (const port of replicas) await redis.restart(port);
+    await enqueuing;
+    expect(await queue.getJobState("unconfirmed-enqueue")).toBe("waiting");
+  }, 60_000);
+
+  it("returns the result an earlier attempt stored, without running the invocation again", async () => {
+    const { name, queue } = openQueue();
+    const invocation = jobInvocation(backend.kickoffUrl("stored-result"), "stored-result");
+    const stored = buildResult(identityOf(invocation), { status: "succeeded" });
+    await queue.add("invocation", { invocation, kickoffSentAt: "2026-12-07T00:00:00.000Z", result: stored }, { jobId: "stored-result" });
+    startWorker(name);
+    expect(await waitForResult(queue, "stored-result", { signal: AbortSignal.timeout(30_000) })).toEqual(stored);
+    expect(backend.kickoffs("stored-result")).toBe(0);
+  }, 60_000);
+
+  it("ends every invocation once, with the backend's outcome, through a graceful failover in the middle of the runs, and kicks none without a key off twice", async () => {
+    const { name, queue } = openQueue();
+    startWorker(name, QUICK_RECOVERY);
+    startWorker(name, QUICK_RECOVERY);
+    const ids = Array.from({ length: 40 }, (_, index) => `graceful-${index}`);
+    await Promise.all(ids.map((id, index) => enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id, index % 2 === 0))));
+    await eventually(() => ids.filter((id) => backend.kickoffs(id) > 0).length >= 10);
+    await redis.failover();
+
+    const results = await Promise.all(ids.map((id) => waitForResult(queue, id, { signal: AbortSignal.timeout(60_000) })));
+    expect(results.map((result) => [result.invocation_id, result.status])).toEqual(ids.map((id) => [id, "succeeded"]));
+    expect(ids.filter((id, index) => index % 2 === 1 && backend.kickoffs(id) !== 1)).toEqual([]);
+  }, 90_000);
+});

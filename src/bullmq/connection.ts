@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from "bullmq";
+import type { ConnectionOptions, Worker } from "bullmq";
 import { REPLICA_WAIT_MS, type Replication } from "./replication.js";
 import { sentinelReplicas, type SentinelAddressing } from "./sentinel-replicas.js";
 
@@ -7,7 +7,6 @@ const READONLY = "READONLY";
 
 /** The ioredis settings `sentinelConnection` fills in. */
 export interface SentinelFailoverSettings {
-  readonly failoverDetector: boolean;
   readonly reconnectOnError: (error: Error) => boolean | 1 | 2;
   readonly maxRetriesPerRequest: number | null;
 }
@@ -16,28 +15,21 @@ export interface SentinelFailoverSettings {
  * The connection options of a Redis watched by Sentinel, with the ioredis
  * settings a failover needs filled in where `options` leaves them out:
  *
- * - `failoverDetector: true`: the connection moves to the new primary as
- *   soon as a sentinel announces it (`+switch-master`), not when the old
- *   primary is demoted, which it may go on accepting writes until;
  * - `reconnectOnError`: a `READONLY` answer (the primary was demoted) makes
  *   the connection ask the sentinels again and send the command there;
  * - `maxRetriesPerRequest: null`: commands wait through the switch (BullMQ's
  *   workers require it).
  *
- * Give the result to every Queue, QueueEvents and worker of the queue.
- * `createInvocationWorker` fills the same settings in by itself.
+ * Give the result to every Queue and QueueEvents of the queue.
+ * `createInvocationWorker` fills the same settings in by itself, and
+ * ioredis's `failoverDetector` too.
  *
  * @example const connection = sentinelConnection({ sentinels: [{ host: "10.0.0.5", port: 26379 }], name: "mymaster" });
  */
 export function sentinelConnection<T extends { readonly sentinels: readonly { host?: string; port?: number }[]; readonly name: string }>(
   options: T,
 ): T & SentinelFailoverSettings {
-  return {
-    failoverDetector: true,
-    reconnectOnError: reconnectOnReadonly,
-    maxRetriesPerRequest: null,
-    ...options,
-  };
+  return { reconnectOnError: reconnectOnReadonly, maxRetriesPerRequest: null, ...options };
 }
 
 function reconnectOnReadonly(error: Error): 2 | false {
@@ -51,6 +43,36 @@ export function namesSentinels(connection: ConnectionOptions | undefined): boole
   if (typeof options !== "object" || options === null) return false;
   const sentinels: unknown = (options as { sentinels?: unknown }).sentinels;
   return Array.isArray(sentinels) && sentinels.length > 0;
+}
+
+/**
+ * A worker's connection: plain options that name sentinels get the failover
+ * settings and ioredis's `failoverDetector` (the connection moves as soon as
+ * a sentinel announces a new primary, not when the old one is demoted, which
+ * goes on taking writes until then). A client, or options without sentinels,
+ * stay as given.
+ */
+export function workerConnection(connection: ConnectionOptions): ConnectionOptions {
+  if (!namesSentinels(connection) || !("sentinels" in connection)) return connection;
+  return { failoverDetector: true, ...sentinelConnection(connection as Parameters<typeof sentinelConnection>[0]) };
+}
+
+/** What a BullMQ worker's Redis backend holds: its connections, each with its client. */
+interface RedisBackendConnections {
+  readonly connection?: { readonly client?: Promise<{ disconnect(): void }> };
+  readonly blockingConnection?: { readonly client?: Promise<{ disconnect(): void }> };
+}
+
+/**
+ * Closes the sentinel connections of a closed worker's failover detector:
+ * ioredis 5 keeps them open after the `QUIT` BullMQ closes with, and only a
+ * `disconnect()` ends them. Without it, the process would not exit.
+ */
+export function releaseFailoverDetector(worker: Worker): void {
+  const backend = worker.backend as unknown as RedisBackendConnections;
+  for (const owned of [backend.connection, backend.blockingConnection]) {
+    void owned?.client?.then((client) => client.disconnect()).catch(() => undefined);
+  }
 }
 
 /** Plain options that name sentinels get the failover settings; a client, or options without sentinels, stay as given. */

@@ -2,7 +2,7 @@ import { DelayedError, Worker, type Job, type WorkerOptions } from "bullmq";
 import type { RuntimeResult } from "../contracts/result.js";
 import type { Checkpoint, RunEvent, RunOptions } from "../runners/runner.js";
 import { errorMessage } from "../util/error-message.js";
-import { namesSentinels, replicationOf, withFailoverSettings } from "./connection.js";
+import { namesSentinels, releaseFailoverDetector, replicationOf, workerConnection } from "./connection.js";
 import { hasIdempotencyKey, type InvocationJobData } from "./job-data.js";
 import { jobLock, type JobLock } from "./job-lock.js";
 import { JobWrites, UnconfirmedWriteError } from "./job-writes.js";
@@ -60,7 +60,7 @@ export type InvocationWorker = Worker<InvocationJobData, RuntimeResult, string>;
 export function createInvocationWorker(queueName: string, runtime: InvocationRuntime, options: InvocationWorkerOptions): InvocationWorker {
   const { abortOnClose = false, replicas, ...rest } = options;
   const workerOptions: WorkerOptions = namesSentinels(rest.connection)
-    ? { maxStalledCount: FAILOVER_MAX_STALLED_COUNT, ...rest, connection: withFailoverSettings(rest.connection) }
+    ? { maxStalledCount: FAILOVER_MAX_STALLED_COUNT, ...rest, connection: workerConnection(rest.connection) }
     : rest;
   const replication = replicationOf(workerOptions.connection, replicas);
   const confirmWindowMs = workerOptions.lockDuration ?? DEFAULT_LOCK_DURATION_MS;
@@ -88,6 +88,7 @@ export function createInvocationWorker(queueName: string, runtime: InvocationRun
     workerOptions,
   );
   if (abortOnClose) worker.on("closing", () => worker.cancelAllJobs("the worker is closing"));
+  if (workerOptions.connection !== rest.connection) worker.on("closed", () => releaseFailoverDetector(worker));
   return worker;
 }
 

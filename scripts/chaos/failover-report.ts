@@ -16,8 +16,8 @@ export interface FailoverRun {
   readonly kickoffs: (id: string) => number;
   /** The status the backend last gave the invocation's job (`succeeded` once it ended). */
   readonly backendStatus: (id: string) => string | undefined;
-  /** What Redis holds for each invocation without a result: its job's state, or "no job". */
-  readonly lostStates: ReadonlyMap<string, string>;
+  /** What Redis holds for each invocation at the end: its job's state, or "no job". */
+  readonly storedStates: ReadonlyMap<string, string>;
   readonly pool: WorkerPool;
   readonly faults: readonly Fault[];
   readonly elapsedMs: number;
@@ -28,6 +28,8 @@ export interface FailoverRun {
 interface Tally {
   inFlight: number;
   lost: number;
+  /** Invocations with a result whose job Redis no longer holds (the result came from writes a failover threw away). */
+  resultGone: number;
   endedTwice: number;
   /** Extra kickoffs of invocations without an idempotency key. */
   unkeyedTwice: number;
@@ -35,7 +37,8 @@ interface Tally {
   keyedResent: number;
   /** Results whose status differs from the one the backend gave the job. */
   failed: number;
-  readonly examples: string[];
+  /** Ids by what went wrong, for the examples. */
+  readonly ids: Map<string, string[]>;
 }
 
 /** The markdown tables of a Sentinel run. */
@@ -55,7 +58,7 @@ export function reportFailovers(run: FailoverRun): string {
   }
   const seconds = (ms: number): string => (ms / 1_000).toFixed(1);
   const runTable = markdown(
-    ["seed", "invocations", "with a key", "results", "lost", "ended twice", "unkeyed kickoffs sent twice", "keyed kickoffs re-sent", "failed by a failover", "elapsed s"],
+    ["seed", "invocations", "with a key", "results", "lost", "result, job gone", "ended twice", "unkeyed kickoffs sent twice", "keyed kickoffs re-sent", "failed by a failover", "elapsed s"],
     [
       [
         String(run.seed),
@@ -63,6 +66,7 @@ export function reportFailovers(run: FailoverRun): string {
         String(run.ids.filter(run.keyed).length),
         String(run.results.size),
         String(total.lost),
+        String(total.resultGone),
         String(total.endedTwice),
         String(total.unkeyedTwice),
         String(total.keyedResent),
@@ -72,7 +76,7 @@ export function reportFailovers(run: FailoverRun): string {
     ],
   );
   const tallyCells = (tally: Tally): string[] =>
-    [tally.inFlight, tally.lost, tally.endedTwice, tally.unkeyedTwice, tally.keyedResent, tally.failed].map(String);
+    [tally.inFlight, tally.lost, tally.resultGone, tally.endedTwice, tally.unkeyedTwice, tally.keyedResent, tally.failed].map(String);
   const rows = failovers.map((fault, index) => {
     const facts = fault.failover!;
     return [
@@ -86,48 +90,71 @@ export function reportFailovers(run: FailoverRun): string {
   });
   rows.push(["–", "outside every failover", "–", "–", "–", "–", ...tallyCells(outside).slice(1)]);
   const failoverTable = markdown(
-    ["#", "failover", "at s", "new primary after s", "old primary a replica after s", "in flight", "lost", "ended twice", "unkeyed kickoffs twice", "keyed re-sent", "failed"],
+    ["#", "failover", "at s", "new primary after s", "old primary a replica after s", "in flight", "lost", "result, job gone", "ended twice", "unkeyed kickoffs twice", "keyed re-sent", "failed"],
     rows,
   );
-  const lostStates = [...countBy([...run.lostStates.values()]).entries()].map(([state, n]) => `${state} ${n}`).join(", ");
-  const examples = per.map((tally, index) => (tally.examples.length === 0 ? "" : `  failover ${index + 1}: ${tally.examples.join("; ")}`));
+  const lostIds = run.ids.filter((id) => !run.results.has(id));
+  const lostStates = [...countBy(lostIds.map((id) => run.storedStates.get(id) ?? "?")).entries()].map(([state, n]) => `${state} ${n}`);
+  const which = [...per, outside].flatMap((tally, index) =>
+    [...tally.ids.entries()].map(([what, ids]) => {
+      const enqueued = ids.map((id) => run.enqueuedAt.get(id) ?? 0);
+      const span = `enqueued ${seconds(Math.min(...enqueued))}–${seconds(Math.max(...enqueued))} s`;
+      return `  ${index < per.length ? `failover ${index + 1}` : "outside"}, ${what}: ${compactIds(ids)} (${span})`;
+    }),
+  );
   return [
     runTable,
     "",
     failoverTable,
     "",
     "in flight: invocations enqueued before the old primary was a replica again and without a result before the fault.",
-    ...(lostStates === "" ? [] : [`lost invocations, by what Redis holds for them at the end: ${lostStates}`]),
-    ...(examples.some((line) => line !== "") ? ["examples:", ...examples.filter((line) => line !== "")] : []),
+    "result, job gone: waitForResult gave a result, and Redis has no such job at the end.",
+    ...(lostStates.length === 0 ? [] : [`lost invocations, by what Redis holds for them at the end: ${lostStates.join(", ")}`]),
+    ...(which.length === 0 ? [] : ["which invocations:", ...which]),
   ].join("\n");
 }
 
 function count(tally: Tally, id: string, run: FailoverRun): void {
   const result = run.results.get(id);
   const kickoffs = run.kickoffs(id);
-  const notes: string[] = [];
+  const note = (what: string): void => void tally.ids.set(what, [...(tally.ids.get(what) ?? []), id]);
   if (result === undefined) {
     tally.lost += 1;
-    notes.push(`lost (${run.lostStates.get(id) ?? "?"})`);
+    note(`lost (${run.storedStates.get(id) ?? "?"})`);
+  } else if (run.storedStates.get(id) === "no job") {
+    tally.resultGone += 1;
+    note("result, job gone");
   }
   if ((run.pool.completionsPerJob.get(id) ?? 0) > 1) {
     tally.endedTwice += 1;
-    notes.push(`ended ${run.pool.completionsPerJob.get(id)} times`);
+    note("ended twice");
   }
   if (kickoffs > 1 && run.keyed(id)) tally.keyedResent += kickoffs - 1;
   if (kickoffs > 1 && !run.keyed(id)) {
     tally.unkeyedTwice += kickoffs - 1;
-    notes.push(`${kickoffs} kickoffs without a key`);
+    note("kicked off twice without a key");
   }
   if (result !== undefined && result.status !== run.backendStatus(id)) {
     tally.failed += 1;
-    notes.push(`${result.status} where the backend said ${run.backendStatus(id) ?? "nothing"}: ${(result.summary ?? "").slice(0, 90)}`);
+    note(`${result.status} where the backend said ${run.backendStatus(id) ?? "nothing"}`);
   }
-  if (notes.length > 0 && tally.examples.length < 3) tally.examples.push(`${id} ${notes.join(", ")}`);
 }
 
 function emptyTally(): Tally {
-  return { inFlight: 0, lost: 0, endedTwice: 0, unkeyedTwice: 0, keyedResent: 0, failed: 0, examples: [] };
+  return { inFlight: 0, lost: 0, resultGone: 0, endedTwice: 0, unkeyedTwice: 0, keyedResent: 0, failed: 0, ids: new Map() };
+}
+
+/** chaos-1, chaos-2, chaos-3, chaos-7 as chaos-1..3, chaos-7. */
+function compactIds(ids: readonly string[]): string {
+  const numbers = ids.map((id) => Number(id.slice("chaos-".length))).sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < numbers.length; ) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    runs.push(j === i ? `chaos-${numbers[i]}` : `chaos-${numbers[i]}..${numbers[j]}`);
+    i = j + 1;
+  }
+  return runs.join(", ");
 }
 
 function countBy(values: readonly string[]): Map<string, number> {

@@ -160,7 +160,7 @@ try {
   await Promise.all(waits);
   clearTimeout(drainTimer);
 
-  const { mismatches, lostStates } = await compareStored(queue, ids, results);
+  const { mismatches, storedStates } = await compareStored(queue, ids, results);
   const elapsedMs = now();
   await shutdown();
   const leftRunning = [...pool.leftRunning(), ...[...startedRedisPids].filter(isRunning)];
@@ -180,7 +180,7 @@ try {
   if (enqueueRetries > 0) console.log(`(${enqueueRetries} enqueues were refused and tried again)`);
   if (options.topology === "sentinel") {
     const backendStatus = (id: string): string | undefined => backend!.lastStatus(id);
-    console.log(`\n${reportFailovers({ ids, keyed, results, enqueuedAt, kickoffs: (id) => backend!.kickoffs(id), backendStatus, lostStates, pool, faults, elapsedMs, seed: options.seed })}`);
+    console.log(`\n${reportFailovers({ ids, keyed, results, enqueuedAt, kickoffs: (id) => backend!.kickoffs(id), backendStatus, storedStates, pool, faults, elapsedMs, seed: options.seed })}`);
   }
   process.exitCode = failures.length === 0 ? 0 : 1;
   clearTimeout(watchdog);
@@ -213,27 +213,28 @@ function invocationOf(id: string, withKey: boolean, jobs: JobBackend): RuntimeIn
 
 /**
  * The jobs whose stored ending differs from the result `waitForResult` gave (a second result written
- * over the first), and what is stored for the invocations without a result (their job's state, or "no job").
+ * over the first, or none: the job is gone), and what Redis holds for each invocation: its job's
+ * state, or "no job".
  */
 async function compareStored(
   source: Queue,
   ids: readonly string[],
   results: ReadonlyMap<string, SeenResult>,
-): Promise<{ mismatches: string[]; lostStates: Map<string, string> }> {
+): Promise<{ mismatches: string[]; storedStates: Map<string, string> }> {
   const mismatches: string[] = [];
-  const lostStates = new Map<string, string>();
+  const storedStates = new Map<string, string>();
   for (let start = 0; start < ids.length; start += 200) {
     await Promise.all(
       ids.slice(start, start + 200).map(async (id) => {
         const seen = results.get(id);
         const job = await source.getJob(id);
-        if (seen === undefined) lostStates.set(id, job === undefined ? "no job" : await job.getState());
-        if (seen === undefined || job === undefined) return;
-        const state = await job.getState();
-        const stored = state === "completed" ? (job.returnvalue as { status?: string } | null)?.status : state === "failed" ? "failed" : state;
+        const state = job === undefined ? "no job" : await job.getState();
+        storedStates.set(id, state);
+        if (seen === undefined) return;
+        const stored = state === "completed" ? (job?.returnvalue as { status?: string } | null)?.status : state === "failed" ? "failed" : state;
         if (stored !== seen.status) mismatches.push(`${id} (seen ${seen.status}, stored ${String(stored)})`);
       }),
     );
   }
-  return { mismatches, lostStates };
+  return { mismatches, storedStates };
 }

@@ -3,7 +3,7 @@
 // it held when it began.
 import { setTimeout as delay } from "node:timers/promises";
 import type { JobBackend } from "../../test/support/job-backend.js";
-import { FAILOVER_KINDS, injectFailover, type FailoverFacts, type FailoverKind } from "./failover-faults.js";
+import { injectFailover, type FailoverFacts, type FailoverKind } from "./failover-faults.js";
 import type { ChaosOptions } from "./options.js";
 import type { ChaosRedis } from "./redis.js";
 import { isFrozen, type WorkerPool, type WorkerRecord } from "./workers.js";
@@ -42,14 +42,13 @@ export interface FaultTargets {
 }
 
 /**
- * When each fault happens: the classes of the topology (the failovers on a
- * Sentinel topology) in a shuffled order, `rounds` times, spread over 10 % to
- * 85 % of the window.
+ * When each fault happens: the classes of the run (every one of its topology
+ * unless `--faults` names some) in a shuffled order, `rounds` times, spread
+ * over 10 % to 85 % of the window.
  */
 export function planFaults(options: ChaosOptions, random: () => number): { kind: FaultKind; atMs: number }[] {
-  const classes: readonly FaultKind[] = options.topology === "sentinel" ? FAILOVER_KINDS : FAULT_KINDS;
   const kinds: FaultKind[] = [];
-  for (let round = 0; round < options.rounds; round++) kinds.push(...shuffle([...classes], random));
+  for (let round = 0; round < options.rounds; round++) kinds.push(...shuffle([...options.faultKinds], random));
   return kinds.map((kind, index) => ({ kind, atMs: Math.round(options.durationMs * (0.1 + (0.75 * index) / kinds.length)) }));
 }
 

@@ -1,5 +1,7 @@
 // The flags of `npm run chaos` and the timings derived from them.
 import { parseArgs } from "node:util";
+import { FAILOVER_KINDS } from "./failover-faults.js";
+import { FAULT_KINDS, type FaultKind } from "./faults.js";
 
 /** Where the queue lives: one redis-server, or a primary with two replicas behind three sentinels. */
 export type ChaosTopology = "single" | "sentinel";
@@ -15,6 +17,8 @@ export interface ChaosOptions {
   readonly durationMs: number;
   /** Times each fault class is injected, in a shuffled order. */
   readonly rounds: number;
+  /** The fault classes injected: every class of the topology unless `--faults` names some. */
+  readonly faultKinds: readonly FaultKind[];
   /** Runs each worker process takes at once. */
   readonly concurrency: number;
   /** The workers' `lockDuration`; the stalled interval is half of it. */
@@ -32,7 +36,7 @@ export interface ChaosOptions {
 }
 
 const USAGE = `npm run chaos -- [--topology single|sentinel] [--workers 4] [--invocations 2000]
-                     [--duration 150] [--rounds 2] [--concurrency 50]
+                     [--duration 150] [--rounds 2] [--faults kind,...] [--concurrency 50]
                      [--lock-duration 5000] [--seed n] [--short]
 
 Runs invocations through BullMQ workers on a real redis-server (append-only
@@ -40,6 +44,8 @@ file) while killing workers, restarting redis-server, failing the backend and
 freezing workers; prints what came out and exits non-zero when an invariant
 fails. --short is the bounded form CI runs (3 workers, 300 invocations, one
 round, about 45 s). Durations are in seconds, --lock-duration in ms.
+--faults injects only the classes it names: ${FAULT_KINDS.join(", ")}
+(one redis-server), or ${FAILOVER_KINDS.join(", ")} (sentinel).
 
 --topology sentinel runs the queue on a primary with two replicas behind three
 sentinels (quorum 2, down-after 1 s), found through the sentinels, and injects
@@ -58,6 +64,7 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
       invocations: { type: "string" },
       duration: { type: "string" },
       rounds: { type: "string" },
+      faults: { type: "string" },
       concurrency: { type: "string" },
       "lock-duration": { type: "string" },
       seed: { type: "string" },
@@ -75,6 +82,10 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
   if (topology !== "single" && topology !== "sentinel") usageError(`--topology must be single or sentinel, got '${topology}'`);
   if (short && topology === "sentinel") usageError("--short is the single redis-server run CI runs; a sentinel run has its own defaults");
   const sentinel = topology === "sentinel";
+  const classes: readonly FaultKind[] = sentinel ? FAILOVER_KINDS : FAULT_KINDS;
+  const faultKinds = values.faults === undefined ? classes : values.faults.split(",").map((kind) => kind.trim());
+  const unknown = faultKinds.filter((kind) => !classes.includes(kind as FaultKind));
+  if (unknown.length > 0) usageError(`--faults: ${unknown.join(", ")} is not a fault class of the ${topology} topology (${classes.join(", ")})`);
   const number = (name: keyof typeof values, fallback: number, min: number): number => {
     const text = values[name];
     if (text === undefined) return fallback;
@@ -90,6 +101,7 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
     // A failover is over once the old primary is a replica again (about 15 s) and the sentinels agree on the new one (up to 15 s more).
     durationMs: number("duration", short ? 30 : sentinel ? 100 : 150, 5) * 1_000,
     rounds: number("rounds", short || sentinel ? 1 : 2, 1),
+    faultKinds: faultKinds as FaultKind[],
     concurrency: number("concurrency", sentinel ? 5 : 50, 1),
     lockDurationMs,
     redisDownMs: 1_000,

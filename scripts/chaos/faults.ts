@@ -1,15 +1,17 @@
-// The faults of a chaos run: what each does to the workers, redis-server or
-// the backend, when each happens, and what it held when it began.
+// The faults of a chaos run: what each does to the workers, redis-server,
+// the Sentinel topology's primary or the backend, when each happens, and what
+// it held when it began.
 import { setTimeout as delay } from "node:timers/promises";
 import type { JobBackend } from "../../test/support/job-backend.js";
-import type { RedisServer } from "../../test/support/redis-server.js";
+import { injectFailover, type FailoverFacts, type FailoverKind } from "./failover-faults.js";
 import type { ChaosOptions } from "./options.js";
+import type { ChaosRedis } from "./redis.js";
 import { isFrozen, type WorkerPool, type WorkerRecord } from "./workers.js";
 
-/** The fault classes, each injected `rounds` times. */
+/** The fault classes of a run on one redis-server, each injected `rounds` times. */
 export const FAULT_KINDS = ["kill-worker", "worker-storm", "redis-restart", "backend-503", "backend-drop", "freeze-worker"] as const;
 
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export type FaultKind = (typeof FAULT_KINDS)[number] | FailoverKind;
 
 /** A fault as it happened. */
 export interface Fault {
@@ -23,35 +25,47 @@ export interface Fault {
   readonly held: readonly string[];
   /** The workers alive when it ended. */
   readonly liveAfter: readonly WorkerRecord[];
+  /** A failover's primaries and timings. */
+  readonly failover?: FailoverFacts;
 }
 
 /** What faults act on. */
 export interface FaultTargets {
   readonly pool: WorkerPool;
-  readonly redis: RedisServer;
+  readonly redis: ChaosRedis;
   readonly backend: JobBackend;
   readonly options: ChaosOptions;
   /** Ms into the run. */
   readonly now: () => number;
   /** Uniform in [0, 1), seeded. */
   readonly random: () => number;
-  /** Told the pid of every redis-server started, so that the run can check none is left. */
-  readonly onRedisStarted: (pid: number | undefined) => void;
 }
 
-/** When each fault happens: the classes in a shuffled order, `rounds` times, spread over 10 % to 85 % of the window. */
+/**
+ * When each fault happens: the classes of the run (every one of its topology
+ * unless `--faults` names some) in a shuffled order, `rounds` times, spread
+ * over 10 % to 85 % of the window.
+ */
 export function planFaults(options: ChaosOptions, random: () => number): { kind: FaultKind; atMs: number }[] {
   const kinds: FaultKind[] = [];
-  for (let round = 0; round < options.rounds; round++) kinds.push(...shuffle([...FAULT_KINDS], random));
+  for (let round = 0; round < options.rounds; round++) kinds.push(...shuffle([...options.faultKinds], random));
   return kinds.map((kind, index) => ({ kind, atMs: Math.round(options.durationMs * (0.1 + (0.75 * index) / kinds.length)) }));
 }
 
 /** Injects one fault and resolves once it is over (the killed workers replaced, Redis back, the backend healthy, the worker resumed). */
 export async function injectFault(kind: FaultKind, targets: FaultTargets): Promise<Fault> {
   const { pool, redis, backend, options, now } = targets;
-  const startedAt = now();
+  let startedAt = now();
   const end = (label: string, held: readonly string[] = []): Fault => ({ kind, label, startedAt, endedAt: now(), held, liveAfter: pool.live() });
   switch (kind) {
+    case "failover":
+    case "kill-primary":
+    case "freeze-primary": {
+      if (redis.topology !== "sentinel") throw new Error(`${kind} needs the Sentinel topology`);
+      // It starts once the sentinels agree on a whole topology again.
+      const { label, facts } = await injectFailover(kind, redis.sentinel, options.freezePrimaryMs, () => (startedAt = now()));
+      return { ...end(label), failover: facts };
+    }
     case "kill-worker":
     case "worker-storm": {
       const candidates = pool.live().filter((worker) => !isFrozen(worker));
@@ -63,10 +77,10 @@ export async function injectFault(kind: FaultKind, targets: FaultTargets): Promi
       return end(`SIGKILL ${names(victims)}; ${names(started)} started`, held);
     }
     case "redis-restart": {
-      await redis.kill();
+      if (redis.topology !== "single") throw new Error(`${kind} needs the single redis-server`);
+      await redis.server.kill();
       await delay(options.redisDownMs);
-      await redis.restart();
-      targets.onRedisStarted(redis.pid);
+      await redis.server.restart();
       return end(`redis-server SIGKILL, down ${seconds(options.redisDownMs)}, restarted on its AOF`);
     }
     case "backend-503":

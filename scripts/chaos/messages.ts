@@ -1,8 +1,10 @@
 // What the chaos process and its worker processes tell each other.
+import type { RedisTarget } from "./connection.js";
 
 /** How a worker process is set up (its first argument, as JSON). */
 export interface WorkerConfig {
-  readonly redisPort: number;
+  /** Where Redis is; the worker connects with `connectionOf(redis)`. */
+  readonly redis: RedisTarget;
   readonly queueName: string;
   readonly concurrency: number;
   readonly lockDurationMs: number;

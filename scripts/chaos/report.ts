@@ -95,7 +95,8 @@ export function reportRun(run: RunRecord): { text: string; failures: string[] } 
     "all working s: from the fault's end until every live worker has completed a job again.",
     ...(reasons.length > 0 ? ["", "results other than succeeded, by reason:", ...reasons] : []),
     "",
-    `worker errors: ${errors.connection} connection, ${errors.lockRenewalsRefused} lock renewals refused, ${errors.lockLost} lock lost, ${errors.staleResultsRefused} stale results refused`,
+    `worker errors: ${errors.connection} connection, ${errors.lockRenewalsRefused} lock renewals refused, ${errors.lockLost} lock lost, ${errors.staleResultsRefused} stale results refused` +
+      (errors.jobGone > 0 ? `, ${errors.jobGone} results refused for jobs Redis no longer has` : ""),
     ...otherErrors,
     "",
     failures.length === 0 ? "PASS: every invariant held" : `FAIL:\n${failures.map((failure) => `  - ${failure}`).join("\n")}`,

@@ -5,6 +5,7 @@
 import { writeSync } from "node:fs";
 import { createInvocationWorker } from "../../src/bullmq/index.js";
 import { AsyncHttpRunner, ExecutorRuntime } from "../../src/index.js";
+import { connectionOf } from "./connection.js";
 import type { ChaosCommand, WorkerConfig, WorkerMessage } from "./messages.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
@@ -14,7 +15,7 @@ const send = (message: WorkerMessage): void => {
 
 const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner());
 const worker = createInvocationWorker(config.queueName, runtime, {
-  connection: { host: "127.0.0.1", port: config.redisPort },
+  connection: connectionOf(config.redis),
   concurrency: config.concurrency,
   lockDuration: config.lockDurationMs,
   stalledInterval: config.stalledIntervalMs,

@@ -31,6 +31,8 @@ export interface WorkerErrorCounts {
   lockRenewalsRefused: number;
   /** Redis unreachable or the connection cut. */
   connection: number;
+  /** Results refused because Redis has no such job: a failover lost the job's add, after a worker took the job from the old primary. */
+  jobGone: number;
   /** Anything else, by message. */
   readonly other: Map<string, number>;
 }
@@ -40,7 +42,7 @@ export class WorkerPool {
   readonly all: WorkerRecord[] = [];
   /** Completions per job id, over every worker. */
   readonly completionsPerJob = new Map<string, number>();
-  readonly errors: WorkerErrorCounts = { lockLost: 0, staleResultsRefused: 0, lockRenewalsRefused: 0, connection: 0, other: new Map() };
+  readonly errors: WorkerErrorCounts = { lockLost: 0, staleResultsRefused: 0, lockRenewalsRefused: 0, connection: 0, jobGone: 0, other: new Map() };
   /** Workers that exited without being killed or stopped, with how. */
   readonly crashed: string[] = [];
   readonly #bundle: string;
@@ -199,7 +201,9 @@ export class WorkerPool {
     if (message.includes("its lock is no longer held by this worker")) errors.lockLost += 1;
     else if (/^(Missing lock for job|Lock mismatch for job)/.test(message)) errors.staleResultsRefused += 1;
     else if (message.startsWith("could not renew lock")) errors.lockRenewalsRefused += 1;
-    else if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable/.test(message)) errors.connection += 1;
+    else if (/^Missing key for job/.test(message)) errors.jobGone += 1;
+    // ioredis says "All sentinels are unreachable" when none of them named a primary it could reach.
+    else if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|All sentinels are unreachable/.test(message)) errors.connection += 1;
     else errors.other.set(message, (errors.other.get(message) ?? 0) + 1);
   }
 }

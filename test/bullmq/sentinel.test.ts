@@ -60,4 +60,14 @@ describe(startRedisSentinel.name, () => {
     expect(await onNext.mget("before-failover", "after-failover")).toEqual(["1", "1"]);
     await redis.waitForAgreement();
   }, 60_000);
+
+  it("replaces a killed primary, which rejoins as a replica of the new one once restarted", async () => {
+    const old = await redis.primary();
+    await redis.kill(old.port);
+    const next = await redis.waitForPrimaryChange(old.port);
+    await redis.restart(old.port);
+
+    await eventually(async () => (await redis.role(old.port)) === "slave");
+    expect(await redis.waitForAgreement(60_000)).toEqual(next);
+  }, 90_000);
 });

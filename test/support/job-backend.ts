@@ -36,6 +36,8 @@ export interface JobBackend {
   kickoffs(invocationId: string): number;
   /** Polls received per invocation id. */
   polls(invocationId: string): number;
+  /** The status the last poll of the invocation's job was answered (`running`, `succeeded`); undefined before any. */
+  lastStatus(invocationId: string): string | undefined;
   /** Cancel requests received per invocation id. */
   cancels(invocationId: string): number;
   /** Jobs created. */
@@ -68,6 +70,7 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
   const kickoffLatencyMs = options.kickoffLatencyMs ?? 0;
   const kickoffs = new Map<string, number>();
   const polls = new Map<string, number>();
+  const lastStatuses = new Map<string, string>();
   const cancels = new Map<string, number>();
   const jobs = new Map<string, BackendJob>();
   const jobsByKey = new Map<string, BackendJob>();
@@ -116,8 +119,9 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
         } else {
           job.polls += 1;
           polls.set(job.invocationId, (polls.get(job.invocationId) ?? 0) + 1);
-          const done = !backend.holdRuns && job.polls > runningPolls;
-          reply(res, 200, { id: job.id, status: done ? "succeeded" : "running" });
+          const status = !backend.holdRuns && job.polls > runningPolls ? "succeeded" : "running";
+          lastStatuses.set(job.invocationId, status);
+          reply(res, 200, { id: job.id, status });
         }
       } else if (req.method === "POST" && (match = /^\/jobs\/([^/]+)\/cancel$/.exec(url.pathname)) && jobs.has(match[1] ?? "")) {
         const job = jobs.get(match[1] ?? "")!;
@@ -135,6 +139,7 @@ export async function startJobBackend(options: JobBackendOptions = {}): Promise<
     origin,
     kickoffs: (id) => kickoffs.get(id) ?? 0,
     polls: (id) => polls.get(id) ?? 0,
+    lastStatus: (id) => lastStatuses.get(id),
     cancels: (id) => cancels.get(id) ?? 0,
     get jobsCreated() {
       return new Set(jobs.values()).size;

@@ -174,13 +174,19 @@ function hookExit(): void {
     for (const child of running) child.kill("SIGKILL");
   };
   process.once("exit", killAll);
-  // A signal ends the process without "exit" (vitest stops its workers with SIGTERM). When no one
-  // else listens, the signal is raised again once the servers are killed, so that it still ends the process.
+  // A signal that no one listens to ends the process without "exit" (vitest stops its workers with
+  // SIGTERM): then the servers are killed and the signal raised again, so that it still ends the
+  // process. A process that listens (the chaos run) shuts down by itself, and "exit" sweeps up.
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    process.once(signal, () => {
+    // First in line, so that it sees every listener before a `once` one removes itself.
+    const onSignal = (): void => {
+      const others = process.listeners(signal).filter((listener) => listener !== onSignal);
+      if (others.length > 0) return;
+      process.off(signal, onSignal);
       killAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
+      process.kill(process.pid, signal);
+    };
+    process.prependListener(signal, onSignal);
   }
 }
 

@@ -93,3 +93,16 @@ describe(ensureRedisServer.name, () => {
     expect(ran.filter((command) => command.includes(" install "))).toHaveLength(options?.fails?.includes(INSTALL) === true ? 1 : 0);
   });
 });
+
+describe("ensureRedisServer for another program", () => {
+  it("names that program, not the queue tests, in the line that stops it", () => {
+    const { host } = machine({ env: { EXECUTOR_RUNTIME_NO_INSTALL: "1" } });
+    const check = ensureRedisServer({ ...host, needs: { stopped: "npm run chaos stopped: it starts its own redis-server" } });
+    expect(check).toEqual({
+      ok: false,
+      problem:
+        "npm run chaos stopped: it starts its own redis-server, which is not on PATH, and EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it; " +
+        "install Redis (Debian: apt-get install redis-server) and run it again",
+    });
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * The queue project's global setup: makes sure `redis-server` is on PATH before
- * any BullMQ test starts one. When it is installed but its directory is not on
+ * The queue project's global setup (and the first step of `npm run chaos`):
+ * makes sure `redis-server` is on PATH before any BullMQ test starts one. When it is installed but its directory is not on
  * PATH (`/usr/sbin` is not on a user's PATH on some systems), that directory is
  * put on the PATH of the tests, and the setup says so. When it is missing, it
  * is installed from Debian's packages where this process may install (as root,
@@ -40,7 +40,18 @@ export interface RedisSetupHost {
   readonly run: RunProgram;
   /** Says what the setup is doing while it installs. */
   readonly say: (line: string) => void;
+  /**
+   * Who needs redis-server, for the line that stops the run: what stopped and
+   * why it needs one, and what can be run without it.
+   * @default the queue project of npm test
+   */
+  readonly needs?: { readonly stopped: string; readonly otherwise?: string };
 }
+
+const QUEUE_TESTS = {
+  stopped: "npm test stopped: the queue tests start their own redis-server",
+  otherwise: "or run the other projects alone (npm test -- --project unit --project reliability)",
+} as const;
 
 /**
  * Finds redis-server on PATH, or where packages put it when PATH lacks that
@@ -51,10 +62,10 @@ export function ensureRedisServer(host: RedisSetupHost): RedisCheck {
   if (hasRedisServer(run)) return { ok: true, installed: false };
   const found = offPath(host, false);
   if (found !== undefined) return found;
-  if (host.env["EXECUTOR_RUNTIME_NO_INSTALL"] === "1") return stopped("EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it");
-  if (!run("apt-get", ["--version"]).ok) return stopped("there is no apt-get to install it with");
+  if (host.env["EXECUTOR_RUNTIME_NO_INSTALL"] === "1") return stopped(host, "EXECUTOR_RUNTIME_NO_INSTALL=1 forbids installing it");
+  if (!run("apt-get", ["--version"]).ok) return stopped(host, "there is no apt-get to install it with");
   const asRoot = host.isRoot ? [] : run("sudo", ["-n", "true"]).ok ? ["sudo", "-n"] : undefined;
-  if (asRoot === undefined) return stopped("installing it needs root (this user is not root and has no password-less sudo)");
+  if (asRoot === undefined) return stopped(host, "installing it needs root (this user is not root and has no password-less sudo)");
 
   // `env` rather than the child's environment: sudo resets the environment.
   const apt = (...args: string[]) => {
@@ -64,12 +75,12 @@ export function ensureRedisServer(host: RedisSetupHost): RedisCheck {
   host.say(`redis-server is not on PATH: installing it with ${[...asRoot, "apt-get"].join(" ")} for the queue tests`);
   if (!run("apt-cache", ["show", "redis-server"]).ok) {
     const updated = apt("update", "-qq");
-    if (!updated.ok) return stopped(`apt-get update failed (${lastLine(updated.output)})`);
+    if (!updated.ok) return stopped(host, `apt-get update failed (${lastLine(updated.output)})`);
   }
   const installed = apt("install", "-y", "-qq", "--no-install-recommends", "redis-server");
-  if (!installed.ok) return stopped(`apt-get install redis-server failed (${lastLine(installed.output)})`);
+  if (!installed.ok) return stopped(host, `apt-get install redis-server failed (${lastLine(installed.output)})`);
   if (hasRedisServer(run)) return { ok: true, installed: true };
-  return offPath(host, true) ?? stopped("apt-get installed the package, but PATH still has no redis-server");
+  return offPath(host, true) ?? stopped(host, "apt-get installed the package, but PATH still has no redis-server");
 }
 
 /** redis-server where a package put it, outside PATH: says so, and names the directory the tests add to PATH. */
@@ -85,13 +96,13 @@ function hasRedisServer(run: RunProgram): boolean {
   return run("redis-server", ["--version"]).ok;
 }
 
-function stopped(reason: string): RedisCheck {
+function stopped(host: RedisSetupHost, reason: string): RedisCheck {
+  const { stopped: what, otherwise } = host.needs ?? QUEUE_TESTS;
   return {
     ok: false,
     problem:
-      `npm test stopped: the queue tests start their own redis-server, which is not on PATH, and ${reason}; ` +
-      "install Redis (Debian: apt-get install redis-server) and run it again, " +
-      "or run the other projects alone (npm test -- --project unit --project reliability)",
+      `${what}, which is not on PATH, and ${reason}; install Redis (Debian: apt-get install redis-server) and run it again` +
+      (otherwise === undefined ? "" : `, ${otherwise}`),
   };
 }
 
@@ -104,16 +115,21 @@ const runProgram: RunProgram = (file, args) => {
   return { ok: ran.error === undefined && ran.status === 0, output: `${ran.stdout ?? ""}${ran.stderr ?? ""}` };
 };
 
-/** Vitest global setup of the queue project. */
-export default function setup(): void {
+/**
+ * Makes sure this process can start redis-server (on PATH, installed if need
+ * be); otherwise prints why not, in one line, and exits 1. `npm run chaos`
+ * calls it with its own `needs`.
+ */
+export function prepareRedisServer(needs?: RedisSetupHost["needs"]): void {
   const check = ensureRedisServer({
     env: process.env,
     isRoot: process.getuid?.() === 0,
     run: runProgram,
     say: (line) => void process.stderr.write(`${line}\n`),
+    ...(needs === undefined ? {} : { needs }),
   });
   if (check.ok) {
-    // The test workers and the redis-server they spawn inherit this process's environment.
+    // What this process starts (test workers, redis-server) inherits its environment.
     if (check.directory !== undefined) process.env.PATH = [check.directory, process.env.PATH].filter(Boolean).join(delimiter);
     return;
   }
@@ -121,4 +137,9 @@ export default function setup(): void {
   // patterns of every project, which reads as if the tests were missing.
   process.stderr.write(`${check.problem}\n`);
   process.exit(1);
+}
+
+/** Vitest global setup of the queue project. */
+export default function setup(): void {
+  prepareRedisServer();
 }

@@ -3,6 +3,7 @@
 // processes, the queue that enqueues, and the waits (waitForResult connects
 // with its queue's options).
 import type { ConnectionOptions } from "bullmq";
+import { sentinelConnection } from "../../src/bullmq/index.js";
 
 /** The Redis of a run: one redis-server, or a Sentinel topology found through its sentinels. */
 export type RedisTarget =
@@ -12,5 +13,5 @@ export type RedisTarget =
 /** The connection options of the workers, the queue and the waits: the one place to change them. */
 export function connectionOf(target: RedisTarget): ConnectionOptions {
   if (target.topology === "single") return { host: "127.0.0.1", port: target.port };
-  return { sentinels: target.sentinels.map(({ host, port }) => ({ host, port })), name: target.name };
+  return sentinelConnection({ sentinels: target.sentinels.map(({ host, port }) => ({ host, port })), name: target.name });
 }

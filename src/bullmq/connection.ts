@@ -1,6 +1,6 @@
 import type { ConnectionOptions, Worker } from "bullmq";
 import { REPLICA_WAIT_MS, type Replication } from "./replication.js";
-import { sentinelReplicas, type SentinelAddressing } from "./sentinel-replicas.js";
+import { sentinelView, type SentinelAddressing } from "./sentinel-view.js";
 
 /** A Redis error that a demoted primary answers to a write. */
 const READONLY = "READONLY";
@@ -83,17 +83,17 @@ export function withFailoverSettings(connection: ConnectionOptions): ConnectionO
 
 /**
  * How the writes over `connection` are confirmed: by `replicas` replicas when
- * given (0: not at all); else, when the connection names sentinels, by every
- * replica the sentinels see up (at least one), and not at all otherwise.
+ * given (0: not at all); else, when the connection names sentinels, as the
+ * sentinels' view says (`sentinelView`), and not at all otherwise.
  */
 export function replicationOf(connection: ConnectionOptions | undefined, replicas: number | undefined): Replication {
   if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 0)) {
     throw new TypeError(`Expected \`replicas\` to be a whole number of at least 0, got ${String(replicas)}`);
   }
-  if (replicas !== undefined) return { on: replicas > 0, replicas: () => Promise.resolve(replicas), waitMs: REPLICA_WAIT_MS };
+  if (replicas !== undefined) return { on: replicas > 0, target: () => Promise.resolve({ runId: undefined, replicas }), waitMs: REPLICA_WAIT_MS };
   const addressing = sentinelAddressing(connection);
-  if (addressing === undefined) return { on: false, replicas: () => Promise.resolve(0), waitMs: REPLICA_WAIT_MS };
-  return { on: true, replicas: sentinelReplicas(addressing), waitMs: REPLICA_WAIT_MS };
+  if (addressing === undefined) return { on: false, target: () => Promise.resolve({ runId: undefined, replicas: 0 }), waitMs: REPLICA_WAIT_MS };
+  return { on: true, target: sentinelView(addressing), waitMs: REPLICA_WAIT_MS };
 }
 
 /** The sentinels a connection (options or a client) names, and its master name; undefined when it names none. */

@@ -10,16 +10,23 @@ import { confirmed, type Replication } from "./replication.js";
  * write its stale data over the worker that took the job over.
  *
  * A write also renews the lock for a full lock duration, so the kickoff that
- * follows the "kickoff sent" mark goes out under a fresh lock. A progress
+ * follows the "kickoff sent" mark goes out under a fresh lock. A lock that
+ * expired while the job stayed active, taken by no one (a failover took back
+ * its renewals, or Redis was out longer than the lock), is taken again: no
+ * other worker can hold the job without first moving it out of `active`. A progress
  * write adds BullMQ's `progress` event, with the stream trimmed to the
  * queue's own `opts.maxLenEvents` (read, never written).
  *
- * KEYS: job hash, its lock, the event stream, the queue's meta hash.
+ * KEYS: job hash, its lock, the event stream, the queue's meta hash, the active list.
  * ARGV: token, field ("data" or "progress"), JSON value, job id, lock duration in ms.
  * Returns 1 once written, 0 when the lock is not held by the token, -1 when the job is gone.
  */
 const FENCED_WRITE_LUA = `
-if redis.call("GET", KEYS[2]) ~= ARGV[1] then return 0 end
+local lock = redis.call("GET", KEYS[2])
+if lock ~= ARGV[1] then
+  if lock or not redis.call("LPOS", KEYS[5], ARGV[4]) then return 0 end
+  redis.call("SET", KEYS[2], ARGV[1], "PX", ARGV[5])
+end
 if redis.call("EXISTS", KEYS[1]) == 0 then return -1 end
 redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
 redis.call("PEXPIRE", KEYS[2], ARGV[5])
@@ -31,7 +38,7 @@ return 1
 `;
 
 /** The name the script is registered under; versioned, so a changed script never runs under an old name. */
-const FENCED_WRITE_COMMAND = "executorRuntimeFencedWrite1";
+const FENCED_WRITE_COMMAND = "executorRuntimeFencedWrite2";
 
 /** The clients the script is registered on. */
 const registered = new WeakSet<RedisClient>();
@@ -60,7 +67,7 @@ const LOST: WriteOutcome = { kind: "lost" };
 export function jobLock(worker: Worker, job: Job, token: string | undefined, replication: Replication): JobLock {
   const jobId = job.id ?? "";
   const jobKey = worker.toKey(jobId);
-  const keys = [jobKey, `${jobKey}:lock`, worker.toKey("events"), worker.toKey("meta")];
+  const keys = [jobKey, `${jobKey}:lock`, worker.toKey("events"), worker.toKey("meta"), worker.toKey("active")];
   const lockDurationMs = worker.opts.lockDuration ?? 30_000;
   return {
     async write(field, json, confirm) {

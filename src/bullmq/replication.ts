@@ -1,17 +1,19 @@
 import type { RedisClient } from "bullmq";
+import type { PrimaryView } from "./sentinel-view.js";
 
 /** The pipeline BullMQ's client hands out (ioredis's, with `runCommand` for registered scripts). */
 export type Pipeline = ReturnType<RedisClient["pipeline"]> & { call(command: string, ...args: (string | number)[]): Pipeline };
 
 /**
- * How a write is confirmed against a failover: as many replicas as
- * `replicas()` says acknowledge it (Redis `WAIT`) within `waitMs`. Off, the
- * write alone counts, as on a single redis-server.
+ * How a write is confirmed against a failover: it ran on the primary that
+ * `target()` names (when it names one), and as many replicas as it says
+ * acknowledged it (Redis `WAIT`) within `waitMs`. Off, the write alone
+ * counts, as on a single redis-server.
  */
 export interface Replication {
   readonly on: boolean;
-  /** How many replicas must acknowledge a write now. */
-  replicas(): Promise<number>;
+  /** What a write must meet now. */
+  target(): Promise<PrimaryView>;
   readonly waitMs: number;
 }
 
@@ -36,6 +38,9 @@ export interface ConfirmedReplies {
  * writes. The two ids prove that the writes and the `WAIT` ran on one
  * connection; ioredis aborts a pipeline cut by a reconnect halfway, and
  * sends one that was not answered at all again, whole, on the new connection.
+ * When the target names the primary, the server's `run_id` (`INFO server`)
+ * must be that primary's: an old primary goes on taking writes after a
+ * failover, until it is demoted.
  *
  * A reply that is an error, a pipeline that fails, ids that differ or too few
  * acknowledgements leave the writes unconfirmed: they may stand on this
@@ -43,10 +48,11 @@ export interface ConfirmedReplies {
  * again. Never rejects.
  */
 export async function confirmed(client: RedisClient, replication: Replication, add: (pipeline: Pipeline) => void): Promise<ConfirmedReplies> {
-  const replicas = await replication.replicas();
+  const { replicas, runId } = await replication.target();
   const pipeline = client.pipeline() as Pipeline;
   pipeline.call("CLIENT", "ID");
   add(pipeline);
+  if (runId !== undefined) pipeline.call("INFO", "server");
   pipeline.call("WAIT", replicas, replication.waitMs);
   pipeline.call("CLIENT", "ID");
   let answers: [Error | null, unknown][] | null;
@@ -56,13 +62,17 @@ export async function confirmed(client: RedisClient, replication: Replication, a
     return unconfirmed([], `Redis could not be reached (${error instanceof Error ? error.message : String(error)})`);
   }
   if (answers === null || answers.length < 3) return unconfirmed([], "the pipeline was not run");
-  const replies = answers.slice(1, -2).map(([, reply]) => reply);
+  const tail = runId === undefined ? 2 : 3;
+  const replies = answers.slice(1, -tail).map(([, reply]) => reply);
   const failed = answers.find(([error]) => error !== null);
   if (failed !== undefined) return unconfirmed(replies, `Redis answered: ${failed[0]?.message ?? "an error"}`);
   const before = answers[0]?.[1];
   const acknowledged = answers.at(-2)?.[1];
   const after = answers.at(-1)?.[1];
   if (before !== after) return unconfirmed(replies, "the connection changed between the write and its WAIT");
+  if (runId !== undefined && !String(answers.at(-3)?.[1]).includes(`run_id:${runId}`)) {
+    return unconfirmed(replies, "the server is not the primary the sentinels name (a failover is under way)");
+  }
   if (typeof acknowledged !== "number" || acknowledged < replicas) {
     return unconfirmed(replies, `${String(acknowledged)} of ${replicas} replica(s) acknowledged it within ${replication.waitMs} ms`);
   }

@@ -116,6 +116,19 @@ describe("a queue on Redis Sentinel", () => {
     expect(await queue.getJobState("unconfirmed-enqueue")).toBe("waiting");
   }, 60_000);
 
+  it("closes every connection of a worker on a Sentinel connection when it closes, those of ioredis's failover detector included", async () => {
+    const sockets = (): number => process.getActiveResourcesInfo().filter((resource) => resource === "TCPSocketWrap").length;
+    const before = sockets();
+    const runtime = quickRuntime();
+    const worker = createInvocationWorker(`failover-${++queueCount}`, runtime, { connection: redis.connection });
+    await worker.waitUntilReady();
+    // Its two connections, and a subscription to each sentinel for each of them.
+    await eventually(() => sockets() >= before + 2 + 2 * redis.sentinels.length);
+    await worker.close();
+    await runtime.close();
+    await eventually(() => sockets() <= before);
+  }, 60_000);
+
   it("returns the result an earlier attempt stored, without running the invocation again", async () => {
     const { name, queue } = openQueue();
     const invocation = jobInvocation(backend.kickoffUrl("stored-result"), "stored-result");

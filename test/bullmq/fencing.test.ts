@@ -109,4 +109,35 @@ describe("lock fencing (issue 16)", () => {
     expect(job?.returnvalue).toBeNull();
     expect(errors.find((message) => message.startsWith("job fenced-polls:"))).toMatch(/the run was abandoned, with no cancel request/);
   });
+
+  it("takes the lock again when it expired while the job stayed active and no one took it (a failover took its renewals back), and the run goes on", async () => {
+    const { queue, errors, ended } = startFencedWorker((queueName, id, options) => ({
+      ...options,
+      beforeKickoff: async () => {
+        await admin.del(`bull:${queueName}:${id}:lock`);
+        await options.beforeKickoff?.();
+      },
+    }));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("lock-expired"), "lock-expired"));
+    expect(await ended()).toBe("succeeded");
+    expect(fixture.backend.kickoffs("lock-expired")).toBe(1);
+    const job = await queue.getJob("lock-expired");
+    expect(await job?.getState()).toBe("completed");
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses the mark once the job left the active list with its lock (the stalled check moved it back to wait), and sends no kickoff", async () => {
+    const { queue, errors, ended } = startFencedWorker((queueName, id, options) => ({
+      ...options,
+      beforeKickoff: async () => {
+        await admin.del(`bull:${queueName}:${id}:lock`);
+        await admin.lrem(`bull:${queueName}:active`, 0, id);
+        await options.beforeKickoff?.();
+      },
+    }));
+    await enqueueInvocation(queue, jobInvocation(fixture.backend.kickoffUrl("moved-back"), "moved-back"));
+    expect(await ended()).toBe("cancelled");
+    expect(fixture.backend.kickoffs("moved-back")).toBe(0);
+    expect(errors.some((message) => message.includes("job moved-back: its lock is no longer held by this worker"))).toBe(true);
+  });
 });

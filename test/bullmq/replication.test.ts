@@ -1,6 +1,6 @@
 import type { RedisClient } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { namesSentinels, replicationOf, sentinelConnection, withFailoverSettings } from "../../src/bullmq/connection.js";
+import { namesSentinels, replicationOf, sentinelConnection, withFailoverSettings, workerConnection } from "../../src/bullmq/connection.js";
 import { confirmed, REPLICA_WAIT_MS } from "../../src/bullmq/replication.js";
 
 type Answer = [Error | null, unknown];
@@ -18,7 +18,7 @@ function scriptedClient(answers: Answer[] | Error) {
   return { client: { pipeline: () => pipeline } as unknown as RedisClient, commands };
 }
 
-const ONE = { on: true, replicas: () => Promise.resolve(1), waitMs: 500 };
+const ONE = { on: true, target: () => Promise.resolve({ runId: undefined, replicas: 1 }), waitMs: 500 };
 
 describe("confirmed", () => {
   it("sends the writes and then WAIT between two CLIENT IDs, in one pipeline", async () => {
@@ -48,6 +48,16 @@ describe("confirmed", () => {
     expect(read).toEqual({ replies: [null], confirmed: false, problem: `Redis answered: ${readonly.message}` });
   });
 
+  it("reads the server's run_id with the writes when the target names the primary, and is unconfirmed on another server", async () => {
+    const primary = { on: true, target: () => Promise.resolve({ runId: "abc", replicas: 1 }), waitMs: 500 };
+    const on = scriptedClient([[null, 7], [null, "OK"], [null, "# Server\r\nrun_id:abc\r\n"], [null, 1], [null, 7]]);
+    expect(await confirmed(on.client, primary, (pipeline) => pipeline.call("SET", "k", "v"))).toEqual({ replies: ["OK"], confirmed: true, problem: "" });
+    expect(on.commands).toEqual([["CLIENT", "ID"], ["SET", "k", "v"], ["INFO", "server"], ["WAIT", 1, 500], ["CLIENT", "ID"]]);
+    const stale = scriptedClient([[null, 7], [null, "OK"], [null, "# Server\r\nrun_id:old\r\n"], [null, 1], [null, 7]]);
+    const read = await confirmed(stale.client, primary, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read).toEqual({ replies: ["OK"], confirmed: false, problem: "the server is not the primary the sentinels name (a failover is under way)" });
+  });
+
   it("resolves unconfirmed, never rejects, when the pipeline fails", async () => {
     const { client } = scriptedClient(new Error("Connection is closed."));
     const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));
@@ -63,7 +73,7 @@ describe("the replication of a connection", () => {
     expect(replicationOf({ host: "127.0.0.1", port: 6379 }, undefined).on).toBe(false);
     expect(replicationOf({ sentinels, name: "mymaster" }, 0).on).toBe(false);
     const two = replicationOf({ host: "127.0.0.1", port: 6379 }, 2);
-    expect([two.on, await two.replicas()]).toEqual([true, 2]);
+    expect([two.on, await two.target()]).toEqual([true, { runId: undefined, replicas: 2 }]);
   });
 
   it("rejects a `replicas` that is not a whole number of at least 0, naming it", () => {
@@ -83,17 +93,21 @@ describe("the replication of a connection", () => {
 describe("sentinelConnection", () => {
   const base = { sentinels: [{ host: "127.0.0.1", port: 26379 }], name: "mymaster" };
 
-  it("fills in failover detection, reconnect on READONLY and waiting commands, and keeps what the caller set", () => {
+  it("fills in reconnect on READONLY and waiting commands, and keeps what the caller set", () => {
     const connection = sentinelConnection({ ...base, maxRetriesPerRequest: 5 });
-    expect(connection).toMatchObject({ ...base, failoverDetector: true, maxRetriesPerRequest: 5 });
+    expect(connection).toMatchObject({ ...base, maxRetriesPerRequest: 5 });
     expect(connection.reconnectOnError(new Error("READONLY You can't write against a read only replica."))).toBe(2);
     expect(connection.reconnectOnError(new Error("ERR unknown command"))).toBe(false);
-    expect(sentinelConnection({ ...base, failoverDetector: false }).failoverDetector).toBe(false);
+    expect(sentinelConnection(base).maxRetriesPerRequest).toBeNull();
   });
 
-  it("is applied to plain options that name sentinels, and leaves other connections as given", () => {
-    expect(withFailoverSettings(base)).toMatchObject({ failoverDetector: true, maxRetriesPerRequest: null });
+  it("is applied to plain options that name sentinels, with the failover detector for a worker, and leaves other connections as given", () => {
+    expect(withFailoverSettings(base)).toMatchObject({ maxRetriesPerRequest: null });
+    expect(withFailoverSettings(base)).not.toHaveProperty("failoverDetector");
+    expect(workerConnection(base)).toMatchObject({ failoverDetector: true, maxRetriesPerRequest: null });
+    expect(workerConnection({ ...base, failoverDetector: false })).toMatchObject({ failoverDetector: false });
     const single = { host: "127.0.0.1", port: 6379 };
     expect(withFailoverSettings(single)).toBe(single);
+    expect(workerConnection(single)).toBe(single);
   });
 });

@@ -42,7 +42,7 @@ interface Tally {
 }
 
 /** The markdown tables of a Sentinel run. */
-export function reportFailovers(run: FailoverRun): string {
+export function reportFailovers(run: FailoverRun): { readonly text: string; readonly failures: readonly string[] } {
   const failovers = run.faults.filter((fault) => fault.failover !== undefined);
   const total = emptyTally();
   const per = failovers.map(() => emptyTally());
@@ -102,7 +102,16 @@ export function reportFailovers(run: FailoverRun): string {
       return `  ${index < per.length ? `failover ${index + 1}` : "outside"}, ${what}: ${compactIds(ids)} (${span})`;
     }),
   );
-  return [
+  const failures = [
+    [total.lost, "lost"],
+    [total.resultGone, "reported with a result whose job Redis no longer holds"],
+    [total.endedTwice, "ended twice"],
+    [total.unkeyedTwice, "kicked off twice without an idempotency key"],
+    [total.failed, "ended failed by a failover, where the backend said nothing of the kind"],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, what]) => `${String(n)} invocation(s) ${String(what)}`);
+  const text = [
     runTable,
     "",
     failoverTable,
@@ -111,7 +120,10 @@ export function reportFailovers(run: FailoverRun): string {
     "result, job gone: waitForResult gave a result, and Redis has no such job at the end.",
     ...(lostStates.length === 0 ? [] : [`lost invocations, by what Redis holds for them at the end: ${lostStates.join(", ")}`]),
     ...(which.length === 0 ? [] : ["which invocations:", ...which]),
+    "",
+    failures.length === 0 ? "PASS: nothing lost, repeated or failed by a failover" : `FAIL:\n${failures.map((failure) => `  - ${failure}`).join("\n")}`,
   ].join("\n");
+  return { text, failures };
 }
 
 function count(tally: Tally, id: string, run: FailoverRun): void {

@@ -178,11 +178,14 @@ try {
   console.log(`\n${text}`);
   if (queueErrors > 0) console.log(`(the enqueuing side saw ${queueErrors} connection errors while redis-server was down)`);
   if (enqueueRetries > 0) console.log(`(${enqueueRetries} enqueues were refused and tried again)`);
+  let failoverFailures: readonly string[] = [];
   if (options.topology === "sentinel") {
     const backendStatus = (id: string): string | undefined => backend!.lastStatus(id);
-    console.log(`\n${reportFailovers({ ids, keyed, results, enqueuedAt, kickoffs: (id) => backend!.kickoffs(id), backendStatus, storedStates, pool, faults, elapsedMs, seed: options.seed })}`);
+    const report = reportFailovers({ ids, keyed, results, enqueuedAt, kickoffs: (id) => backend!.kickoffs(id), backendStatus, storedStates, pool, faults, elapsedMs, seed: options.seed });
+    console.log(`\n${report.text}`);
+    failoverFailures = report.failures;
   }
-  process.exitCode = failures.length === 0 ? 0 : 1;
+  process.exitCode = failures.length === 0 && failoverFailures.length === 0 ? 0 : 1;
   clearTimeout(watchdog);
 } catch (error) {
   console.error(`chaos run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -12,7 +12,7 @@ export interface EnqueueOptions extends Omit<JobsOptions, "jobId"> {
    * How many replicas must acknowledge (Redis `WAIT`) that the queue holds
    * the job before the call resolves, so that a failover cannot take the job
    * back. 0 confirms nothing.
-   * @default 1 when the queue's connection names sentinels, 0 otherwise
+   * @default every replica linked to the primary the sentinels name, when the queue's connection names sentinels; 0 otherwise
    */
   readonly replicas?: number;
 }

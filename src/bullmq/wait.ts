@@ -16,7 +16,7 @@ export interface WaitForResultOptions {
    * How many replicas must acknowledge (Redis `WAIT`) the job's ending before
    * it is reported, so that a failover cannot take back a result the caller
    * saw. 0 reports what the server it reads says.
-   * @default 1 when the source's connection names sentinels, 0 otherwise
+   * @default every replica linked to the primary the sentinels name, when the source's connection names sentinels; 0 otherwise
    */
   readonly replicas?: number;
 }

@@ -26,7 +26,7 @@ export interface InvocationWorkerOptions extends WorkerOptions {
    * How many replicas must acknowledge (Redis `WAIT`) the "kickoff sent"
    * mark, the checkpoint and the stored result before the run goes on, so
    * that a failover cannot take them back. 0 confirms nothing.
-   * @default 1 when the connection names sentinels, 0 otherwise
+   * @default every replica linked to the primary the sentinels name, when the connection names sentinels; 0 otherwise
    */
   readonly replicas?: number;
 }

@@ -12,9 +12,10 @@ import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { pollPhase, settlePhase, type FinalPhase, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import { pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
-import { expandUrlTemplate } from "../../http/placeholders.js";
+import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import type { Ending } from "../run-report.js";
 import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
 
 /** What a transition reads besides the phase, the verdict and the answer. */
@@ -196,4 +197,36 @@ function answered(request: RequestRef, answer: Answer): RequestRef {
 function ended(verdict: Terminal, answer: Answer, config: AsyncHttpConfig): ReturnType<typeof terminalEnding> {
   const error = verdict.outcome === "succeeded" ? undefined : backendError(answer, config);
   return terminalEnding(verdict, answer.response.body, { result: jsonAt(answer, config.resultPath), error, exitCode: exitCodeOf(answer, config) });
+}
+
+/** How a run stopped while looking its job up (or proving it its own) ended: see `LookupPhase.stopped`. */
+export function stoppedEnding(phase: ActivePhase): Ending | undefined {
+  return phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
+}
+
+/** A run stopped while looking its job up (or proving it its own) looks on, to end as `stopped` once it found it; undefined for any other phase. */
+export function lookingOn(phase: ActivePhase, stopped: Ending): Phase | undefined {
+  if (phase.name === "lookup") return { ...phase, stopped };
+  if (phase.name === "poll" && phase.unproven !== undefined) return { ...phase, unproven: { ...phase.unproven, stopped } };
+  return undefined;
+}
+
+/**
+ * Where a run stopped while looking its job up goes from `next`: it ends as
+ * it was stopped, cancelling the job once it found it (and proved it its
+ * own); undefined while it looks on.
+ */
+export function afterStoppedLooking(stopped: Ending, next: Phase, config: Pick<AsyncHttpConfig, "cancelUrlTemplate">): Phase | undefined {
+  if (next.name === "settle") return settlePhase(next, stopped);
+  if (next.name !== "poll" || next.unproven !== undefined) return undefined;
+  // The cancel request names the run by its id, which only a poll of the run found can tell.
+  if (next.runId === undefined && config.cancelUrlTemplate?.includes(RUN_ID_PLACEHOLDER) === true) return { ...next, unproven: { hooks: {}, stopped } };
+  return settlePhase(next, stopped);
+}
+
+/** The caller's functions for the checkpoint, when the run goes from `phase` to polling a job found (or proven) its own. */
+export function checkpointHooks(phase: ActivePhase, next: Phase): Hooks | undefined {
+  if (next.name !== "poll" || next.unproven !== undefined) return undefined;
+  if (phase.name === "kickoff" || phase.name === "lookup") return phase.hooks;
+  return phase.name === "poll" ? phase.unproven?.hooks : undefined;
 }

@@ -3,7 +3,7 @@ import { abortSignalOf, type StopSignal } from "../../http/transport/request-sig
 import { unwatchSignal, watchSignal } from "./caller-signal.js";
 import { Deadline, type DeadlineOwner } from "./deadline.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
-import { Wait } from "./wait.js";
+import { timerQueue, type Timed } from "./timer-queue.js";
 
 /**
  * The lifetime of one run: its stop signal (`RunStopSignal`), stopped by the
@@ -21,7 +21,8 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   /** Created only for a run with an abandon signal. */
   readonly #onAbandon: (() => void) | undefined;
   #abandoned = false;
-  readonly #wait = new Wait();
+  /** What waits on the timer queue for the run (its run itself), woken early when the run stops. */
+  #waiter: Timed | undefined;
 
   constructor(options: {
     signal?: AbortSignal | undefined;
@@ -94,24 +95,25 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
   }
 
   /**
-   * Waits `ms` on the run's own timer, which ends early when the run stops;
-   * undefined when there is nothing to wait for. The default sleep of the
-   * HTTP runners: a wait adds no listener and allocates nothing but its
-   * promise and timer.
+   * Queues `waiter` to fire once `ms` have passed, on the process's one
+   * timer queue, or as soon as the run stops (in a microtask). The default
+   * sleep of the HTTP runners: a wait adds no listener and allocates
+   * nothing. False when there is nothing to wait for (0 ms or less, or a
+   * stopped run).
    */
-  sleep(ms: number): Promise<void> | undefined {
-    if (this.stopReason !== undefined) return undefined;
-    return this.#wait.sleep(ms);
+  wait(ms: number, waiter: Timed): boolean {
+    if (this.stopReason !== undefined || ms <= 0) return false;
+    this.#waiter = waiter;
+    timerQueue.add(waiter, ms);
+    return true;
   }
 
   /**
-   * Waits `ms` before the run's next request: with the caller's `sleep` when
-   * one was given (passed an AbortSignal, and left as soon as the run stops,
-   * whether or not it listens), else on the run's own timer. Undefined when
-   * there is nothing to wait for. Not an async function (PERFORMANCE.md, "One frame per run").
+   * Waits `ms` before the run's next request with the caller's `sleep`
+   * (passed an AbortSignal, and left as soon as the run stops, whether or
+   * not it listens); for every wait, 0 ms included.
    */
-  pause(ms: number, sleep: Sleep | undefined): Promise<void> | undefined {
-    if (sleep === undefined) return this.sleep(ms);
+  pause(ms: number, sleep: Sleep): Promise<void> {
     const signal = this.requestSignal;
     return untilAborted(sleep(ms, abortSignalOf(signal)), signal).catch((error: unknown) => {
       // A sleep may reject when the run is aborted; any other rejection is a real error.
@@ -119,9 +121,14 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     });
   }
 
-  /** Ends the current wait, if there is one. */
+  /** Ends the current wait on the timer queue, if there is one: its waiter fires in a microtask. */
   wake(): void {
-    this.#wait.wake();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    // A waiter whose timer fired has left the queue.
+    if (waiter === undefined || waiter.queueIndex === -1) return;
+    timerQueue.remove(waiter);
+    queueMicrotask(() => waiter.fire());
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */

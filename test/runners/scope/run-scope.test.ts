@@ -254,4 +254,52 @@ describe("RunScope as the stop signal of its requests", () => {
     expect(deferred).toHaveLength(1);
     expect(() => deferred[0]?.()).toThrow("listener broke");
   });
+
+  describe("wait", () => {
+    /** A waiter that counts how often it fired. */
+    const waiter = () => ({ dueAt: 0, queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
+
+    test("fires its waiter once the delay has passed, and not before, on one timer", async () => {
+      const scope = new RunScope({ now: fakeClock().now });
+      const run = waiter();
+      expect(scope.wait(1_000, run)).toBe(true);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(run.fired).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect([run.fired, vi.getTimerCount()]).toEqual([1, 0]);
+    });
+
+    test("has nothing to wait for at 0 ms or less, or once the run is stopped, and starts no timer", () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      expect([scope.wait(0, run), scope.wait(-5, run)]).toEqual([false, false]);
+      caller.abort();
+      expect(scope.wait(1_000, run)).toBe(false);
+      expect([run.fired, vi.getTimerCount()]).toEqual([0, 0]);
+    });
+
+    test("wakes its waiter in a microtask when the run stops, and clears the timer", async () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      scope.wait(60_000, run);
+      caller.abort();
+      expect([run.fired, vi.getTimerCount()]).toEqual([0, 0]);
+      await Promise.resolve();
+      expect(run.fired).toBe(1);
+    });
+
+    test("does not wake a waiter whose timer has fired when the run stops later", async () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      scope.wait(100, run);
+      await vi.advanceTimersByTimeAsync(100);
+      caller.abort();
+      await Promise.resolve();
+      expect(run.fired).toBe(1);
+    });
+  });
 });

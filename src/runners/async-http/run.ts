@@ -52,6 +52,8 @@ export class AsyncRun implements Timed {
   #lastStatus: string | undefined;
   /** Settles the promise `run` returned. */
   #resolve: ((result: Promise<RuntimeResult>) => void) | undefined;
+  /** The latest request, whose URL the next uses again; dropped for a wait (PERFORMANCE.md, "URLs held as text"). */
+  #last: RequestRef | undefined;
 
   constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
     this.#plan = plan;
@@ -128,6 +130,7 @@ export class AsyncRun implements Timed {
     const source = pacing.source;
     const delayMs = pacing.next(config, this.#scope.remainingMs());
     if (delayMs === undefined) return false;
+    if (delayMs > 0) this.#last = undefined;
     this.#report.emit?.({ type: "wait", delayMs, source });
     const sleep = client.options.sleep;
     if (sleep === undefined) return this.#scope.wait(delayMs, this);
@@ -146,8 +149,8 @@ export class AsyncRun implements Timed {
   }
 
   #request(phase: ActivePhase): Promise<Phase> {
-    if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
-    const sent = sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => requestOf(phase, this.#plan.config, this.#count(phase)));
+    if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
+    const sent = sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last)));
     return sent.then((answered) => this.#read(phase, answered.request, answered.answer));
   }
 
@@ -219,9 +222,8 @@ export class AsyncRun implements Timed {
   }
 
   /**
-   * Counts an answer after the kickoff (transient failures in a row, the
-   * status reported) and tells its `poll` and `pending` events; returns
-   * the context its transition reads.
+   * Counts an answer after the kickoff (transient failures in a row, the status reported) and tells its `poll` and
+   * `pending` events; returns the context its transition reads.
    */
   #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
     this.#errors = verdict?.kind === "transient" ? this.#errors + 1 : 0;
@@ -275,10 +277,8 @@ export class AsyncRun implements Timed {
   }
 
   /**
-   * The end of a run the deadline or the caller stopped in `phase`;
-   * `interrupted` is the answer of the request it cut off. A run stopped
-   * while looking its job up looks on, within the cancel budget
-   * (`cancelTimeoutMs`), to find the job and cancel it.
+   * The end of a run the deadline or the caller stopped in `phase`; `interrupted` is the answer of the request it cut
+   * off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`), to find the job.
    */
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
     const stopped = stoppedEnding(phase);

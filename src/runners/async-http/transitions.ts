@@ -56,7 +56,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
     case "accepted": {
       const monitor = verdict.monitor;
       if (monitor !== undefined) {
-        const accepted = { pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl };
+        const accepted = { pollUrl: monitor.url.href, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl?.href };
         return pollPhase(accepted, context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks });
       }
       const lookup = context.protocol.lookup;
@@ -92,7 +92,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const { runId } = phase;
-  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url);
+  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url).href;
   // With an owner check, the run found is a candidate until its status proves it the invocation's.
   const unproven = context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks, lookup: phase, stopped: phase.stopped };
   return pollPhase({ pollUrl, runId, lookup: found, mode: undefined, resultUrl: undefined }, unproven);
@@ -115,7 +115,7 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
   }
   // A 2xx, about the run's own job (see `claimRun`). The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
-  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo }, phase.unproven);
+  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo.href }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
       return settlePhase(next, unreadable(context.request, answer, verdict.problem, answer.response.body));

@@ -67,7 +67,7 @@ export class AsyncHttpRunner implements Runner {
     const run = new AsyncRun(
       plan,
       {
-        scope: new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
+        scope: RunScope.of({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
         report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs }),
         pacing: new Pacing(),
       },

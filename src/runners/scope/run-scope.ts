@@ -5,6 +5,9 @@ import { Deadline, type DeadlineOwner } from "./deadline.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
 
+/** The scope every run shares that nothing can stop: see `RunScope.of`. */
+let unbounded: RunScope | undefined;
+
 /**
  * The lifetime of one run: its stop signal (`RunStopSignal`), stopped by the
  * caller's signal or by the deadline, whichever comes first, and its waits.
@@ -50,6 +53,18 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
       watchSignal(options.signal, this.#onCallerAbort);
     }
     if (options.deadlineAtMs !== undefined) this.#deadline = new Deadline(options.deadlineAtMs, options.now, this);
+  }
+
+  /**
+   * The scope of a run: for a run that nothing can stop (no caller signal,
+   * no abandon signal, no deadline), one scope that every such run shares,
+   * since it holds nothing of the run's (PERFORMANCE.md, "One scope for the
+   * runs nothing can stop").
+   */
+  static of(options: { signal?: AbortSignal | undefined; abandon?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }): RunScope {
+    if (options.signal !== undefined || options.abandon !== undefined || options.deadlineAtMs !== undefined) return new RunScope(options);
+    // Its clock is never read: it has no deadline.
+    return (unbounded ??= new RunScope({ now: Date.now }));
   }
 
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
@@ -103,7 +118,8 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
    */
   wait(ms: number, waiter: Timed): boolean {
     if (this.stopReason !== undefined || ms <= 0) return false;
-    this.#waiter = waiter;
+    // A scope that nothing can stop wakes no one (and may be shared: see `of`).
+    if (this.requestSignal !== undefined) this.#waiter = waiter;
     timerQueue.add(waiter, ms);
     return true;
   }

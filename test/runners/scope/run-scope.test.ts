@@ -1,8 +1,13 @@
 import { getEventListeners } from "node:events";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { RunScope } from "../../../src/runners/scope/run-scope.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 /** A clock the test moves by hand. */
 function fakeClock(startMs = 1_000_000) {
@@ -300,6 +305,33 @@ describe("RunScope as the stop signal of its requests", () => {
       caller.abort();
       await Promise.resolve();
       expect(run.fired).toBe(1);
+    });
+  });
+
+  describe("of", () => {
+    test("shares one scope among the runs nothing can stop, and gives any other run its own", () => {
+      const now = fakeClock().now;
+      const shared = RunScope.of({ now });
+      expect(RunScope.of({ now: () => 0 })).toBe(shared);
+      expect([shared.requestSignal, shared.remainingMs(), shared.checkStopped()]).toEqual([undefined, Infinity, false]);
+      const own = [RunScope.of({ now, signal: new AbortController().signal }), RunScope.of({ now, abandon: new AbortController().signal }), RunScope.of({ now, deadlineAtMs: now() + 1_000 })];
+      for (const scope of own) expect(scope).not.toBe(shared);
+      for (const scope of own) scope.dispose();
+    });
+
+    test("holds no run once its wait is over: a run that waited on the shared scope can be collected", async () => {
+      const shared = RunScope.of({ now: fakeClock().now });
+      // Built in a function of its own, so that no local variable of the test keeps the run alive.
+      let fired = 0;
+      const run = (() => {
+        const waiter = { dueAt: 0, queueIndex: -1, fire: () => void (fired += 1) };
+        expect(shared.wait(100, waiter)).toBe(true);
+        return new WeakRef(waiter);
+      })();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(fired).toBe(1);
+      collectGarbage();
+      expect(run.deref()).toBeUndefined();
     });
   });
 });

@@ -14,12 +14,12 @@ import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import { checkpointOf, doingOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
+import { checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import type { RunParts, RunPlan } from "./plan.js";
-import { sendRequest } from "./send.js";
+import { sendRequest, type Sent } from "./send.js";
 import { claimRun } from "./identity.js";
 import { backendError, runIdOf } from "./answer-facts.js";
-import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, afterStoppedLooking, checkpointHooks, lookingOn, stoppedEnding, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
+import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, afterStop, afterStoppedLooking, checkpointHooks, stoppedEnding, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
 import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
 
@@ -140,18 +140,18 @@ export class AsyncRun implements Timed {
 
   /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. Not async (see `#continue`). */
   step(phase: ActivePhase): Promise<Phase> {
-    if (phase.name !== "kickoff" || phase.attempt > 1 || phase.hooks.beforeKickoff === undefined) return this.#request(phase);
+    const read = (sent: Sent): Phase | Promise<Phase> => this.#read(phase, sent.request, sent.answer);
+    if (phase.name !== "kickoff" || phase.attempt > 1 || phase.hooks.beforeKickoff === undefined) return this.#request(phase).then(read);
     return beforeKickoff(phase.hooks, this.#scope).then((called) => {
       if (called === "stopped") return this.#stopped(phase);
       if (called !== "done") return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: called.error }));
-      return this.#request(phase);
+      return this.#request(phase).then(read);
     });
   }
 
-  #request(phase: ActivePhase): Promise<Phase> {
+  #request(phase: ActivePhase): Promise<Sent> {
     if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
-    const sent = sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last)));
-    return sent.then((answered) => this.#read(phase, answered.request, answered.answer));
+    return sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last)));
   }
 
   /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */
@@ -277,24 +277,16 @@ export class AsyncRun implements Timed {
   }
 
   /**
-   * The end of a run the deadline or the caller stopped in `phase`; `interrupted` is the answer of the request it cut
-   * off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`), to find the job.
+   * The end of a run the deadline or the caller stopped in `phase` (`afterStop`); `interrupted` is the answer of the
+   * request it cut off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`).
    */
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
-    const stopped = stoppedEnding(phase);
-    if (stopped !== undefined) return settlePhase(phase, stopped);
-    const scope = this.#scope;
-    const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
-    const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
-    // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
-    const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
-    const { config, client } = this.#plan;
-    const looking = failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined ? lookingOn(phase, failedEnding(failure)) : undefined;
-    if (looking !== undefined) {
-      const now = client.options.now;
-      this.#scope = new RunScope({ deadlineAtMs: now() + client.options.cancelTimeoutMs, now });
-      return looking;
+    const { stopCause, deadlineAtMs } = this.#scope;
+    const next = afterStop(phase, { reason: stopCause ?? "cancelled", deadlineAtMs }, this.#plan.config, this.#counts(), interrupted);
+    if (next.name !== "settle") {
+      const { now, cancelTimeoutMs } = this.#plan.client.options;
+      this.#scope = new RunScope({ deadlineAtMs: now() + cancelTimeoutMs, now });
     }
-    return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
+    return next;
   }
 }

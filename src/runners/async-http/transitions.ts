@@ -5,18 +5,20 @@
  * when it waits are the run's and its pacing's; see `run.ts`.
  */
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import type { TransportError } from "../../http/transport/transport-error.js";
+import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportResponse } from "../../http/transport/transport.js";
+import type { StopReason } from "../scope/stop-signal.js";
 import type { LastError, RequestRef } from "../failure.js";
 import type { Answer } from "./answer.js";
 import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import { doingOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
 import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
 import type { Ending } from "../run-report.js";
-import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
+import { isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
 /** What a transition reads besides the phase, the verdict and the answer. */
 export interface Context {
@@ -202,6 +204,30 @@ function ended(verdict: Terminal, answer: Answer, config: AsyncHttpConfig): Retu
 /** How a run stopped while looking its job up (or proving it its own) ended: see `LookupPhase.stopped`. */
 export function stoppedEnding(phase: ActivePhase): Ending | undefined {
   return phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
+}
+
+/**
+ * Where a run the deadline or the caller stopped in `phase` goes: the end,
+ * or, stopped while looking its job up (with a cancel URL, and not
+ * abandoned), the lookup on, to find the job and cancel it (`lookingOn`).
+ * `interrupted` is the answer of the request the stop cut off.
+ */
+export function afterStop(
+  phase: ActivePhase,
+  stop: { readonly reason: StopReason | "abandoned"; readonly deadlineAtMs: number | undefined },
+  config: AsyncHttpConfig,
+  counts: RunCounts,
+  interrupted?: TransportResponse | TransportError,
+): Phase {
+  const stopped = stoppedEnding(phase);
+  if (stopped !== undefined) return settlePhase(phase, stopped);
+  const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
+  const failure = { kind: "stopped", reason: stop.reason, doing: doingOf(phase, config, counts), stage, deadlineAtMs: stop.deadlineAtMs } as const;
+  const looking = failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined ? lookingOn(phase, failedEnding(failure)) : undefined;
+  if (looking !== undefined) return looking;
+  // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
+  const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
+  return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
 }
 
 /** A run stopped while looking its job up (or proving it its own) looks on, to end as `stopped` once it found it; undefined for any other phase. */

@@ -1,7 +1,6 @@
 import { untilAborted, type Sleep } from "../../http/timing.js";
 import { abortSignalOf, type StopSignal } from "../../http/transport/request-signal.js";
 import { unwatchSignal, watchSignal } from "./caller-signal.js";
-import { Deadline, type DeadlineOwner } from "./deadline.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
 
@@ -14,12 +13,24 @@ let unbounded: RunScope | undefined;
  * `dispose()` clears the deadline timer and lets go of the caller's signal. A
  * run with neither a caller signal nor a deadline can never be stopped, and
  * its requests and waits get no signal at all.
+ *
+ * The scope is its deadline's timer, on the process's one timer queue
+ * (`Timed`), and checks the deadline by the injected clock too, since tests
+ * and resumed runs move time without waiting for it (PERFORMANCE.md, "The
+ * scope is its deadline"). (`AbortSignal.timeout` is avoided on purpose: on
+ * Node 20 a signal combined from it with `AbortSignal.any` can be
+ * garbage-collected before it fires.)
  */
-export class RunScope extends RunStopSignal implements DeadlineOwner {
+export class RunScope extends RunStopSignal implements Timed {
+  /** The deadline's place on the timer queue (Timed). */
+  dueAt = 0;
+  queueIndex = -1;
+  /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
+  readonly deadlineAtMs: number | undefined;
+  readonly #now: () => number;
   readonly #callerSignal: AbortSignal | undefined;
   /** Created only for a run with a caller signal. */
   readonly #onCallerAbort: (() => void) | undefined;
-  readonly #deadline: Deadline | undefined;
   readonly #abandonSignal: AbortSignal | undefined;
   /** Created only for a run with an abandon signal. */
   readonly #onAbandon: (() => void) | undefined;
@@ -34,6 +45,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     now: () => number;
   }) {
     super();
+    this.#now = options.now;
     this.#callerSignal = options.signal;
     this.#abandonSignal = options.abandon;
     if (options.abandon?.aborted) this.#abandoned = true;
@@ -52,7 +64,10 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
       this.#onCallerAbort = () => this.stop("cancelled");
       watchSignal(options.signal, this.#onCallerAbort);
     }
-    if (options.deadlineAtMs !== undefined) this.#deadline = new Deadline(options.deadlineAtMs, options.now, this);
+    if (options.deadlineAtMs === undefined) return;
+    this.deadlineAtMs = options.deadlineAtMs;
+    // Armed, or timed out at once when the deadline has passed.
+    this.fire();
   }
 
   /**
@@ -67,14 +82,9 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     return (unbounded ??= new RunScope({ now: Date.now }));
   }
 
-  /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
-  get deadlineAtMs(): number | undefined {
-    return this.#deadline?.atMs;
-  }
-
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.#deadline === undefined && this.stopReason === undefined) {
+    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.deadlineAtMs === undefined && this.stopReason === undefined) {
       return undefined;
     }
     return this;
@@ -92,7 +102,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
-    return this.#deadline === undefined ? Infinity : this.#deadline.remainingMs();
+    return this.deadlineAtMs === undefined ? Infinity : Math.max(0, this.deadlineAtMs - this.#now());
   }
 
   /**
@@ -100,13 +110,15 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
    * clock (the timer only covers real time); returns whether the run is stopped.
    */
   checkStopped(): boolean {
-    if (this.stopReason === undefined && this.#deadline?.passed() === true) this.stop("timed_out");
+    if (this.stopReason === undefined && this.deadlineAtMs !== undefined && this.#now() >= this.deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
   }
 
-  /** Ends the run as timed out (DeadlineOwner). */
-  timeOut(): void {
-    this.stop("timed_out");
+  /** The deadline timer (Timed): times the run out when the deadline has passed by the injected clock, else waits for the time left. */
+  fire(): void {
+    const remaining = this.remainingMs();
+    if (remaining <= 0) this.stop("timed_out");
+    else timerQueue.add(this, remaining);
   }
 
   /**
@@ -149,7 +161,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
 
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
-    this.#deadline?.clear();
+    timerQueue.remove(this);
     if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
     if (this.#abandonSignal !== undefined && this.#onAbandon !== undefined) unwatchSignal(this.#abandonSignal, this.#onAbandon);
   }

@@ -88,6 +88,25 @@ describe(RunScope.name, () => {
     expect([scope.stopReason, scope.signal.aborted, vi.getTimerCount()]).toEqual(["timed_out", true, 0]);
   });
 
+  test("waits the time left again when its deadline timer fires before the injected clock reaches the deadline", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    clock.advance(400);
+    vi.advanceTimersByTime(1_000);
+    expect([scope.stopReason, vi.getTimerCount()]).toEqual([undefined, 1]);
+    clock.advance(600);
+    vi.advanceTimersByTime(599);
+    expect(scope.stopReason).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    expect([scope.stopReason, vi.getTimerCount()]).toEqual(["timed_out", 0]);
+  });
+
+  test("has no deadline when it is stopped at its start, and arms no timer", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, signal: AbortSignal.abort(), deadlineAtMs: clock.now() + 60_000 });
+    expect([scope.deadlineAtMs, scope.remainingMs(), vi.getTimerCount()]).toEqual([undefined, Infinity, 0]);
+  });
+
   test("does not fire early for a deadline beyond the largest timer delay", () => {
     const scope = new RunScope({ now: () => Date.now(), deadlineAtMs: Date.now() + MAX_TIMER_MS + 60_000 });
     vi.advanceTimersByTime(MAX_TIMER_MS);

@@ -3,7 +3,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /** Something the queue fires once its time has come. */
 export interface Timed {
-  /** When it is due, in whole `performance.now()` milliseconds (PERFORMANCE.md, "Whole milliseconds"); set by the queue. */
+  /** When it is due, in `performance.now()` milliseconds; set by the queue. */
   dueAt: number;
   /** Its place in the queue, -1 when it is not queued; kept by the queue. */
   queueIndex: number;
@@ -33,7 +33,7 @@ class TimerQueue {
   /** Queues `entry` to fire in `delayMs` (at least 0); an entry already queued moves. */
   add(entry: Timed, delayMs: number): void {
     if (entry.queueIndex !== -1) this.remove(entry);
-    entry.dueAt = Math.ceil(performance.now() + Math.max(0, delayMs));
+    entry.dueAt = performance.now() + Math.max(0, delayMs);
     entry.queueIndex = this.#heap.length;
     this.#heap.push(entry);
     this.#up(entry.queueIndex);

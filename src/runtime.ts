@@ -96,7 +96,7 @@ export class ExecutorRuntime {
   }
 
   #run(invocation: unknown, options: RunOptions): Promise<RuntimeResult> {
-    // Not an async function (PERFORMANCE.md, "One frame per run").
+    // Not an async function (PERFORMANCE.md, "No frame while waiting").
     const startedAtMs = Date.now();
     let pending: RuntimeResult | Promise<RuntimeResult>;
     try {
@@ -116,7 +116,7 @@ export class ExecutorRuntime {
 
   /**
    * The result, or the runner's pending one. Not an async function
-   * (PERFORMANCE.md, "One frame per run").
+   * (PERFORMANCE.md, "No frame while waiting").
    */
   #dispatch(input: unknown, options: RunOptions, startedAtMs: number): RuntimeResult | Promise<RuntimeResult> {
     const parsed = parseInvocation(input);

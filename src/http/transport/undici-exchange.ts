@@ -1,10 +1,11 @@
-import { Agent, util, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse } from "./exchange.js";
 import type { RequestSignal } from "./request-signal.js";
 import type { TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError, type TransportError } from "./transport-error.js";
 
-type ResponseHeaders = Record<string, string | string[] | undefined>;
+/** A response head as undici hands it to a handler: name, value, name, value... (a value may be a list). */
+type RawHeaders = readonly (Buffer | string | readonly (Buffer | string)[])[];
 
 /** A redirect body up to this size is read to the end so its socket goes back to the pool. */
 const DISCARD_LIMIT_BYTES = 128 * 1024;
@@ -96,7 +97,8 @@ interface BodyWaiter {
  */
 class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   status = 0;
-  #headers: ResponseHeaders = {};
+  /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
+  #rawHeaders: RawHeaders = [];
   readonly #signal: RequestSignal | undefined;
   readonly #maxResponseBytes: number;
   readonly #method: string;
@@ -132,9 +134,8 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   }
 
   header(name: string): string | undefined {
-    const value = this.#headers[name];
-    if (typeof value === "string") return value;
-    return Array.isArray(value) ? value.join(", ") : undefined;
+    const values = headerValues(this.#rawHeaders, name);
+    return values === undefined ? undefined : values.length === 1 ? values[0] : values.join(", ");
   }
 
   text(): Promise<string> {
@@ -181,11 +182,11 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
-    const headers = util.parseHeaders(rawHeaders) as ResponseHeaders;
-    this.#headers = headers;
+    this.#rawHeaders = rawHeaders;
     // HEAD, 204 and 304 answers have no body whatever content-length says.
     const bodiless = this.#method === "HEAD" || statusCode === 204 || statusCode === 304;
-    this.#contentLength = bodiless ? undefined : headers["content-length"];
+    const length = bodiless ? undefined : headerValues(rawHeaders, "content-length");
+    this.#contentLength = length?.length === 1 ? length[0] : length;
     const head = this.#head;
     this.#head = undefined;
     head?.resolve(this);
@@ -268,4 +269,28 @@ class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler {
     this.#onStop = undefined;
     this.#signal?.removeEventListener("abort", onStop);
   }
+}
+
+/**
+ * The values of header `name` (lower case) in a raw head, in order, decoded
+ * as latin1, as undici's `parseHeaders` decodes them; undefined when absent.
+ * Only the names of `name`'s length are decoded.
+ */
+function headerValues(raw: RawHeaders, name: string): string[] | undefined {
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i];
+    if (typeof key !== "string" && !Buffer.isBuffer(key)) continue;
+    if (key.length !== name.length || (typeof key === "string" ? key : key.toString("latin1")).toLowerCase() !== name) continue;
+    const value = raw[i + 1];
+    if (value === undefined) continue;
+    const decoded = Array.isArray(value) ? value.map(latin1) : [latin1(value as Buffer | string)];
+    if (values === undefined) values = decoded;
+    else values.push(...decoded);
+  }
+  return values;
+}
+
+function latin1(value: Buffer | string): string {
+  return typeof value === "string" ? value : value.toString("latin1");
 }

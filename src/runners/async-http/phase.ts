@@ -8,10 +8,14 @@ import type { RunLookup } from "./protocol.js";
 import type { LroMode } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
 
-/** What a run knows of a job the backend has accepted: where its status is read, and how. */
+/**
+ * What a run knows of a job the backend has accepted: where its status is
+ * read, and how. Its URLs are held as their href, and parsed for each
+ * request (PERFORMANCE.md, "URLs held as text").
+ */
 export interface Accepted {
   /** The status URL. */
-  readonly pollUrl: URL;
+  readonly pollUrl: string;
   /** The backend's run id (`http.poll_run_id_path`), once read. */
   readonly runId: string | undefined;
   /** The key a run lookup found (`{lookup}`, `http.lookup`). */
@@ -19,7 +23,7 @@ export interface Accepted {
   /** Protocol `lro`: how the status URL's answers are read. */
   readonly mode: LroMode | undefined;
   /** Protocol `lro`, an operation monitor: where the result is read once the operation has succeeded. */
-  readonly resultUrl: URL | undefined;
+  readonly resultUrl: string | undefined;
 }
 
 /**
@@ -90,7 +94,7 @@ export interface Unproven {
 /** The operation succeeded; its result is read at `resultUrl`. */
 export interface FinalPhase extends Accepted {
   readonly name: "final";
-  readonly resultUrl: URL;
+  readonly resultUrl: string;
 }
 
 /**
@@ -180,37 +184,50 @@ export function backendJobOf(phase: SettlePhase): BackendJob {
 /** An accepted run picked up from its checkpoint: polling. */
 export function resumedPhase(checkpoint: Checkpoint): PollPhase {
   return pollPhase({
-    pollUrl: new URL(checkpoint.pollUrl),
+    pollUrl: new URL(checkpoint.pollUrl).href,
     runId: checkpoint.runId,
     lookup: checkpoint.lookup,
     mode: checkpoint.pollMode,
-    resultUrl: checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl),
+    resultUrl: checkpoint.resultUrl === undefined ? undefined : new URL(checkpoint.resultUrl).href,
   });
 }
 
 /** The checkpoint of an accepted job: what `resumedPhase` picks it up from, with no secret but its URLs. */
 export function checkpointOf(job: Accepted, acceptedAtMs: number, deadlineAtMs: number | undefined): Checkpoint {
-  const checkpoint: Checkpoint = { version: 1, pollUrl: job.pollUrl.href, acceptedAt: new Date(acceptedAtMs).toISOString() };
+  const checkpoint: Checkpoint = { version: 1, pollUrl: job.pollUrl, acceptedAt: new Date(acceptedAtMs).toISOString() };
   if (job.runId !== undefined) checkpoint.runId = job.runId;
   if (deadlineAtMs !== undefined) checkpoint.deadlineAt = new Date(deadlineAtMs).toISOString();
   if (job.mode !== undefined) checkpoint.pollMode = job.mode;
-  if (job.resultUrl !== undefined) checkpoint.resultUrl = job.resultUrl.href;
+  if (job.resultUrl !== undefined) checkpoint.resultUrl = job.resultUrl;
   if (job.lookup !== undefined) checkpoint.lookup = job.lookup;
   return checkpoint;
 }
 
-/** The request a run sends in `phase`, the `attempt`-th of the phase, as a failure names it. */
-export function requestOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestConfig & { readonly kickoffMaxRetries: number }, attempt: number): RequestRef {
+/**
+ * The request a run sends in `phase`, the `attempt`-th of the phase, as a
+ * failure names it. The URL of the `last` request is used again when it is
+ * the same (PERFORMANCE.md, "URLs held as text").
+ */
+export function requestOf(
+  phase: Exclude<Phase, SettlePhase>,
+  config: HttpRequestConfig & { readonly kickoffMaxRetries: number },
+  attempt: number,
+  last?: RequestRef,
+): RequestRef {
   switch (phase.name) {
     case "kickoff":
       return { phase: "kickoff", method: config.method, url: config.url, attempt, retries: config.kickoffMaxRetries };
     case "poll":
-      return { phase: "poll", method: "GET", url: phase.pollUrl, attempt };
+      return { phase: "poll", method: "GET", url: urlOf(phase.pollUrl, last), attempt };
     case "final":
-      return { phase: "final", method: "GET", url: phase.resultUrl, attempt };
+      return { phase: "final", method: "GET", url: urlOf(phase.resultUrl, last), attempt };
     default:
       return { phase: "lookup", method: "GET", url: phase.lookup.url, attempt };
   }
+}
+
+function urlOf(href: string, last: RequestRef | undefined): URL {
+  return last !== undefined && last.url.href === href ? last.url : new URL(href);
 }
 
 /** What a run in `phase` was doing, for the summary of a stopped run. */
@@ -218,7 +235,7 @@ export function doingOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestC
   switch (phase.name) {
     case "poll":
     case "final":
-      return { phase: "poll", url: phase.pollUrl, polls: counts.polls, lastStatus: counts.lastStatus };
+      return { phase: "poll", url: new URL(phase.pollUrl), polls: counts.polls, lastStatus: counts.lastStatus };
     case "lookup":
       return { phase: "lookup", url: phase.lookup.url, lookups: counts.lookups };
     default:
@@ -245,6 +262,6 @@ export function jobMetadata(
   if (accepted?.lookup !== undefined) metadata[RESULT_KEYS.lookup] = accepted.lookup;
   metadata[RESULT_KEYS.polls] = String(counts.polls);
   if (phase.runId !== undefined) metadata[RESULT_KEYS.runId] = phase.runId;
-  if (accepted !== undefined) metadata[RESULT_KEYS.pollUrl] = accepted.pollUrl.href;
+  if (accepted !== undefined) metadata[RESULT_KEYS.pollUrl] = accepted.pollUrl;
   if (counts.lastStatus !== undefined) metadata[RESULT_KEYS.lastStatus] = counts.lastStatus;
 }

@@ -45,9 +45,15 @@ type Headers = Readonly<Record<string, string>>;
 export function headersFor(plan: RunPlan, report: RunReport, target: RequestRef, refresh = false): Headers | Promise<Headers> {
   const kickoff = target.phase === "kickoff";
   const resolve = plan.resolve;
-  if (resolve === undefined) return withKey(plan, report, kickoff ? plan.headers.withBody : plan.headers.plain, kickoff);
+  if (resolve === undefined) return planHeaders(plan, report, target);
   const request = { method: target.method, url: target.url, phase: target.phase };
   return resolve(request, kickoff, (value) => report.learnSecret(value), refresh).then((headers) => withKey(plan, report, headers, kickoff));
+}
+
+/** The headers of the request `target` of a run whose headers are the same for every request (`plan.resolve` undefined). */
+export function planHeaders(plan: RunPlan, report: RunReport, target: RequestRef): Headers {
+  const kickoff = target.phase === "kickoff";
+  return withKey(plan, report, kickoff ? plan.headers.withBody : plan.headers.plain, kickoff);
 }
 
 function withKey(plan: RunPlan, report: RunReport, headers: Headers, kickoff: boolean): Headers {

@@ -1,39 +1,41 @@
 import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
-import { parseRetryAfterMs, untilAborted } from "../../http/timing.js";
-import { TransportError, notSentError, toTransportError } from "../../http/transport/transport-error.js";
+import { parseRetryAfterMs } from "../../http/timing.js";
+import { TransportError } from "../../http/transport/transport-error.js";
 import type { TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
 import type { RunReport } from "../run-report.js";
 import { RunScope } from "../scope/run-scope.js";
+import type { Timed } from "../scope/timer-queue.js";
 import { Answer } from "./answer.js";
 import { beforeKickoff, saveCheckpoint } from "./hooks.js";
 import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import { checkpointOf, doingOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
-import { headersFor, type RunParts, type RunPlan } from "./plan.js";
+import { checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
+import type { RunParts, RunPlan } from "./plan.js";
+import { sendRequest, type Sent } from "./send.js";
 import { claimRun } from "./identity.js";
 import { backendError, runIdOf } from "./answer-facts.js";
-import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
+import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, afterStop, afterStoppedLooking, checkpointHooks, stoppedEnding, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
 import { PENDING, isSuccessCode, type KickoffVerdict, type PollVerdict } from "./verdict.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
-import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
 
 /** Any verdict on an answer. */
 type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
 
 /**
- * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; its
- * loop waits (as its `pacing` says), checks for a stop, sends the phase's
- * request, classifies the answer (by its `protocol`) and applies the verdict
- * (`transitions.ts`), until the run settles, sending the cancel request when
- * it was stopped after the backend took the job. What it tells (events,
- * metadata, the result) goes through its `report`.
+ * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; it waits (as its `pacing` says), checks
+ * for a stop, sends the phase's request, classifies the answer (by its `protocol`) and applies the verdict
+ * (`transitions.ts`), until it settles, sending the cancel request when it was stopped after the backend took
+ * the job. What it tells (events, metadata, the result) goes through its `report`.
  */
-export class AsyncRun {
+export class AsyncRun implements Timed {
+  /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
+  dueAt = 0;
+  queueIndex = -1;
   readonly #plan: RunPlan;
   /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `#stopped`). */
   #scope: RunScope;
@@ -48,6 +50,10 @@ export class AsyncRun {
   #errors = 0;
   /** The latest status the backend reported (`http.last_status`). */
   #lastStatus: string | undefined;
+  /** Settles the promise `run` returned. */
+  #resolve: ((result: Promise<RuntimeResult>) => void) | undefined;
+  /** The latest request, whose URL the next uses again; dropped for a wait (PERFORMANCE.md, "URLs held as text"). */
+  #last: RequestRef | undefined;
 
   constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
     this.#plan = plan;
@@ -63,87 +69,95 @@ export class AsyncRun {
   }
 
   /**
-   * The whole run, to its result: while the run waits, this is its one
-   * suspended frame (PERFORMANCE.md, "One frame per run"). Each request goes
-   * out from `step`, so this frame never holds an answer.
+   * The whole run, to its result; driven by callbacks, so that a waiting run holds no async frame and no promise
+   * but this one (PERFORMANCE.md, "No frame while waiting"). Requests go out from `step`: the run holds no answer.
    */
-  async run(): Promise<RuntimeResult> {
+  run(): Promise<RuntimeResult> {
+    return new Promise<RuntimeResult>((resolve) => {
+      this.#resolve = resolve;
+      this.#continue(false);
+    });
+  }
+
+  /**
+   * Goes on from the run's phase: the wait its pacing asks for (unless the
+   * run has just `waited`), a check for a stop, then the phase's request,
+   * whose answer calls this again; at the end, the run settles.
+   */
+  #continue(waited: boolean): void {
     let phase = this.#phase;
     try {
       while (phase.name !== "settle") {
-        const pause = this.#wait();
-        if (pause !== undefined) await pause;
-        phase = this.#phase = this.#scope.checkStopped() ? this.#stopped(phase) : await this.step(phase);
+        if (!waited && this.#wait()) return;
+        waited = false;
+        if (!this.#scope.checkStopped()) return this.#send(phase);
+        phase = this.#phase = this.#stopped(phase);
       }
     } catch (error) {
       phase = this.#phase = settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) }));
     }
-    return settleRun(this.#plan, this.#scope, this.#report, phase, this.#counts());
+    this.#resolve?.(settleRun(this.#plan, this.#scope, this.#report, phase, this.#counts()));
+  }
+
+  /** Sends the request of `phase`; the run goes on from the phase that follows. */
+  #send(phase: ActivePhase): void {
+    this.step(phase).then((next) => this.#moveTo(next), (error: unknown) => this.#crashed(error));
+  }
+
+  #moveTo(phase: Phase): void {
+    this.#phase = phase;
+    this.#continue(false);
+  }
+
+  /** The run broke (a hook or a clock threw): it settles as a runner error in the phase it was in. */
+  #crashed(error: unknown): void {
+    this.#moveTo(settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) })));
+  }
+
+  /** The wait is over (Timed): the timer queue calls this when it is due, the run's scope when the run stops. */
+  fire(): void {
+    this.#continue(true);
   }
 
   /**
-   * The wait before the next request, as the run's pacing says; undefined
-   * when there is none. Not an async function (PERFORMANCE.md, "One frame per run").
+   * Starts the wait before the next request, as the run's pacing says:
+   * the caller's `sleep`, else the run itself on the process's timer queue.
+   * False when no wait is due, or none is needed (0 ms on the timer queue).
    */
-  #wait(): Promise<void> | undefined {
+  #wait(): boolean {
     const pacing = this.#pacing;
     const { config, client } = this.#plan;
     const source = pacing.source;
     const delayMs = pacing.next(config, this.#scope.remainingMs());
-    if (delayMs === undefined) return undefined;
+    if (delayMs === undefined) return false;
+    if (delayMs > 0) this.#last = undefined;
     this.#report.emit?.({ type: "wait", delayMs, source });
-    return this.#scope.pause(delayMs, client.options.sleep);
+    const sleep = client.options.sleep;
+    if (sleep === undefined) return this.#scope.wait(delayMs, this);
+    this.#scope.pause(delayMs, sleep).then(() => this.#continue(true), (error: unknown) => this.#crashed(error));
+    return true;
   }
 
-  /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. */
-  async step(phase: ActivePhase): Promise<Phase> {
-    const { config, client } = this.#plan;
-    const report = this.#report;
-    const signal = this.#scope.requestSignal;
-    if (phase.name === "kickoff" && phase.attempt === 1) {
-      const called = await beforeKickoff(phase.hooks, this.#scope);
+  /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. Not async (see `#continue`). */
+  step(phase: ActivePhase): Promise<Phase> {
+    const read = (sent: Sent): Phase | Promise<Phase> => this.#read(phase, sent.request, sent.answer);
+    if (phase.name !== "kickoff" || phase.attempt > 1 || phase.hooks.beforeKickoff === undefined) return this.#request(phase).then(read);
+    return beforeKickoff(phase.hooks, this.#scope).then((called) => {
       if (called === "stopped") return this.#stopped(phase);
       if (called !== "done") return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: called.error }));
-    }
-    if (phase.name === "final") report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl.href;
-    const body = phase.name === "kickoff" ? config.body : undefined;
-    let target: RequestRef;
-    let answer: TransportResponse | TransportError;
-    for (let repeat = false; ; repeat = true) {
-      target = requestOf(phase, config, this.#count(phase));
-      let headers: Readonly<Record<string, string>>;
-      try {
-        const built = headersFor(this.#plan, report, target, repeat);
-        headers = built instanceof Promise ? await untilAborted(built, signal) : built;
-      } catch (error) {
-        answer = notSentError(error, signal);
-        break;
-      }
-      try {
-        answer = await client.send({ method: target.method, url: target.url, headers, body, signal }, report, target.phase, target.attempt);
-      } catch (error) {
-        answer = toTransportError(error, signal);
-      }
-      // A 401 on a poll whose credentials are resolved per request: they may have expired; resolved again, the poll is repeated once.
-      if (repeat || phase.name !== "poll" || this.#plan.resolve === undefined || answer instanceof TransportError || answer.status !== 401) break;
-      report.emit?.({ type: "poll", attempt: target.attempt, httpStatus: 401 });
-      report.emit?.({ type: "retry", attempt: target.attempt, error: "HTTP 401: the credentials are resolved again" });
-    }
-    return this.#read(phase, target, answer);
+      return this.#request(phase).then(read);
+    });
+  }
+
+  #request(phase: ActivePhase): Promise<Sent> {
+    if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
+    return sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last)));
   }
 
   /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */
   #count(phase: ActivePhase): number {
-    switch (phase.name) {
-      case "kickoff":
-        return phase.attempt;
-      case "poll":
-        return ++this.#polls;
-      case "final":
-        return ++this.#reads;
-      default:
-        return ++this.#lookups;
-    }
+    if (phase.name === "kickoff") return phase.attempt;
+    return phase.name === "poll" ? ++this.#polls : phase.name === "final" ? ++this.#reads : ++this.#lookups;
   }
 
   /** What the answer to `request` (or its failure) means: the phase that follows, with its events told. */
@@ -208,9 +222,8 @@ export class AsyncRun {
   }
 
   /**
-   * Counts an answer after the kickoff (transient failures in a row, the
-   * status reported) and tells its `poll` and `pending` events; returns
-   * the context its transition reads.
+   * Counts an answer after the kickoff (transient failures in a row, the status reported) and tells its `poll` and
+   * `pending` events; returns the context its transition reads.
    */
   #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
     this.#errors = verdict?.kind === "transient" ? this.#errors + 1 : 0;
@@ -237,22 +250,13 @@ export class AsyncRun {
    */
   #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
     const report = this.#report;
-    // A run stopped before its job was found (or proven its own) ends as it was stopped, cancelling the job once it is.
-    const stopped = phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
-    if (stopped !== undefined && next.name === "poll" && next.unproven === undefined) {
-      // The cancel request names the run by its id, which only a poll of the run found can tell.
-      if (next.runId === undefined && this.#plan.config.cancelUrlTemplate?.includes(RUN_ID_PLACEHOLDER) === true) return { ...next, unproven: { hooks: {}, stopped } };
-      return settlePhase(next, stopped);
-    }
-    if (stopped !== undefined && next.name === "settle") return settlePhase(next, stopped);
+    const stopped = stoppedEnding(phase);
+    const ended = stopped === undefined ? undefined : afterStoppedLooking(stopped, next, this.#plan.config);
+    if (ended !== undefined) return ended;
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
     if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
-    // The job is the run's own (found, or proven): its checkpoint.
-    if (next.name === "poll" && next.unproven === undefined) {
-      if (phase.name === "kickoff" || phase.name === "lookup") return this.#accept(next, phase.hooks);
-      if (phase.name === "poll" && phase.unproven !== undefined) return this.#accept(next, phase.unproven.hooks);
-    }
-    return next;
+    const hooks = checkpointHooks(phase, next);
+    return hooks !== undefined && next.name === "poll" ? this.#accept(next, hooks) : next;
   }
 
   /** What the run counted, for its summary and metadata. */
@@ -273,28 +277,16 @@ export class AsyncRun {
   }
 
   /**
-   * The end of a run the deadline or the caller stopped in `phase`;
-   * `interrupted` is the answer of the request it cut off. A run stopped
-   * while looking its job up looks on, within the cancel budget
-   * (`cancelTimeoutMs`), to find the job and cancel it.
+   * The end of a run the deadline or the caller stopped in `phase` (`afterStop`); `interrupted` is the answer of the
+   * request it cut off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`).
    */
   #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
-    if (phase.name === "lookup" && phase.stopped !== undefined) return settlePhase(phase, phase.stopped);
-    if (phase.name === "poll" && phase.unproven?.stopped !== undefined) return settlePhase(phase, phase.unproven.stopped);
-    const scope = this.#scope;
-    const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
-    const failure = { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing: doingOf(phase, this.#plan.config, this.#counts()), stage, deadlineAtMs: scope.deadlineAtMs } as const;
-    // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
-    const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
-    const { config, client } = this.#plan;
-    const looking = phase.name === "lookup" || (phase.name === "poll" && phase.unproven !== undefined);
-    if (looking && failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined) {
-      const now = client.options.now;
-      this.#scope = new RunScope({ deadlineAtMs: now() + client.options.cancelTimeoutMs, now });
-      const ending = failedEnding(failure);
-      if (phase.name === "lookup") return { ...phase, stopped: ending };
-      if (phase.name === "poll" && phase.unproven !== undefined) return { ...phase, unproven: { ...phase.unproven, stopped: ending } };
+    const { stopCause, deadlineAtMs } = this.#scope;
+    const next = afterStop(phase, { reason: stopCause ?? "cancelled", deadlineAtMs }, this.#plan.config, this.#counts(), interrupted);
+    if (next.name !== "settle") {
+      const { now, cancelTimeoutMs } = this.#plan.client.options;
+      this.#scope = new RunScope({ deadlineAtMs: now() + cancelTimeoutMs, now });
     }
-    return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
+    return next;
   }
 }

@@ -33,7 +33,7 @@ export class AsyncHttpRunner implements Runner {
 
   /**
    * Runs one invocation; resolves to a result for every outcome, and never rejects.
-   * (Not an async function: PERFORMANCE.md, "One frame per run".)
+   * (Not an async function: PERFORMANCE.md, "No frame while waiting".)
    */
   run(invocation: RuntimeInvocation, options: RunOptions = {}): Promise<RuntimeResult> {
     try {
@@ -67,7 +67,7 @@ export class AsyncHttpRunner implements Runner {
     const run = new AsyncRun(
       plan,
       {
-        scope: new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
+        scope: RunScope.of({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
         report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs }),
         pacing: new Pacing(),
       },

@@ -5,17 +5,20 @@
  * when it waits are the run's and its pacing's; see `run.ts`.
  */
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
-import type { TransportError } from "../../http/transport/transport-error.js";
+import { TransportError } from "../../http/transport/transport-error.js";
+import type { TransportResponse } from "../../http/transport/transport.js";
+import type { StopReason } from "../scope/stop-signal.js";
 import type { LastError, RequestRef } from "../failure.js";
 import type { Answer } from "./answer.js";
 import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { pollPhase, settlePhase, type FinalPhase, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type SettlePhase } from "./phase.js";
+import { doingOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
-import { expandUrlTemplate } from "../../http/placeholders.js";
-import type { KickoffVerdict, PollVerdict, Terminal } from "./verdict.js";
+import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import type { Ending } from "../run-report.js";
+import { isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
 /** What a transition reads besides the phase, the verdict and the answer. */
 export interface Context {
@@ -55,7 +58,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
     case "accepted": {
       const monitor = verdict.monitor;
       if (monitor !== undefined) {
-        const accepted = { pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl };
+        const accepted = { pollUrl: monitor.url.href, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl?.href };
         return pollPhase(accepted, context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks });
       }
       const lookup = context.protocol.lookup;
@@ -91,7 +94,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const { runId } = phase;
-  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url);
+  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url).href;
   // With an owner check, the run found is a candidate until its status proves it the invocation's.
   const unproven = context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks, lookup: phase, stopped: phase.stopped };
   return pollPhase({ pollUrl, runId, lookup: found, mode: undefined, resultUrl: undefined }, unproven);
@@ -114,7 +117,7 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
   }
   // A 2xx, about the run's own job (see `claimRun`). The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
-  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo }, phase.unproven);
+  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo.href }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
       return settlePhase(next, unreadable(context.request, answer, verdict.problem, answer.response.body));
@@ -196,4 +199,60 @@ function answered(request: RequestRef, answer: Answer): RequestRef {
 function ended(verdict: Terminal, answer: Answer, config: AsyncHttpConfig): ReturnType<typeof terminalEnding> {
   const error = verdict.outcome === "succeeded" ? undefined : backendError(answer, config);
   return terminalEnding(verdict, answer.response.body, { result: jsonAt(answer, config.resultPath), error, exitCode: exitCodeOf(answer, config) });
+}
+
+/** How a run stopped while looking its job up (or proving it its own) ended: see `LookupPhase.stopped`. */
+export function stoppedEnding(phase: ActivePhase): Ending | undefined {
+  return phase.name === "lookup" ? phase.stopped : phase.name === "poll" ? phase.unproven?.stopped : undefined;
+}
+
+/**
+ * Where a run the deadline or the caller stopped in `phase` goes: the end,
+ * or, stopped while looking its job up (with a cancel URL, and not
+ * abandoned), the lookup on, to find the job and cancel it (`lookingOn`).
+ * `interrupted` is the answer of the request the stop cut off.
+ */
+export function afterStop(
+  phase: ActivePhase,
+  stop: { readonly reason: StopReason | "abandoned"; readonly deadlineAtMs: number | undefined },
+  config: AsyncHttpConfig,
+  counts: RunCounts,
+  interrupted?: TransportResponse | TransportError,
+): Phase {
+  const stopped = stoppedEnding(phase);
+  if (stopped !== undefined) return settlePhase(phase, stopped);
+  const stage = interrupted instanceof TransportError ? (interrupted.stage ?? "none") : undefined;
+  const failure = { kind: "stopped", reason: stop.reason, doing: doingOf(phase, config, counts), stage, deadlineAtMs: stop.deadlineAtMs } as const;
+  const looking = failure.reason !== "abandoned" && config.cancelUrlTemplate !== undefined ? lookingOn(phase, failedEnding(failure)) : undefined;
+  if (looking !== undefined) return looking;
+  // A kickoff cut off in flight, or answered as the run stopped, may have given the backend the job.
+  const cutOff = interrupted instanceof TransportError ? interrupted.mayHaveReached : interrupted !== undefined && isSuccessCode(interrupted.status);
+  return settlePhase(phase, failedEnding(failure), undefined, phase.name === "kickoff" && cutOff ? "kickoff_unknown" : undefined);
+}
+
+/** A run stopped while looking its job up (or proving it its own) looks on, to end as `stopped` once it found it; undefined for any other phase. */
+export function lookingOn(phase: ActivePhase, stopped: Ending): Phase | undefined {
+  if (phase.name === "lookup") return { ...phase, stopped };
+  if (phase.name === "poll" && phase.unproven !== undefined) return { ...phase, unproven: { ...phase.unproven, stopped } };
+  return undefined;
+}
+
+/**
+ * Where a run stopped while looking its job up goes from `next`: it ends as
+ * it was stopped, cancelling the job once it found it (and proved it its
+ * own); undefined while it looks on.
+ */
+export function afterStoppedLooking(stopped: Ending, next: Phase, config: Pick<AsyncHttpConfig, "cancelUrlTemplate">): Phase | undefined {
+  if (next.name === "settle") return settlePhase(next, stopped);
+  if (next.name !== "poll" || next.unproven !== undefined) return undefined;
+  // The cancel request names the run by its id, which only a poll of the run found can tell.
+  if (next.runId === undefined && config.cancelUrlTemplate?.includes(RUN_ID_PLACEHOLDER) === true) return { ...next, unproven: { hooks: {}, stopped } };
+  return settlePhase(next, stopped);
+}
+
+/** The caller's functions for the checkpoint, when the run goes from `phase` to polling a job found (or proven) its own. */
+export function checkpointHooks(phase: ActivePhase, next: Phase): Hooks | undefined {
+  if (next.name !== "poll" || next.unproven !== undefined) return undefined;
+  if (phase.name === "kickoff" || phase.name === "lookup") return phase.hooks;
+  return phase.name === "poll" ? phase.unproven?.hooks : undefined;
 }

@@ -1,9 +1,11 @@
 import { untilAborted, type Sleep } from "../../http/timing.js";
 import { abortSignalOf, type StopSignal } from "../../http/transport/request-signal.js";
 import { unwatchSignal, watchSignal } from "./caller-signal.js";
-import { Deadline, type DeadlineOwner } from "./deadline.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
-import { Wait } from "./wait.js";
+import { timerQueue, type Timed } from "./timer-queue.js";
+
+/** The scope every run shares that nothing can stop: see `RunScope.of`. */
+let unbounded: RunScope | undefined;
 
 /**
  * The lifetime of one run: its stop signal (`RunStopSignal`), stopped by the
@@ -11,17 +13,30 @@ import { Wait } from "./wait.js";
  * `dispose()` clears the deadline timer and lets go of the caller's signal. A
  * run with neither a caller signal nor a deadline can never be stopped, and
  * its requests and waits get no signal at all.
+ *
+ * The scope is its deadline's timer, on the process's one timer queue
+ * (`Timed`), and checks the deadline by the injected clock too, since tests
+ * and resumed runs move time without waiting for it (PERFORMANCE.md, "The
+ * scope is its deadline"). (`AbortSignal.timeout` is avoided on purpose: on
+ * Node 20 a signal combined from it with `AbortSignal.any` can be
+ * garbage-collected before it fires.)
  */
-export class RunScope extends RunStopSignal implements DeadlineOwner {
+export class RunScope extends RunStopSignal implements Timed {
+  /** The deadline's place on the timer queue (Timed). */
+  dueAt = 0;
+  queueIndex = -1;
+  /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
+  readonly deadlineAtMs: number | undefined;
+  readonly #now: () => number;
   readonly #callerSignal: AbortSignal | undefined;
   /** Created only for a run with a caller signal. */
   readonly #onCallerAbort: (() => void) | undefined;
-  readonly #deadline: Deadline | undefined;
   readonly #abandonSignal: AbortSignal | undefined;
   /** Created only for a run with an abandon signal. */
   readonly #onAbandon: (() => void) | undefined;
   #abandoned = false;
-  readonly #wait = new Wait();
+  /** What waits on the timer queue for the run (its run itself), woken early when the run stops. */
+  #waiter: Timed | undefined;
 
   constructor(options: {
     signal?: AbortSignal | undefined;
@@ -30,6 +45,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     now: () => number;
   }) {
     super();
+    this.#now = options.now;
     this.#callerSignal = options.signal;
     this.#abandonSignal = options.abandon;
     if (options.abandon?.aborted) this.#abandoned = true;
@@ -48,17 +64,27 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
       this.#onCallerAbort = () => this.stop("cancelled");
       watchSignal(options.signal, this.#onCallerAbort);
     }
-    if (options.deadlineAtMs !== undefined) this.#deadline = new Deadline(options.deadlineAtMs, options.now, this);
+    if (options.deadlineAtMs === undefined) return;
+    this.deadlineAtMs = options.deadlineAtMs;
+    // Armed, or timed out at once when the deadline has passed.
+    this.fire();
   }
 
-  /** Epoch milliseconds past which the run is `timed_out`; undefined for none. */
-  get deadlineAtMs(): number | undefined {
-    return this.#deadline?.atMs;
+  /**
+   * The scope of a run: for a run that nothing can stop (no caller signal,
+   * no abandon signal, no deadline), one scope that every such run shares,
+   * since it holds nothing of the run's (PERFORMANCE.md, "One scope for the
+   * runs nothing can stop").
+   */
+  static of(options: { signal?: AbortSignal | undefined; abandon?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }): RunScope {
+    if (options.signal !== undefined || options.abandon !== undefined || options.deadlineAtMs !== undefined) return new RunScope(options);
+    // Its clock is never read: it has no deadline.
+    return (unbounded ??= new RunScope({ now: Date.now }));
   }
 
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.#deadline === undefined && this.stopReason === undefined) {
+    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.deadlineAtMs === undefined && this.stopReason === undefined) {
       return undefined;
     }
     return this;
@@ -76,7 +102,7 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
-    return this.#deadline === undefined ? Infinity : this.#deadline.remainingMs();
+    return this.deadlineAtMs === undefined ? Infinity : Math.max(0, this.deadlineAtMs - this.#now());
   }
 
   /**
@@ -84,34 +110,38 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
    * clock (the timer only covers real time); returns whether the run is stopped.
    */
   checkStopped(): boolean {
-    if (this.stopReason === undefined && this.#deadline?.passed() === true) this.stop("timed_out");
+    if (this.stopReason === undefined && this.deadlineAtMs !== undefined && this.#now() >= this.deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
   }
 
-  /** Ends the run as timed out (DeadlineOwner). */
-  timeOut(): void {
-    this.stop("timed_out");
+  /** The deadline timer (Timed): times the run out when the deadline has passed by the injected clock, else waits for the time left. */
+  fire(): void {
+    const remaining = this.remainingMs();
+    if (remaining <= 0) this.stop("timed_out");
+    else timerQueue.add(this, remaining);
   }
 
   /**
-   * Waits `ms` on the run's own timer, which ends early when the run stops;
-   * undefined when there is nothing to wait for. The default sleep of the
-   * HTTP runners: a wait adds no listener and allocates nothing but its
-   * promise and timer.
+   * Queues `waiter` to fire once `ms` have passed, on the process's one
+   * timer queue, or as soon as the run stops (in a microtask). The default
+   * sleep of the HTTP runners: a wait adds no listener and allocates
+   * nothing. False when there is nothing to wait for (0 ms or less, or a
+   * stopped run).
    */
-  sleep(ms: number): Promise<void> | undefined {
-    if (this.stopReason !== undefined) return undefined;
-    return this.#wait.sleep(ms);
+  wait(ms: number, waiter: Timed): boolean {
+    if (this.stopReason !== undefined || ms <= 0) return false;
+    // A scope that nothing can stop wakes no one (and may be shared: see `of`).
+    if (this.requestSignal !== undefined) this.#waiter = waiter;
+    timerQueue.add(waiter, ms);
+    return true;
   }
 
   /**
-   * Waits `ms` before the run's next request: with the caller's `sleep` when
-   * one was given (passed an AbortSignal, and left as soon as the run stops,
-   * whether or not it listens), else on the run's own timer. Undefined when
-   * there is nothing to wait for. Not an async function (PERFORMANCE.md, "One frame per run").
+   * Waits `ms` before the run's next request with the caller's `sleep`
+   * (passed an AbortSignal, and left as soon as the run stops, whether or
+   * not it listens); for every wait, 0 ms included.
    */
-  pause(ms: number, sleep: Sleep | undefined): Promise<void> | undefined {
-    if (sleep === undefined) return this.sleep(ms);
+  pause(ms: number, sleep: Sleep): Promise<void> {
     const signal = this.requestSignal;
     return untilAborted(sleep(ms, abortSignalOf(signal)), signal).catch((error: unknown) => {
       // A sleep may reject when the run is aborted; any other rejection is a real error.
@@ -119,14 +149,19 @@ export class RunScope extends RunStopSignal implements DeadlineOwner {
     });
   }
 
-  /** Ends the current wait, if there is one. */
+  /** Ends the current wait on the timer queue, if there is one: its waiter fires in a microtask. */
   wake(): void {
-    this.#wait.wake();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    // A waiter whose timer fired has left the queue.
+    if (waiter === undefined || waiter.queueIndex === -1) return;
+    timerQueue.remove(waiter);
+    queueMicrotask(() => waiter.fire());
   }
 
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
-    this.#deadline?.clear();
+    timerQueue.remove(this);
     if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
     if (this.#abandonSignal !== undefined && this.#onAbandon !== undefined) unwatchSignal(this.#abandonSignal, this.#onAbandon);
   }

@@ -57,7 +57,7 @@ const looking: LookupPhase = {
 
 /** A poll phase at /runs/7, its run id `runId` (null: none known yet), proven unless `unproven` is given. */
 function polling(runId: string | null, unproven?: Unproven, lookup?: string): PollPhase {
-  return pollPhase({ pollUrl: new URL(`${API}/runs/7`), runId: runId ?? undefined, lookup, mode: undefined, resultUrl: undefined }, unproven);
+  return pollPhase({ pollUrl: `${API}/runs/7`, runId: runId ?? undefined, lookup, mode: undefined, resultUrl: undefined }, unproven);
 }
 
 function pathOf(text: string) {

@@ -1,11 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { compileJsonPath } from "../../../src/http/json-path.js";
+import { parseAsyncHttpMetadata } from "../../../src/http/metadata/parse.js";
 import type { Ending } from "../../../src/runners/run-report.js";
 import {
   checkpointOf,
   firstPhase,
   jobMetadata,
   pollPhase,
+  requestOf,
   resumedPhase,
   settlePhase,
   type Accepted,
@@ -24,14 +26,14 @@ const hooks = { beforeKickoff: async () => undefined };
 const ended: Ending = { exitCode: 0 };
 
 /** A job the backend accepted, polled at /runs/7. */
-const job: Accepted = { pollUrl: new URL(`${API}/runs/7`), runId: "7", lookup: undefined, mode: undefined, resultUrl: undefined };
+const job: Accepted = { pollUrl: `${API}/runs/7`, runId: "7", lookup: undefined, mode: undefined, resultUrl: undefined };
 /** A job of protocol `lro` found by lookup, with every field known. */
 const fullJob: Accepted = {
-  pollUrl: new URL(`${API}/ops/1`),
+  pollUrl: `${API}/ops/1`,
   runId: "r-1",
   lookup: "w-9",
   mode: "operation-location",
-  resultUrl: new URL(`${API}/things/1`),
+  resultUrl: `${API}/things/1`,
 };
 
 describe(firstPhase.name, () => {
@@ -57,7 +59,7 @@ describe(settlePhase.name, () => {
   });
 
   test("keeps the job of a run settled while reading its result", () => {
-    const final: Phase = { ...fullJob, name: "final", resultUrl: new URL(`${API}/things/1`) };
+    const final: Phase = { ...fullJob, name: "final", resultUrl: `${API}/things/1` };
     expect(settlePhase(final, ended)).toMatchObject({ runId: "r-1", accepted: final });
   });
 
@@ -103,6 +105,23 @@ describe(resumedPhase.name, () => {
     ["a job with every field known", fullJob],
   ])("polls %s again from its checkpoint", (_, accepted) => {
     expect(resumedPhase(checkpointOf(accepted, ACCEPTED_AT, DEADLINE))).toEqual(pollPhase(accepted));
+  });
+});
+
+describe(requestOf.name, () => {
+  const parsed = parseAsyncHttpMetadata({ "http.url": `${API}/runs`, "http.poll_status_path": "status", "http.poll_terminal_states": "completed,failed" });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  const config = parsed.config;
+
+  test("names the status URL of a poll, parsed from the phase's text", () => {
+    expect(requestOf(pollPhase(job), config, 2)).toEqual({ phase: "poll", method: "GET", url: new URL(`${API}/runs/7`), attempt: 2 });
+  });
+
+  test("uses the URL of the last request again while the run polls the same URL, and parses a moved one", () => {
+    const first = requestOf(pollPhase(job), config, 1);
+    expect(requestOf(pollPhase(job), config, 2, first).url).toBe(first.url);
+    const moved = requestOf(pollPhase({ ...job, pollUrl: `${API}/runs/8` }), config, 3, first);
+    expect(moved.url.href).toBe(`${API}/runs/8`);
   });
 });
 

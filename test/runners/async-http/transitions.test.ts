@@ -49,16 +49,16 @@ const starting = { name: "start", lookup: lookupOf(lookedUp), hooks: {} } as con
 const sending = (attempt = 1, before?: readonly string[]) => ({ name: "kickoff", attempt, before: before && new Set(before), unanswered: false, hooks: {} }) as const;
 const looking = (runId?: string): LookupPhase => ({ name: "lookup", lookup: lookupOf(lookedUp), before: new Set(["a"]), runId, hooks: {} });
 const polling = (path = "/runs/7", runId: string | null = "7"): PollPhase =>
-  pollPhase({ pollUrl: new URL(`${API}${path}`), runId: runId ?? undefined, lookup: undefined, mode: undefined, resultUrl: undefined });
+  pollPhase({ pollUrl: `${API}${path}`, runId: runId ?? undefined, lookup: undefined, mode: undefined, resultUrl: undefined });
 /** Protocol `lro`: an operation monitor at /ops/1 whose result is read at /things/1. */
 const monitoring = pollPhase({
-  pollUrl: new URL(`${API}/ops/1`),
+  pollUrl: `${API}/ops/1`,
   runId: undefined,
   lookup: undefined,
   mode: "operation-location",
-  resultUrl: new URL(`${API}/things/1`),
+  resultUrl: `${API}/things/1`,
 });
-const reading: FinalPhase = { ...monitoring, name: "final", resultUrl: new URL(`${API}/things/1`) };
+const reading: FinalPhase = { ...monitoring, name: "final", resultUrl: `${API}/things/1` };
 
 // The verdicts.
 const succeeded = { kind: "terminal", status: "completed", outcome: "succeeded" } as const;
@@ -89,7 +89,7 @@ function answer(code: number, body: unknown = ""): Answer {
 
 /** What a transition reads besides the phase: `errors` counts this answer when it is a transient failure. */
 function contextOf(config: AsyncHttpConfig, phase: ActivePhase, errors = 0) {
-  const url = phase.name === "poll" ? phase.pollUrl : phase.name === "final" ? phase.resultUrl : config.url;
+  const url = phase.name === "poll" ? new URL(phase.pollUrl) : phase.name === "final" ? new URL(phase.resultUrl) : config.url;
   const attempt = phase.name === "kickoff" ? phase.attempt : 1;
   const request = { phase: phase.name === "start" ? "lookup" : phase.name, method: "GET", url, attempt } as const;
   return { config, protocol: protocolOf(config), request, errors, invocationId: "inv-1" };
@@ -132,9 +132,9 @@ function summary(phase: Phase): Record<string, unknown> {
     case "lookup":
       return { name: "lookup", before: [...phase.before], runId: phase.runId };
     case "poll":
-      return { name: "poll", pollUrl: phase.pollUrl.href, runId: phase.runId, lookup: phase.lookup, mode: phase.mode, resultUrl: phase.resultUrl?.href };
+      return { name: "poll", pollUrl: phase.pollUrl, runId: phase.runId, lookup: phase.lookup, mode: phase.mode, resultUrl: phase.resultUrl };
     case "final":
-      return { name: "final", resultUrl: phase.resultUrl.href };
+      return { name: "final", resultUrl: phase.resultUrl };
     case "settle": {
       const failure = phase.ending.failure;
       return { name: "settle", ends: failure === undefined ? "succeeded" : failureStatus(failure), failure: failure?.kind };

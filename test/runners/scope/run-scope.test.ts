@@ -1,8 +1,13 @@
 import { getEventListeners } from "node:events";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { RunScope } from "../../../src/runners/scope/run-scope.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 /** A clock the test moves by hand. */
 function fakeClock(startMs = 1_000_000) {
@@ -81,6 +86,25 @@ describe(RunScope.name, () => {
     expect(scope.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
     expect([scope.stopReason, scope.signal.aborted, vi.getTimerCount()]).toEqual(["timed_out", true, 0]);
+  });
+
+  test("waits the time left again when its deadline timer fires before the injected clock reaches the deadline", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });
+    clock.advance(400);
+    vi.advanceTimersByTime(1_000);
+    expect([scope.stopReason, vi.getTimerCount()]).toEqual([undefined, 1]);
+    clock.advance(600);
+    vi.advanceTimersByTime(599);
+    expect(scope.stopReason).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    expect([scope.stopReason, vi.getTimerCount()]).toEqual(["timed_out", 0]);
+  });
+
+  test("has no deadline when it is stopped at its start, and arms no timer", () => {
+    const clock = fakeClock();
+    const scope = new RunScope({ now: clock.now, signal: AbortSignal.abort(), deadlineAtMs: clock.now() + 60_000 });
+    expect([scope.deadlineAtMs, scope.remainingMs(), vi.getTimerCount()]).toEqual([undefined, Infinity, 0]);
   });
 
   test("does not fire early for a deadline beyond the largest timer delay", () => {
@@ -253,5 +277,80 @@ describe("RunScope as the stop signal of its requests", () => {
     expect(after).toHaveBeenCalledOnce();
     expect(deferred).toHaveLength(1);
     expect(() => deferred[0]?.()).toThrow("listener broke");
+  });
+
+  describe("wait", () => {
+    /** A waiter that counts how often it fired. */
+    const waiter = () => ({ dueAt: 0, queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
+
+    test("fires its waiter once the delay has passed, and not before, on one timer", async () => {
+      const scope = new RunScope({ now: fakeClock().now });
+      const run = waiter();
+      expect(scope.wait(1_000, run)).toBe(true);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(run.fired).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect([run.fired, vi.getTimerCount()]).toEqual([1, 0]);
+    });
+
+    test("has nothing to wait for at 0 ms or less, or once the run is stopped, and starts no timer", () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      expect([scope.wait(0, run), scope.wait(-5, run)]).toEqual([false, false]);
+      caller.abort();
+      expect(scope.wait(1_000, run)).toBe(false);
+      expect([run.fired, vi.getTimerCount()]).toEqual([0, 0]);
+    });
+
+    test("wakes its waiter in a microtask when the run stops, and clears the timer", async () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      scope.wait(60_000, run);
+      caller.abort();
+      expect([run.fired, vi.getTimerCount()]).toEqual([0, 0]);
+      await Promise.resolve();
+      expect(run.fired).toBe(1);
+    });
+
+    test("does not wake a waiter whose timer has fired when the run stops later", async () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+      const run = waiter();
+      scope.wait(100, run);
+      await vi.advanceTimersByTimeAsync(100);
+      caller.abort();
+      await Promise.resolve();
+      expect(run.fired).toBe(1);
+    });
+  });
+
+  describe("of", () => {
+    test("shares one scope among the runs nothing can stop, and gives any other run its own", () => {
+      const now = fakeClock().now;
+      const shared = RunScope.of({ now });
+      expect(RunScope.of({ now: () => 0 })).toBe(shared);
+      expect([shared.requestSignal, shared.remainingMs(), shared.checkStopped()]).toEqual([undefined, Infinity, false]);
+      const own = [RunScope.of({ now, signal: new AbortController().signal }), RunScope.of({ now, abandon: new AbortController().signal }), RunScope.of({ now, deadlineAtMs: now() + 1_000 })];
+      for (const scope of own) expect(scope).not.toBe(shared);
+      for (const scope of own) scope.dispose();
+    });
+
+    test("holds no run once its wait is over: a run that waited on the shared scope can be collected", async () => {
+      const shared = RunScope.of({ now: fakeClock().now });
+      // Built in a function of its own, so that no local variable of the test keeps the run alive.
+      let fired = 0;
+      const run = (() => {
+        const waiter = { dueAt: 0, queueIndex: -1, fire: () => void (fired += 1) };
+        expect(shared.wait(100, waiter)).toBe(true);
+        return new WeakRef(waiter);
+      })();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(fired).toBe(1);
+      collectGarbage();
+      expect(run.deref()).toBeUndefined();
+    });
   });
 });

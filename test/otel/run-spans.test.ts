@@ -125,7 +125,8 @@ describe(ExecutorRuntimeInstrumentation.name, () => {
   });
 
   it("writes the caller's trace context into a job at enqueue time", async () => {
-    const queue = { add: async (_name: string, data: unknown, options: { jobId: string }) => ({ id: options.jobId, data }) };
+    // A queue on a single redis-server: its connection names no sentinels, so nothing is confirmed.
+    const queue = { opts: { connection: { host: "127.0.0.1" } }, add: async (_name: string, data: unknown, options: { jobId: string }) => ({ id: options.jobId, data }) };
     const { value: job, caller } = await otel.underCaller(() =>
       enqueueInvocation(queue as never, { invocation_id: "job-1", runtime_name: "r", runtime_kind: "http_async" }),
     );

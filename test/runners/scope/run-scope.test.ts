@@ -140,6 +140,24 @@ describe(RunScope.name, () => {
     expect([scope.stopReason, abortListeners(caller.signal)]).toEqual(["timed_out", 0]);
   });
 
+  test("stops as abandoned when its abandon signal aborts, and as cancelled when the caller's does", () => {
+    const [caller, abandon, otherAbandon] = [new AbortController(), new AbortController(), new AbortController()];
+    const abandoned = new RunScope({ now: fakeClock().now, signal: caller.signal, abandon: abandon.signal });
+    abandon.abort();
+    const cancelled = new RunScope({ now: fakeClock().now, signal: caller.signal, abandon: otherAbandon.signal });
+    caller.abort();
+    expect([abandoned.stopCause, abandoned.abandoned, cancelled.stopCause, cancelled.abandoned]).toEqual(["abandoned", true, "cancelled", false]);
+    expect([abortListeners(caller.signal), abortListeners(otherAbandon.signal)]).toEqual([0, 0]);
+  });
+
+  test("stops as abandoned when one signal is both its caller's and its abandon signal", () => {
+    const both = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: both.signal, abandon: both.signal });
+    expect(abortListeners(both.signal)).toBe(1);
+    both.abort();
+    expect([scope.stopCause, abortListeners(both.signal)]).toEqual(["abandoned", 0]);
+  });
+
   test("dispose removes the caller-signal listener and clears the timer", () => {
     const clock = fakeClock();
     const caller = new AbortController();

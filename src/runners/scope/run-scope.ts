@@ -30,7 +30,6 @@ let unbounded: RunScope | undefined;
  */
 export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** The deadline's place on the timer queue (Timed). */
-  dueAt = 0;
   queueIndex = -1;
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
   readonly deadlineAtMs: number | undefined;

@@ -299,7 +299,7 @@ describe("RunScope as the stop signal of its requests", () => {
 
   describe("wait", () => {
     /** A waiter that counts how often it fired. */
-    const waiter = () => ({ dueAt: 0, queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
+    const waiter = () => ({ queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
 
     test("fires its waiter once the delay has passed, and not before, on one timer", async () => {
       const scope = new RunScope({ now: fakeClock().now });
@@ -361,7 +361,7 @@ describe("RunScope as the stop signal of its requests", () => {
       // Built in a function of its own, so that no local variable of the test keeps the run alive.
       let fired = 0;
       const run = (() => {
-        const waiter = { dueAt: 0, queueIndex: -1, fire: () => void (fired += 1) };
+        const waiter = { queueIndex: -1, fire: () => void (fired += 1) };
         expect(shared.wait(100, waiter)).toBe(true);
         return new WeakRef(waiter);
       })();

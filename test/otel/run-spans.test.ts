@@ -125,7 +125,7 @@ describe(ExecutorRuntimeInstrumentation.name, () => {
   });
 
   it("writes the caller's trace context into a job at enqueue time", async () => {
-    const queue = { add: async (_name: string, data: unknown, options: { jobId: string }) => ({ id: options.jobId, data }) };
+    const queue = { opts: {}, add: async (_name: string, data: unknown, options: { jobId: string }) => ({ id: options.jobId, data }) };
     const { value: job, caller } = await otel.underCaller(() =>
       enqueueInvocation(queue as never, { invocation_id: "job-1", runtime_name: "r", runtime_kind: "http_async" }),
     );

@@ -19,11 +19,11 @@ export interface Accepted {
   /** The backend's run id (`http.poll_run_id_path`), once read. */
   readonly runId: string | undefined;
   /** The key a run lookup found (`{lookup}`, `http.lookup`). */
-  readonly lookup: string | undefined;
+  readonly lookup?: string | undefined;
   /** Protocol `lro`: how the status URL's answers are read. */
-  readonly mode: LroMode | undefined;
+  readonly mode?: LroMode | undefined;
   /** Protocol `lro`, an operation monitor: where the result is read once the operation has succeeded. */
-  readonly resultUrl: string | undefined;
+  readonly resultUrl?: string | undefined;
 }
 
 /**
@@ -75,7 +75,7 @@ export interface LookupPhase {
 export interface PollPhase extends Accepted {
   readonly name: "poll";
   /** Set until the run is proven the invocation's own (`http.run_owner_path`); undefined once it is, or with no owner check. */
-  readonly unproven: Unproven | undefined;
+  readonly unproven?: Unproven | undefined;
 }
 
 /**
@@ -123,6 +123,8 @@ export function firstPhase(lookup: RunLookup | undefined, hooks: Hooks): Phase {
 /** Polling `accepted`'s status URL; `unproven` until the run is proven the invocation's own. */
 export function pollPhase(accepted: Accepted, unproven?: Unproven): PollPhase {
   const { pollUrl, runId, lookup, mode, resultUrl } = accepted;
+  // A plain status poll holds no empty fields (PERFORMANCE.md, "A poll phase without empty fields").
+  if (lookup === undefined && mode === undefined && resultUrl === undefined && unproven === undefined) return { name: "poll", pollUrl, runId };
   return { name: "poll", pollUrl, runId, lookup, mode, resultUrl, unproven };
 }
 

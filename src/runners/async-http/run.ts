@@ -34,7 +34,6 @@ type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
  */
 export class AsyncRun implements Timed {
   /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
-  dueAt = 0;
   queueIndex = -1;
   readonly #plan: RunPlan;
   /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `#stopped`). */

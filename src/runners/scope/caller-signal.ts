@@ -1,34 +1,42 @@
+/** A run's scope, told when a signal it watches aborts. */
+export interface SignalWatcher {
+  signalAborted(signal: AbortSignal): void;
+}
+
 /**
- * The stop callbacks of the live runs of each caller signal. A dispatcher
+ * The live runs watching each caller signal. A dispatcher
  * may share one signal across thousands of runs: each signal gets a single
  * 'abort' listener, removed when its last run lets go, so a shared signal
  * never collects one listener per run (MaxListenersExceededWarning, and O(n)
  * removals).
  */
-const stopsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+const watchersBySignal = new WeakMap<AbortSignal, Set<SignalWatcher>>();
 
 function onSharedAbort(event: Event): void {
   const signal = event.target as AbortSignal;
-  const stops = stopsBySignal.get(signal);
-  stopsBySignal.delete(signal);
-  for (const stop of stops ?? []) stop();
+  const watchers = watchersBySignal.get(signal);
+  watchersBySignal.delete(signal);
+  for (const watcher of watchers ?? []) watcher.signalAborted(signal);
 }
 
-/** Calls `stop` once when the caller's `signal` aborts, until `unwatchSignal`. */
-export function watchSignal(signal: AbortSignal, stop: () => void): void {
-  let stops = stopsBySignal.get(signal);
-  if (stops === undefined) {
-    stops = new Set();
-    stopsBySignal.set(signal, stops);
+/**
+ * Tells `watcher` once when `signal` aborts, until `unwatchSignal`. The watcher is the run's scope itself, so a run
+ * holds no closure per signal (PERFORMANCE.md, "Signals held apart").
+ */
+export function watchSignal(signal: AbortSignal, watcher: SignalWatcher): void {
+  let watchers = watchersBySignal.get(signal);
+  if (watchers === undefined) {
+    watchers = new Set();
+    watchersBySignal.set(signal, watchers);
     signal.addEventListener("abort", onSharedAbort, { once: true });
   }
-  stops.add(stop);
+  watchers.add(watcher);
 }
 
-/** Forgets `stop`; the signal's listener goes with its last watcher. */
-export function unwatchSignal(signal: AbortSignal, stop: () => void): void {
-  const stops = stopsBySignal.get(signal);
-  if (stops === undefined || !stops.delete(stop) || stops.size > 0) return;
-  stopsBySignal.delete(signal);
+/** Forgets `watcher`; the signal's listener goes with its last watcher. */
+export function unwatchSignal(signal: AbortSignal, watcher: SignalWatcher): void {
+  const watchers = watchersBySignal.get(signal);
+  if (watchers === undefined || !watchers.delete(watcher) || watchers.size > 0) return;
+  watchersBySignal.delete(signal);
   signal.removeEventListener("abort", onSharedAbort);
 }

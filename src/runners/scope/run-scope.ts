@@ -1,8 +1,15 @@
 import { untilAborted, type Sleep } from "../../http/timing.js";
 import { abortSignalOf, type StopSignal } from "../../http/transport/request-signal.js";
-import { unwatchSignal, watchSignal } from "./caller-signal.js";
+import { unwatchSignal, watchSignal, type SignalWatcher } from "./caller-signal.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
+
+/** A run's caller and abandon signals; `abandoned` once the abandon signal stopped the run. */
+interface Signals {
+  readonly caller: AbortSignal | undefined;
+  readonly abandon: AbortSignal | undefined;
+  abandoned: boolean;
+}
 
 /** The scope every run shares that nothing can stop: see `RunScope.of`. */
 let unbounded: RunScope | undefined;
@@ -21,20 +28,14 @@ let unbounded: RunScope | undefined;
  * Node 20 a signal combined from it with `AbortSignal.any` can be
  * garbage-collected before it fires.)
  */
-export class RunScope extends RunStopSignal implements Timed {
+export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** The deadline's place on the timer queue (Timed). */
-  dueAt = 0;
   queueIndex = -1;
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
   readonly deadlineAtMs: number | undefined;
   readonly #now: () => number;
-  readonly #callerSignal: AbortSignal | undefined;
-  /** Created only for a run with a caller signal. */
-  readonly #onCallerAbort: (() => void) | undefined;
-  readonly #abandonSignal: AbortSignal | undefined;
-  /** Created only for a run with an abandon signal. */
-  readonly #onAbandon: (() => void) | undefined;
-  #abandoned = false;
+  /** Created only for a run with a caller or an abandon signal (PERFORMANCE.md, "Signals held apart"). */
+  readonly #signals: Signals | undefined;
   /** What waits on the timer queue for the run (its run itself), woken early when the run stops. */
   #waiter: Timed | undefined;
 
@@ -46,23 +47,15 @@ export class RunScope extends RunStopSignal implements Timed {
   }) {
     super();
     this.#now = options.now;
-    this.#callerSignal = options.signal;
-    this.#abandonSignal = options.abandon;
-    if (options.abandon?.aborted) this.#abandoned = true;
-    if (options.signal?.aborted || this.#abandoned) {
-      this.stop("cancelled");
-      return;
-    }
-    if (options.abandon !== undefined) {
-      this.#onAbandon = () => {
-        this.#abandoned = true;
+    const { signal, abandon } = options;
+    if (signal !== undefined || abandon !== undefined) {
+      const signals: Signals = (this.#signals = { caller: signal, abandon, abandoned: abandon?.aborted === true });
+      if (signal?.aborted || signals.abandoned) {
         this.stop("cancelled");
-      };
-      watchSignal(options.abandon, this.#onAbandon);
-    }
-    if (options.signal !== undefined) {
-      this.#onCallerAbort = () => this.stop("cancelled");
-      watchSignal(options.signal, this.#onCallerAbort);
+        return;
+      }
+      if (abandon !== undefined) watchSignal(abandon, this);
+      if (signal !== undefined) watchSignal(signal, this);
     }
     if (options.deadlineAtMs === undefined) return;
     this.deadlineAtMs = options.deadlineAtMs;
@@ -84,20 +77,25 @@ export class RunScope extends RunStopSignal implements Timed {
 
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    if (this.#callerSignal === undefined && this.#abandonSignal === undefined && this.deadlineAtMs === undefined && this.stopReason === undefined) {
-      return undefined;
-    }
-    return this;
+    return this.#signals === undefined && this.deadlineAtMs === undefined && this.stopReason === undefined ? undefined : this;
   }
 
   /** Why the run was stopped, once it was: `abandoned` (it sends no cancel request), `cancelled` or `timed_out`. */
   get stopCause(): StopReason | "abandoned" | undefined {
-    return this.#abandoned ? "abandoned" : this.stopReason;
+    return this.#signals?.abandoned === true ? "abandoned" : this.stopReason;
   }
 
   /** Whether the run was stopped by its abandon signal: it sends no cancel request. */
   get abandoned(): boolean {
-    return this.#abandoned;
+    return this.#signals?.abandoned === true;
+  }
+
+  /** A watched signal aborted (SignalWatcher): the run stops, abandoned when it was the abandon signal. */
+  signalAborted(signal: AbortSignal): void {
+    const signals = this.#signals;
+    if (signals === undefined) return;
+    if (signal === signals.abandon) signals.abandoned = true;
+    this.stop("cancelled");
   }
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
@@ -162,8 +160,9 @@ export class RunScope extends RunStopSignal implements Timed {
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
     timerQueue.remove(this);
-    if (this.#callerSignal !== undefined && this.#onCallerAbort !== undefined) unwatchSignal(this.#callerSignal, this.#onCallerAbort);
-    if (this.#abandonSignal !== undefined && this.#onAbandon !== undefined) unwatchSignal(this.#abandonSignal, this.#onAbandon);
+    const signals = this.#signals;
+    if (signals?.caller !== undefined) unwatchSignal(signals.caller, this);
+    if (signals?.abandon !== undefined) unwatchSignal(signals.abandon, this);
   }
 
   /** Stops the run (see RunStopSignal.stop), then lets go of its timers and ends its wait. */

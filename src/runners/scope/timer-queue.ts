@@ -1,10 +1,11 @@
 /** setTimeout's largest delay; a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** The smallest room the queue keeps for due times. */
+const MIN_CAPACITY = 64;
+
 /** Something the queue fires once its time has come. */
 export interface Timed {
-  /** When it is due, in `performance.now()` milliseconds; set by the queue. */
-  dueAt: number;
   /** Its place in the queue, -1 when it is not queued; kept by the queue. */
   queueIndex: number;
   /** Called once when it is due, after it left the queue. */
@@ -16,11 +17,15 @@ export interface Timed {
  * a single `setTimeout` armed for the earliest. A Node `Timeout` and the
  * arguments array of `setTimeout(fn, ms, arg)` cost about 180 bytes; a run
  * that waits with a deadline would hold two (PERFORMANCE.md, "One timer for
- * every run"). The timer is cleared when the queue empties, so an idle
- * process exits.
+ * every run"). The due times sit beside the heap, in a Float64Array, not in
+ * the entries: a fractional number in an object is a heap number of its own
+ * (PERFORMANCE.md, "Due times beside the heap"). The timer is cleared when
+ * the queue empties, so an idle process exits.
  */
 class TimerQueue {
   readonly #heap: Timed[] = [];
+  /** The due time of `#heap[i]` at `#due[i]`, in `performance.now()` milliseconds. */
+  #due = new Float64Array(MIN_CAPACITY);
   #timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires; Infinity when none is armed. */
   #armedFor = Infinity;
@@ -33,10 +38,10 @@ class TimerQueue {
   /** Queues `entry` to fire in `delayMs` (at least 0); an entry already queued moves. */
   add(entry: Timed, delayMs: number): void {
     if (entry.queueIndex !== -1) this.remove(entry);
-    entry.dueAt = performance.now() + Math.max(0, delayMs);
-    entry.queueIndex = this.#heap.length;
+    const index = this.#heap.length;
+    if (index === this.#due.length) this.#resize(2 * index);
     this.#heap.push(entry);
-    this.#up(entry.queueIndex);
+    this.#up(index, entry, performance.now() + Math.max(0, delayMs));
     this.#arm();
   }
 
@@ -46,14 +51,15 @@ class TimerQueue {
     if (index === -1) return;
     const heap = this.#heap;
     const last = heap.pop()!;
+    const lastIndex = heap.length;
     entry.queueIndex = -1;
     if (last !== entry) {
-      heap[index] = last;
-      last.queueIndex = index;
-      this.#down(index);
-      this.#up(index);
+      const lastDue = this.#due[lastIndex]!;
+      this.#down(index, last, lastDue);
+      if (last.queueIndex === index) this.#up(index, last, lastDue);
     }
-    if (heap.length === 0) this.#disarm();
+    if (lastIndex === 0) this.#disarm();
+    if (this.#due.length > MIN_CAPACITY && lastIndex * 4 <= this.#due.length) this.#resize(this.#due.length / 2);
   }
 
   /** Fires every entry that is due, then arms the timer for the next: what the timer calls. */
@@ -62,7 +68,7 @@ class TimerQueue {
     this.#armedFor = Infinity;
     const now = performance.now();
     const heap = this.#heap;
-    while (heap.length > 0 && heap[0]!.dueAt <= now) {
+    while (heap.length > 0 && this.#due[0]! <= now) {
       const entry = heap[0]!;
       this.remove(entry);
       try {
@@ -78,11 +84,12 @@ class TimerQueue {
   }
 
   #arm(): void {
-    const next = this.#heap[0];
-    if (next === undefined || next.dueAt >= this.#armedFor) return;
+    if (this.#heap.length === 0) return;
+    const dueAt = this.#due[0]!;
+    if (dueAt >= this.#armedFor) return;
     this.#disarm();
-    this.#armedFor = next.dueAt;
-    const delay = Math.min(Math.max(0, Math.ceil(next.dueAt - performance.now())), MAX_TIMER_MS);
+    this.#armedFor = dueAt;
+    const delay = Math.min(Math.max(0, Math.ceil(dueAt - performance.now())), MAX_TIMER_MS);
     this.#timer = setTimeout(fireDue, delay, this);
   }
 
@@ -92,36 +99,51 @@ class TimerQueue {
     this.#armedFor = Infinity;
   }
 
-  #up(index: number): void {
+  /** Moves the room for due times to `capacity` entries (never below MIN_CAPACITY). */
+  #resize(capacity: number): void {
+    const due = new Float64Array(Math.max(MIN_CAPACITY, capacity));
+    due.set(this.#due.subarray(0, this.#heap.length));
+    this.#due = due;
+  }
+
+  /** Places `entry`, due at `dueAt`, at `index` or above it, moving later entries down. */
+  #up(index: number, entry: Timed, dueAt: number): void {
     const heap = this.#heap;
-    const entry = heap[index]!;
+    const due = this.#due;
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
+      const parentDue = due[parentIndex]!;
+      if (parentDue <= dueAt) break;
       const parent = heap[parentIndex]!;
-      if (parent.dueAt <= entry.dueAt) break;
       heap[index] = parent;
+      due[index] = parentDue;
       parent.queueIndex = index;
       index = parentIndex;
     }
     heap[index] = entry;
+    due[index] = dueAt;
     entry.queueIndex = index;
   }
 
-  #down(index: number): void {
+  /** Places `entry`, due at `dueAt`, at `index` or below it, moving earlier entries up. */
+  #down(index: number, entry: Timed, dueAt: number): void {
     const heap = this.#heap;
-    const entry = heap[index]!;
+    const due = this.#due;
     const length = heap.length;
     for (;;) {
       let child = 2 * index + 1;
       if (child >= length) break;
-      if (child + 1 < length && heap[child + 1]!.dueAt < heap[child]!.dueAt) child += 1;
+      if (child + 1 < length && due[child + 1]! < due[child]!) child += 1;
+      const childDue = due[child]!;
+      if (childDue >= dueAt) break;
       const smaller = heap[child]!;
-      if (smaller.dueAt >= entry.dueAt) break;
       heap[index] = smaller;
+      due[index] = childDue;
       smaller.queueIndex = index;
       index = child;
     }
     heap[index] = entry;
+    due[index] = dueAt;
     entry.queueIndex = index;
   }
 }

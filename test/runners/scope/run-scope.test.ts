@@ -140,6 +140,24 @@ describe(RunScope.name, () => {
     expect([scope.stopReason, abortListeners(caller.signal)]).toEqual(["timed_out", 0]);
   });
 
+  test("stops as abandoned when its abandon signal aborts, and as cancelled when the caller's does", () => {
+    const [caller, abandon, otherAbandon] = [new AbortController(), new AbortController(), new AbortController()];
+    const abandoned = new RunScope({ now: fakeClock().now, signal: caller.signal, abandon: abandon.signal });
+    abandon.abort();
+    const cancelled = new RunScope({ now: fakeClock().now, signal: caller.signal, abandon: otherAbandon.signal });
+    caller.abort();
+    expect([abandoned.stopCause, abandoned.abandoned, cancelled.stopCause, cancelled.abandoned]).toEqual(["abandoned", true, "cancelled", false]);
+    expect([abortListeners(caller.signal), abortListeners(otherAbandon.signal)]).toEqual([0, 0]);
+  });
+
+  test("stops as abandoned when one signal is both its caller's and its abandon signal", () => {
+    const both = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: both.signal, abandon: both.signal });
+    expect(abortListeners(both.signal)).toBe(1);
+    both.abort();
+    expect([scope.stopCause, abortListeners(both.signal)]).toEqual(["abandoned", 0]);
+  });
+
   test("dispose removes the caller-signal listener and clears the timer", () => {
     const clock = fakeClock();
     const caller = new AbortController();
@@ -281,7 +299,7 @@ describe("RunScope as the stop signal of its requests", () => {
 
   describe("wait", () => {
     /** A waiter that counts how often it fired. */
-    const waiter = () => ({ dueAt: 0, queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
+    const waiter = () => ({ queueIndex: -1, fired: 0, fire() { this.fired += 1; } });
 
     test("fires its waiter once the delay has passed, and not before, on one timer", async () => {
       const scope = new RunScope({ now: fakeClock().now });
@@ -343,7 +361,7 @@ describe("RunScope as the stop signal of its requests", () => {
       // Built in a function of its own, so that no local variable of the test keeps the run alive.
       let fired = 0;
       const run = (() => {
-        const waiter = { dueAt: 0, queueIndex: -1, fire: () => void (fired += 1) };
+        const waiter = { queueIndex: -1, fire: () => void (fired += 1) };
         expect(shared.wait(100, waiter)).toBe(true);
         return new WeakRef(waiter);
       })();

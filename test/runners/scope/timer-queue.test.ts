@@ -3,7 +3,7 @@ import { timerQueue, type Timed } from "../../../src/runners/scope/timer-queue.j
 
 /** An entry that records when it fired, by the fake clock. */
 function entry(name: string, fired: string[]): Timed {
-  return { dueAt: 0, queueIndex: -1, fire: () => void fired.push(`${name}@${Math.round(performance.now())}`) };
+  return { queueIndex: -1, fire: () => void fired.push(`${name}@${Math.round(performance.now())}`) };
 }
 
 describe("timerQueue", () => {
@@ -23,6 +23,18 @@ describe("timerQueue", () => {
     expect(fired.map((line) => line.replace(/@\d+/, ""))).toEqual(["a", "b", "c", "d"]);
     expect(fired.map((line) => Number(line.split("@")[1]) - start)).toEqual([100, 200, 300, 400]);
     expect([timerQueue.size, vi.getTimerCount()]).toEqual([0, 0]);
+  });
+
+  test("fires a thousand entries in the order they are due, a third removed, as the queue grows and shrinks", () => {
+    const fired: string[] = [];
+    const delays = Array.from({ length: 1000 }, (_, i) => 1 + ((i * 7919) % 1000));
+    const entries = delays.map((ms) => entry(String(ms), fired));
+    entries.forEach((queued, i) => timerQueue.add(queued, delays[i] ?? 0));
+    entries.forEach((queued, i) => i % 3 === 0 && timerQueue.remove(queued));
+    vi.advanceTimersByTime(1001);
+    const due = fired.map((line) => Number(line.replace(/@\d+/, "")));
+    expect(due).toEqual([...due].sort((a, b) => a - b));
+    expect([due.length, timerQueue.size, vi.getTimerCount()]).toEqual([666, 0, 0]);
   });
 
   test("never fires a removed entry, and clears its timer once the queue is empty", () => {
@@ -64,10 +76,9 @@ describe("timerQueue", () => {
     const rethrown: (() => void)[] = [];
     const nextTick = vi.spyOn(process, "nextTick").mockImplementation(((callback: () => void) => void rethrown.push(callback)) as typeof process.nextTick);
     const later = entry("later", fired);
-    timerQueue.add({ dueAt: 0, queueIndex: -1, fire: () => timerQueue.add(later, 50) }, 10);
+    timerQueue.add({ queueIndex: -1, fire: () => timerQueue.add(later, 50) }, 10);
     timerQueue.add(
       {
-        dueAt: 0,
         queueIndex: -1,
         fire: () => {
           throw new Error("broken entry");

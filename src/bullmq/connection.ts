@@ -53,8 +53,8 @@ export function namesSentinels(connection: ConnectionOptions | undefined): boole
  * stay as given.
  */
 export function workerConnection(connection: ConnectionOptions): ConnectionOptions {
-  if (!namesSentinels(connection) || !("sentinels" in connection)) return connection;
-  return { failoverDetector: true, ...sentinelConnection(connection as Parameters<typeof sentinelConnection>[0]) };
+  const settled = withFailoverSettings(connection);
+  return settled === connection ? connection : { failoverDetector: true, ...settled };
 }
 
 /** What a BullMQ worker's Redis backend holds: its connections, each with its client. */

@@ -4,6 +4,7 @@ import type { RuntimeResult } from "../contracts/result.js";
 import type { InvocationJobData } from "./job-data.js";
 import type { JobField, JobLock, WriteOutcome } from "./job-lock.js";
 import type { InvocationProgress } from "./progress.js";
+import { CONFIRM_RETRY_PAUSE_MS } from "./replication.js";
 
 /** Where a run's job writes report to. */
 export interface JobWritesListener {
@@ -18,9 +19,6 @@ export type DataPatch = { readonly [K in keyof InvocationJobData]?: InvocationJo
 
 /** Why a write was refused. */
 const LOCK_LOST = "the job's lock is no longer held by this worker (another worker took the job over, or the job is gone)";
-
-/** The pause before a write that the replicas did not confirm is sent again. */
-const CONFIRM_RETRY_PAUSE_MS = 250;
 
 /**
  * A write that landed on a server whose replicas did not acknowledge it in

@@ -1,12 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Queue } from "bullmq";
-import { confirmed, type Pipeline, type Replication } from "./replication.js";
+import { CONFIRM_RETRY_PAUSE_MS, confirmed, type Pipeline, type Replication } from "./replication.js";
 
 /** How long `confirmJob` tries before it gives up. */
 const CONFIRM_WINDOW_MS = 30_000;
-
-/** The pause before an unconfirmed read is tried again. */
-const RETRY_PAUSE_MS = 250;
 
 /** How long the fence key lives; any value works, it is overwritten by every confirmed read. */
 const FENCE_TTL_MS = 60_000;
@@ -41,7 +38,7 @@ export async function confirmJob(queue: Queue, id: string, replication: Replicat
       );
     }
     if (read.confirmed) await add();
-    else await delay(RETRY_PAUSE_MS);
+    else await delay(CONFIRM_RETRY_PAUSE_MS);
   }
 }
 

@@ -20,6 +20,9 @@ export interface Replication {
 /** How long one `WAIT` waits for the replicas' acknowledgement. */
 export const REPLICA_WAIT_MS = 1_000;
 
+/** The pause before a write or read that the replicas did not confirm is sent again. */
+export const CONFIRM_RETRY_PAUSE_MS = 250;
+
 /** What a pipeline run under `confirmed` answered: each command's reply, and whether it is confirmed. */
 export interface ConfirmedReplies {
   /** The replies of the commands `add` queued, in order. */

@@ -210,6 +210,14 @@ function collect() {
   return process.memoryUsage();
 }
 
+/** Stops the CPU profiler, if one runs, and writes its profile. */
+async function stopProfiler(profiler) {
+  if (profiler === undefined) return;
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(config.cpuProfile, JSON.stringify(profile));
+  profiler.disconnect();
+}
+
 async function main() {
   const client =
     config.client === "raw-undici" || config.client === "raw-agent"
@@ -275,6 +283,7 @@ async function main() {
     await measureNow;
     report.cpuMicros = cpuMicros(cpuStart);
     report.wallMs = performance.now() - wallStart;
+    await stopProfiler(profiler);
     loopDelay?.disable();
     if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     // Three samples, 300 ms apart, after a full GC each; the median is kept. At 10,000 in flight
@@ -310,11 +319,7 @@ async function main() {
   loopDelay?.disable();
   if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
   if (config.jit) process.stdout.write(`${WINDOW_END}\n`);
-  if (profiler !== undefined) {
-    const { profile } = await profiler.post("Profiler.stop");
-    writeFileSync(config.cpuProfile, JSON.stringify(profile));
-    profiler.disconnect();
-  }
+  await stopProfiler(profiler);
   report.maxRssBytes = process.resourceUsage().maxRSS * 1024;
   report.events = client.events?.();
   await client.close();

@@ -9,6 +9,9 @@
 //   node bench/overhead.mjs [--reps 5] [--jobs 20000] [--lib path/to/index.js]
 //   node --cpu-prof bench/overhead.mjs --child '{"client":"library","lib":"bench/.build/lib/index.js","jobs":20000}'
 //
+// With "alloc":true a child also reports the bytes it allocated per request
+// (V8's sampling heap profiler; its CPU figure is then not comparable).
+//
 // Comparing builds (A/B): name each one; a directory holding index.ts (a copy
 // of src/ with a change) is built first. The library clients run for every
 // build, interleaved, and each build is compared with the first, run by run:
@@ -29,6 +32,7 @@ const ORIGIN = "http://127.0.0.1:1";
 const CLIENTS = {
   "raw-undici": "raw loop, undici.request(url, options)",
   "raw-dispatcher": "raw loop, dispatcher.request(options)",
+  "raw-dispatch": "raw loop, dispatcher.dispatch() + own handler",
   library: "library (AsyncHttpRunner, dispatcher option)",
   "library+deadline": "library, timeout_seconds set",
 };
@@ -53,6 +57,63 @@ function rawClient(dispatcher, direct) {
   };
 }
 
+/** The handler of the dispatch() loop: the status, the body's chunks, one JSON.parse (bench/client.mjs's JsonResponse). */
+class JsonResponse {
+  status = 0;
+  chunks = [];
+
+  constructor(resolve, reject) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onConnect() {}
+
+  onHeaders(statusCode) {
+    if (statusCode >= 200) this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk) {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete() {
+    const chunks = this.chunks;
+    let body;
+    try {
+      body = JSON.parse(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve({ status: this.status, body });
+  }
+
+  onError(error) {
+    this.reject(error);
+  }
+}
+
+/** The loop one level lower: the dispatcher's dispatch() with the handler above (the floor of `npm run bench`). */
+function rawDispatchClient(dispatcher) {
+  const kickoffHeaders = { "content-type": "application/json", accept: "application/json" };
+  const pollHeaders = { accept: "application/json" };
+  const send = (path, method, headers, body) =>
+    new Promise((resolve, reject) => {
+      dispatcher.dispatch({ origin: ORIGIN, path, method, headers, body }, new JsonResponse(resolve, reject));
+    });
+  return async () => {
+    const kickoff = await send("/runs", "POST", kickoffHeaders, '{"job":"bench"}');
+    const pollPath = `/runs/${encodeURIComponent(kickoff.body.id)}`;
+    for (;;) {
+      const poll = await send(pollPath, "GET", pollHeaders, null);
+      if (poll.body.status === "completed") return;
+    }
+  };
+}
+
 async function libraryClient(dispatcher, lib, timeoutSeconds) {
   const { ExecutorRuntime, AsyncHttpRunner, asyncHttpMetadata } = await import(lib);
   const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner({ dispatcher }));
@@ -67,12 +128,14 @@ async function libraryClient(dispatcher, lib, timeoutSeconds) {
 }
 
 /** In the child: runs one client and reports its CPU microseconds per request. */
-async function child({ client, lib, jobs }) {
+async function child({ client, lib, jobs, alloc = false }) {
   const backend = new MemoryBackend();
   const runJob =
     client === "raw-undici" || client === "raw-dispatcher"
       ? rawClient(backend, client === "raw-dispatcher")
-      : await libraryClient(backend, lib, client === "library+deadline" ? 3600 : undefined);
+      : client === "raw-dispatch"
+        ? rawDispatchClient(backend)
+        : await libraryClient(backend, lib, client === "library+deadline" ? 3600 : undefined);
   const runAll = (count) =>
     Promise.all(
       Array.from({ length: IN_FLIGHT }, async (_, slot) => {
@@ -80,13 +143,36 @@ async function child({ client, lib, jobs }) {
       }),
     );
   await runAll(WARMUP_JOBS);
+  const sampler = alloc ? await startAllocationSampling() : undefined;
   const start = process.cpuUsage();
   await runAll(jobs);
   const used = process.cpuUsage(start);
-  const report = { cpuPerRequestMicros: (used.user + used.system) / (jobs * (POLLS + 2)) };
+  const requests = jobs * (POLLS + 2);
+  const report = { cpuPerRequestMicros: (used.user + used.system) / requests };
+  if (sampler !== undefined) report.allocatedBytesPerRequest = (await sampler.stop()) / requests;
   // Run by hand (node --cpu-prof bench/overhead.mjs --child '{...}'), the child prints its figure.
   if (process.send === undefined) console.log(report);
   else process.send(report);
+}
+
+/**
+ * V8's sampling heap profiler over the measured runs, counting what is
+ * collected too (by a scavenge or a full GC): `stop()` resolves to the bytes
+ * allocated in between, as sampled (one sample per 256 bytes on average).
+ */
+async function startAllocationSampling() {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop() {
+      const { profile } = await session.post("HeapProfiler.stopSampling");
+      session.disconnect();
+      const total = (node) => node.selfSize + node.children.reduce((sum, child) => sum + total(child), 0);
+      return total(profile.head);
+    },
+  };
 }
 
 function runChild(config) {
@@ -137,7 +223,7 @@ if (args[0] === "--child") {
  */
 async function compareBuilds(specs, reps, jobs, clients) {
   const libs = await namedBuilds(specs, "overhead");
-  const rows = [{ name: "raw-dispatcher", client: "raw-dispatcher", lib: libs[0].lib }];
+  const rows = [{ name: "raw-dispatch", client: "raw-dispatch", lib: libs[0].lib }];
   for (const client of clients) for (const { name, lib } of libs) rows.push({ name: `${client} ${name}`, client, lib, base: `${client} ${libs[0].name}` });
   const runs = new Map(rows.map((row) => [row.name, []]));
   for (let rep = 0; rep < reps; rep++) {

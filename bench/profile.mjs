@@ -1,19 +1,20 @@
-// CPU profile of one client on one case (default: the library, throughput at
-// 512 in flight): profiles the measured part of the run (after the warm-up,
+// CPU profile of one client on one case of `npm run bench` (default: the
+// library, throughput at 512 in flight): profiles the measured part of the
+// run (after the warm-up, and in a memory case up to when it is measured;
 // with the inspector's sampling profiler, as `node --cpu-prof` does) and
 // prints the frames with the most self time in microseconds per request,
 // library frames mapped back to src/ through the build's source map, then the
 // same time grouped by file. `--save file.cpuprofile` keeps the profile for
 // Chrome DevTools.
 //
-//   node bench/profile.mjs [--client library] [--case a512] [--lib path/to/index.js] [--top 30] [--jobs-per-slot 5] [--save file]
+//   node bench/profile.mjs [--client library] [--case a512 | a64 | b | b100k | c] [--lib path/to/index.js] [--top 30] [--jobs-per-slot 5] [--save file]
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildLibrary } from "./build.mjs";
-import { POLLS, WARMUP_JOBS, measure } from "./harness.mjs";
+import { benchCases, measure } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -21,9 +22,10 @@ const option = (name, fallback) => {
   return index === -1 ? fallback : args[index + 1];
 };
 const clientName = option("--client", "library");
-const inFlight = option("--case", "a512") === "a64" ? 64 : 512;
+const caseId = option("--case", "a512");
+const listedCase = benchCases().find((c) => c.id === caseId);
+if (listedCase === undefined) throw new Error(`unknown case ${caseId}`);
 const top = Number(option("--top", "30"));
-const jobsPerSlot = Number(option("--jobs-per-slot", inFlight === 64 ? "40" : "5"));
 const lib = option("--lib") === undefined ? await buildLibrary() : resolve(option("--lib"));
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -36,7 +38,9 @@ function byFileIdle(profile, selfMicros) {
 
 const dir = mkdtempSync(join(tmpdir(), "executor-runtime-prof-"));
 try {
-  const testCase = { mode: "throughput", inFlight, intervalMs: 0, polls: POLLS, jobsPerSlot, warmupJobs: WARMUP_JOBS };
+  // A throughput case runs longer than it is measured, so that the profile holds enough samples.
+  const jobsPerSlot = Number(option("--jobs-per-slot", listedCase.inFlight === 64 ? "40" : "5"));
+  const testCase = listedCase.mode === "throughput" ? { ...listedCase, jobsPerSlot } : listedCase;
   const file = join(dir, "measured.cpuprofile");
   const result = await measure(testCase, clientName, lib, { cpuProfile: file });
   if (option("--save") !== undefined) copyFileSync(file, option("--save"));
@@ -83,7 +87,7 @@ try {
   const perRequest = (micros) => (micros / result.requests).toFixed(2).padStart(7);
   const pct = (micros) => `${perRequest(micros)} µs/req ${((100 * micros) / totalMicros).toFixed(1).padStart(5)}%`;
   console.log(
-    `${clientName}, ${inFlight} in flight, ${result.requests} requests: ${result.cpuPerRequestMicros.toFixed(1)} µs CPU per request while profiled, ` +
+    `${clientName}, case ${caseId} (${testCase.inFlight} in flight), ${result.requests} requests: ${result.cpuPerRequestMicros.toFixed(1)} µs CPU per request while profiled, ` +
       `${perRequest(totalMicros - byFileIdle(profile, selfMicros)).trim()} µs/req sampled busy (not idle)`,
   );
   console.log(`\nTop self time, all frames:`);

@@ -3,6 +3,7 @@ import { ArtifactDescriptorSchema, type ArtifactDescriptor } from "./artifact.js
 import { compiledOnFirstUse } from "./compiled.js";
 import { issuesFromZod, summarizeIssues } from "./issues.js";
 import { RUNTIME_STATUSES, RXP_SCHEMA_VERSION } from "./vocabulary.js";
+import { isoTime } from "../util/iso-time.js";
 
 const isoTimestamp = z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp" });
 
@@ -71,8 +72,8 @@ export function buildResult(identity: ResultIdentity, outcome: ResultOutcome, de
     runtime_kind: identity.runtime_kind,
     status: outcome.status,
     exit_code: details.exitCode ?? null,
-    started_at: isoTime(details.startedAtMs ?? finishedAtMs),
-    finished_at: isoTime(finishedAtMs),
+    started_at: timestamp(details.startedAtMs ?? finishedAtMs),
+    finished_at: timestamp(finishedAtMs),
     stdout_path: details.stdoutPath ?? null,
     stderr_path: details.stderrPath ?? null,
     artifacts: details.artifacts ? [...details.artifacts] : [],
@@ -105,6 +106,7 @@ function readableString(record: Record<string, unknown>, key: string): string {
   return typeof value === "string" && value.length > 0 ? value : "unknown";
 }
 
-function isoTime(epochMs: number): string {
-  return new Date(Number.isFinite(epochMs) ? epochMs : Date.now()).toISOString();
+/** A result's timestamp; the system clock's time for a clock that gave no valid time. */
+function timestamp(epochMs: number): string {
+  return isoTime(Number.isFinite(epochMs) ? epochMs : Date.now());
 }

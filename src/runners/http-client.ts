@@ -7,7 +7,8 @@ import type { MetadataParseResult } from "../http/metadata/parse.js";
 import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { createTransport } from "../http/transport/create-transport.js";
-import type { Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
+import type { Receiver, Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
+import { toTransportError } from "../http/transport/transport-error.js";
 import { channels, type RequestPhase } from "../diagnostics/channels.js";
 import { traceRequest } from "../diagnostics/trace-request.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
@@ -95,6 +96,19 @@ export class HttpClient<Config extends HttpRequestConfig> {
     const summary = summarizeIssues(subject, issues);
     const metadata = { [FAILURE_KIND_KEY]: "invalid_input", [BACKEND_JOB_KEY]: "not_started" };
     return buildResult(invocation, { status: "rejected", summary }, { startedAtMs, finishedAtMs: startedAtMs, metadata });
+  }
+
+  /**
+   * Sends a request of a run as `send` does, and hands its answer, or why
+   * there is none, to `receiver` in a later microtask (`Transport.deliver`);
+   * never throws.
+   */
+  deliver(request: TransportRequest, report: RunReport, phase: RequestPhase, attempt: number | undefined, receiver: Receiver): void {
+    if (!channels.request.hasSubscribers) return this.#transport.deliver(request, receiver);
+    this.send(request, report, phase, attempt).then(
+      (response) => receiver.answered(response),
+      (error: unknown) => receiver.answered(toTransportError(error, request.signal)),
+    );
   }
 
   /** The headers and redactor that every run of `config` shares (configs are parsed once and shared). */

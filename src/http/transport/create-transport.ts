@@ -1,9 +1,9 @@
 import type { Dispatcher } from "undici";
-import type { Exchange } from "./exchange.js";
+import type { Exchange, ExchangeResponse, HeadFollower } from "./exchange.js";
 import { createFetchExchange } from "./fetch-exchange.js";
-import { followingRedirects } from "./redirects.js";
-import { TransportError } from "./transport-error.js";
-import type { FetchFunction, Transport, TransportRequest, TransportResponse } from "./transport.js";
+import { afterHead, followingRedirects } from "./redirects.js";
+import { TransportError, toTransportError } from "./transport-error.js";
+import type { FetchFunction, Receiver, Transport, TransportRequest, TransportResponse } from "./transport.js";
 import { createUndiciExchange } from "./undici-exchange.js";
 
 /** How `createTransport` sends requests. */
@@ -43,13 +43,15 @@ export function createTransport(options: TransportOptions): Transport {
   return new RedirectingTransport(exchange, options.maxRedirects);
 }
 
-class RedirectingTransport implements Transport {
+class RedirectingTransport implements Transport, HeadFollower {
   readonly #exchange: Exchange;
+  readonly #maxRedirects: number;
   readonly #send: (request: TransportRequest) => Promise<TransportResponse>;
   #closed = false;
 
   constructor(exchange: Exchange, maxRedirects: number) {
     this.#exchange = exchange;
+    this.#maxRedirects = maxRedirects;
     this.#send = followingRedirects(exchange, maxRedirects);
   }
 
@@ -57,6 +59,23 @@ class RedirectingTransport implements Transport {
     // A closed transport would otherwise create a fresh Agent that nobody closes.
     if (this.#closed) return Promise.reject(new TransportError("network", "transport is closed"));
     return this.#send(request);
+  }
+
+  deliver(request: TransportRequest, receiver: Receiver): void {
+    const exchange = this.#exchange;
+    if (this.#closed || exchange.deliver === undefined) {
+      this.send(request).then((response) => receiver.answered(response), (error: unknown) => receiver.answered(toTransportError(error, request.signal)));
+      return;
+    }
+    exchange.deliver(request, receiver, this);
+  }
+
+  /** An answer the exchange handed over at its head (HeadFollower): its redirects followed, or its body failed. */
+  follow(hop: TransportRequest, response: ExchangeResponse, receiver: Receiver): void {
+    new Promise<TransportResponse>((resolve) => resolve(afterHead(this.#exchange, hop, response, this.#maxRedirects))).then(
+      (final) => receiver.answered(final),
+      (error: unknown) => receiver.answered(toTransportError(error, hop.signal)),
+    );
   }
 
   close(): Promise<void> {

@@ -25,12 +25,21 @@ const BODY_HEADERS = [
  * intermediate answer is dropped before the next hop.
  */
 export function followingRedirects(exchange: Exchange, maxRedirects: number): (request: TransportRequest) => Promise<TransportResponse> {
-  return async (request) => {
-    const response = await exchange.send(request);
-    const location = redirectLocation(response, maxRedirects);
-    if (location !== undefined) return followRedirects(exchange, request, response, location, maxRedirects);
-    return new CompleteResponse(response, request.url, await response.text());
-  };
+  // Not an async function: an answer read in full costs one promise (PERFORMANCE.md, "One promise per answer").
+  return (request) => exchange.send(request).then((response) => afterHead(exchange, request, response, maxRedirects));
+}
+
+/** The final answer to `request`, from the answer of its first hop: the redirects it names followed. */
+export function afterHead(exchange: Exchange, request: TransportRequest, response: ExchangeResponse, maxRedirects: number): TransportResponse | Promise<TransportResponse> {
+  const location = redirectLocation(response, maxRedirects);
+  if (location !== undefined) return followRedirects(exchange, request, response, location, maxRedirects);
+  return completed(response, request.url);
+}
+
+/** The final answer once its body is read: at once when the exchange has read it already. */
+function completed(response: ExchangeResponse, url: URL): TransportResponse | Promise<TransportResponse> {
+  const body = response.text();
+  return typeof body === "string" ? new CompleteResponse(response, url, body) : body.then((text) => new CompleteResponse(response, url, text));
 }
 
 function redirectLocation(response: ExchangeResponse, maxRedirects: number): string | undefined {
@@ -48,7 +57,7 @@ async function followRedirects(
   let response = first;
   let location: string | undefined = firstLocation;
   for (let redirects = 0; ; redirects++) {
-    if (location === undefined) return new CompleteResponse(response, hop.url, await response.text());
+    if (location === undefined) return completed(response, hop.url);
     await response.discard();
     if (redirects === maxRedirects) {
       throw new TransportError("redirect", `too many redirects (more than ${maxRedirects})`);
@@ -59,7 +68,8 @@ async function followRedirects(
   }
 }
 
-function isRedirect(status: number): boolean {
+/** Whether `status` is one of the redirects followed. */
+export function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 

@@ -1,3 +1,4 @@
+import type { TransportError } from "./transport-error.js";
 import type { RequestSignal } from "./request-signal.js";
 
 /** One HTTP request as the runners send it. */
@@ -22,10 +23,22 @@ export interface TransportResponse {
   readonly body: string;
 }
 
+/** What takes the answer to a request sent with `Transport.deliver`. */
+export interface Receiver<Response = TransportResponse> {
+  /** Called once: with the answer, its body read in full, or with why there is none. */
+  answered(answer: Response | TransportError): void;
+}
+
 /** Sends requests for a runner. One per runner; `close()` releases its connections. */
 export interface Transport {
   /** Sends a request, following redirects; rejects with a `TransportError` only. */
   send(request: TransportRequest): Promise<TransportResponse>;
+  /**
+   * Sends a request as `send` does, and hands its answer, or why there is
+   * none, to `receiver` in a later microtask; never throws. With the default
+   * exchange, a request costs no promise (PERFORMANCE.md, "Answers without promises").
+   */
+  deliver(request: TransportRequest, receiver: Receiver): void;
   /** Closes the connections the transport owns; later sends reject with a `network` error. */
   close(): Promise<void>;
 }

@@ -120,6 +120,11 @@ export function firstPhase(lookup: RunLookup | undefined, hooks: Hooks): Phase {
   return lookup === undefined ? { name: "kickoff", attempt: 1, before: undefined, unanswered: false, hooks } : { name: "start", lookup, hooks };
 }
 
+/** Whether `phase` calls the `beforeKickoff` hook before its request: the first kickoff, when there is one. */
+export function callsBeforeKickoff(phase: Phase): phase is KickoffPhase {
+  return phase.name === "kickoff" && phase.attempt === 1 && phase.hooks.beforeKickoff !== undefined;
+}
+
 /** Polling `accepted`'s status URL; `unproven` until the run is proven the invocation's own. */
 export function pollPhase(accepted: Accepted, unproven?: Unproven): PollPhase {
   const { pollUrl, runId, lookup, mode, resultUrl } = accepted;

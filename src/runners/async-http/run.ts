@@ -2,7 +2,7 @@ import type { Checkpoint } from "../../contracts/checkpoint.js";
 import type { RuntimeResult } from "../../contracts/result.js";
 import { parseRetryAfterMs } from "../../http/timing.js";
 import { TransportError } from "../../http/transport/transport-error.js";
-import type { TransportResponse } from "../../http/transport/transport.js";
+import type { Receiver, TransportResponse } from "../../http/transport/transport.js";
 import { errorMessage } from "../../util/error-message.js";
 import { lastErrorText, type LastError, type RequestRef } from "../failure.js";
 import type { RunReport } from "../run-report.js";
@@ -14,9 +14,9 @@ import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
 import type { Pacing } from "./pacing.js";
-import { checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
+import { callsBeforeKickoff, checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import type { RunParts, RunPlan } from "./plan.js";
-import { sendRequest, type Sent } from "./send.js";
+import { deliverRequest, sendRequest, type Answered } from "./send.js";
 import { claimRun } from "./identity.js";
 import { backendError, runIdOf } from "./answer-facts.js";
 import { afterFinal, afterKickoff, afterLookup, afterNoAnswer, afterPoll, afterStop, afterStoppedLooking, checkpointHooks, stoppedEnding, transientAnswer, type ActivePhase, type Context } from "./transitions.js";
@@ -32,7 +32,7 @@ type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
  * (`transitions.ts`), until it settles, sending the cancel request when it was stopped after the backend took
  * the job. What it tells (events, metadata, the result) goes through its `report`.
  */
-export class AsyncRun implements Timed {
+export class AsyncRun implements Timed, Receiver {
   /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
   queueIndex = -1;
   readonly #plan: RunPlan;
@@ -67,10 +67,7 @@ export class AsyncRun implements Timed {
     return this.#phase;
   }
 
-  /**
-   * The whole run, to its result; driven by callbacks, so that a waiting run holds no async frame and no promise
-   * but this one (PERFORMANCE.md, "No frame while waiting"). Requests go out from `step`: the run holds no answer.
-   */
+  /** The whole run, to its result; driven by callbacks: a waiting run holds no frame and no promise but this one (PERFORMANCE.md, "No frame while waiting"). */
   run(): Promise<RuntimeResult> {
     return new Promise<RuntimeResult>((resolve) => {
       this.#resolve = resolve;
@@ -79,9 +76,8 @@ export class AsyncRun implements Timed {
   }
 
   /**
-   * Goes on from the run's phase: the wait its pacing asks for (unless the
-   * run has just `waited`), a check for a stop, then the phase's request,
-   * whose answer calls this again; at the end, the run settles.
+   * Goes on from the run's phase: the wait its pacing asks for (unless it has just `waited`), a check for a stop,
+   * then the phase's request, whose answer calls this again; at the end, the run settles.
    */
   #continue(waited: boolean): void {
     let phase = this.#phase;
@@ -98,9 +94,30 @@ export class AsyncRun implements Timed {
     this.#resolve?.(settleRun(this.#plan, this.#scope, this.#report, phase, this.#counts()));
   }
 
-  /** Sends the request of `phase`; the run goes on from the phase that follows. */
+  /** Sends the request of `phase`: one whose headers are known and that calls no hook first answers to the run itself, with no promise (PERFORMANCE.md, "Answers without promises"). */
   #send(phase: ActivePhase): void {
-    this.step(phase).then((next) => this.#moveTo(next), (error: unknown) => this.#crashed(error));
+    if (this.#plan.resolve === undefined && !callsBeforeKickoff(phase)) return deliverRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, this.#next(phase), this);
+    this.#go(this.step(phase));
+  }
+
+  /** The answer to the request in flight (Receiver: `#last`, of the run's phase): the run goes on from the phase it leads to. */
+  answered(answer: TransportResponse | TransportError): void {
+    const phase = this.#phase;
+    const request = this.#last;
+    let next: Phase | Promise<Phase>;
+    try {
+      if (phase.name === "settle" || request === undefined) throw new Error("an answer came with no request in flight");
+      next = this.#read(phase, request, answer);
+    } catch (error) {
+      this.#crashed(error);
+      return;
+    }
+    this.#go(next);
+  }
+
+  #go(next: Phase | Promise<Phase>): void {
+    if (next instanceof Promise) next.then((phase) => this.#moveTo(phase), (error: unknown) => this.#crashed(error));
+    else this.#moveTo(next);
   }
 
   #moveTo(phase: Phase): void {
@@ -118,11 +135,7 @@ export class AsyncRun implements Timed {
     this.#continue(true);
   }
 
-  /**
-   * Starts the wait before the next request, as the run's pacing says:
-   * the caller's `sleep`, else the run itself on the process's timer queue.
-   * False when no wait is due, or none is needed (0 ms on the timer queue).
-   */
+  /** Starts the wait its pacing asks for: the caller's `sleep`, else the run itself on the timer queue; false when none is due (or it is 0 ms). */
   #wait(): boolean {
     const pacing = this.#pacing;
     const { config, client } = this.#plan;
@@ -139,18 +152,20 @@ export class AsyncRun implements Timed {
 
   /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. Not async (see `#continue`). */
   step(phase: ActivePhase): Promise<Phase> {
-    const read = (sent: Sent): Phase | Promise<Phase> => this.#read(phase, sent.request, sent.answer);
-    if (phase.name !== "kickoff" || phase.attempt > 1 || phase.hooks.beforeKickoff === undefined) return this.#request(phase).then(read);
+    const read: Answered<Phase> = (request, answer) => this.#read(phase, request, answer);
+    const send = (): Promise<Phase> => sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => this.#next(phase), read);
+    if (!callsBeforeKickoff(phase)) return send();
     return beforeKickoff(phase.hooks, this.#scope).then((called) => {
       if (called === "stopped") return this.#stopped(phase);
       if (called !== "done") return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: called.error }));
-      return this.#request(phase).then(read);
+      return send();
     });
   }
 
-  #request(phase: ActivePhase): Promise<Sent> {
+  /** The request of `phase`, counted; the run keeps it as its latest (`#last`). */
+  #next(phase: ActivePhase): RequestRef {
     if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
-    return sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last)));
+    return (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last));
   }
 
   /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */
@@ -220,10 +235,7 @@ export class AsyncRun implements Timed {
     return this.#moved(phase, request, next, verdict.kind === "transient" ? transientAnswer(answer, config) : undefined);
   }
 
-  /**
-   * Counts an answer after the kickoff (transient failures in a row, the status reported) and tells its `poll` and
-   * `pending` events; returns the context its transition reads.
-   */
+  /** Counts an answer after the kickoff (transient failures in a row, the status reported), tells its `poll` and `pending` events; the context its transition reads. */
   #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
     this.#errors = verdict?.kind === "transient" ? this.#errors + 1 : 0;
     const emit = this.#report.emit;
@@ -242,11 +254,7 @@ export class AsyncRun implements Timed {
     return { config: this.#plan.config, protocol: this.#plan.protocol, request, errors: this.#errors, invocationId: this.#report.invocation_id };
   }
 
-  /**
-   * The run goes from `phase` to `next`: a `retry` event when a transient
-   * failure (`last`) is tried again, its pacing told of a new phase, and
-   * the checkpoint once the backend has accepted the job.
-   */
+  /** From `phase` to `next`: a `retry` event when a transient failure (`last`) is tried again, the pacing told of a new phase, the checkpoint once the backend has the job. */
   #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
     const report = this.#report;
     const stopped = stoppedEnding(phase);

@@ -1,7 +1,7 @@
 import { untilAborted } from "../../http/timing.js";
 import { TransportError, notSentError, toTransportError } from "../../http/transport/transport-error.js";
 import type { StopSignal } from "../../http/transport/request-signal.js";
-import type { TransportResponse } from "../../http/transport/transport.js";
+import type { Receiver, TransportResponse } from "../../http/transport/transport.js";
 import type { RequestRef } from "../failure.js";
 import type { RunReport } from "../run-report.js";
 import type { Phase, SettlePhase } from "./phase.js";
@@ -9,36 +9,46 @@ import { headersFor, planHeaders, type RunPlan } from "./plan.js";
 
 type ActivePhase = Exclude<Phase, SettlePhase>;
 
-/** A request a run sent, and its answer, or why it got none. */
-export interface Sent {
-  readonly request: RequestRef;
-  readonly answer: TransportResponse | TransportError;
-}
+/** What a run does with the answer to a request it sent (or with why it got none). */
+export type Answered<T> = (request: RequestRef, answer: TransportResponse | TransportError) => T | Promise<T>;
 
 /**
- * Sends the request of a run in `phase` that `next` names (and counts),
- * with its headers. Not an async function: a run's request costs no frame
- * of its own (PERFORMANCE.md, "No frame while waiting").
+ * Sends `request` of a run in `phase`, whose headers are the same for every
+ * request (`plan.resolve` undefined), and hands its answer, or why there is
+ * none, to `receiver` in a later microtask: no promise and no frame
+ * (PERFORMANCE.md, "Answers without promises"). Never throws.
  */
-export function sendRequest(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, next: () => RequestRef): Promise<Sent> {
-  if (plan.resolve !== undefined) return sendResolved(plan, report, signal, phase, next);
-  const request = next();
+export function deliverRequest(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, request: RequestRef, receiver: Receiver): void {
   let headers: Readonly<Record<string, string>>;
   try {
     headers = planHeaders(plan, report, request);
   } catch (error) {
-    return Promise.resolve({ request, answer: notSentError(error, signal) });
+    failLater(receiver, notSentError(error, signal));
+    return;
   }
-  let sent: Promise<TransportResponse>;
   try {
-    sent = plan.client.send({ method: request.method, url: request.url, headers, body: bodyOf(plan, phase), signal }, report, request.phase, request.attempt);
+    plan.client.deliver({ method: request.method, url: request.url, headers, body: bodyOf(plan, phase), signal }, report, request.phase, request.attempt, receiver);
   } catch (error) {
-    return Promise.resolve({ request, answer: toTransportError(error, signal) });
+    failLater(receiver, toTransportError(error, signal));
   }
-  return sent.then(
-    (answer) => ({ request, answer }),
-    (error: unknown) => ({ request, answer: toTransportError(error, signal) }),
+}
+
+/**
+ * Sends the request of a run in `phase` that `next` names (and counts),
+ * with its headers, and hands its answer to `answered`, whose value the
+ * promise takes. Not an async function: a run's request costs no frame of
+ * its own (PERFORMANCE.md, "No frame while waiting").
+ */
+export function sendRequest<T>(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, next: () => RequestRef, answered: Answered<T>): Promise<T> {
+  if (plan.resolve !== undefined) return sendResolved(plan, report, signal, phase, next, answered);
+  const request = next();
+  return new Promise<TransportResponse | TransportError>((resolve) => deliverRequest(plan, report, signal, phase, request, { answered: resolve })).then((answer) =>
+    answered(request, answer),
   );
+}
+
+function failLater(receiver: Receiver, error: TransportError): void {
+  queueMicrotask(() => receiver.answered(error));
 }
 
 /**
@@ -46,7 +56,7 @@ export function sendRequest(plan: RunPlan, report: RunReport, signal: StopSignal
  * value resolved is a secret of the run's). A 401 on a poll: the
  * credentials may have expired; resolved again, the poll is repeated once.
  */
-async function sendResolved(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, next: () => RequestRef): Promise<Sent> {
+async function sendResolved<T>(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, next: () => RequestRef, answered: Answered<T>): Promise<T> {
   const body = bodyOf(plan, phase);
   let request: RequestRef;
   let answer: TransportResponse | TransportError;
@@ -69,7 +79,7 @@ async function sendResolved(plan: RunPlan, report: RunReport, signal: StopSignal
     report.emit?.({ type: "poll", attempt: request.attempt, httpStatus: 401 });
     report.emit?.({ type: "retry", attempt: request.attempt, error: "HTTP 401: the credentials are resolved again" });
   }
-  return { request, answer };
+  return answered(request, answer);
 }
 
 function bodyOf(plan: RunPlan, phase: ActivePhase): string | undefined {

@@ -1,0 +1,74 @@
+/** A response head as undici hands it to a handler: name, value, name, value... (a value may be a list). */
+export type RawHeaders = readonly (Buffer | string | readonly (Buffer | string)[])[];
+
+/**
+ * The values of header `name` (lower case) in a raw head, in order, decoded
+ * as latin1, as undici's `parseHeaders` decodes them; undefined when absent.
+ */
+export function headerValues(raw: RawHeaders, name: string): string[] | undefined {
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i];
+    if (typeof key === "string" ? key.toLowerCase() !== name : !Buffer.isBuffer(key) || !isName(key, name)) continue;
+    const value = raw[i + 1];
+    if (value === undefined) continue;
+    const decoded = Array.isArray(value) ? value.map(latin1) : [latin1(value as Buffer | string)];
+    if (values === undefined) values = decoded;
+    else values.push(...decoded);
+  }
+  return values;
+}
+
+/**
+ * The body size a head announces: its one `content-length` value, when that
+ * is digits only, read from its bytes with no string made (PERFORMANCE.md,
+ * "Headers read on demand"); undefined when there is none, several, or one
+ * that is no number.
+ */
+export function announcedLength(raw: RawHeaders): number | undefined {
+  let length: number | undefined;
+  let seen = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i];
+    if (typeof key === "string" ? key.toLowerCase() !== CONTENT_LENGTH : !Buffer.isBuffer(key) || !isName(key, CONTENT_LENGTH)) continue;
+    if (seen) return undefined;
+    seen = true;
+    const value = raw[i + 1];
+    length = typeof value === "string" || Buffer.isBuffer(value) ? digits(value) : undefined;
+  }
+  return length;
+}
+
+const CONTENT_LENGTH = "content-length";
+
+/** The number `text` writes in decimal digits alone; undefined for anything else. */
+function digits(text: string | Buffer): number | undefined {
+  const length = text.length;
+  if (length === 0) return undefined;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = (typeof text === "string" ? text.charCodeAt(i) : (text[i] as number)) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Whether the bytes of a header name spell `name` (lower-case ASCII) in any
+ * case, compared in place: no name is decoded (PERFORMANCE.md, "Headers read
+ * on demand"). As latin1 text, only ASCII letters have an ASCII lower case.
+ */
+function isName(key: Buffer, name: string): boolean {
+  const length = name.length;
+  if (key.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const byte = key[i]!;
+    if ((byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function latin1(value: Buffer | string): string {
+  return typeof value === "string" ? value : value.toString("latin1");
+}

@@ -1,0 +1,224 @@
+import type { Dispatcher } from "undici";
+import { deliverLater, type Deliverable } from "./delivery.js";
+import type { ExchangeResponse, HeadFollower } from "./exchange.js";
+import { announcedLength, headerValues, type RawHeaders } from "./raw-headers.js";
+import { isRedirect } from "./redirects.js";
+import type { Receiver, TransportRequest, TransportResponse } from "./transport.js";
+import { abortedError, tooLargeError, toTransportError, type TransportError } from "./transport-error.js";
+
+/** A redirect body up to this size is read to the end so its socket goes back to the pool. */
+const DISCARD_LIMIT_BYTES = 128 * 1024;
+
+/** What reading the body waits for: its text, or the end of a discard. */
+interface BodyWaiter {
+  resolve(text: string): void;
+  reject(error: TransportError): void;
+}
+
+/**
+ * One request's undici handler, and its response. It keeps the body's chunks
+ * up to the size cap, listens to the request's stop signal while the request
+ * is in progress, and aborts the request (which drops its socket) when the
+ * signal stops, when the body grows past the cap, or when a body is given up
+ * unread. It implements the handler interface that undici's own `request()`
+ * uses, so any dispatcher that serves `request()` serves it.
+ *
+ * The answer is handed over once, in a later microtask (`deliverLater`):
+ * read in full, to the receiver; at its head, to the follower, when its body
+ * may go unread (a redirect) or must fail at once (announced past the cap);
+ * or the failure, to the receiver (PERFORMANCE.md, "Answers without promises").
+ */
+export class UndiciResponse implements ExchangeResponse, TransportResponse, Dispatcher.DispatchHandler, Deliverable {
+  status = 0;
+  readonly url: URL;
+  /** The body, once read in full (see `text`). */
+  body = "";
+  /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
+  #rawHeaders: RawHeaders = [];
+  /** The request, whose signal and method the response reads, and which a redirect is followed from. */
+  readonly #hop: TransportRequest;
+  readonly #maxResponseBytes: number;
+  #onStop: (() => void) | undefined;
+  /** Who takes the answer; gone once it was handed over. */
+  #receiver: Receiver<UndiciResponse> | undefined;
+  readonly #follower: HeadFollower;
+  /** What is handed over: the answer read in full, at its head, or the failure; undefined until then. */
+  #handed: "whole" | "head" | TransportError | undefined;
+  /** undici's abort of this request, once it is on a connection. */
+  #abort: ((reason: Error) => void) | undefined;
+  /** The announced body size, when it describes the bytes that will arrive. */
+  #contentLength: number | undefined;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #complete = false;
+  #error: TransportError | undefined;
+  #waiter: BodyWaiter | undefined;
+  #discarding = false;
+
+  constructor(hop: TransportRequest, maxResponseBytes: number, receiver: Receiver<UndiciResponse>, follower: HeadFollower) {
+    this.url = hop.url;
+    this.#hop = hop;
+    this.#maxResponseBytes = maxResponseBytes;
+    this.#receiver = receiver;
+    this.#follower = follower;
+    const signal = hop.signal;
+    if (signal !== undefined) {
+      this.#onStop = () => this.#end(signal.reason as Error);
+      signal.addEventListener("abort", this.#onStop);
+    }
+  }
+
+  header(name: string): string | undefined {
+    const values = headerValues(this.#rawHeaders, name);
+    return values === undefined ? undefined : values.length === 1 ? values[0] : values.join(", ");
+  }
+
+  text(): string | Promise<string> {
+    if (this.#handed === "whole") return this.body;
+    const signal = this.#hop.signal;
+    if (signal?.aborted === true) return this.#giveUp(abortedError(signal, "body"));
+    // Fail without waiting for a body the server announces too large.
+    const length = this.#contentLength;
+    if (length !== undefined && length > this.#maxResponseBytes) {
+      return this.#giveUp(tooLargeError(this.#maxResponseBytes));
+    }
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#complete) {
+      try {
+        return this.#takeText();
+      } catch (error) {
+        return Promise.reject(toTransportError(error, signal, "body"));
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  discard(): Promise<void> {
+    this.#discarding = true;
+    this.#chunks = [];
+    const length = this.#contentLength;
+    if (length !== undefined && length > DISCARD_LIMIT_BYTES) this.#end(tooLargeError(DISCARD_LIMIT_BYTES));
+    if (this.#complete || this.#error !== undefined) return Promise.resolve();
+    // A larger body aborts the request (onData), which drops its socket instead of downloading the rest.
+    return new Promise((resolve) => {
+      this.#waiter = { resolve: () => resolve(), reject: () => resolve() };
+    });
+  }
+
+  /** Hands the answer over (Deliverable): called by `deliverLater`, once. */
+  deliver(): void {
+    const receiver = this.#receiver;
+    const handed = this.#handed;
+    this.#receiver = undefined;
+    if (receiver === undefined || handed === undefined) return;
+    if (handed === "head") this.#follower.follow(this.#hop, this, receiver);
+    else receiver.answered(handed === "whole" ? this : handed);
+  }
+
+  /** undici: the request has a connection; `abort` ends it and drops the connection. */
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    const signal = this.#hop.signal;
+    if (signal?.aborted === true) abort(signal.reason as Error);
+  }
+
+  /** undici: the response head; 1xx answers are informational and skipped. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.#rawHeaders = rawHeaders;
+    // HEAD, 204 and 304 answers have no body whatever content-length says.
+    const bodiless = this.#hop.method === "HEAD" || statusCode === 204 || statusCode === 304;
+    const length = (this.#contentLength = bodiless ? undefined : announcedLength(rawHeaders));
+    if (isRedirect(statusCode) || (length !== undefined && length > this.#maxResponseBytes)) this.#handOver("head");
+    return true;
+  }
+
+  /** undici: a chunk of the body, kept within the cap (nothing is kept of a body being discarded). */
+  onData(chunk: Buffer): boolean {
+    this.#bytes += chunk.length;
+    const limit = this.#discarding ? DISCARD_LIMIT_BYTES : this.#maxResponseBytes;
+    if (this.#bytes > limit) {
+      this.#end(tooLargeError(limit));
+      return false;
+    }
+    if (!this.#discarding) this.#chunks.push(chunk);
+    return true;
+  }
+
+  /** undici: the body is complete. */
+  onComplete(): void {
+    this.#complete = true;
+    this.#release();
+    if (this.#handed === undefined) {
+      // Decoded first: a body too long for a string throws, and undici's onError then fails the request.
+      this.body = this.#takeText();
+      this.#handOver("whole");
+      return;
+    }
+    const waiter = this.#waiter;
+    if (waiter === undefined) return;
+    const text = this.#discarding ? "" : this.#takeText();
+    this.#waiter = undefined;
+    waiter.resolve(text);
+  }
+
+  /** undici: the request failed, or was aborted; also called when dispatching it threw. */
+  onError(error: unknown): void {
+    this.#release();
+    // A request that never had a connection was never sent: it has no stage, and cannot have reached the backend.
+    const stage = this.#abort === undefined ? undefined : this.status === 0 ? "headers" : "body";
+    const failure = toTransportError(error, this.#hop.signal, stage);
+    if (this.#handed === undefined) {
+      this.#chunks = [];
+      this.#handOver(failure);
+      return;
+    }
+    this.#error = failure;
+    this.#chunks = [];
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(failure);
+  }
+
+  #handOver(handed: "whole" | "head" | TransportError): void {
+    this.#handed = handed;
+    deliverLater(this);
+  }
+
+  /**
+   * Ends the request with `reason`: a request on a connection is aborted, which
+   * drops the connection; one not on a connection yet (queued in the pool)
+   * fails at once, and is dropped unsent when it reaches one (onConnect).
+   */
+  #end(reason: Error): void {
+    if (this.#abort === undefined) this.onError(reason);
+    else this.#abort(reason);
+  }
+
+  /** Ends a request whose body will not be read: its connection is dropped unless the body was already complete. */
+  #giveUp(error: TransportError): Promise<never> {
+    this.#discarding = true;
+    this.#chunks = [];
+    if (!this.#complete) this.#end(error);
+    return Promise.reject(error);
+  }
+
+  /** The body decoded as UTF-8; the chunks are let go. */
+  #takeText(): string {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    if (chunks.length === 1) return (chunks[0] as Buffer).toString("utf8");
+    return this.#bytes === 0 ? "" : Buffer.concat(chunks, this.#bytes).toString("utf8");
+  }
+
+  /** Takes the listener off the request's signal: the request is over. */
+  #release(): void {
+    const onStop = this.#onStop;
+    if (onStop === undefined) return;
+    this.#onStop = undefined;
+    this.#hop.signal?.removeEventListener("abort", onStop);
+  }
+}

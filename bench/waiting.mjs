@@ -32,8 +32,11 @@ async function child({ lib, runs, deadline }) {
   const runtime = new ExecutorRuntime().register("http_async", new AsyncHttpRunner({ dispatcher: backend }));
   let jobs = 0;
   const runJob = async (metadata) => {
-    const invocation = { invocation_id: `job-${++jobs}`, runtime_name: "bench", runtime_kind: "http_async", metadata };
-    if (deadline) invocation.timeout_seconds = 3600;
+    // Written whole (bench/client.mjs says why).
+    const id = `job-${++jobs}`;
+    const invocation = deadline
+      ? { invocation_id: id, runtime_name: "bench", runtime_kind: "http_async", metadata, timeout_seconds: 3600 }
+      : { invocation_id: id, runtime_name: "bench", runtime_kind: "http_async", metadata };
     const result = await runtime.run(invocation);
     if (result.status !== "succeeded") throw new Error(`${result.status}: ${result.error_summary}`);
   };

@@ -27,6 +27,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { writeHeapSnapshot } from "node:v8";
 import { WINDOW_END, WINDOW_START } from "./harness.mjs";
 import { jobMetadata } from "./job.mjs";
+import { JsonResponse } from "./json-response.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const base = `http://127.0.0.1:${config.port}`;
@@ -77,53 +78,6 @@ async function rawUndiciClient(direct) {
     }
   }
   return { runJob, close: () => agent.close() };
-}
-
-/**
- * One response, as the dispatch loop's handler sees it: the status, the body's
- * chunks, and one JSON.parse once the body is complete. No stream, no headers
- * object. It implements the handler interface that undici's own request() uses.
- */
-class JsonResponse {
-  status = 0;
-  chunks = [];
-  resolve;
-  reject;
-
-  constructor(resolve, reject) {
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  onConnect() {}
-
-  onHeaders(statusCode) {
-    // 1xx answers are informational.
-    if (statusCode >= 200) this.status = statusCode;
-    return true;
-  }
-
-  onData(chunk) {
-    this.chunks.push(chunk);
-    return true;
-  }
-
-  onComplete() {
-    const chunks = this.chunks;
-    this.chunks = [];
-    let body;
-    try {
-      body = JSON.parse(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
-    } catch (error) {
-      this.reject(error);
-      return;
-    }
-    this.resolve({ status: this.status, body });
-  }
-
-  onError(error) {
-    this.reject(error);
-  }
 }
 
 /**

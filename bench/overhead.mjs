@@ -24,6 +24,7 @@ import { commandLine, median } from "./args.mjs";
 import { buildLibrary, namedBuilds } from "./build.mjs";
 import { POLLS, WARMUP_JOBS } from "./harness.mjs";
 import { jobMetadata } from "./job.mjs";
+import { JsonResponse } from "./json-response.mjs";
 import { MemoryBackend } from "./memory-backend.mjs";
 
 const IN_FLIGHT = 64;
@@ -55,45 +56,6 @@ function rawClient(dispatcher, direct) {
       if (body.status === "completed") return;
     }
   };
-}
-
-/** The handler of the dispatch() loop: the status, the body's chunks, one JSON.parse (bench/client.mjs's JsonResponse). */
-class JsonResponse {
-  status = 0;
-  chunks = [];
-
-  constructor(resolve, reject) {
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  onConnect() {}
-
-  onHeaders(statusCode) {
-    if (statusCode >= 200) this.status = statusCode;
-    return true;
-  }
-
-  onData(chunk) {
-    this.chunks.push(chunk);
-    return true;
-  }
-
-  onComplete() {
-    const chunks = this.chunks;
-    let body;
-    try {
-      body = JSON.parse(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
-    } catch (error) {
-      this.reject(error);
-      return;
-    }
-    this.resolve({ status: this.status, body });
-  }
-
-  onError(error) {
-    this.reject(error);
-  }
 }
 
 /** The loop one level lower: the dispatcher's dispatch() with the handler above (the floor of `npm run bench`). */

@@ -25,7 +25,7 @@ const BODY_HEADERS = [
  * intermediate answer is dropped before the next hop.
  */
 export function followingRedirects(exchange: Exchange, maxRedirects: number): (request: TransportRequest) => Promise<TransportResponse> {
-  // Not an async function: an answer read in full costs one promise (PERFORMANCE.md, "One promise per answer").
+  // Not an async function: an answer read in full costs one promise here (PERFORMANCE.md, "Answers without promises").
   return (request) => exchange.send(request).then((response) => afterHead(exchange, request, response, maxRedirects));
 }
 

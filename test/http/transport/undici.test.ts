@@ -198,6 +198,52 @@ describe("createTransport (undici)", () => {
     expect(response.header("content-length")).toBe("15");
   });
 
+  it("hands an answer over after dispatch() returned, even from a dispatcher that answers inside it", async () => {
+    /** A dispatcher that calls the whole handler before its dispatch() returns. */
+    class AnsweringAtOnce extends Dispatcher {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        handler.onConnect?.(() => {});
+        const body = Buffer.from(`${options.method} ${options.path}`);
+        handler.onHeaders?.(200, [Buffer.from("Content-Length"), Buffer.from(String(body.length))], () => {}, "OK");
+        handler.onData?.(body);
+        handler.onComplete?.([]);
+        return true;
+      }
+    }
+    const transport = newTransport({ dispatcher: new AnsweringAtOnce() });
+    const answers: unknown[] = [];
+    transport.deliver(get("http://backend.test/runs/1"), { answered: (answer) => answers.push(answer) });
+    transport.deliver(get("http://backend.test/runs/2"), { answered: (answer) => answers.push(answer) });
+    expect(answers).toEqual([]);
+    await Promise.resolve();
+    expect(answers).toMatchObject([
+      { status: 200, body: "GET /runs/1", url: new URL("http://backend.test/runs/1") },
+      { status: 200, body: "GET /runs/2" },
+    ]);
+  });
+
+  it("delivers a failure to the receiver once, and a redirect's final answer, not its first", async () => {
+    const server = await startScriptedServer([{ status: 302, headers: { location: "/final" }, body: "moved" }, { body: "final" }]);
+    const transport = newTransport();
+    const redirected = await new Promise((resolve) => transport.deliver(get(server.url()), { answered: resolve }));
+    expect(redirected).toMatchObject({ status: 200, body: "final" });
+    await server.close();
+    const answers: unknown[] = [];
+    await new Promise<void>((resolve) =>
+      transport.deliver(get(server.url()), {
+        answered: (answer) => {
+          answers.push(answer);
+          resolve();
+        },
+      }),
+    );
+    // A later turn of the event loop brings no second answer.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toBeInstanceOf(TransportError);
+    expect(answers[0]).toMatchObject({ kind: "network" });
+  });
+
   it("sends nothing when the signal is already aborted", async () => {
     const server = await startScriptedServer([{ body: "unused" }]);
     await expect(newTransport().send(get(server.url(), {}, AbortSignal.abort("cancelled")))).rejects.toMatchObject({

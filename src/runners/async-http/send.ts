@@ -1,4 +1,5 @@
 import { untilAborted } from "../../http/timing.js";
+import { deliverLater } from "../../http/transport/delivery.js";
 import { TransportError, notSentError, toTransportError } from "../../http/transport/transport-error.js";
 import type { StopSignal } from "../../http/transport/request-signal.js";
 import type { Receiver, TransportResponse } from "../../http/transport/transport.js";
@@ -47,8 +48,9 @@ export function sendRequest<T>(plan: RunPlan, report: RunReport, signal: StopSig
   );
 }
 
+/** A request that was not sent: its failure goes to `receiver` as an answer would, later. */
 function failLater(receiver: Receiver, error: TransportError): void {
-  queueMicrotask(() => receiver.answered(error));
+  deliverLater({ deliver: () => receiver.answered(error) });
 }
 
 /**

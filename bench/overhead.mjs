@@ -6,7 +6,7 @@
 // path show up here before they drown in the noise of a socket benchmark.
 // Each client runs in a fresh child process; the runs are interleaved.
 //
-//   node bench/overhead.mjs [--reps 5] [--jobs 20000] [--lib path/to/index.js]
+//   node bench/overhead.mjs [--reps 5] [--jobs 20000] [--polls 9] [--lib path/to/index.js]
 //   node --cpu-prof bench/overhead.mjs --child '{"client":"library","lib":"bench/.build/lib/index.js","jobs":20000}'
 //
 // With "alloc":true a child also reports the bytes it allocated per request
@@ -94,8 +94,8 @@ async function libraryClient(dispatcher, lib, timeoutSeconds) {
 }
 
 /** In the child: runs one client and reports its CPU microseconds per request. */
-async function child({ client, lib, jobs, alloc = false }) {
-  const backend = new MemoryBackend();
+async function child({ client, lib, jobs, polls = POLLS, alloc = false }) {
+  const backend = new MemoryBackend({ polls });
   const runJob =
     client === "raw-undici" || client === "raw-dispatcher"
       ? rawClient(backend, client === "raw-dispatcher")
@@ -113,7 +113,7 @@ async function child({ client, lib, jobs, alloc = false }) {
   const start = process.cpuUsage();
   await runAll(jobs);
   const used = process.cpuUsage(start);
-  const requests = jobs * (POLLS + 2);
+  const requests = jobs * (polls + 2);
   const report = { cpuPerRequestMicros: (used.user + used.system) / requests };
   if (sampler !== undefined) report.allocatedBytesPerRequest = (await sampler.stop()) / requests;
   // Run by hand (node --cpu-prof bench/overhead.mjs --child '{...}'), the child prints its figure.
@@ -157,20 +157,22 @@ if (args[0] === "--child") {
   const { option, options } = commandLine(args);
   const reps = Number(option("--reps", "5"));
   const jobs = Number(option("--jobs", "20000"));
+  // "running" answers per job: fewer weigh what a run costs once (its start, its result) more against its requests.
+  const polls = Number(option("--polls", String(POLLS)));
   const libSpecs = options("--lib");
   if (libSpecs.some((spec) => spec.includes("="))) {
-    await compareBuilds(libSpecs, reps, jobs, option("--clients", "library,library+deadline").split(","));
+    await compareBuilds(libSpecs, reps, jobs, polls, option("--clients", "library,library+deadline").split(","));
   } else {
     const lib = libSpecs[0] === undefined ? await buildLibrary() : resolve(libSpecs[0]);
     const runs = Object.fromEntries(Object.keys(CLIENTS).map((name) => [name, []]));
     for (let rep = 0; rep < reps; rep++) {
       for (const client of Object.keys(CLIENTS)) {
-        const { cpuPerRequestMicros } = await runChild({ client, lib, jobs });
+        const { cpuPerRequestMicros } = await runChild({ client, lib, jobs, polls });
         runs[client].push(cpuPerRequestMicros);
         console.error(`  rep ${rep + 1} ${client}: ${cpuPerRequestMicros.toFixed(2)} µs/req`);
       }
     }
-    console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${POLLS + 2} requests; median of ${reps} [min–max]`);
+    console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${polls + 2} requests; median of ${reps} [min–max]`);
     const floor = median(runs["raw-undici"]);
     for (const [client, label] of Object.entries(CLIENTS)) {
       const values = runs[client];
@@ -187,19 +189,19 @@ if (args[0] === "--child") {
  * dispatcher loop, each build's figure divided by the first build's of the
  * same repetition (a paired ratio, as in run.mjs).
  */
-async function compareBuilds(specs, reps, jobs, clients) {
+async function compareBuilds(specs, reps, jobs, polls, clients) {
   const libs = await namedBuilds(specs, "overhead");
   const rows = [{ name: "raw-dispatch", client: "raw-dispatch", lib: libs[0].lib }];
   for (const client of clients) for (const { name, lib } of libs) rows.push({ name: `${client} ${name}`, client, lib, base: `${client} ${libs[0].name}` });
   const runs = new Map(rows.map((row) => [row.name, []]));
   for (let rep = 0; rep < reps; rep++) {
     for (const row of rows) {
-      const { cpuPerRequestMicros } = await runChild({ client: row.client, lib: row.lib, jobs });
+      const { cpuPerRequestMicros } = await runChild({ client: row.client, lib: row.lib, jobs, polls });
       runs.get(row.name).push(cpuPerRequestMicros);
       console.error(`  rep ${rep + 1} ${row.name}: ${cpuPerRequestMicros.toFixed(2)} µs/req`);
     }
   }
-  console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${POLLS + 2} requests; median of ${reps} [min–max]; ratio: run by run, to the first build`);
+  console.log(`CPU per request over an in-memory dispatcher, ${IN_FLIGHT} in flight, ${jobs} jobs of ${polls + 2} requests; median of ${reps} [min–max]; ratio: run by run, to the first build`);
   for (const row of rows) {
     const values = runs.get(row.name);
     const m = median(values);

@@ -8,7 +8,7 @@ import { createRedactor, type Redact } from "../http/redact.js";
 import { resolveHttpRunnerOptions, type HttpRunnerOptions, type ResolvedHttpRunnerOptions } from "../http/runner-options.js";
 import { createTransport } from "../http/transport/create-transport.js";
 import type { Receiver, Transport, TransportRequest, TransportResponse } from "../http/transport/transport.js";
-import { toTransportError } from "../http/transport/transport-error.js";
+import { answerWhenSettled } from "../http/transport/delivery.js";
 import { channels, type RequestPhase } from "../diagnostics/channels.js";
 import { traceRequest } from "../diagnostics/trace-request.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
@@ -105,10 +105,7 @@ export class HttpClient<Config extends HttpRequestConfig> {
    */
   deliver(request: TransportRequest, report: RunReport, phase: RequestPhase, attempt: number | undefined, receiver: Receiver): void {
     if (!channels.request.hasSubscribers) return this.#transport.deliver(request, receiver);
-    this.send(request, report, phase, attempt).then(
-      (response) => receiver.answered(response),
-      (error: unknown) => receiver.answered(toTransportError(error, request.signal)),
-    );
+    answerWhenSettled(this.send(request, report, phase, attempt), receiver, request.signal);
   }
 
   /** The headers and redactor that every run of `config` shares (configs are parsed once and shared). */

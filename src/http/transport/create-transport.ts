@@ -2,7 +2,8 @@ import type { Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse, HeadFollower } from "./exchange.js";
 import { createFetchExchange } from "./fetch-exchange.js";
 import { afterHead, followingRedirects } from "./redirects.js";
-import { TransportError, toTransportError } from "./transport-error.js";
+import { TransportError } from "./transport-error.js";
+import { answerWhenSettled } from "./delivery.js";
 import type { FetchFunction, Receiver, Transport, TransportRequest, TransportResponse } from "./transport.js";
 import { createUndiciExchange } from "./undici-exchange.js";
 
@@ -64,7 +65,7 @@ class RedirectingTransport implements Transport, HeadFollower {
   deliver(request: TransportRequest, receiver: Receiver): void {
     const exchange = this.#exchange;
     if (this.#closed || exchange.deliver === undefined) {
-      this.send(request).then((response) => receiver.answered(response), (error: unknown) => receiver.answered(toTransportError(error, request.signal)));
+      answerWhenSettled(this.send(request), receiver, request.signal);
       return;
     }
     exchange.deliver(request, receiver, this);
@@ -72,10 +73,8 @@ class RedirectingTransport implements Transport, HeadFollower {
 
   /** An answer the exchange handed over at its head (HeadFollower): its redirects followed, or its body failed. */
   follow(hop: TransportRequest, response: ExchangeResponse, receiver: Receiver): void {
-    new Promise<TransportResponse>((resolve) => resolve(afterHead(this.#exchange, hop, response, this.#maxRedirects))).then(
-      (final) => receiver.answered(final),
-      (error: unknown) => receiver.answered(toTransportError(error, hop.signal)),
-    );
+    const final = new Promise<TransportResponse>((resolve) => resolve(afterHead(this.#exchange, hop, response, this.#maxRedirects)));
+    answerWhenSettled(final, receiver, hop.signal);
   }
 
   close(): Promise<void> {

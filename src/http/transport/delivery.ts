@@ -1,3 +1,7 @@
+import type { RequestSignal } from "./request-signal.js";
+import { toTransportError } from "./transport-error.js";
+import type { Receiver, TransportResponse } from "./transport.js";
+
 /** What `deliverLater` hands over. */
 export interface Deliverable {
   deliver(): void;
@@ -36,4 +40,12 @@ function deliverDue(): void {
   }
   due.length = 0;
   scheduled = false;
+}
+
+/** Hands `receiver` the answer `sent` resolves to, or why there is none: a request that went the promise way. */
+export function answerWhenSettled(sent: Promise<TransportResponse>, receiver: Receiver, signal: RequestSignal | undefined): void {
+  sent.then(
+    (response) => receiver.answered(response),
+    (error: unknown) => receiver.answered(toTransportError(error, signal)),
+  );
 }

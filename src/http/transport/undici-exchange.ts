@@ -36,7 +36,7 @@ class UndiciExchange implements Exchange {
       // The answer is what `send` resolves to, whether it is handed over at its head or read in full.
       const follower: HeadFollower = { follow: (_hop, response) => resolve(response) };
       const receiver: Receiver<UndiciResponse> = { answered: (answer) => (answer instanceof TransportError ? reject(answer) : resolve(answer)) };
-      this.#dispatch(hop, new UndiciResponse(hop, this.#maxResponseBytes, receiver, follower));
+      this.deliver(hop, receiver, follower);
     });
   }
 

@@ -9,6 +9,32 @@ import { closeScriptedServers, startScriptedServer } from "../../support/scripte
 const MiB = 1024 * 1024;
 const transports: Transport[] = [];
 
+/**
+ * A dispatcher that answers `METHOD PATH` from memory, calling the handler as
+ * undici's own dispatchers do, at the moment `when` calls it back.
+ */
+class MemoryDispatcher extends Dispatcher {
+  readonly #lengthName: string;
+  readonly #when: (answer: () => void) => void;
+
+  constructor(lengthName: string, when: (answer: () => void) => void) {
+    super();
+    this.#lengthName = lengthName;
+    this.#when = when;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.#when(() => {
+      handler.onConnect?.(() => {});
+      const body = Buffer.from(`${options.method} ${options.path}`);
+      handler.onHeaders?.(200, [Buffer.from(this.#lengthName), Buffer.from(String(body.length))], () => {}, "OK");
+      handler.onData?.(body);
+      handler.onComplete?.([]);
+    });
+    return true;
+  }
+}
+
 function newTransport(options: Partial<TransportOptions> = {}): Transport {
   const transport = createTransport({ maxResponseBytes: MiB, maxRedirects: 5, connections: 4, ...options });
   transports.push(transport);
@@ -180,37 +206,14 @@ describe("createTransport (undici)", () => {
   });
 
   it("sends through any dispatcher that serves undici's request(), whose handler interface it uses", async () => {
-    /** A dispatcher that answers from memory, calling the handler as undici's own dispatchers do. */
-    class MemoryDispatcher extends Dispatcher {
-      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-        setImmediate(() => {
-          handler.onConnect?.(() => {});
-          const body = Buffer.from(`${options.method} ${options.path}`);
-          handler.onHeaders?.(200, [Buffer.from("content-length"), Buffer.from(String(body.length))], () => {}, "OK");
-          handler.onData?.(body);
-          handler.onComplete?.([]);
-        });
-        return true;
-      }
-    }
-    const response = await newTransport({ dispatcher: new MemoryDispatcher() }).send(get("http://backend.test/runs/1?x=1"));
+    const response = await newTransport({ dispatcher: new MemoryDispatcher("content-length", setImmediate) }).send(get("http://backend.test/runs/1?x=1"));
     expect(response).toMatchObject({ status: 200, body: "GET /runs/1?x=1" });
     expect(response.header("content-length")).toBe("15");
   });
 
   it("hands an answer over after dispatch() returned, even from a dispatcher that answers inside it", async () => {
-    /** A dispatcher that calls the whole handler before its dispatch() returns. */
-    class AnsweringAtOnce extends Dispatcher {
-      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-        handler.onConnect?.(() => {});
-        const body = Buffer.from(`${options.method} ${options.path}`);
-        handler.onHeaders?.(200, [Buffer.from("Content-Length"), Buffer.from(String(body.length))], () => {}, "OK");
-        handler.onData?.(body);
-        handler.onComplete?.([]);
-        return true;
-      }
-    }
-    const transport = newTransport({ dispatcher: new AnsweringAtOnce() });
+    // The whole handler is called before dispatch() returns.
+    const transport = newTransport({ dispatcher: new MemoryDispatcher("Content-Length", (answer) => answer()) });
     const answers: unknown[] = [];
     transport.deliver(get("http://backend.test/runs/1"), { answered: (answer) => answers.push(answer) });
     transport.deliver(get("http://backend.test/runs/2"), { answered: (answer) => answers.push(answer) });

@@ -36,7 +36,7 @@ export class AsyncRun implements Timed, Receiver {
   /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
   queueIndex = -1;
   readonly #plan: RunPlan;
-  /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `#stopped`). */
+  /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `stopped`). */
   #scope: RunScope;
   readonly #report: RunReport;
   readonly #pacing: Pacing;
@@ -71,7 +71,7 @@ export class AsyncRun implements Timed, Receiver {
   run(): Promise<RuntimeResult> {
     return new Promise<RuntimeResult>((resolve) => {
       this.#resolve = resolve;
-      this.#continue(false);
+      this.continue(false);
     });
   }
 
@@ -79,25 +79,25 @@ export class AsyncRun implements Timed, Receiver {
    * Goes on from the run's phase: the wait its pacing asks for (unless it has just `waited`), a check for a stop,
    * then the phase's request, whose answer calls this again; at the end, the run settles.
    */
-  #continue(waited: boolean): void {
+  private continue(waited: boolean): void {
     let phase = this.#phase;
     try {
       while (phase.name !== "settle") {
-        if (!waited && this.#wait()) return;
+        if (!waited && this.wait()) return;
         waited = false;
-        if (!this.#scope.checkStopped()) return this.#send(phase);
-        phase = this.#phase = this.#stopped(phase);
+        if (!this.#scope.checkStopped()) return this.send(phase);
+        phase = this.#phase = this.stopped(phase);
       }
     } catch (error) {
       phase = this.#phase = settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) }));
     }
-    this.#resolve?.(settleRun(this.#plan, this.#scope, this.#report, phase, this.#counts()));
+    this.#resolve?.(settleRun(this.#plan, this.#scope, this.#report, phase, this.counts()));
   }
 
   /** Sends the request of `phase`: one whose headers are known and that calls no hook first answers to the run itself, with no promise (PERFORMANCE.md, "Answers without promises"). */
-  #send(phase: ActivePhase): void {
-    if (this.#plan.resolve === undefined && !callsBeforeKickoff(phase)) return deliverRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, this.#next(phase), this);
-    this.#go(this.step(phase));
+  private send(phase: ActivePhase): void {
+    if (this.#plan.resolve === undefined && !callsBeforeKickoff(phase)) return deliverRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, this.next(phase), this);
+    this.go(this.step(phase));
   }
 
   /** The answer to the request in flight (Receiver: `#last`, of the run's phase): the run goes on from the phase it leads to. */
@@ -107,36 +107,36 @@ export class AsyncRun implements Timed, Receiver {
     let next: Phase | Promise<Phase>;
     try {
       if (phase.name === "settle" || request === undefined) throw new Error("an answer came with no request in flight");
-      next = this.#read(phase, request, answer);
+      next = this.read(phase, request, answer);
     } catch (error) {
-      this.#crashed(error);
+      this.crashed(error);
       return;
     }
-    this.#go(next);
+    this.go(next);
   }
 
-  #go(next: Phase | Promise<Phase>): void {
-    if (next instanceof Promise) next.then((phase) => this.#moveTo(phase), (error: unknown) => this.#crashed(error));
-    else this.#moveTo(next);
+  private go(next: Phase | Promise<Phase>): void {
+    if (next instanceof Promise) next.then((phase) => this.moveTo(phase), (error: unknown) => this.crashed(error));
+    else this.moveTo(next);
   }
 
-  #moveTo(phase: Phase): void {
+  private moveTo(phase: Phase): void {
     this.#phase = phase;
-    this.#continue(false);
+    this.continue(false);
   }
 
   /** The run broke (a hook or a clock threw): it settles as a runner error in the phase it was in. */
-  #crashed(error: unknown): void {
-    this.#moveTo(settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) })));
+  private crashed(error: unknown): void {
+    this.moveTo(settlePhase(this.#phase, failedEnding({ kind: "runner_error", error: errorMessage(error) })));
   }
 
   /** The wait is over (Timed): the timer queue calls this when it is due, the run's scope when the run stops. */
   fire(): void {
-    this.#continue(true);
+    this.continue(true);
   }
 
   /** Starts the wait its pacing asks for: the caller's `sleep`, else the run itself on the timer queue; false when none is due (or it is 0 ms). */
-  #wait(): boolean {
+  private wait(): boolean {
     const pacing = this.#pacing;
     const { config, client } = this.#plan;
     const source = pacing.source;
@@ -146,47 +146,47 @@ export class AsyncRun implements Timed, Receiver {
     this.#report.emit?.({ type: "wait", delayMs, source });
     const sleep = client.options.sleep;
     if (sleep === undefined) return this.#scope.wait(delayMs, this);
-    this.#scope.pause(delayMs, sleep).then(() => this.#continue(true), (error: unknown) => this.#crashed(error));
+    this.#scope.pause(delayMs, sleep).then(() => this.continue(true), (error: unknown) => this.crashed(error));
     return true;
   }
 
-  /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. Not async (see `#continue`). */
+  /** One request of `phase`: sends it, classifies its answer and returns the phase that follows. Not async (see `continue`). */
   step(phase: ActivePhase): Promise<Phase> {
-    const read: Answered<Phase> = (request, answer) => this.#read(phase, request, answer);
-    const send = (): Promise<Phase> => sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => this.#next(phase), read);
+    const read: Answered<Phase> = (request, answer) => this.read(phase, request, answer);
+    const send = (): Promise<Phase> => sendRequest(this.#plan, this.#report, this.#scope.requestSignal, phase, () => this.next(phase), read);
     if (!callsBeforeKickoff(phase)) return send();
     return beforeKickoff(phase.hooks, this.#scope).then((called) => {
-      if (called === "stopped") return this.#stopped(phase);
+      if (called === "stopped") return this.stopped(phase);
       if (called !== "done") return settlePhase(phase, failedEnding({ kind: "kickoff_not_sent", error: called.error }));
       return send();
     });
   }
 
   /** The request of `phase`, counted; the run keeps it as its latest (`#last`). */
-  #next(phase: ActivePhase): RequestRef {
+  private next(phase: ActivePhase): RequestRef {
     if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
-    return (this.#last = requestOf(phase, this.#plan.config, this.#count(phase), this.#last));
+    return (this.#last = requestOf(phase, this.#plan.config, this.count(phase), this.#last));
   }
 
   /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */
-  #count(phase: ActivePhase): number {
+  private count(phase: ActivePhase): number {
     if (phase.name === "kickoff") return phase.attempt;
     return phase.name === "poll" ? ++this.#polls : phase.name === "final" ? ++this.#reads : ++this.#lookups;
   }
 
   /** What the answer to `request` (or its failure) means: the phase that follows, with its events told. */
-  #read(phase: ActivePhase, request: RequestRef, response: TransportResponse | TransportError): Phase | Promise<Phase> {
+  private read(phase: ActivePhase, request: RequestRef, response: TransportResponse | TransportError): Phase | Promise<Phase> {
     const { config, protocol, client } = this.#plan;
     const pacing = this.#pacing;
     const report = this.#report;
     const kickoff = phase.name === "kickoff";
     if (response instanceof TransportError) pacing.failed();
     else if (!kickoff) report.answered(response.status);
-    if (this.#scope.checkStopped()) return this.#stopped(phase, response);
+    if (this.#scope.checkStopped()) return this.stopped(phase, response);
     if (response instanceof TransportError) {
       const network = response.kind === "network";
       if (network && !kickoff) this.#errors += 1;
-      return this.#moved(phase, request, afterNoAnswer(phase, response, this.#context(request)), network ? { error: response.message } : undefined);
+      return this.moved(phase, request, afterNoAnswer(phase, response, this.context(request)), network ? { error: response.message } : undefined);
     }
     if (kickoff) {
       report.answered(response.status);
@@ -203,28 +203,28 @@ export class AsyncRun implements Timed, Receiver {
         if (said !== undefined) report.metadata[RESULT_KEYS.error] = said;
         const runId = runIdOf(answer, config);
         verdict = protocol.kickoff(answer, runId, report.invocation_id);
-        next = afterKickoff(phase, verdict, answer, runId, this.#context(request));
+        next = afterKickoff(phase, verdict, answer, runId, this.context(request));
         break;
       }
       case "start":
       case "lookup":
         verdict = classifyLookup(answer, phase.lookup.path, config.pollPendingCodes);
-        next = afterLookup(phase, verdict, answer, this.#tell(phase, request, verdict, answer));
+        next = afterLookup(phase, verdict, answer, this.tell(phase, request, verdict, answer));
         break;
       case "poll": {
-        const claimed = claimRun(phase, answer, this.#context(request));
+        const claimed = claimRun(phase, answer, this.context(request));
         if (claimed?.name !== "poll") {
           // Not the run's own answer: pending while the run is not proven, else the end (or the lookup again).
-          this.#tell(phase, request, claimed === undefined ? PENDING : undefined, answer);
-          return this.#moved(phase, request, claimed ?? phase, undefined);
+          this.tell(phase, request, claimed === undefined ? PENDING : undefined, answer);
+          return this.moved(phase, request, claimed ?? phase, undefined);
         }
         verdict = protocol.poll(answer, claimed.mode);
-        next = afterPoll(claimed, verdict, answer, this.#tell(phase, request, verdict, answer));
+        next = afterPoll(claimed, verdict, answer, this.tell(phase, request, verdict, answer));
         break;
       }
       case "final":
         verdict = protocol.final(answer, this.#lastStatus ?? String(answer.code));
-        next = afterFinal(phase, verdict, answer, this.#tell(phase, request, verdict, answer));
+        next = afterFinal(phase, verdict, answer, this.tell(phase, request, verdict, answer));
         break;
     }
     if (verdict.kind === "accepted" && verdict.status !== undefined) this.#lastStatus = verdict.status;
@@ -232,11 +232,11 @@ export class AsyncRun implements Timed, Receiver {
       this.#lastStatus = verdict.status;
       report.emit?.({ type: "terminal", status: verdict.status, outcome: verdict.outcome });
     }
-    return this.#moved(phase, request, next, verdict.kind === "transient" ? transientAnswer(answer, config) : undefined);
+    return this.moved(phase, request, next, verdict.kind === "transient" ? transientAnswer(answer, config) : undefined);
   }
 
   /** Counts an answer after the kickoff (transient failures in a row, the status reported), tells its `poll` and `pending` events; the context its transition reads. */
-  #tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
+  private tell(phase: ActivePhase, request: RequestRef, verdict: Verdict | undefined, answer: Answer): Context {
     this.#errors = verdict?.kind === "transient" ? this.#errors + 1 : 0;
     const emit = this.#report.emit;
     const { attempt } = request;
@@ -247,15 +247,15 @@ export class AsyncRun implements Timed, Receiver {
       emit?.(status === undefined ? { type: "poll", attempt, httpStatus } : { type: "poll", attempt, httpStatus, status });
     }
     if (verdict?.kind === "pending" && phase.name !== "final") emit?.({ type: "pending", attempt, httpStatus });
-    return this.#context(request);
+    return this.context(request);
   }
 
-  #context(request: RequestRef): Context {
+  private context(request: RequestRef): Context {
     return { config: this.#plan.config, protocol: this.#plan.protocol, request, errors: this.#errors, invocationId: this.#report.invocation_id };
   }
 
   /** From `phase` to `next`: a `retry` event when a transient failure (`last`) is tried again, the pacing told of a new phase, the checkpoint once the backend has the job. */
-  #moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
+  private moved(phase: ActivePhase, request: RequestRef, next: Phase, last: LastError | undefined): Phase | Promise<Phase> {
     const report = this.#report;
     const stopped = stoppedEnding(phase);
     const ended = stopped === undefined ? undefined : afterStoppedLooking(stopped, next, this.#plan.config);
@@ -263,22 +263,22 @@ export class AsyncRun implements Timed, Receiver {
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
     if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
     const hooks = checkpointHooks(phase, next);
-    return hooks !== undefined && next.name === "poll" ? this.#accept(next, hooks) : next;
+    return hooks !== undefined && next.name === "poll" ? this.accept(next, hooks) : next;
   }
 
   /** What the run counted, for its summary and metadata. */
-  #counts(): RunCounts {
+  private counts(): RunCounts {
     return { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus };
   }
 
   /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows. */
-  async #accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
+  private async accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
     const report = this.#report;
     if (report.emit === undefined && hooks.saveCheckpoint === undefined) return phase;
     const checkpoint = checkpointOf(phase, this.#plan.client.options.now(), this.#scope.deadlineAtMs);
     report.emit?.({ type: "accepted", checkpoint });
     const saved = await saveCheckpoint(hooks, checkpoint, this.#scope);
-    if (saved === "stopped") return this.#stopped(phase);
+    if (saved === "stopped") return this.stopped(phase);
     if (saved !== "done") report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${saved.error}`;
     return phase;
   }
@@ -287,9 +287,9 @@ export class AsyncRun implements Timed, Receiver {
    * The end of a run the deadline or the caller stopped in `phase` (`afterStop`); `interrupted` is the answer of the
    * request it cut off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`).
    */
-  #stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
+  private stopped(phase: ActivePhase, interrupted?: TransportResponse | TransportError): Phase {
     const { stopCause, deadlineAtMs } = this.#scope;
-    const next = afterStop(phase, { reason: stopCause ?? "cancelled", deadlineAtMs }, this.#plan.config, this.#counts(), interrupted);
+    const next = afterStop(phase, { reason: stopCause ?? "cancelled", deadlineAtMs }, this.#plan.config, this.counts(), interrupted);
     if (next.name !== "settle") {
       const { now, cancelTimeoutMs } = this.#plan.client.options;
       this.#scope = new RunScope({ deadlineAtMs: now() + cancelTimeoutMs, now });

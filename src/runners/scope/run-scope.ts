@@ -112,25 +112,35 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     return this.stopReason !== undefined;
   }
 
-  /** The deadline timer (Timed): times the run out when the deadline has passed by the injected clock, else waits for the time left. */
+  /**
+   * The scope's entry on the timer queue is due (Timed): the end of the run's wait, when one is pending (it stands
+   * for the deadline while the run waits), else the deadline. Times the run out when the deadline has passed by the
+   * injected clock, else waits for the time left; then the waiter goes on.
+   */
   fire(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
     const remaining = this.remainingMs();
     if (remaining <= 0) this.stop("timed_out");
     else timerQueue.add(this, remaining);
+    waiter?.fire();
   }
 
   /**
-   * Queues `waiter` to fire once `ms` have passed, on the process's one
-   * timer queue, or as soon as the run stops (in a microtask). The default
-   * sleep of the HTTP runners: a wait adds no listener and allocates
-   * nothing. False when there is nothing to wait for (0 ms or less, or a
-   * stopped run).
+   * Fires `waiter` once `ms` have passed, on the process's one timer queue,
+   * or as soon as the run stops (in a microtask). The default sleep of the
+   * HTTP runners: a wait adds no listener and allocates nothing. A scope
+   * with a deadline moves its own entry to the wait's end, since a wait
+   * never goes past the deadline (a longer one ends at it): a waiting run
+   * holds one entry (PERFORMANCE.md, "One timer entry per waiting run").
+   * False when there is nothing to wait for (0 ms or less, or a stopped run).
    */
   wait(ms: number, waiter: Timed): boolean {
     if (this.stopReason !== undefined || ms <= 0) return false;
     // A scope that nothing can stop wakes no one (and may be shared: see `of`).
     if (this.requestSignal !== undefined) this.#waiter = waiter;
-    timerQueue.add(waiter, ms);
+    if (this.deadlineAtMs === undefined) timerQueue.add(waiter, ms);
+    else timerQueue.add(this, Math.min(ms, this.remainingMs()));
     return true;
   }
 
@@ -151,9 +161,11 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   wake(): void {
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    // A waiter whose timer fired has left the queue.
-    if (waiter === undefined || waiter.queueIndex === -1) return;
-    timerQueue.remove(waiter);
+    if (waiter === undefined) return;
+    // A waiter on an entry of its own has left the queue once its timer fired; on the scope's entry, the
+    // scope's `fire` let go of it then.
+    if (waiter.queueIndex !== -1) timerQueue.remove(waiter);
+    else if (this.deadlineAtMs === undefined) return;
     queueMicrotask(() => waiter.fire());
   }
 

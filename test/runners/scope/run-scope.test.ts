@@ -3,6 +3,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { RunScope } from "../../../src/runners/scope/run-scope.js";
+import { timerQueue } from "../../../src/runners/scope/timer-queue.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -341,6 +342,41 @@ describe("RunScope as the stop signal of its requests", () => {
       await vi.advanceTimersByTimeAsync(100);
       caller.abort();
       await Promise.resolve();
+      expect(run.fired).toBe(1);
+    });
+
+    test("with a deadline, waits on the scope's own timer entry: a waiting run holds one entry, and the deadline's comes back after the wait", async () => {
+      const scope = new RunScope({ now: Date.now, deadlineAtMs: Date.now() + 60_000 });
+      const run = waiter();
+      expect(timerQueue.size).toBe(1);
+      expect(scope.wait(1_000, run)).toBe(true);
+      expect([timerQueue.size, run.queueIndex]).toEqual([1, -1]);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(run.fired).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect([run.fired, timerQueue.size, scope.remainingMs()]).toEqual([1, 1, 59_000]);
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect([scope.stopReason, run.fired, timerQueue.size]).toEqual(["timed_out", 1, 0]);
+    });
+
+    test("with a deadline, ends a wait longer than the time left at the deadline, the run timed out", async () => {
+      const scope = new RunScope({ now: Date.now, deadlineAtMs: Date.now() + 500 });
+      const run = waiter();
+      expect(scope.wait(1_000, run)).toBe(true);
+      await vi.advanceTimersByTimeAsync(500);
+      expect([run.fired, scope.stopReason, timerQueue.size]).toEqual([1, "timed_out", 0]);
+    });
+
+    test("with a deadline, wakes its waiter in a microtask when the caller cancels during the wait, leaving no entry", async () => {
+      const caller = new AbortController();
+      const scope = new RunScope({ now: Date.now, signal: caller.signal, deadlineAtMs: Date.now() + 60_000 });
+      const run = waiter();
+      scope.wait(10_000, run);
+      caller.abort();
+      expect([run.fired, timerQueue.size]).toEqual([0, 0]);
+      await Promise.resolve();
+      expect([run.fired, scope.stopReason]).toEqual([1, "cancelled"]);
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(run.fired).toBe(1);
     });
   });

@@ -12,7 +12,9 @@ export interface PacingPolicy extends IntervalPolicy {
  * carried a Retry-After or `http.poll_initial_delay_seconds` is set); after
  * every other answer, the interval, with its backoff and cap, a Retry-After
  * in place of the next wait only; never past the deadline. The run tells it
- * what happened; `next` says how long to wait.
+ * what happened; `nextWaitMs` says how long to wait. An `AsyncRun` is its own
+ * pacing (it extends this class), so a run holds no object for it
+ * (PERFORMANCE.md, "The run is its pacing").
  */
 export class Pacing {
   /** The wait before the next request: none, the interval, or `http.poll_initial_delay_seconds`. */
@@ -23,13 +25,13 @@ export class Pacing {
   #retryAfterMs: number | undefined;
 
   /** An answer came: a wait comes before the next request, `retryAfterMs` (its Retry-After) in its place when set. */
-  answered(retryAfterMs: number | undefined): void {
+  paceAnswer(retryAfterMs: number | undefined): void {
     this.#retryAfterMs = retryAfterMs;
-    this.failed();
+    this.paceNoAnswer();
   }
 
   /** A request got no answer: a wait comes before the next request. */
-  failed(): void {
+  paceNoAnswer(): void {
     if (this.#due === "none") this.#due = "interval";
   }
 
@@ -42,7 +44,7 @@ export class Pacing {
    * over. The first poll of a run found by lookup, and the read of a
    * succeeded operation's result, go out at once.
    */
-  moved(policy: PacingPolicy, from: Phase["name"], to: Phase["name"]): void {
+  paceMove(policy: PacingPolicy, from: Phase["name"], to: Phase["name"]): void {
     if (from === "start") {
       this.#due = "none";
       this.#waits = 0;
@@ -58,12 +60,12 @@ export class Pacing {
   }
 
   /** Where the length of the next wait comes from: a Retry-After, or the interval (the initial delay included). */
-  get source(): "interval" | "retry-after" {
+  get waitSource(): "interval" | "retry-after" {
     return this.#retryAfterMs === undefined ? "interval" : "retry-after";
   }
 
   /** Milliseconds to wait before the next request, at most `remainingMs`; undefined when no wait is due. */
-  next(policy: PacingPolicy, remainingMs: number): number | undefined {
+  nextWaitMs(policy: PacingPolicy, remainingMs: number): number | undefined {
     const due = this.#due;
     if (due === "none") return undefined;
     let delayMs: number;

@@ -5,7 +5,6 @@ import type { HttpClient } from "../http-client.js";
 import type { HeaderResolver, RequestHeaders } from "../request-headers.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
-import type { Pacing } from "./pacing.js";
 import { protocolOf, type Protocol } from "./protocol.js";
 
 /** What every run of one configuration shares: its settings, headers, redactor and protocol, and the runner's client. */
@@ -21,11 +20,10 @@ export interface RunPlan {
   readonly client: HttpClient<AsyncHttpConfig>;
 }
 
-/** The parts of a run of its own: its lifetime, its report and its pacing. */
+/** The parts of a run of its own: its lifetime and its report. */
 export interface RunParts {
   readonly scope: RunScope;
   readonly report: RunReport;
-  readonly pacing: Pacing;
 }
 
 /** The plan of `config` for runs through `client`. */

@@ -13,7 +13,7 @@ import { beforeKickoff, saveCheckpoint } from "./hooks.js";
 import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
-import type { Pacing } from "./pacing.js";
+import { Pacing } from "./pacing.js";
 import { callsBeforeKickoff, checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import type { RunParts, RunPlan } from "./plan.js";
 import { deliverRequest, sendRequest, type Answered } from "./send.js";
@@ -27,19 +27,18 @@ import { RESULT_KEYS } from "../../http/result-keys.js";
 type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
 
 /**
- * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; it waits (as its `pacing` says), checks
+ * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; it waits (as its pacing says: the run is its own `Pacing`), checks
  * for a stop, sends the phase's request, classifies the answer (by its `protocol`) and applies the verdict
  * (`transitions.ts`), until it settles, sending the cancel request when it was stopped after the backend took
  * the job. What it tells (events, metadata, the result) goes through its `report`.
  */
-export class AsyncRun implements Timed, Receiver {
+export class AsyncRun extends Pacing implements Timed, Receiver {
   /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
   queueIndex = -1;
   readonly #plan: RunPlan;
   /** The run's lifetime; once it was stopped while looking its job up, the cancel budget's (see `stopped`). */
   #scope: RunScope;
   readonly #report: RunReport;
-  readonly #pacing: Pacing;
   #phase: Phase;
   /** Requests sent, by phase: `http.polls`, `http.lookups` (the ones before the kickoff included), reads of the result. */
   #polls = 0;
@@ -55,10 +54,10 @@ export class AsyncRun implements Timed, Receiver {
   #last: RequestRef | undefined;
 
   constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
+    super();
     this.#plan = plan;
     this.#scope = parts.scope;
     this.#report = parts.report;
-    this.#pacing = parts.pacing;
     this.#phase = resume === undefined ? firstPhase(plan.protocol.lookup, hooks) : resumedPhase(resume);
   }
 
@@ -137,10 +136,9 @@ export class AsyncRun implements Timed, Receiver {
 
   /** Starts the wait its pacing asks for: the caller's `sleep`, else the run itself on the timer queue; false when none is due (or it is 0 ms). */
   private wait(): boolean {
-    const pacing = this.#pacing;
     const { config, client } = this.#plan;
-    const source = pacing.source;
-    const delayMs = pacing.next(config, this.#scope.remainingMs());
+    const source = this.waitSource;
+    const delayMs = this.nextWaitMs(config, this.#scope.remainingMs());
     if (delayMs === undefined) return false;
     if (delayMs > 0) this.#last = undefined;
     this.#report.emit?.({ type: "wait", delayMs, source });
@@ -177,10 +175,9 @@ export class AsyncRun implements Timed, Receiver {
   /** What the answer to `request` (or its failure) means: the phase that follows, with its events told. */
   private read(phase: ActivePhase, request: RequestRef, response: TransportResponse | TransportError): Phase | Promise<Phase> {
     const { config, protocol, client } = this.#plan;
-    const pacing = this.#pacing;
     const report = this.#report;
     const kickoff = phase.name === "kickoff";
-    if (response instanceof TransportError) pacing.failed();
+    if (response instanceof TransportError) this.paceNoAnswer();
     else if (!kickoff) report.answered(response.status);
     if (this.#scope.checkStopped()) return this.stopped(phase, response);
     if (response instanceof TransportError) {
@@ -192,7 +189,7 @@ export class AsyncRun implements Timed, Receiver {
       report.answered(response.status);
       report.emit?.({ type: "kickoff", httpStatus: response.status });
     }
-    pacing.answered(parseRetryAfterMs(response.header("retry-after"), client.options.now));
+    this.paceAnswer(parseRetryAfterMs(response.header("retry-after"), client.options.now));
     const answer = new Answer(response);
     let verdict: Verdict;
     let next: Phase;
@@ -261,7 +258,7 @@ export class AsyncRun implements Timed, Receiver {
     const ended = stopped === undefined ? undefined : afterStoppedLooking(stopped, next, this.#plan.config);
     if (ended !== undefined) return ended;
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
-    if (next.name !== phase.name) this.#pacing.moved(this.#plan.config, phase.name, next.name);
+    if (next.name !== phase.name) this.paceMove(this.#plan.config, phase.name, next.name);
     const hooks = checkpointHooks(phase, next);
     return hooks !== undefined && next.name === "poll" ? this.accept(next, hooks) : next;
   }

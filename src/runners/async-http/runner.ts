@@ -10,7 +10,6 @@ import { RunReport, crashedResult } from "../run-report.js";
 import type { RunOptions, Runner } from "../runner.js";
 import { invocationDeadline } from "../scope/deadline.js";
 import { RunScope } from "../scope/run-scope.js";
-import { Pacing } from "./pacing.js";
 import { createPlan, type RunPlan } from "./plan.js";
 import { AsyncRun } from "./run.js";
 
@@ -69,7 +68,6 @@ export class AsyncHttpRunner implements Runner {
       {
         scope: RunScope.of({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
         report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs }),
-        pacing: new Pacing(),
       },
       options,
       resume,

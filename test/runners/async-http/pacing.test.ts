@@ -27,15 +27,15 @@ const delayed = policyOf({ "http.poll_interval_seconds": "1", "http.poll_initial
 function waitsAfterAnswers(pacing: Pacing, policy: AsyncHttpConfig, count: number): (number | undefined)[] {
   const waits: (number | undefined)[] = [];
   for (let index = 0; index < count; index++) {
-    pacing.answered(undefined);
-    waits.push(pacing.next(policy, NO_DEADLINE));
+    pacing.paceAnswer(undefined);
+    waits.push(pacing.nextWaitMs(policy, NO_DEADLINE));
   }
   return waits;
 }
 
 describe(Pacing.name, () => {
   test("gives no wait before the first request", () => {
-    expect(new Pacing().next(backoff, NO_DEADLINE)).toBeUndefined();
+    expect(new Pacing().nextWaitMs(backoff, NO_DEADLINE)).toBeUndefined();
   });
 
   test("waits the interval after each answer, grown by http.poll_backoff up to http.poll_max_interval_seconds", () => {
@@ -49,112 +49,112 @@ describe(Pacing.name, () => {
 
   test("lets a Retry-After replace the next wait only, and says so in its source", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
-    pacing.answered(7000);
-    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["retry-after", 7000]);
-    pacing.answered(undefined);
-    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
+    pacing.paceAnswer(undefined);
+    expect([pacing.waitSource, pacing.nextWaitMs(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
+    pacing.paceAnswer(7000);
+    expect([pacing.waitSource, pacing.nextWaitMs(steady, NO_DEADLINE)]).toEqual(["retry-after", 7000]);
+    pacing.paceAnswer(undefined);
+    expect([pacing.waitSource, pacing.nextWaitMs(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
   });
 
   test("polls at once after an acknowledgement without a Retry-After or an initial delay", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    pacing.moved(steady, "kickoff", "poll");
-    expect(pacing.next(steady, NO_DEADLINE)).toBeUndefined();
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(steady, "kickoff", "poll");
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBeUndefined();
     expect(waitsAfterAnswers(pacing, steady, 1)).toEqual([1000]);
   });
 
   test("waits http.poll_initial_delay_seconds before the first poll, then the interval counted from the start", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    pacing.moved(delayed, "kickoff", "poll");
-    expect([pacing.source, pacing.next(delayed, NO_DEADLINE)]).toEqual(["interval", 3000]);
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(delayed, "kickoff", "poll");
+    expect([pacing.waitSource, pacing.nextWaitMs(delayed, NO_DEADLINE)]).toEqual(["interval", 3000]);
     expect(waitsAfterAnswers(pacing, delayed, 2)).toEqual([1000, 1000]);
   });
 
   test("waits the initial delay before the first lookup of a run the acknowledgement did not name", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    pacing.moved(delayed, "kickoff", "lookup");
-    expect(pacing.next(delayed, NO_DEADLINE)).toBe(3000);
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(delayed, "kickoff", "lookup");
+    expect(pacing.nextWaitMs(delayed, NO_DEADLINE)).toBe(3000);
   });
 
   test("lets a Retry-After on the acknowledgement win over the initial delay", () => {
     const pacing = new Pacing();
-    pacing.answered(9000);
-    pacing.moved(delayed, "kickoff", "poll");
-    expect([pacing.source, pacing.next(delayed, NO_DEADLINE)]).toEqual(["retry-after", 9000]);
+    pacing.paceAnswer(9000);
+    pacing.paceMove(delayed, "kickoff", "poll");
+    expect([pacing.waitSource, pacing.nextWaitMs(delayed, NO_DEADLINE)]).toEqual(["retry-after", 9000]);
   });
 
   test("waits a Retry-After on the acknowledgement before the first poll without an initial delay", () => {
     const pacing = new Pacing();
-    pacing.answered(4000);
-    pacing.moved(steady, "kickoff", "poll");
-    expect(pacing.next(steady, NO_DEADLINE)).toBe(4000);
+    pacing.paceAnswer(4000);
+    pacing.paceMove(steady, "kickoff", "poll");
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBe(4000);
   });
 
   test("starts the interval waits over once the backend accepts the job", () => {
     const pacing = new Pacing();
     expect(waitsAfterAnswers(pacing, backoff, 2)).toEqual([1000, 2000]);
-    pacing.answered(undefined);
-    pacing.moved(backoff, "kickoff", "poll");
-    expect(pacing.next(backoff, NO_DEADLINE)).toBeUndefined();
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(backoff, "kickoff", "poll");
+    expect(pacing.nextWaitMs(backoff, NO_DEADLINE)).toBeUndefined();
     expect(waitsAfterAnswers(pacing, backoff, 2)).toEqual([1000, 2000]);
   });
 
   test("polls a run found by lookup at once", () => {
     const pacing = new Pacing();
     expect(waitsAfterAnswers(pacing, steady, 2)).toEqual([1000, 1000]);
-    pacing.answered(undefined);
-    pacing.moved(steady, "lookup", "poll");
-    expect(pacing.next(steady, NO_DEADLINE)).toBeUndefined();
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(steady, "lookup", "poll");
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBeUndefined();
   });
 
   test("reads a succeeded operation's result at once", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    pacing.moved(steady, "poll", "final");
-    expect(pacing.next(steady, NO_DEADLINE)).toBeUndefined();
+    pacing.paceAnswer(undefined);
+    pacing.paceMove(steady, "poll", "final");
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBeUndefined();
   });
 
   test("sends the kickoff at once after the lookup before it, its waits counted anew", () => {
     const pacing = new Pacing();
     expect(waitsAfterAnswers(pacing, backoff, 2)).toEqual([1000, 2000]);
-    pacing.answered(5000);
-    pacing.moved(backoff, "start", "kickoff");
-    expect([pacing.source, pacing.next(backoff, NO_DEADLINE)]).toEqual(["interval", undefined]);
+    pacing.paceAnswer(5000);
+    pacing.paceMove(backoff, "start", "kickoff");
+    expect([pacing.waitSource, pacing.nextWaitMs(backoff, NO_DEADLINE)]).toEqual(["interval", undefined]);
     expect(waitsAfterAnswers(pacing, backoff, 2)).toEqual([1000, 2000]);
   });
 
   test("never waits past the deadline", () => {
     const pacing = new Pacing();
-    pacing.answered(undefined);
-    expect(pacing.next(steady, 250)).toBe(250);
-    pacing.answered(60_000);
-    expect(pacing.next(steady, 1500)).toBe(1500);
-    pacing.answered(undefined);
-    expect(pacing.next(steady, 0)).toBe(0);
+    pacing.paceAnswer(undefined);
+    expect(pacing.nextWaitMs(steady, 250)).toBe(250);
+    pacing.paceAnswer(60_000);
+    expect(pacing.nextWaitMs(steady, 1500)).toBe(1500);
+    pacing.paceAnswer(undefined);
+    expect(pacing.nextWaitMs(steady, 0)).toBe(0);
   });
 
   test("waits the interval after a request that got no answer", () => {
     const pacing = new Pacing();
-    pacing.failed();
-    expect(pacing.next(steady, NO_DEADLINE)).toBe(1000);
+    pacing.paceNoAnswer();
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBe(1000);
   });
 
   test("does not wait a Retry-After it has waited again after a request that got no answer", () => {
     const pacing = new Pacing();
-    pacing.answered(7000);
-    expect(pacing.next(steady, NO_DEADLINE)).toBe(7000);
-    pacing.failed();
-    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
+    pacing.paceAnswer(7000);
+    expect(pacing.nextWaitMs(steady, NO_DEADLINE)).toBe(7000);
+    pacing.paceNoAnswer();
+    expect([pacing.waitSource, pacing.nextWaitMs(steady, NO_DEADLINE)]).toEqual(["interval", 1000]);
   });
 
   test("keeps a pending Retry-After through a request that got no answer", () => {
     const pacing = new Pacing();
-    pacing.answered(6000);
-    pacing.failed();
-    expect([pacing.source, pacing.next(steady, NO_DEADLINE)]).toEqual(["retry-after", 6000]);
+    pacing.paceAnswer(6000);
+    pacing.paceNoAnswer();
+    expect([pacing.waitSource, pacing.nextWaitMs(steady, NO_DEADLINE)]).toEqual(["retry-after", 6000]);
   });
 });

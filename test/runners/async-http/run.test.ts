@@ -6,7 +6,6 @@ import { HttpClient } from "../../../src/runners/http-client.js";
 import { RunReport } from "../../../src/runners/run-report.js";
 import type { RunEvent, RunOptions } from "../../../src/runners/runner.js";
 import { RunScope } from "../../../src/runners/scope/run-scope.js";
-import { Pacing } from "../../../src/runners/async-http/pacing.js";
 import type { Phase } from "../../../src/runners/async-http/phase.js";
 import { protocolOf } from "../../../src/runners/async-http/protocol.js";
 import { AsyncRun } from "../../../src/runners/async-http/run.js";
@@ -55,7 +54,6 @@ function runOf(metadata: Record<string, string>, replies: (Reply | string)[], op
   const parts = {
     scope: new RunScope({ now }),
     report: new RunReport(invocation, options, { redact, now, startedAtMs: now() }),
-    pacing: new Pacing(),
   };
   const run = new AsyncRun({ config, headers, resolve: undefined, redact, protocol: protocolOf(config), client }, parts, options, resume);
   return { run, requests: backend.requests };

@@ -7,6 +7,7 @@ import { createRedactor, previewBody, type Redact } from "../http/redact.js";
 /** How many values resolved for a run's requests its redactor keeps (the latest): enough for every header of a few requests. */
 const MAX_RESOLVED_VALUES = 32;
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { compactMs, fullMs, type CompactMs } from "../util/compact-ms.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
@@ -39,7 +40,8 @@ export class RunReport implements ResultIdentity, FailureText {
   readonly invocation_id: string;
   readonly runtime_name: string;
   readonly runtime_kind: string;
-  readonly startedAtMs: number;
+  /** When the run started (see `startedAtMs`), as a small integer where it can be one. */
+  readonly #startedAt: CompactMs;
   /** Sends an event; undefined when nobody listens. */
   readonly emit: Emit | undefined;
   /** Removes the run's secrets (its header values, the secrets it resolved, URL userinfo, secret query values) from text. */
@@ -58,9 +60,14 @@ export class RunReport implements ResultIdentity, FailureText {
     this.runtime_kind = identity.runtime_kind;
     this.#artifactDirectory = invocation.artifact_directory;
     this.#timeoutSeconds = invocation.timeout_seconds;
-    this.startedAtMs = context.startedAtMs;
+    this.#startedAt = compactMs(context.startedAtMs);
     this.emit = createEmitter(runOptions.onEvent, context.now, context.startedAtMs);
     this.redact = context.redact;
+  }
+
+  /** When the run started, in epoch milliseconds by the runner's clock. */
+  get startedAtMs(): number {
+    return fullMs(this.#startedAt);
   }
 
   /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use (PERFORMANCE.md, "Created on first use"). */

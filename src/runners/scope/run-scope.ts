@@ -3,6 +3,7 @@ import { abortSignalOf, type StopSignal } from "../../http/transport/request-sig
 import { unwatchSignal, watchSignal, type SignalWatcher } from "./caller-signal.js";
 import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
+import { compactMs, fullMs, type CompactMs } from "../../util/compact-ms.js";
 
 /** A run's caller and abandon signals; `abandoned` once the abandon signal stopped the run. */
 interface Signals {
@@ -31,8 +32,8 @@ let unbounded: RunScope | undefined;
 export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** The deadline's place on the timer queue (Timed). */
   queueIndex = -1;
-  /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
-  readonly deadlineAtMs: number | undefined;
+  /** The deadline (see `deadlineAtMs`), as a small integer where it can be one. */
+  readonly #deadline: CompactMs | undefined;
   readonly #now: () => number;
   /** Created only for a run with a caller or an abandon signal (PERFORMANCE.md, "Signals held apart"). */
   readonly #signals: Signals | undefined;
@@ -58,7 +59,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
       if (signal !== undefined) watchSignal(signal, this);
     }
     if (options.deadlineAtMs === undefined) return;
-    this.deadlineAtMs = options.deadlineAtMs;
+    this.#deadline = compactMs(options.deadlineAtMs);
     // Armed, or timed out at once when the deadline has passed.
     this.fire();
   }
@@ -75,9 +76,15 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     return (unbounded ??= new RunScope({ now: Date.now }));
   }
 
+  /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
+  get deadlineAtMs(): number | undefined {
+    const deadline = this.#deadline;
+    return deadline === undefined ? undefined : fullMs(deadline);
+  }
+
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    return this.#signals === undefined && this.deadlineAtMs === undefined && this.stopReason === undefined ? undefined : this;
+    return this.#signals === undefined && this.#deadline === undefined && this.stopReason === undefined ? undefined : this;
   }
 
   /** Why the run was stopped, once it was: `abandoned` (it sends no cancel request), `cancelled` or `timed_out`. */
@@ -100,7 +107,8 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
-    return this.deadlineAtMs === undefined ? Infinity : Math.max(0, this.deadlineAtMs - this.#now());
+    const deadlineAtMs = this.deadlineAtMs;
+    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - this.#now());
   }
 
   /**
@@ -108,7 +116,9 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
    * clock (the timer only covers real time); returns whether the run is stopped.
    */
   checkStopped(): boolean {
-    if (this.stopReason === undefined && this.deadlineAtMs !== undefined && this.#now() >= this.deadlineAtMs) this.stop("timed_out");
+    if (this.stopReason !== undefined) return true;
+    const deadlineAtMs = this.deadlineAtMs;
+    if (deadlineAtMs !== undefined && this.#now() >= deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
   }
 
@@ -139,7 +149,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     if (this.stopReason !== undefined || ms <= 0) return false;
     // A scope that nothing can stop wakes no one (and may be shared: see `of`).
     if (this.requestSignal !== undefined) this.#waiter = waiter;
-    if (this.deadlineAtMs === undefined) timerQueue.add(waiter, ms);
+    if (this.#deadline === undefined) timerQueue.add(waiter, ms);
     else timerQueue.add(this, Math.min(ms, this.remainingMs()));
     return true;
   }
@@ -165,7 +175,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     // A waiter on an entry of its own has left the queue once its timer fired; on the scope's entry, the
     // scope's `fire` let go of it then.
     if (waiter.queueIndex !== -1) timerQueue.remove(waiter);
-    else if (this.deadlineAtMs === undefined) return;
+    else if (this.#deadline === undefined) return;
     queueMicrotask(() => waiter.fire());
   }
 

@@ -16,6 +16,17 @@ import { backendErrorOf, describeFailure, failureKindOf, failureStatus, type Fai
 import type { RunOptions } from "./runner.js";
 import { RESULT_KEYS } from "../http/result-keys.js";
 
+/**
+ * The values resolved for a run's requests (secrets, a headers function's values), latest last, and the
+ * redactor that removes them besides what the configuration's (`base`) removes. Created on first use, in the
+ * report's one redaction field (PERFORMANCE.md, "Fewer fields per run").
+ */
+interface LearnedSecrets {
+  readonly base: Redact;
+  readonly values: string[];
+  redact: Redact;
+}
+
 /** How a run ends: success, or a failure as data; and what the result carries besides. */
 export interface Ending {
   /** Undefined for success. */
@@ -44,10 +55,8 @@ export class RunReport implements ResultIdentity, FailureText {
   readonly #startedAt: CompactMs;
   /** Sends an event; undefined when nobody listens. */
   readonly emit: Emit | undefined;
-  /** Removes the run's secrets (its header values, the secrets it resolved, URL userinfo, secret query values) from text. */
-  redact: Redact;
-  /** The values resolved for the run's requests (secrets, a headers function's values), latest last; created on first use. */
-  #resolved: { readonly base: Redact; readonly values: string[] } | undefined;
+  /** The configuration's redactor, or, once the run resolved a secret, what it learned (see `redact`). */
+  #redaction: Redact | LearnedSecrets;
   readonly #artifactDirectory: string | null;
   readonly #timeoutSeconds: number | null;
   #metadata: Record<string, string> | undefined;
@@ -62,12 +71,18 @@ export class RunReport implements ResultIdentity, FailureText {
     this.#timeoutSeconds = invocation.timeout_seconds;
     this.#startedAt = compactMs(context.startedAtMs);
     this.emit = createEmitter(runOptions.onEvent, context.now, context.startedAtMs);
-    this.redact = context.redact;
+    this.#redaction = context.redact;
   }
 
   /** When the run started, in epoch milliseconds by the runner's clock. */
   get startedAtMs(): number {
     return fullMs(this.#startedAt);
+  }
+
+  /** Removes the run's secrets (its header values, the secrets it resolved, URL userinfo, secret query values) from text. */
+  get redact(): Redact {
+    const redaction = this.#redaction;
+    return typeof redaction === "function" ? redaction : redaction.redact;
   }
 
   /** Result metadata, filled as the run goes; redacted in `finish`. Created on first use (PERFORMANCE.md, "Created on first use"). */
@@ -82,13 +97,14 @@ export class RunReport implements ResultIdentity, FailureText {
    * request must not make a long run hold every token it ever had.
    */
   learnSecret(value: string): void {
-    const resolved = (this.#resolved ??= { base: this.redact, values: [] });
-    if (resolved.values.includes(value)) return;
-    resolved.values.push(value);
-    if (resolved.values.length > MAX_RESOLVED_VALUES) resolved.values.shift();
-    const extra = createRedactor(resolved.values);
-    const base = resolved.base;
-    this.redact = (text) => extra(base(text));
+    let learned = this.#redaction;
+    if (typeof learned === "function") learned = this.#redaction = { base: learned, values: [], redact: learned };
+    if (learned.values.includes(value)) return;
+    learned.values.push(value);
+    if (learned.values.length > MAX_RESOLVED_VALUES) learned.values.shift();
+    const extra = createRedactor(learned.values);
+    const base = learned.base;
+    learned.redact = (text) => extra(base(text));
   }
 
   /** Records the HTTP status of the latest answer about the job (`http.status_code`). */

@@ -5,12 +5,19 @@ import { RunStopSignal, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
 import { compactMs, fullMs, type CompactMs } from "../../util/compact-ms.js";
 
-/** A run's caller and abandon signals; `abandoned` once the abandon signal stopped the run. */
-interface Signals {
+/**
+ * What a scope holds apart, only for a run that has one: its caller and abandon signals (`abandoned` once the
+ * abandon signal stopped the run), and a clock other than `Date.now` (PERFORMANCE.md, "Signals held apart").
+ */
+interface Apart {
   readonly caller: AbortSignal | undefined;
   readonly abandon: AbortSignal | undefined;
   abandoned: boolean;
+  readonly now: () => number;
 }
+
+/** The system clock, the runners' default: a scope keeps any other clock apart. */
+const systemNow = Date.now;
 
 /** The scope every run shares that nothing can stop: see `RunScope.of`. */
 let unbounded: RunScope | undefined;
@@ -34,9 +41,8 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   queueIndex = -1;
   /** The deadline (see `deadlineAtMs`), as a small integer where it can be one. */
   readonly #deadline: CompactMs | undefined;
-  readonly #now: () => number;
-  /** Created only for a run with a caller or an abandon signal (PERFORMANCE.md, "Signals held apart"). */
-  readonly #signals: Signals | undefined;
+  /** Created only for a run with a caller or an abandon signal, or a clock of its own. */
+  readonly #apart: Apart | undefined;
   /** What waits on the timer queue for the run (its run itself), woken early when the run stops. */
   #waiter: Timed | undefined;
 
@@ -47,11 +53,10 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     now: () => number;
   }) {
     super();
-    this.#now = options.now;
-    const { signal, abandon } = options;
-    if (signal !== undefined || abandon !== undefined) {
-      const signals: Signals = (this.#signals = { caller: signal, abandon, abandoned: abandon?.aborted === true });
-      if (signal?.aborted || signals.abandoned) {
+    const { signal, abandon, now } = options;
+    if (signal !== undefined || abandon !== undefined || now !== systemNow) {
+      const apart: Apart = (this.#apart = { caller: signal, abandon, abandoned: abandon?.aborted === true, now });
+      if (signal?.aborted || apart.abandoned) {
         this.stop("cancelled");
         return;
       }
@@ -73,7 +78,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   static of(options: { signal?: AbortSignal | undefined; abandon?: AbortSignal | undefined; deadlineAtMs?: number | undefined; now: () => number }): RunScope {
     if (options.signal !== undefined || options.abandon !== undefined || options.deadlineAtMs !== undefined) return new RunScope(options);
     // Its clock is never read: it has no deadline.
-    return (unbounded ??= new RunScope({ now: Date.now }));
+    return (unbounded ??= new RunScope({ now: systemNow }));
   }
 
   /** Epoch milliseconds past which the run is `timed_out`; undefined for none (and for a run stopped at its start). */
@@ -84,31 +89,32 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
 
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    return this.#signals === undefined && this.#deadline === undefined && this.stopReason === undefined ? undefined : this;
+    const apart = this.#apart;
+    return apart?.caller === undefined && apart?.abandon === undefined && this.#deadline === undefined && this.stopReason === undefined ? undefined : this;
   }
 
   /** Why the run was stopped, once it was: `abandoned` (it sends no cancel request), `cancelled` or `timed_out`. */
   get stopCause(): StopReason | "abandoned" | undefined {
-    return this.#signals?.abandoned === true ? "abandoned" : this.stopReason;
+    return this.#apart?.abandoned === true ? "abandoned" : this.stopReason;
   }
 
   /** Whether the run was stopped by its abandon signal: it sends no cancel request. */
   get abandoned(): boolean {
-    return this.#signals?.abandoned === true;
+    return this.#apart?.abandoned === true;
   }
 
   /** A watched signal aborted (SignalWatcher): the run stops, abandoned when it was the abandon signal. */
   signalAborted(signal: AbortSignal): void {
-    const signals = this.#signals;
-    if (signals === undefined) return;
-    if (signal === signals.abandon) signals.abandoned = true;
+    const apart = this.#apart;
+    if (apart === undefined) return;
+    if (signal === apart.abandon) apart.abandoned = true;
     this.stop("cancelled");
   }
 
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
     const deadlineAtMs = this.deadlineAtMs;
-    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - this.#now());
+    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - (this.#apart?.now ?? systemNow)());
   }
 
   /**
@@ -118,7 +124,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   checkStopped(): boolean {
     if (this.stopReason !== undefined) return true;
     const deadlineAtMs = this.deadlineAtMs;
-    if (deadlineAtMs !== undefined && this.#now() >= deadlineAtMs) this.stop("timed_out");
+    if (deadlineAtMs !== undefined && (this.#apart?.now ?? systemNow)() >= deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
   }
 
@@ -182,9 +188,9 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
     timerQueue.remove(this);
-    const signals = this.#signals;
-    if (signals?.caller !== undefined) unwatchSignal(signals.caller, this);
-    if (signals?.abandon !== undefined) unwatchSignal(signals.abandon, this);
+    const apart = this.#apart;
+    if (apart?.caller !== undefined) unwatchSignal(apart.caller, this);
+    if (apart?.abandon !== undefined) unwatchSignal(apart.abandon, this);
   }
 
   /** Stops the run (see RunStopSignal.stop), then lets go of its timers and ends its wait. */

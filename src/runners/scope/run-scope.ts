@@ -1,15 +1,16 @@
 import { untilAborted, type Sleep } from "../../http/timing.js";
 import { abortSignalOf, type StopSignal } from "../../http/transport/request-signal.js";
 import { unwatchSignal, watchSignal, type SignalWatcher } from "./caller-signal.js";
-import { RunStopSignal, type StopReason } from "./stop-signal.js";
+import { RunStopSignal, type KeptApart, type StopReason } from "./stop-signal.js";
 import { timerQueue, type Timed } from "./timer-queue.js";
 import { compactMs, fullMs, type CompactMs } from "../../util/compact-ms.js";
 
 /**
  * What a scope holds apart, only for a run that has one: its caller and abandon signals (`abandoned` once the
- * abandon signal stopped the run), and a clock other than `Date.now` (PERFORMANCE.md, "Signals held apart").
+ * abandon signal stopped the run), a clock other than `Date.now`, and the AbortController behind `signal`
+ * (PERFORMANCE.md, "Signals held apart").
  */
-interface Apart {
+interface Apart extends KeptApart {
   readonly caller: AbortSignal | undefined;
   readonly abandon: AbortSignal | undefined;
   abandoned: boolean;
@@ -36,13 +37,11 @@ let unbounded: RunScope | undefined;
  * Node 20 a signal combined from it with `AbortSignal.any` can be
  * garbage-collected before it fires.)
  */
-export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
+export class RunScope extends RunStopSignal<Apart> implements Timed, SignalWatcher {
   /** The deadline's place on the timer queue (Timed). */
   queueIndex = -1;
   /** The deadline (see `deadlineAtMs`), as a small integer where it can be one. */
   readonly #deadline: CompactMs | undefined;
-  /** Created only for a run with a caller or an abandon signal, or a clock of its own. */
-  readonly #apart: Apart | undefined;
   /** What waits on the timer queue for the run (its run itself), woken early when the run stops. */
   #waiter: Timed | undefined;
 
@@ -55,7 +54,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     super();
     const { signal, abandon, now } = options;
     if (signal !== undefined || abandon !== undefined || now !== systemNow) {
-      const apart: Apart = (this.#apart = { caller: signal, abandon, abandoned: abandon?.aborted === true, now });
+      const apart: Apart = (this.apart = { caller: signal, abandon, abandoned: abandon?.aborted === true, now, controller: undefined });
       if (signal?.aborted || apart.abandoned) {
         this.stop("cancelled");
         return;
@@ -67,6 +66,11 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
     this.#deadline = compactMs(options.deadlineAtMs);
     // Armed, or timed out at once when the deadline has passed.
     this.fire();
+  }
+
+  /** For a run with no signal and the system clock, once it needs an AbortController (RunStopSignal). */
+  protected createApart(): Apart {
+    return { caller: undefined, abandon: undefined, abandoned: false, now: systemNow, controller: undefined };
   }
 
   /**
@@ -89,23 +93,23 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
 
   /** The signal to pass to every request and wait (the scope itself); undefined when nothing can stop the run. */
   get requestSignal(): StopSignal | undefined {
-    const apart = this.#apart;
+    const apart = this.apart;
     return apart?.caller === undefined && apart?.abandon === undefined && this.#deadline === undefined && this.stopReason === undefined ? undefined : this;
   }
 
   /** Why the run was stopped, once it was: `abandoned` (it sends no cancel request), `cancelled` or `timed_out`. */
   get stopCause(): StopReason | "abandoned" | undefined {
-    return this.#apart?.abandoned === true ? "abandoned" : this.stopReason;
+    return this.apart?.abandoned === true ? "abandoned" : this.stopReason;
   }
 
   /** Whether the run was stopped by its abandon signal: it sends no cancel request. */
   get abandoned(): boolean {
-    return this.#apart?.abandoned === true;
+    return this.apart?.abandoned === true;
   }
 
   /** A watched signal aborted (SignalWatcher): the run stops, abandoned when it was the abandon signal. */
   signalAborted(signal: AbortSignal): void {
-    const apart = this.#apart;
+    const apart = this.apart;
     if (apart === undefined) return;
     if (signal === apart.abandon) apart.abandoned = true;
     this.stop("cancelled");
@@ -114,7 +118,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
     const deadlineAtMs = this.deadlineAtMs;
-    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - (this.#apart?.now ?? systemNow)());
+    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - (this.apart?.now ?? systemNow)());
   }
 
   /**
@@ -124,7 +128,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   checkStopped(): boolean {
     if (this.stopReason !== undefined) return true;
     const deadlineAtMs = this.deadlineAtMs;
-    if (deadlineAtMs !== undefined && (this.#apart?.now ?? systemNow)() >= deadlineAtMs) this.stop("timed_out");
+    if (deadlineAtMs !== undefined && (this.apart?.now ?? systemNow)() >= deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
   }
 
@@ -188,7 +192,7 @@ export class RunScope extends RunStopSignal implements Timed, SignalWatcher {
   /** Clears the deadline timer and the listener on the caller's signal. Call it when the run ends. */
   dispose(): void {
     timerQueue.remove(this);
-    const apart = this.#apart;
+    const apart = this.apart;
     if (apart?.caller !== undefined) unwatchSignal(apart.caller, this);
     if (apart?.abandon !== undefined) unwatchSignal(apart.abandon, this);
   }

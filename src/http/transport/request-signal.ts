@@ -16,11 +16,17 @@ export interface StopSignal {
   readonly aborted: boolean;
   readonly reason: unknown;
   /** Called once, when the signal stops; `once` is accepted and implied. */
-  addEventListener(type: "abort", listener: () => void, options?: { readonly once?: boolean }): void;
-  removeEventListener(type: "abort", listener: () => void): void;
+  addEventListener(type: "abort", listener: StopListener, options?: { readonly once?: boolean }): void;
+  removeEventListener(type: "abort", listener: StopListener): void;
   /** An AbortSignal that aborts with this one, created on first use. */
   readonly signal: AbortSignal;
 }
+
+/**
+ * An 'abort' listener: a function, or an object whose `handleEvent` is called, as an EventTarget accepts. A
+ * request's response listens as itself, with no closure (PERFORMANCE.md, "A response that listens as itself").
+ */
+export type StopListener = (() => void) | { handleEvent(): void };
 
 /** The AbortSignal of a request signal, for APIs that check for one (fetch). */
 export function abortSignalOf(signal: RequestSignal | undefined): AbortSignal | undefined {

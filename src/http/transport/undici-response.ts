@@ -38,7 +38,8 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** The request, whose signal and method the response reads, and which a redirect is followed from. */
   readonly #hop: TransportRequest;
   readonly #maxResponseBytes: number;
-  #onStop: (() => void) | undefined;
+  /** Whether the response listens to its request's signal (as itself: `handleEvent`). */
+  #listening = false;
   /** Who takes the answer; gone once it was handed over. */
   #receiver: Receiver<UndiciResponse> | undefined;
   readonly #follower: HeadFollower;
@@ -63,9 +64,18 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.#follower = follower;
     const signal = hop.signal;
     if (signal !== undefined) {
-      this.#onStop = () => this.#end(signal.reason as Error);
-      signal.addEventListener("abort", this.#onStop);
+      this.#listening = true;
+      signal.addEventListener("abort", this);
     }
+  }
+
+  /**
+   * The request's signal stopped (its 'abort' listener: the response listens as itself, with no closure per
+   * request; PERFORMANCE.md, "A response that listens as itself"): the request ends with the signal's reason.
+   */
+  handleEvent(): void {
+    const signal = this.#hop.signal;
+    if (signal !== undefined) this.end(signal.reason as Error);
   }
 
   header(name: string): string | undefined {
@@ -76,16 +86,16 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   text(): string | Promise<string> {
     if (this.#handed === "whole") return this.body;
     const signal = this.#hop.signal;
-    if (signal?.aborted === true) return this.#giveUp(abortedError(signal, "body"));
+    if (signal?.aborted === true) return this.giveUp(abortedError(signal, "body"));
     // Fail without waiting for a body the server announces too large.
     const length = this.#contentLength;
     if (length !== undefined && length > this.#maxResponseBytes) {
-      return this.#giveUp(tooLargeError(this.#maxResponseBytes));
+      return this.giveUp(tooLargeError(this.#maxResponseBytes));
     }
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#complete) {
       try {
-        return this.#takeText();
+        return this.takeText();
       } catch (error) {
         return Promise.reject(toTransportError(error, signal, "body"));
       }
@@ -99,7 +109,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.#discarding = true;
     this.#chunks = [];
     const length = this.#contentLength;
-    if (length !== undefined && length > DISCARD_LIMIT_BYTES) this.#end(tooLargeError(DISCARD_LIMIT_BYTES));
+    if (length !== undefined && length > DISCARD_LIMIT_BYTES) this.end(tooLargeError(DISCARD_LIMIT_BYTES));
     if (this.#complete || this.#error !== undefined) return Promise.resolve();
     // A larger body aborts the request (onData), which drops its socket instead of downloading the rest.
     return new Promise((resolve) => {
@@ -132,7 +142,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     // HEAD, 204 and 304 answers have no body whatever content-length says.
     const bodiless = this.#hop.method === "HEAD" || statusCode === 204 || statusCode === 304;
     const length = (this.#contentLength = bodiless ? undefined : announcedLength(rawHeaders));
-    if (isRedirect(statusCode) || (length !== undefined && length > this.#maxResponseBytes)) this.#handOver("head");
+    if (isRedirect(statusCode) || (length !== undefined && length > this.#maxResponseBytes)) this.handOver("head");
     return true;
   }
 
@@ -141,7 +151,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.#bytes += chunk.length;
     const limit = this.#discarding ? DISCARD_LIMIT_BYTES : this.#maxResponseBytes;
     if (this.#bytes > limit) {
-      this.#end(tooLargeError(limit));
+      this.end(tooLargeError(limit));
       return false;
     }
     if (!this.#discarding) this.#chunks.push(chunk);
@@ -151,29 +161,29 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** undici: the body is complete. */
   onComplete(): void {
     this.#complete = true;
-    this.#release();
+    this.release();
     if (this.#handed === undefined) {
       // Decoded first: a body too long for a string throws, and undici's onError then fails the request.
-      this.body = this.#takeText();
-      this.#handOver("whole");
+      this.body = this.takeText();
+      this.handOver("whole");
       return;
     }
     const waiter = this.#waiter;
     if (waiter === undefined) return;
-    const text = this.#discarding ? "" : this.#takeText();
+    const text = this.#discarding ? "" : this.takeText();
     this.#waiter = undefined;
     waiter.resolve(text);
   }
 
   /** undici: the request failed, or was aborted; also called when dispatching it threw. */
   onError(error: unknown): void {
-    this.#release();
+    this.release();
     // A request that never had a connection was never sent: it has no stage, and cannot have reached the backend.
     const stage = this.#abort === undefined ? undefined : this.status === 0 ? "headers" : "body";
     const failure = toTransportError(error, this.#hop.signal, stage);
     if (this.#handed === undefined) {
       this.#chunks = [];
-      this.#handOver(failure);
+      this.handOver(failure);
       return;
     }
     this.#error = failure;
@@ -183,7 +193,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     waiter?.reject(failure);
   }
 
-  #handOver(handed: "whole" | "head" | TransportError): void {
+  private handOver(handed: "whole" | "head" | TransportError): void {
     this.#handed = handed;
     deliverLater(this);
   }
@@ -193,21 +203,21 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
    * drops the connection; one not on a connection yet (queued in the pool)
    * fails at once, and is dropped unsent when it reaches one (onConnect).
    */
-  #end(reason: Error): void {
+  private end(reason: Error): void {
     if (this.#abort === undefined) this.onError(reason);
     else this.#abort(reason);
   }
 
   /** Ends a request whose body will not be read: its connection is dropped unless the body was already complete. */
-  #giveUp(error: TransportError): Promise<never> {
+  private giveUp(error: TransportError): Promise<never> {
     this.#discarding = true;
     this.#chunks = [];
-    if (!this.#complete) this.#end(error);
+    if (!this.#complete) this.end(error);
     return Promise.reject(error);
   }
 
   /** The body decoded as UTF-8; the chunks are let go. */
-  #takeText(): string {
+  private takeText(): string {
     const chunks = this.#chunks;
     this.#chunks = [];
     if (chunks.length === 1) return (chunks[0] as Buffer).toString("utf8");
@@ -215,10 +225,9 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   }
 
   /** Takes the listener off the request's signal: the request is over. */
-  #release(): void {
-    const onStop = this.#onStop;
-    if (onStop === undefined) return;
-    this.#onStop = undefined;
-    this.#hop.signal?.removeEventListener("abort", onStop);
+  private release(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#hop.signal?.removeEventListener("abort", this);
   }
 }

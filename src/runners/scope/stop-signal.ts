@@ -1,4 +1,4 @@
-import type { StopSignal } from "../../http/transport/request-signal.js";
+import type { StopListener, StopSignal } from "../../http/transport/request-signal.js";
 
 /** Why a run was stopped before it finished on its own. */
 export type StopReason = "cancelled" | "timed_out";
@@ -17,8 +17,11 @@ export interface KeptApart {
  */
 export abstract class RunStopSignal<Apart extends KeptApart = KeptApart> implements StopSignal {
   #reason: StopReason | undefined;
-  /** The 'abort' listeners of the requests in progress: one or two at a time. */
-  #listeners: (() => void)[] | undefined;
+  /**
+   * The 'abort' listeners of the requests in progress: one or two at a time, and one alone with no array
+   * (PERFORMANCE.md, "A response that listens as itself").
+   */
+  #listeners: StopListener | StopListener[] | undefined;
   /**
    * What few runs have, created only for one that has it: the AbortController, and what the subclass keeps
    * with it (PERFORMANCE.md, "Fewer fields per run").
@@ -54,15 +57,21 @@ export abstract class RunStopSignal<Apart extends KeptApart = KeptApart> impleme
   }
 
   /** Calls `listener` once when the run stops; nothing for a stopped run, as with an aborted AbortSignal. */
-  addEventListener(type: "abort", listener: () => void): void {
+  addEventListener(type: "abort", listener: StopListener): void {
     if (type !== "abort" || this.#reason !== undefined) return;
-    if (this.#listeners === undefined) this.#listeners = [listener];
-    else this.#listeners.push(listener);
+    const listeners = this.#listeners;
+    if (listeners === undefined) this.#listeners = listener;
+    else if (Array.isArray(listeners)) listeners.push(listener);
+    else this.#listeners = [listeners, listener];
   }
 
-  removeEventListener(type: "abort", listener: () => void): void {
+  removeEventListener(type: "abort", listener: StopListener): void {
     const listeners = this.#listeners;
     if (type !== "abort" || listeners === undefined) return;
+    if (!Array.isArray(listeners)) {
+      if (listeners === listener) this.#listeners = undefined;
+      return;
+    }
     const index = listeners.lastIndexOf(listener);
     if (index !== -1) listeners.splice(index, 1);
     // A waiting run keeps no array (PERFORMANCE.md, "Created on first use").
@@ -71,7 +80,8 @@ export abstract class RunStopSignal<Apart extends KeptApart = KeptApart> impleme
 
   /** How many 'abort' listeners are registered: one per request in progress. */
   get listenerCount(): number {
-    return this.#listeners?.length ?? 0;
+    const listeners = this.#listeners;
+    return listeners === undefined ? 0 : Array.isArray(listeners) ? listeners.length : 1;
   }
 
   /**
@@ -84,9 +94,10 @@ export abstract class RunStopSignal<Apart extends KeptApart = KeptApart> impleme
     this.#reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    for (const listener of listeners ?? []) {
+    for (const listener of listeners === undefined ? [] : Array.isArray(listeners) ? listeners : [listeners]) {
       try {
-        listener();
+        if (typeof listener === "function") listener();
+        else listener.handleEvent();
       } catch (error) {
         // As an EventTarget does: the other listeners still run, and the error is not swallowed.
         process.nextTick(() => {

@@ -265,6 +265,24 @@ describe("RunScope as the stop signal of its requests", () => {
     expect([removed.mock.calls.length, kept.mock.calls.length, late.mock.calls.length, scope.listenerCount]).toEqual([0, 1, 0, 0]);
   });
 
+  test("calls the handleEvent of an object listener once when the run stops, alone or beside a function, and removes it", () => {
+    const caller = new AbortController();
+    const scope = new RunScope({ now: fakeClock().now, signal: caller.signal });
+    const alone = { handleEvent: vi.fn() };
+    scope.addEventListener("abort", alone);
+    expect(scope.listenerCount).toBe(1);
+    scope.removeEventListener("abort", alone);
+    expect(scope.listenerCount).toBe(0);
+    const listening = { handleEvent: vi.fn() };
+    const fn = vi.fn();
+    scope.addEventListener("abort", listening);
+    scope.addEventListener("abort", fn);
+    scope.removeEventListener("abort", { handleEvent: vi.fn() });
+    expect(scope.listenerCount).toBe(2);
+    caller.abort();
+    expect([alone.handleEvent.mock.calls.length, listening.handleEvent.mock.calls.length, fn.mock.calls.length, scope.listenerCount]).toEqual([0, 1, 1, 0]);
+  });
+
   test("hands out an AbortSignal first asked for after the stop already aborted, with the stop reason", () => {
     const clock = fakeClock();
     const scope = new RunScope({ now: clock.now, deadlineAtMs: clock.now() + 1_000 });

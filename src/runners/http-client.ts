@@ -16,6 +16,7 @@ import { configForInvocation, invocationIdProblem } from "../http/metadata/for-i
 import { BACKEND_JOB_KEY } from "./backend-job.js";
 import { headerResolver, secretsOf, staticHeaders, type HeaderResolver, type RequestHeaders } from "./request-headers.js";
 import type { RunReport } from "./run-report.js";
+import { Echoes } from "./echoes.js";
 
 export type { RequestHeaders };
 
@@ -44,6 +45,8 @@ export class HttpClient<Config extends HttpRequestConfig> {
   /** Parses each distinct `http.*` map once (PERFORMANCE.md, "Settings parsed once per configuration"). */
   readonly #parseMetadata: MetadataParser<Config>;
   readonly #shared = new WeakMap<HttpRequestConfig, ConfigShared>();
+  /** What the runs' results echo of their invocations, shared by consecutive runs that echo the same. */
+  readonly echoes = new Echoes();
 
   constructor(options: HttpRunnerOptions, parse: MetadataParser<Config>) {
     this.options = resolveHttpRunnerOptions(options);

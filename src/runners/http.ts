@@ -47,7 +47,7 @@ export class HttpRunner implements Runner {
       const shared = client.shared(config);
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
-      report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs });
+      report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, echoes: client.echoes });
       const answer = await this.#request(scope, report, config, shared);
       scope.dispose();
       return await report.finish(answer, now());

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { compactMs, fullMs, type CompactMs } from "../util/compact-ms.js";
 import { errorMessage } from "../util/error-message.js";
 import { createEmitter, type Emit } from "./events.js";
+import type { Echo, Echoes } from "./echoes.js";
 import { FAILURE_KIND_KEY } from "../contracts/failure-kind.js";
 import { BACKEND_JOB_KEY, leftBehind, type BackendJob } from "./backend-job.js";
 import { backendErrorOf, describeFailure, failureKindOf, failureStatus, type Failure, type FailureText } from "./failure.js";
@@ -47,10 +48,10 @@ export interface Ending {
  */
 export class RunReport implements ResultIdentity, FailureText {
   // The invocation's id, name and kind, echoed by the result (PERFORMANCE.md, "The identity, not the
-  // invocation"): a waiting run does not hold the invocation's metadata alive.
+  // invocation"): a waiting run does not hold the invocation's metadata alive. The name and kind are getters.
   readonly invocation_id: string;
-  readonly runtime_name: string;
-  readonly runtime_kind: string;
+  /** The runtime's name and kind, and `timeout_seconds`: one object that consecutive runs of a runner share. */
+  readonly #echo: Echo;
   /** When the run started (see `startedAtMs`), as a small integer where it can be one. */
   readonly #startedAt: CompactMs;
   /** Sends an event; undefined when nobody listens. */
@@ -58,20 +59,25 @@ export class RunReport implements ResultIdentity, FailureText {
   /** The configuration's redactor, or, once the run resolved a secret, what it learned (see `redact`). */
   #redaction: Redact | LearnedSecrets;
   readonly #artifactDirectory: string | null;
-  readonly #timeoutSeconds: number | null;
   #metadata: Record<string, string> | undefined;
   #lastHttpStatus: number | undefined;
 
-  constructor(invocation: RuntimeInvocation, runOptions: RunOptions, context: { redact: Redact; now: () => number; startedAtMs: number }) {
+  constructor(invocation: RuntimeInvocation, runOptions: RunOptions, context: { redact: Redact; now: () => number; startedAtMs: number; echoes: Echoes }) {
     const identity = identityOf(invocation);
     this.invocation_id = identity.invocation_id;
-    this.runtime_name = identity.runtime_name;
-    this.runtime_kind = identity.runtime_kind;
+    this.#echo = context.echoes.of(identity, invocation.timeout_seconds);
     this.#artifactDirectory = invocation.artifact_directory;
-    this.#timeoutSeconds = invocation.timeout_seconds;
     this.#startedAt = compactMs(context.startedAtMs);
     this.emit = createEmitter(runOptions.onEvent, context.now, context.startedAtMs);
     this.#redaction = context.redact;
+  }
+
+  get runtime_name(): string {
+    return this.#echo.runtime_name;
+  }
+
+  get runtime_kind(): string {
+    return this.#echo.runtime_kind;
   }
 
   /** When the run started, in epoch milliseconds by the runner's clock. */
@@ -119,7 +125,7 @@ export class RunReport implements ResultIdentity, FailureText {
 
   /** How long the run was allowed, for a summary (FailureText): `timeout_seconds`, else the deadline it was given. */
   timeout(deadlineAtMs: number | undefined): string {
-    const seconds = this.#timeoutSeconds;
+    const seconds = this.#echo.timeoutSeconds;
     if (seconds !== null) return `${seconds} s (timeout_seconds)`;
     return deadlineAtMs === undefined ? "the deadline" : `the deadline ${new Date(deadlineAtMs).toISOString()}`;
   }

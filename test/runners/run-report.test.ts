@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { RuntimeInvocationSchema } from "../../src/contracts/invocation.js";
 import { createRedactor } from "../../src/http/redact.js";
 import type { Failure } from "../../src/runners/failure.js";
+import { Echoes } from "../../src/runners/echoes.js";
 import { RunReport } from "../../src/runners/run-report.js";
 import type { RunEvent, RunOptions } from "../../src/runners/runner.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -15,7 +16,7 @@ const SECRET = "s3cr3t-token-42";
 /** A report of an http_async invocation (its fields laid over a minimal one) whose header value is SECRET. */
 function reportOf(fields: Record<string, unknown> = {}, options: RunOptions = {}, now = () => STARTED_AT + 1500): RunReport {
   const invocation = RuntimeInvocationSchema.parse({ invocation_id: "inv-1", runtime_name: "backend", runtime_kind: "http_async", ...fields });
-  return new RunReport(invocation, options, { redact: createRedactor([`Bearer ${SECRET}`]), now, startedAtMs: STARTED_AT });
+  return new RunReport(invocation, options, { redact: createRedactor([`Bearer ${SECRET}`]), now, startedAtMs: STARTED_AT, echoes: new Echoes() });
 }
 
 const refused: Failure = {

@@ -67,7 +67,7 @@ export class AsyncHttpRunner implements Runner {
       plan,
       {
         scope: RunScope.of({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now }),
-        report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs }),
+        report: new RunReport(invocation, options, { redact: plan.redact, now, startedAtMs, echoes: client.echoes }),
       },
       options,
       resume,

@@ -53,7 +53,7 @@ function runOf(metadata: Record<string, string>, replies: (Reply | string)[], op
   const now = clock.now;
   const parts = {
     scope: new RunScope({ now }),
-    report: new RunReport(invocation, options, { redact, now, startedAtMs: now() }),
+    report: new RunReport(invocation, options, { redact, now, startedAtMs: now(), echoes: client.echoes }),
   };
   const run = new AsyncRun({ config, headers, resolve: undefined, redact, protocol: protocolOf(config), client }, parts, options, resume);
   return { run, requests: backend.requests };

@@ -6,6 +6,9 @@ import { isRedirect } from "./redirects.js";
 import type { Receiver, TransportRequest, TransportResponse } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError, type TransportError } from "./transport-error.js";
 
+/** The head of a response before it came: one empty list that every response starts with. */
+const NO_HEADERS: RawHeaders = [];
+
 /** A redirect body up to this size is read to the end so its socket goes back to the pool. */
 const DISCARD_LIMIT_BYTES = 128 * 1024;
 
@@ -34,7 +37,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** The body, once read in full (see `text`). */
   body = "";
   /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
-  #rawHeaders: RawHeaders = [];
+  #rawHeaders: RawHeaders = NO_HEADERS;
   /** The request, whose signal and method the response reads, and which a redirect is followed from. */
   readonly #hop: TransportRequest;
   readonly #maxResponseBytes: number;
@@ -49,7 +52,11 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   #abort: ((reason: Error) => void) | undefined;
   /** The announced body size, when it describes the bytes that will arrive. */
   #contentLength: number | undefined;
-  #chunks: Buffer[] = [];
+  /**
+   * The body's chunks so far: none, one (most bodies come in one), or a list; no list is made for a body of one
+   * chunk (PERFORMANCE.md, "A body in one chunk").
+   */
+  #chunks: Buffer | Buffer[] | undefined;
   #bytes = 0;
   #complete = false;
   #error: TransportError | undefined;
@@ -107,7 +114,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
 
   discard(): Promise<void> {
     this.#discarding = true;
-    this.#chunks = [];
+    this.#chunks = undefined;
     const length = this.#contentLength;
     if (length !== undefined && length > DISCARD_LIMIT_BYTES) this.end(tooLargeError(DISCARD_LIMIT_BYTES));
     if (this.#complete || this.#error !== undefined) return Promise.resolve();
@@ -154,7 +161,11 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
       this.end(tooLargeError(limit));
       return false;
     }
-    if (!this.#discarding) this.#chunks.push(chunk);
+    if (this.#discarding) return true;
+    const chunks = this.#chunks;
+    if (chunks === undefined) this.#chunks = chunk;
+    else if (Array.isArray(chunks)) chunks.push(chunk);
+    else this.#chunks = [chunks, chunk];
     return true;
   }
 
@@ -182,12 +193,12 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     const stage = this.#abort === undefined ? undefined : this.status === 0 ? "headers" : "body";
     const failure = toTransportError(error, this.#hop.signal, stage);
     if (this.#handed === undefined) {
-      this.#chunks = [];
+      this.#chunks = undefined;
       this.handOver(failure);
       return;
     }
     this.#error = failure;
-    this.#chunks = [];
+    this.#chunks = undefined;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(failure);
@@ -211,7 +222,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** Ends a request whose body will not be read: its connection is dropped unless the body was already complete. */
   private giveUp(error: TransportError): Promise<never> {
     this.#discarding = true;
-    this.#chunks = [];
+    this.#chunks = undefined;
     if (!this.#complete) this.end(error);
     return Promise.reject(error);
   }
@@ -219,9 +230,10 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** The body decoded as UTF-8; the chunks are let go. */
   private takeText(): string {
     const chunks = this.#chunks;
-    this.#chunks = [];
-    if (chunks.length === 1) return (chunks[0] as Buffer).toString("utf8");
-    return this.#bytes === 0 ? "" : Buffer.concat(chunks, this.#bytes).toString("utf8");
+    this.#chunks = undefined;
+    if (chunks === undefined) return "";
+    if (!Array.isArray(chunks)) return chunks.toString("utf8");
+    return Buffer.concat(chunks, this.#bytes).toString("utf8");
   }
 
   /** Takes the listener off the request's signal: the request is over. */

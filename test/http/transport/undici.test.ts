@@ -35,6 +35,26 @@ class MemoryDispatcher extends Dispatcher {
   }
 }
 
+/** A dispatcher that answers every request 200 with a body in the given chunks. */
+class ChunkDispatcher extends Dispatcher {
+  readonly #chunks: readonly Buffer[];
+
+  constructor(chunks: readonly Buffer[]) {
+    super();
+    this.#chunks = chunks;
+  }
+
+  override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    queueMicrotask(() => {
+      handler.onConnect?.(() => {});
+      handler.onHeaders?.(200, [], () => {}, "OK");
+      for (const chunk of this.#chunks) handler.onData?.(chunk);
+      handler.onComplete?.([]);
+    });
+    return true;
+  }
+}
+
 function newTransport(options: Partial<TransportOptions> = {}): Transport {
   const transport = createTransport({ maxResponseBytes: MiB, maxRedirects: 5, connections: 4, ...options });
   transports.push(transport);
@@ -209,6 +229,17 @@ describe("createTransport (undici)", () => {
     const response = await newTransport({ dispatcher: new MemoryDispatcher("content-length", setImmediate) }).send(get("http://backend.test/runs/1?x=1"));
     expect(response).toMatchObject({ status: 200, body: "GET /runs/1?x=1" });
     expect(response.header("content-length")).toBe("15");
+  });
+
+  it("decodes a body in no chunk, in one, and in several, a character split across two of them", async () => {
+    const euro = Buffer.from("€ 10", "utf8");
+    const bodies = [[], [Buffer.from("one chunk")], [euro.subarray(0, 1), euro.subarray(1, 2), euro.subarray(2)], [Buffer.alloc(0), Buffer.from("after an empty one")]];
+    const texts: string[] = [];
+    for (const chunks of bodies) {
+      const response = await newTransport({ dispatcher: new ChunkDispatcher(chunks) }).send(get("http://127.0.0.1:1/runs/1"));
+      texts.push(response.body);
+    }
+    expect(texts).toEqual(["", "one chunk", "€ 10", "after an empty one"]);
   });
 
   it("hands an answer over after dispatch() returned, even from a dispatcher that answers inside it", async () => {

@@ -7,7 +7,12 @@ export interface Deliverable {
   deliver(): void;
 }
 
+/** What is due to be handed over, in `due[0..count)`; the list keeps its room between turns, up to `KEPT_ROOM`. */
 const due: (Deliverable | undefined)[] = [];
+let count = 0;
+const KEPT_ROOM = 1024;
+/** A settled promise, whose `then` schedules the hand-over: cheaper than `queueMicrotask`, which creates an AsyncResource and a bound function per call. */
+const settled = Promise.resolve();
 let scheduled = false;
 
 /**
@@ -18,15 +23,15 @@ let scheduled = false;
  * there, which must not happen inside undici's callback or a run's stop.
  */
 export function deliverLater(item: Deliverable): void {
-  due.push(item);
+  due[count++] = item;
   if (scheduled) return;
   scheduled = true;
-  queueMicrotask(deliverDue);
+  void settled.then(deliverDue);
 }
 
 function deliverDue(): void {
   // What is queued while this runs is delivered in this same pass.
-  for (let i = 0; i < due.length; i++) {
+  for (let i = 0; i < count; i++) {
     const item = due[i];
     due[i] = undefined;
     try {
@@ -38,8 +43,9 @@ function deliverDue(): void {
       });
     }
   }
-  due.length = 0;
+  count = 0;
   scheduled = false;
+  if (due.length > KEPT_ROOM) due.length = 0;
 }
 
 /** Hands `receiver` the answer `sent` resolves to, or why there is none: a request that went the promise way. */

@@ -233,8 +233,23 @@ export function requestOf(
   }
 }
 
+/**
+ * The status URL a transition parsed last (`hrefOf`), which the request sent right after it uses again: a run's
+ * first poll follows its acknowledgement at once (PERFORMANCE.md, "One parse of a status URL").
+ */
+let parsed: URL | undefined;
+
+/** The href of `url`, which a phase keeps (as text); the URL itself is kept for the next request to the same href. */
+export function hrefOf(url: URL): string {
+  parsed = url;
+  return url.href;
+}
+
 function urlOf(href: string, last: RequestRef | undefined): URL {
-  return last !== undefined && last.url.href === href ? last.url : new URL(href);
+  if (last !== undefined && last.url.href === href) return last.url;
+  const latest = parsed;
+  parsed = undefined;
+  return latest !== undefined && latest.href === href ? latest : new URL(href);
 }
 
 /** What a run in `phase` was doing, for the summary of a stopped run. */

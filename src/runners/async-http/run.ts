@@ -268,17 +268,19 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
     return { polls: this.#polls, lookups: this.#lookups, lastStatus: this.#lastStatus };
   }
 
-  /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows. */
-  private async accept(phase: PollPhase, hooks: Hooks): Promise<Phase> {
+  /** The backend has the job: its checkpoint goes to the `accepted` event and `saveCheckpoint`; polling follows, at once when nobody listens or saves. */
+  private accept(phase: PollPhase, hooks: Hooks): Phase | Promise<Phase> {
     const report = this.#report;
     if (report.emit === undefined && hooks.saveCheckpoint === undefined) return phase;
     const checkpoint = checkpointOf(phase, this.#plan.client.options.now(), this.#scope.deadlineAtMs);
     report.emit?.({ type: "accepted", checkpoint });
-    const saved = await saveCheckpoint(hooks, checkpoint, this.#scope);
-    if (saved === "stopped") return this.stopped(phase);
-    if (saved !== "done") report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${saved.error}`;
-    return phase;
+    return saveCheckpoint(hooks, checkpoint, this.#scope).then((saved) => {
+      if (saved === "stopped") return this.stopped(phase);
+      if (saved !== "done") report.metadata[RESULT_KEYS.checkpointError] = `checkpoint not saved: ${saved.error}`;
+      return phase;
+    });
   }
+
 
   /**
    * The end of a run the deadline or the caller stopped in `phase` (`afterStop`); `interrupted` is the answer of the

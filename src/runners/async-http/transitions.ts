@@ -14,7 +14,7 @@ import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { doingOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
+import { doingOf, hrefOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
 import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
 import type { Ending } from "../run-report.js";
@@ -58,7 +58,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
     case "accepted": {
       const monitor = verdict.monitor;
       if (monitor !== undefined) {
-        const accepted = { pollUrl: monitor.url.href, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl?.href };
+        const accepted = { pollUrl: hrefOf(monitor.url), runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl?.href };
         return pollPhase(accepted, context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks });
       }
       const lookup = context.protocol.lookup;
@@ -94,7 +94,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const { runId } = phase;
-  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url).href;
+  const pollUrl = hrefOf(expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url));
   // With an owner check, the run found is a candidate until its status proves it the invocation's.
   const unproven = context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks, lookup: phase, stopped: phase.stopped };
   return pollPhase({ pollUrl, runId, lookup: found, mode: undefined, resultUrl: undefined }, unproven);
@@ -117,7 +117,7 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
   }
   // A 2xx, about the run's own job (see `claimRun`). The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
-  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo.href }, phase.unproven);
+  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: hrefOf(moveTo) }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
       return settlePhase(next, unreadable(context.request, answer, verdict.problem, answer.response.body));

@@ -5,6 +5,7 @@ import type { Ending } from "../../../src/runners/run-report.js";
 import {
   checkpointOf,
   firstPhase,
+  hrefOf,
   jobMetadata,
   pollPhase,
   requestOf,
@@ -115,6 +116,16 @@ describe(requestOf.name, () => {
 
   test("names the status URL of a poll, parsed from the phase's text", () => {
     expect(requestOf(pollPhase(job), config, 2)).toEqual({ phase: "poll", method: "GET", url: new URL(`${API}/runs/7`), attempt: 2 });
+  });
+
+  test("uses the status URL a transition parsed for the request that follows it, once, and parses any other", () => {
+    const parsed = new URL(`${API}/runs/9`);
+    const phase = pollPhase({ ...job, pollUrl: hrefOf(parsed) });
+    expect(requestOf(phase, config, 1).url).toBe(parsed);
+    expect(requestOf(phase, config, 1).url).not.toBe(parsed);
+    hrefOf(new URL(`${API}/runs/10`));
+    const other = requestOf(pollPhase({ ...job, pollUrl: `${API}/runs/11` }), config, 1).url;
+    expect(other.href).toBe(`${API}/runs/11`);
   });
 
   test("uses the URL of the last request again while the run polls the same URL, and parses a moved one", () => {

@@ -22,8 +22,8 @@ export type StatusSettings = StatusProtocolConfig & Pick<AsyncHttpCommonConfig, 
 export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, runId: string | undefined, invocationId?: string): KickoffVerdict {
   if (!isSuccessCode(answer.code)) return classifyErrorCode(answer.code);
   const reading = readStatus(answer.json, settings);
-  const status = reading.kind === "status" ? reading.status : undefined;
-  if (reading.kind === "status" && answer.code !== 202 && reading.terminal !== undefined) return reading.terminal;
+  const status = typeof reading === "string" ? reading : reading.kind === "terminal" ? reading.status : undefined;
+  if (typeof reading !== "string" && reading.kind === "terminal" && answer.code !== 202) return reading;
   const template = settings.pollUrlTemplate;
   if (template !== undefined) {
     if (template.includes(RUN_ID_PLACEHOLDER) && runId === undefined) {
@@ -50,8 +50,8 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
   if (settings.pollPendingCodes.has(code)) return PENDING;
   if (!isSuccessCode(code)) return classifyErrorCode(code);
   const reading = readStatus(answer.json, settings);
-  if (reading.kind !== "status") return { kind: "malformed", problem: statusProblem(reading, settings.pollStatusPath) };
-  return reading.terminal ?? { kind: "progress", status: reading.status };
+  if (typeof reading === "string") return { kind: "progress", status: reading };
+  return reading.kind === "terminal" ? reading : { kind: "malformed", problem: statusProblem(reading, settings.pollStatusPath) };
 }
 
 /**
@@ -62,7 +62,7 @@ export function classifyStatusPoll(settings: StatusSettings, answer: Answer): Po
  */
 function terminal(settings: StatusSettings, status: string, json: unknown): Terminal {
   const reading = settings.pollOutcomePath === undefined ? undefined : scalarAt(json, settings.pollOutcomePath);
-  const outcome = reading?.kind === "status" ? reading.status : undefined;
+  const outcome = typeof reading === "string" ? reading : undefined;
   const word = (outcome ?? status).toLowerCase();
   if (settings.pollSuccessStates.has(word)) return { kind: "terminal", status, outcome: "succeeded" };
   const detail = outcome === undefined ? undefined : `outcome '${outcome}'`;
@@ -73,12 +73,17 @@ function terminal(settings: StatusSettings, status: string, json: unknown): Term
 /** The order in which the outcomes of several statuses (an array job's tasks) win: the worst first. */
 const WORST_FIRST: readonly Terminal["outcome"][] = ["failed", "timed_out", "cancelled", "succeeded"];
 
-/** The status a body reports at the status path, and what it means when it is terminal; or why there is none. */
-type StatusReading =
-  | { readonly kind: "status"; readonly status: string; readonly terminal: Terminal | undefined }
-  | { readonly kind: "not_json" }
-  | { readonly kind: "missing" }
-  | { readonly kind: "not_scalar"; readonly type: string };
+/** Why a body has no usable status. */
+type NoStatus = { readonly kind: "not_json" } | { readonly kind: "missing" } | { readonly kind: "not_scalar"; readonly type: string };
+const NO_JSON: NoStatus = { kind: "not_json" };
+const MISSING: NoStatus = { kind: "missing" };
+
+/**
+ * The status a body reports at the status path: the status itself while it is not terminal, what it means once
+ * it is; or why there is none. A status that is not terminal costs no object of its own: a poll reads one, most
+ * of the time (PERFORMANCE.md, "Fewer objects per answer").
+ */
+type StatusReading = string | Terminal | NoStatus;
 
 /**
  * Reads the status at the status path. A path with `*` reads every value (an
@@ -88,30 +93,29 @@ type StatusReading =
 function readStatus(json: unknown, settings: StatusSettings): StatusReading {
   const path = settings.pollStatusPath;
   if (!path.each) {
-    const reading = scalarAt(json, path);
-    if (reading.kind !== "status") return reading;
-    const found = settings.pollTerminalStates.has(reading.status.toLowerCase()) ? terminal(settings, reading.status, json) : undefined;
-    return { kind: "status", status: reading.status, terminal: found };
+    const status = scalarAt(json, path);
+    if (typeof status !== "string") return status;
+    return settings.pollTerminalStates.has(status.toLowerCase()) ? terminal(settings, status, json) : status;
   }
-  if (json === NOT_JSON) return { kind: "not_json" };
+  if (json === NOT_JSON) return NO_JSON;
   let worst: Terminal | undefined;
   for (const value of readJsonPathAll(json, path)) {
     const status = scalarText(value);
-    if (status === undefined) return value === null ? { kind: "missing" } : { kind: "not_scalar", type: Array.isArray(value) ? "an array" : "an object" };
-    if (!settings.pollTerminalStates.has(status.toLowerCase())) return { kind: "status", status, terminal: undefined };
+    if (status === undefined) return value === null ? MISSING : { kind: "not_scalar", type: Array.isArray(value) ? "an array" : "an object" };
+    if (!settings.pollTerminalStates.has(status.toLowerCase())) return status;
     const found = terminal(settings, status, json);
     if (worst === undefined || WORST_FIRST.indexOf(found.outcome) < WORST_FIRST.indexOf(worst.outcome)) worst = found;
   }
-  return worst === undefined ? { kind: "missing" } : { kind: "status", status: worst.status, terminal: worst };
+  return worst ?? MISSING;
 }
 
 /** The scalar at `path` as a status: strings as they are, numbers and booleans as text. */
-function scalarAt(json: unknown, path: JsonPath): Exclude<StatusReading, { kind: "status" }> | { readonly kind: "status"; readonly status: string } {
-  if (json === NOT_JSON) return { kind: "not_json" };
+function scalarAt(json: unknown, path: JsonPath): string | NoStatus {
+  if (json === NOT_JSON) return NO_JSON;
   const value = readJsonPath(json, path);
   const status = scalarText(value);
-  if (status !== undefined) return { kind: "status", status };
-  if (value === undefined || value === null) return { kind: "missing" };
+  if (status !== undefined) return status;
+  if (value === undefined || value === null) return MISSING;
   return { kind: "not_scalar", type: Array.isArray(value) ? "an array" : "an object" };
 }
 
@@ -122,7 +126,7 @@ function scalarText(value: unknown): string | undefined {
 }
 
 /** What is wrong with a body that carries no usable status, naming the path. */
-function statusProblem(reading: Exclude<StatusReading, { kind: "status" }>, path: JsonPath): string {
+function statusProblem(reading: NoStatus, path: JsonPath): string {
   const where = `'${path.text}' (http.poll_status_path)`;
   switch (reading.kind) {
     case "not_json":

@@ -28,6 +28,8 @@ export interface ConfigShared {
   readonly resolve: HeaderResolver | undefined;
   /** Removes the values of the static headers (the secrets of a run), URL userinfo and secret query values. */
   readonly redact: Redact;
+  /** The problem of `http.headers` naming a secret the runner does not have; undefined when it has every one. */
+  readonly unknownSecrets: ValidationIssue | undefined;
 }
 
 /** Parses the `http.*` metadata of a run into the runner's configuration. */
@@ -78,7 +80,8 @@ export class HttpClient<Config extends HttpRequestConfig> {
     if (!parsed.ok) return { rejected: this.reject(invocation, subject, parsed.issues, startedAtMs) };
     const problem = invocationIdProblem(parsed.config, invocation.invocation_id);
     if (problem !== undefined) return { rejected: this.reject(invocation, subject, [{ path: "invocation_id", message: problem }], startedAtMs) };
-    const unknown = this.#unknownSecrets(parsed.config);
+    // Checked once per configuration, with what the runs of it share.
+    const unknown = this.shared(parsed.config).unknownSecrets;
     if (unknown !== undefined) return { rejected: this.reject(invocation, subject, [unknown], startedAtMs) };
     return { config: configForInvocation(parsed.config, invocation.invocation_id) };
   }
@@ -118,7 +121,7 @@ export class HttpClient<Config extends HttpRequestConfig> {
       const headers = staticHeaders(this.options, config);
       const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
       const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
-      shared = { headers, resolve: headerResolver(this.options, config), redact };
+      shared = { headers, resolve: headerResolver(this.options, config), redact, unknownSecrets: this.#unknownSecrets(config) };
       this.#shared.set(config, shared);
     }
     return shared;

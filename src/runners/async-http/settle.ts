@@ -32,7 +32,10 @@ export async function settleRun(plan: RunPlan, scope: RunScope, report: RunRepor
     const template = config.cancelUrlTemplate;
     let job: BackendJob = backendJobOf(phase);
     if (cancelDue(config, phase) && template !== undefined && phase.accepted !== undefined) {
-      const timeoutMs = scope.stopReason === undefined ? scope.remainingMs() : client.options.cancelTimeoutMs;
+      // `cancelTimeoutMs`, within what is left of the run's time: of its deadline, for a run that gave up on its job
+      // before it (`http.cancel_on_failure`), or of the cancel budget, for one stopped while looking its job up.
+      const { cancelTimeoutMs } = client.options;
+      const timeoutMs = scope.stopReason === undefined ? Math.min(scope.remainingMs(), cancelTimeoutMs) : cancelTimeoutMs;
       job = await cancelJob(plan, report, template, phase.accepted, timeoutMs);
     }
     jobMetadata(report.metadata, phase, counts);

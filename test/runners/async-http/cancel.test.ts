@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AsyncHttpRunner } from "../../../src/runners/async-http/runner.js";
 import type { Checkpoint } from "../../../src/runners/runner.js";
 import { API, asyncInvocation, asyncRunner, eventLog, useMswServer } from "../../support/async-http.js";
@@ -115,6 +115,32 @@ describe(`${AsyncHttpRunner.name} cancellation`, () => {
     const runner = asyncRunner(fakeClock(), { fetch, cancelTimeoutMs: 1 });
     const result = await runner.run(asyncInvocation(CANCELLABLE), { signal: controller.signal, onEvent });
     expect(result).toMatchObject({ status: "cancelled", metadata: { "http.cancel_status": "error: no answer within 1 ms" } });
+  });
+});
+
+describe(`${AsyncHttpRunner.name} cancel on failure`, () => {
+  it("gives the cancel request of a run that fails with no deadline cancelTimeoutMs, not a timer of Infinity, which fires at once", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let cancelSignal: AbortSignal | undefined;
+      const fetch = async (input: string | URL | Request, init?: RequestInit) => {
+        const url = String(input);
+        if (url.endsWith("/runs")) return Response.json({ id: "1" }, { status: 202 });
+        // An answer with no status: the run gives up on its job, and cancels it (http.cancel_on_failure).
+        if (url.endsWith("/runs/1")) return Response.json({ id: "1" });
+        cancelSignal = init?.signal ?? undefined;
+        return hangingFetch(input, init);
+      };
+      const runner = asyncRunner(fakeClock(), { fetch, cancelTimeoutMs: 50 });
+      const pending = runner.run(asyncInvocation({ ...CANCELLABLE, "http.cancel_on_failure": "true" }));
+      await vi.advanceTimersByTimeAsync(1);
+      expect([cancelSignal === undefined, cancelSignal?.aborted]).toEqual([false, false]);
+      await vi.advanceTimersByTimeAsync(49);
+      const result = await pending;
+      expect(result).toMatchObject({ status: "failed", metadata: { "failure_kind": "malformed_answer", "http.cancel_status": "error: no answer within 50 ms" } });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

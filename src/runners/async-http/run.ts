@@ -13,7 +13,7 @@ import { beforeKickoff, saveCheckpoint } from "./hooks.js";
 import { settleRun } from "./settle.js";
 import { failedEnding } from "./ending.js";
 import { classifyLookup, type LookupVerdict } from "./lookup.js";
-import { Pacing } from "./pacing.js";
+import { FIRST_PACING, nextWaitMs, paceAnswer, paceMove, paceNoAnswer, waitSource, waited, type Pacing } from "./pacing.js";
 import { callsBeforeKickoff, checkpointOf, firstPhase, requestOf, resumedPhase, settlePhase, type Hooks, type Phase, type PollPhase, type RunCounts } from "./phase.js";
 import type { RunParts, RunPlan } from "./plan.js";
 import { deliverRequest, sendRequest, type Answered } from "./send.js";
@@ -27,12 +27,12 @@ import { RESULT_KEYS } from "../../http/result-keys.js";
 type Verdict = KickoffVerdict | LookupVerdict | PollVerdict;
 
 /**
- * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; it waits (as its pacing says: the run is its own `Pacing`), checks
+ * One asynchronous run, read as DESIGN's flow. Its state is a `Phase`; it waits (as its `pacing` says), checks
  * for a stop, sends the phase's request, classifies the answer (by its `protocol`) and applies the verdict
  * (`transitions.ts`), until it settles, sending the cancel request when it was stopped after the backend took
  * the job. What it tells (events, metadata, the result) goes through its `report`.
  */
-export class AsyncRun extends Pacing implements Timed, Receiver {
+export class AsyncRun implements Timed, Receiver {
   /** The run waits on the process's timer queue itself (Timed), with no promise of its own. */
   queueIndex = -1;
   readonly #plan: RunPlan;
@@ -40,6 +40,8 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
   #scope: RunScope;
   readonly #report: RunReport;
   #phase: Phase;
+  /** When the run waits (`pacing.ts`): a value, moved as the run tells what happened. */
+  #pacing: Pacing = FIRST_PACING;
   /** Requests sent, by phase: `http.polls`, `http.lookups` (the ones before the kickoff included), reads of the result. */
   #polls = 0;
   #lookups = 0;
@@ -54,7 +56,6 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
   #last: RequestRef | undefined;
 
   constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
-    super();
     this.#plan = plan;
     this.#scope = parts.scope;
     this.#report = parts.report;
@@ -137,11 +138,12 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
   /** Starts the wait its pacing asks for: the caller's `sleep`, else the run itself on the timer queue; false when none is due (or it is 0 ms). */
   private wait(): boolean {
     const { config, client } = this.#plan;
-    const source = this.waitSource;
-    const delayMs = this.nextWaitMs(config, this.#scope.remainingMs());
+    const pacing = this.#pacing;
+    const delayMs = nextWaitMs(pacing, config, this.#scope.remainingMs());
     if (delayMs === undefined) return false;
+    this.#pacing = waited(pacing);
     if (delayMs > 0) this.#last = undefined;
-    this.#report.emit?.({ type: "wait", delayMs, source });
+    this.#report.emit?.({ type: "wait", delayMs, source: waitSource(pacing) });
     const sleep = client.options.sleep;
     if (sleep === undefined) return this.#scope.wait(delayMs, this);
     this.#scope.pause(delayMs, sleep).then(() => this.continue(true), (error: unknown) => this.crashed(error));
@@ -177,7 +179,7 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
     const { config, protocol, client } = this.#plan;
     const report = this.#report;
     const kickoff = phase.name === "kickoff";
-    if (response instanceof TransportError) this.paceNoAnswer();
+    if (response instanceof TransportError) this.#pacing = paceNoAnswer(this.#pacing);
     else if (!kickoff) report.answered(response.status);
     if (this.#scope.checkStopped()) return this.stopped(phase, response);
     if (response instanceof TransportError) {
@@ -189,7 +191,7 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
       report.answered(response.status);
       report.emit?.({ type: "kickoff", httpStatus: response.status });
     }
-    this.paceAnswer(parseRetryAfterMs(response.header("retry-after"), client.options.now));
+    this.#pacing = paceAnswer(this.#pacing, parseRetryAfterMs(response.header("retry-after"), client.options.now));
     const answer = new Answer(response);
     let verdict: Verdict;
     let next: Phase;
@@ -258,7 +260,7 @@ export class AsyncRun extends Pacing implements Timed, Receiver {
     const ended = stopped === undefined ? undefined : afterStoppedLooking(stopped, next, this.#plan.config);
     if (ended !== undefined) return ended;
     if (last !== undefined && next.name !== "settle") report.emit?.({ type: "retry", attempt: request.attempt, error: report.redact(lastErrorText(last, report)) });
-    if (next.name !== phase.name) this.paceMove(this.#plan.config, phase.name, next.name);
+    if (next.name !== phase.name) this.#pacing = paceMove(this.#pacing, this.#plan.config, phase.name, next.name);
     const hooks = checkpointHooks(phase, next);
     return hooks !== undefined && next.name === "poll" ? this.accept(next, hooks) : next;
   }

@@ -41,8 +41,6 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   /** The request, whose signal and method the response reads, and which a redirect is followed from. */
   readonly #hop: TransportRequest;
   readonly #maxResponseBytes: number;
-  /** Whether the response listens to its request's signal (as itself: `handleEvent`). */
-  #listening = false;
   /** Who takes the answer; gone once it was handed over. */
   #receiver: Receiver<UndiciResponse> | undefined;
   readonly #follower: HeadFollower;
@@ -69,11 +67,8 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.#maxResponseBytes = maxResponseBytes;
     this.#receiver = receiver;
     this.#follower = follower;
-    const signal = hop.signal;
-    if (signal !== undefined) {
-      this.#listening = true;
-      signal.addEventListener("abort", this);
-    }
+    // The response listens to its request's signal as itself (`handleEvent`) until the request is over (`release`).
+    hop.signal?.addEventListener("abort", this);
   }
 
   /**
@@ -236,10 +231,8 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     return Buffer.concat(chunks, this.#bytes).toString("utf8");
   }
 
-  /** Takes the listener off the request's signal: the request is over. */
+  /** Takes the listener off the request's signal: the request is over (again, a no-op). */
   private release(): void {
-    if (!this.#listening) return;
-    this.#listening = false;
     this.#hop.signal?.removeEventListener("abort", this);
   }
 }

@@ -75,9 +75,10 @@ export function paceMove(pacing: Pacing, policy: PacingPolicy, from: Phase["name
   if (from === "kickoff" && (to === "lookup" || to === "poll")) {
     return pacingOf(policy.pollInitialDelaySeconds > 0 ? INITIAL : retryAfterMs === undefined ? NONE : INTERVAL, retryAfterMs);
   }
+  if (to !== "poll" && to !== "final") return pacing;
   // A Retry-After replaces the next wait only, and there is none here.
-  if (to === "poll" || to === "final") return stateOf(pacing) - (stateOf(pacing) % ONE_WAIT);
-  return pacing;
+  const state = stateOf(pacing);
+  return state - (state % ONE_WAIT);
 }
 
 /** Where the length of the next wait comes from: a Retry-After, or the interval (the initial delay included). */

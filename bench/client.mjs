@@ -18,6 +18,8 @@
 //   loopDelay    record the event loop's delay (perf_hooks.monitorEventLoopDelay) in the measured part
 //   snapshotDir  memory: write heap snapshots at the baseline and at the measurement
 //   cpuProfile   write a CPU profile of the measured part (after the warm-up) to this file
+//   survivors    write a sampling heap profile of the measured part to this file: the objects allocated in it that
+//                outlived a scavenge (alive at its end, or collected by a full GC), by allocation site
 //   jit          print the marks of the measured window on stdout, around the --trace-opt lines V8 prints there
 // IPC out: "warmed", "done" {report}, "error". IPC in: "measure" (memory mode: measure the heap now).
 import { writeFileSync } from "node:fs";
@@ -176,6 +178,27 @@ async function stopProfiler(profiler) {
   profiler.disconnect();
 }
 
+/**
+ * Samples what the measured part allocates that a scavenge does not collect: V8's sampling heap
+ * profiler, leaving out what minor GCs collected. What is left was copied out of the young
+ * generation: alive at the end, or promoted and collected by a full GC later.
+ */
+async function startSurvivorSampling() {
+  if (config.survivors === undefined) return undefined;
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+  return session;
+}
+
+async function stopSurvivorSampling(session) {
+  if (session === undefined) return;
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  writeFileSync(config.survivors, JSON.stringify(profile));
+  session.disconnect();
+}
+
 async function main() {
   const client =
     config.client === "raw-undici" || config.client === "raw-agent"
@@ -203,6 +226,7 @@ async function main() {
   if (config.snapshotDir !== undefined) writeHeapSnapshot(join(config.snapshotDir, "baseline.heapsnapshot"));
   process.send({ type: "warmed" });
 
+  const survivors = await startSurvivorSampling();
   let profiler;
   if (config.cpuProfile !== undefined) {
     const { Session } = await import("node:inspector/promises");
@@ -242,6 +266,7 @@ async function main() {
     report.cpuMicros = cpuMicros(cpuStart);
     report.wallMs = performance.now() - wallStart;
     await stopProfiler(profiler);
+    await stopSurvivorSampling(survivors);
     loopDelay?.disable();
     if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     // Three samples, 300 ms apart, after a full GC each; the median is kept. At 10,000 in flight
@@ -278,6 +303,7 @@ async function main() {
   if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
   if (config.jit) process.stdout.write(`${WINDOW_END}\n`);
   await stopProfiler(profiler);
+  await stopSurvivorSampling(survivors);
   report.maxRssBytes = process.resourceUsage().maxRSS * 1024;
   report.events = client.events?.();
   await client.close();

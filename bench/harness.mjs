@@ -201,7 +201,7 @@ function withLimit(promise, ms, what) {
 }
 
 /** One measurement: a fresh backend and a fresh client process. */
-export async function measure(testCase, clientName, lib, { execArgv = [], snapshotDir, cpuProfile, jit = false } = {}) {
+export async function measure(testCase, clientName, lib, { execArgv = [], snapshotDir, cpuProfile, survivors, jit = false } = {}) {
   const variant = CLIENTS[clientName];
   const server = start("server.mjs", {
     polls: testCase.polls ?? POLLS,
@@ -235,6 +235,7 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
         loopDelay: testCase.loopDelay === true,
         snapshotDir,
         cpuProfile,
+        survivors,
         jit,
       },
       ["--expose-gc", ...(jit ? ["--trace-opt"] : []), ...execArgv],

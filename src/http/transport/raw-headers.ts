@@ -19,6 +19,12 @@ export function headerValues(raw: RawHeaders, name: string): string[] | undefine
   return values;
 }
 
+/** Header `name` (lower case) of a raw head; repeated headers joined with ", ". */
+export function headerOf(raw: RawHeaders, name: string): string | undefined {
+  const values = headerValues(raw, name);
+  return values === undefined ? undefined : values.length === 1 ? values[0] : values.join(", ");
+}
+
 /**
  * The body size a head announces: its one `content-length` value, when that
  * is digits only, read from its bytes with no string made (PERFORMANCE.md,

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from "undici";
 import type { Exchange, ExchangeResponse, HeadFollower } from "./exchange.js";
 import type { Receiver, TransportRequest } from "./transport.js";
 import { TransportError, abortedError } from "./transport-error.js";
+import type { ReadResponse } from "./read-response.js";
 import { UndiciResponse } from "./undici-response.js";
 
 /**
@@ -35,7 +36,7 @@ class UndiciExchange implements Exchange {
     return new Promise((resolve, reject) => {
       // The answer is what `send` resolves to, whether it is handed over at its head or read in full.
       const follower: HeadFollower = { follow: (_hop, response) => resolve(response) };
-      const receiver: Receiver<UndiciResponse> = { answered: (answer) => (answer instanceof TransportError ? reject(answer) : resolve(answer)) };
+      const receiver: Receiver<ReadResponse> = { answered: (answer) => (answer instanceof TransportError ? reject(answer) : resolve(answer)) };
       this.deliver(hop, receiver, follower);
     });
   }

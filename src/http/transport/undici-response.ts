@@ -1,9 +1,10 @@
 import type { Dispatcher } from "undici";
 import { deliverLater, type Deliverable } from "./delivery.js";
 import type { ExchangeResponse, HeadFollower } from "./exchange.js";
-import { announcedLength, headerValues, type RawHeaders } from "./raw-headers.js";
+import { announcedLength, headerOf, type RawHeaders } from "./raw-headers.js";
+import { ReadResponse } from "./read-response.js";
 import { isRedirect } from "./redirects.js";
-import type { Receiver, TransportRequest, TransportResponse } from "./transport.js";
+import type { Receiver, TransportRequest } from "./transport.js";
 import { abortedError, tooLargeError, toTransportError, type TransportError } from "./transport-error.js";
 
 /** The head of a response before it came: one empty list that every response starts with. */
@@ -27,22 +28,24 @@ interface BodyWaiter {
  * uses, so any dispatcher that serves `request()` serves it.
  *
  * The answer is handed over once, in a later microtask (`deliverLater`):
- * read in full, to the receiver; at its head, to the follower, when its body
- * may go unread (a redirect) or must fail at once (announced past the cap);
- * or the failure, to the receiver (PERFORMANCE.md, "Answers without promises").
+ * read in full, to the receiver, as a `ReadResponse` of its own (the handler
+ * lets go of its head and body then); at its head, to the follower, when its
+ * body may go unread (a redirect) or must fail at once (announced past the
+ * cap); or the failure, to the receiver (PERFORMANCE.md, "Answers without
+ * promises").
  */
-export class UndiciResponse implements ExchangeResponse, TransportResponse, Dispatcher.DispatchHandler, Deliverable {
+export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler, Deliverable {
   status = 0;
   readonly url: URL;
-  /** The body, once read in full (see `text`). */
-  body = "";
+  /** The body, once read in full, until it is handed over. */
+  #body = "";
   /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
   #rawHeaders: RawHeaders = NO_HEADERS;
   /** The request, whose signal and method the response reads, and which a redirect is followed from. */
   readonly #hop: TransportRequest;
   readonly #maxResponseBytes: number;
   /** Who takes the answer; gone once it was handed over. */
-  #receiver: Receiver<UndiciResponse> | undefined;
+  #receiver: Receiver<ReadResponse> | undefined;
   readonly #follower: HeadFollower;
   /** What is handed over: the answer read in full, at its head, or the failure; undefined until then. */
   #handed: "whole" | "head" | TransportError | undefined;
@@ -61,7 +64,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   #waiter: BodyWaiter | undefined;
   #discarding = false;
 
-  constructor(hop: TransportRequest, maxResponseBytes: number, receiver: Receiver<UndiciResponse>, follower: HeadFollower) {
+  constructor(hop: TransportRequest, maxResponseBytes: number, receiver: Receiver<ReadResponse>, follower: HeadFollower) {
     this.url = hop.url;
     this.#hop = hop;
     this.#maxResponseBytes = maxResponseBytes;
@@ -81,12 +84,11 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
   }
 
   header(name: string): string | undefined {
-    const values = headerValues(this.#rawHeaders, name);
-    return values === undefined ? undefined : values.length === 1 ? values[0] : values.join(", ");
+    return headerOf(this.#rawHeaders, name);
   }
 
+  /** The body of an answer handed over at its head (one read in full is handed over as a `ReadResponse`). */
   text(): string | Promise<string> {
-    if (this.#handed === "whole") return this.body;
     const signal = this.#hop.signal;
     if (signal?.aborted === true) return this.giveUp(abortedError(signal, "body"));
     // Fail without waiting for a body the server announces too large.
@@ -126,7 +128,14 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.#receiver = undefined;
     if (receiver === undefined || handed === undefined) return;
     if (handed === "head") this.#follower.follow(this.#hop, this, receiver);
-    else receiver.answered(handed === "whole" ? this : handed);
+    else if (handed !== "whole") receiver.answered(handed);
+    else {
+      // PERFORMANCE.md, "An answer apart from its handler": the head and body go to a young object, and this one keeps neither.
+      const answer = new ReadResponse(this.status, this.url, this.#rawHeaders, this.#body);
+      this.#rawHeaders = NO_HEADERS;
+      this.#body = "";
+      receiver.answered(answer);
+    }
   }
 
   /** undici: the request has a connection; `abort` ends it and drops the connection. */
@@ -170,7 +179,7 @@ export class UndiciResponse implements ExchangeResponse, TransportResponse, Disp
     this.release();
     if (this.#handed === undefined) {
       // Decoded first: a body too long for a string throws, and undici's onError then fails the request.
-      this.body = this.takeText();
+      this.#body = this.takeText();
       this.handOver("whole");
       return;
     }

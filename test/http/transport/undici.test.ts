@@ -256,6 +256,28 @@ describe("createTransport (undici)", () => {
     ]);
   });
 
+  it("hands an answer read in full over as an object of its own, and its handler keeps neither head nor body", async () => {
+    const handlers: Dispatcher.DispatchHandler[] = [];
+    class CapturingDispatcher extends MemoryDispatcher {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        handlers.push(handler);
+        return super.dispatch(options, handler);
+      }
+    }
+    const transport = newTransport({ dispatcher: new CapturingDispatcher("content-length", setImmediate) });
+    const sent = await transport.send(get("http://backend.test/runs/1"));
+    const delivered = await new Promise<unknown>((resolve) => transport.deliver(get("http://backend.test/runs/2"), { answered: resolve }));
+    expect(sent).toMatchObject({ status: 200, body: "GET /runs/1" });
+    expect(delivered).toMatchObject({ status: 200, body: "GET /runs/2" });
+    expect(sent.header("content-length")).toBe("11");
+    expect(handlers).toHaveLength(2);
+    for (const handler of handlers) {
+      expect(handler).not.toBe(sent);
+      expect(handler).not.toBe(delivered);
+      expect((handler as unknown as { header(name: string): string | undefined }).header("content-length")).toBeUndefined();
+    }
+  });
+
   it("delivers a failure to the receiver once, and a redirect's final answer, not its first", async () => {
     const server = await startScriptedServer([{ status: 302, headers: { location: "/final" }, body: "moved" }, { body: "final" }]);
     const transport = newTransport();

@@ -10,6 +10,13 @@ import { abortedError, tooLargeError, toTransportError, type TransportError } fr
 /** The head of a response before it came: one empty list that every response starts with. */
 const NO_HEADERS: RawHeaders = [];
 
+/**
+ * The abort a response keeps once its request is over. undici's abort of a request that is over does
+ * nothing, and it is a closure over undici's request and socket: kept by the response, which is old by then,
+ * it would keep those through every scavenge (PERFORMANCE.md, "An answer apart from its handler").
+ */
+const OVER = (): void => {};
+
 /** A redirect body up to this size is read to the end so its socket goes back to the pool. */
 const DISCARD_LIMIT_BYTES = 128 * 1024;
 
@@ -240,8 +247,9 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
     return Buffer.concat(chunks, this.#bytes).toString("utf8");
   }
 
-  /** Takes the listener off the request's signal: the request is over (again, a no-op). */
+  /** The request is over: takes the listener off its signal, and lets go of undici's abort (again, a no-op). */
   private release(): void {
     this.#hop.signal?.removeEventListener("abort", this);
+    if (this.#abort !== undefined) this.#abort = OVER;
   }
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Dispatcher, MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, type TransportOptions } from "../../../src/http/transport/create-transport.js";
@@ -8,6 +10,9 @@ import { closeScriptedServers, startScriptedServer } from "../../support/scripte
 
 const MiB = 1024 * 1024;
 const transports: Transport[] = [];
+
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 /**
  * A dispatcher that answers `METHOD PATH` from memory, calling the handler as
@@ -276,6 +281,32 @@ describe("createTransport (undici)", () => {
       expect(handler).not.toBe(delivered);
       expect((handler as unknown as { header(name: string): string | undefined }).header("content-length")).toBeUndefined();
     }
+  });
+
+  it("keeps nothing of undici's request once it is over: its abort closure is let go", async () => {
+    // undici's abort is a closure over its request and socket; a response kept after its answer must not keep them.
+    const handlers: Dispatcher.DispatchHandler[] = [];
+    let requestState: WeakRef<object> | undefined;
+    class AbortingDispatcher extends Dispatcher {
+      override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        handlers.push(handler);
+        const state = { request: "undici's request and socket" };
+        requestState = new WeakRef(state);
+        setImmediate(() => {
+          handler.onConnect?.(() => void state.request);
+          handler.onHeaders?.(200, [Buffer.from("content-length"), Buffer.from("2")], () => {}, "OK");
+          handler.onData?.(Buffer.from("ok"));
+          handler.onComplete?.([]);
+        });
+        return true;
+      }
+    }
+    const response = await newTransport({ dispatcher: new AbortingDispatcher() }).send(get("http://backend.test/runs/1"));
+    expect(response.body).toBe("ok");
+    await new Promise(setImmediate);
+    collectGarbage();
+    expect(handlers).toHaveLength(1);
+    expect(requestState?.deref()).toBeUndefined();
   });
 
   it("delivers a failure to the receiver once, and a redirect's final answer, not its first", async () => {

@@ -132,32 +132,34 @@ export class RunReport implements ResultIdentity, FailureText {
 
   /**
    * Builds the run's result: summary and metadata redacted, and the response
-   * body saved as `response.json` in `artifact_directory` when one is set;
-   * `finishedAtMs` is when the run ended, by the runner's clock.
+   * body saved as `response.json` in `artifact_directory` when one is set
+   * (the one case that returns a promise); `finishedAtMs` is when the run
+   * ended, by the runner's clock.
    */
-  async finish(ending: Ending, finishedAtMs: number): Promise<RuntimeResult> {
-    const artifacts: ArtifactDescriptor[] = [];
+  finish(ending: Ending, finishedAtMs: number): RuntimeResult | Promise<RuntimeResult> {
     const directory = this.#artifactDirectory;
-    if (directory !== null && ending.responseBody !== undefined) {
-      const path = join(directory, "response.json");
-      try {
-        await writeFileAtomic(path, ending.responseBody);
-        artifacts.push(
-          describeArtifact({
-            artifactId: `${this.invocation_id}/response.json`,
-            path,
-            kind: "http_response",
-            description: "body of the final HTTP response",
-          }),
-        );
-      } catch (error) {
-        this.metadata[RESULT_KEYS.artifactError] = `response.json not written: ${errorMessage(error)}`;
-      }
+    const body = ending.responseBody;
+    if (directory === null || body === undefined) return this.result(ending, finishedAtMs, []);
+    return this.withArtifact(join(directory, "response.json"), body).then((artifacts) => this.result(ending, finishedAtMs, artifacts));
+  }
+
+  /** Writes the response body as `response.json`: its descriptor, or none and `http.artifact_error` saying why. */
+  private async withArtifact(path: string, body: string): Promise<ArtifactDescriptor[]> {
+    try {
+      await writeFileAtomic(path, body);
+    } catch (error) {
+      this.metadata[RESULT_KEYS.artifactError] = `response.json not written: ${errorMessage(error)}`;
+      return [];
     }
+    return [describeArtifact({ artifactId: `${this.invocation_id}/response.json`, path, kind: "http_response", description: "body of the final HTTP response" })];
+  }
+
+  private result(ending: Ending, finishedAtMs: number, artifacts: ArtifactDescriptor[]): RuntimeResult {
     const metadata = this.metadata;
     if (ending.result !== undefined) metadata[RESULT_KEYS.result] = ending.result;
     if (this.#lastHttpStatus !== undefined) metadata[RESULT_KEYS.statusCode] = String(this.#lastHttpStatus);
-    for (const [key, value] of Object.entries(metadata)) metadata[key] = this.redact(value);
+    const redact = this.redact;
+    for (const key of Object.keys(metadata)) metadata[key] = redact(metadata[key]!);
     const { failure, job } = ending;
     if (job !== undefined) metadata[BACKEND_JOB_KEY] = job.state;
     let outcome: ResultOutcome = { status: "succeeded" };
@@ -166,10 +168,10 @@ export class RunReport implements ResultIdentity, FailureText {
       // The backend's own error: of the failed answer, else one an earlier answer carried (`http.error` already).
       const error = backendErrorOf(failure);
       const earlier = metadata[RESULT_KEYS.error];
-      if (error !== undefined) metadata[RESULT_KEYS.error] = this.redact(error);
+      if (error !== undefined) metadata[RESULT_KEYS.error] = redact(error);
       const said = error === undefined && earlier !== undefined ? `; the backend said ${earlier} when it took the job` : "";
       const summary = describeFailure(failure, this) + said + (job === undefined ? "" : leftBehind(job));
-      outcome = { status: failureStatus(failure), summary: this.redact(summary) };
+      outcome = { status: failureStatus(failure), summary: redact(summary) };
     }
     return buildResult(this, outcome, {
       startedAtMs: this.startedAtMs,

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { RuntimeInvocationSchema } from "../../src/contracts/invocation.js";
@@ -106,6 +106,21 @@ describe(RunReport.name, () => {
     const result = await reportOf({ artifact_directory: directory }).finish({ exitCode: 0, responseBody: '{"status":"completed"}' }, STARTED_AT);
     expect(result.artifacts).toMatchObject([{ artifact_id: "inv-1/response.json", path: join(directory, "response.json"), kind: "http_response" }]);
     expect(await readFile(join(directory, "response.json"), "utf8")).toBe('{"status":"completed"}');
+  });
+
+  test("finishes at once, with no promise, when there is no artifact to write", () => {
+    const result = reportOf({ artifact_directory: "/nowhere" }).finish({ exitCode: 0 }, STARTED_AT);
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(result).toMatchObject({ status: "succeeded", artifacts: [] });
+  });
+
+  test("says why response.json was not written, and lists no artifact", async () => {
+    // A file where the directory should be.
+    const directory = join(await makeTempDir(), "a-file");
+    await writeFile(directory, "");
+    const result = await reportOf({ artifact_directory: directory }).finish({ exitCode: 0, responseBody: "{}" }, STARTED_AT);
+    expect(result.artifacts).toEqual([]);
+    expect(result.metadata["http.artifact_error"]).toMatch(/^response\.json not written: /);
   });
 
   test("has no emit without a listener, so no event is built", () => {

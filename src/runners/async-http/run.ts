@@ -51,7 +51,7 @@ export class AsyncRun implements Timed, Receiver {
   /** The latest status the backend reported (`http.last_status`). */
   #lastStatus: string | undefined;
   /** Settles the promise `run` returned. */
-  #resolve: ((result: Promise<RuntimeResult>) => void) | undefined;
+  #resolve: ((result: RuntimeResult | Promise<RuntimeResult>) => void) | undefined;
   /** The latest request, whose URL the next uses again; dropped for a wait (PERFORMANCE.md, "URLs held as text"). */
   #last: RequestRef | undefined;
 

@@ -4,7 +4,7 @@ import type { BackendJob } from "../backend-job.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
 import { cancelJob } from "./cancel.js";
-import { backendJobOf, jobMetadata, type RunCounts, type SettlePhase } from "./phase.js";
+import { backendJobOf, jobMetadata, type Accepted, type RunCounts, type SettlePhase } from "./phase.js";
 import type { RunPlan } from "./plan.js";
 
 /**
@@ -24,25 +24,50 @@ export function cancelDue(config: Pick<AsyncHttpConfig, "cancelUrlTemplate" | "c
 /**
  * Ends a run: the cancel request when it is due (with what is left of the
  * cancel budget of a run stopped while looking its job up, whose scope is
- * that budget's), the job's metadata, then the result. Never rejects.
+ * that budget's), the job's metadata, then the result. A run with no cancel
+ * to send and no artifact to write ends at once, with no promise
+ * (PERFORMANCE.md, "A result without a promise"). Never throws, and what it
+ * returns never rejects.
  */
-export async function settleRun(plan: RunPlan, scope: RunScope, report: RunReport, phase: SettlePhase, counts: RunCounts): Promise<RuntimeResult> {
-  const { config, client } = plan;
+export function settleRun(plan: RunPlan, scope: RunScope, report: RunReport, phase: SettlePhase, counts: RunCounts): RuntimeResult | Promise<RuntimeResult> {
   try {
-    const template = config.cancelUrlTemplate;
-    let job: BackendJob = backendJobOf(phase);
-    if (cancelDue(config, phase) && template !== undefined && phase.accepted !== undefined) {
-      // `cancelTimeoutMs`, within what is left of the run's time: of its deadline, for a run that gave up on its job
-      // before it (`http.cancel_on_failure`), or of the cancel budget, for one stopped while looking its job up.
-      const { cancelTimeoutMs } = client.options;
-      const timeoutMs = scope.stopReason === undefined ? Math.min(scope.remainingMs(), cancelTimeoutMs) : cancelTimeoutMs;
-      job = await cancelJob(plan, report, template, phase.accepted, timeoutMs);
+    const template = plan.config.cancelUrlTemplate;
+    if (cancelDue(plan.config, phase) && template !== undefined && phase.accepted !== undefined) {
+      return cancelThenFinish(plan, scope, report, phase, counts, template, phase.accepted);
     }
-    jobMetadata(report.metadata, phase, counts);
-    scope.dispose();
-    return await report.finish({ ...phase.ending, job }, client.options.now());
+    return finishRun(plan, scope, report, phase, counts, backendJobOf(phase));
   } catch (error) {
     scope.dispose();
     return report.crashed(error);
   }
+}
+
+async function cancelThenFinish(
+  plan: RunPlan,
+  scope: RunScope,
+  report: RunReport,
+  phase: SettlePhase,
+  counts: RunCounts,
+  template: string,
+  accepted: Accepted,
+): Promise<RuntimeResult> {
+  try {
+    // `cancelTimeoutMs`, within what is left of the run's time: of its deadline, for a run that gave up on its job
+    // before it (`http.cancel_on_failure`), or of the cancel budget, for one stopped while looking its job up.
+    const { cancelTimeoutMs } = plan.client.options;
+    const timeoutMs = scope.stopReason === undefined ? Math.min(scope.remainingMs(), cancelTimeoutMs) : cancelTimeoutMs;
+    const job = await cancelJob(plan, report, template, accepted, timeoutMs);
+    return await finishRun(plan, scope, report, phase, counts, job);
+  } catch (error) {
+    scope.dispose();
+    return report.crashed(error);
+  }
+}
+
+/** The job's metadata, then the result: at once, unless the response body is written as an artifact first. */
+function finishRun(plan: RunPlan, scope: RunScope, report: RunReport, phase: SettlePhase, counts: RunCounts, job: BackendJob): RuntimeResult | Promise<RuntimeResult> {
+  jobMetadata(report.metadata, phase, counts);
+  scope.dispose();
+  const result = report.finish({ ...phase.ending, job }, plan.client.options.now());
+  return result instanceof Promise ? result.catch((error: unknown) => report.crashed(error)) : result;
 }

@@ -86,8 +86,13 @@ export function waitSource(pacing: Pacing): "interval" | "retry-after" {
   return retryAfterOf(pacing) === undefined ? "interval" : "retry-after";
 }
 
-/** Milliseconds to wait before the next request, at most `remainingMs`; undefined when no wait is due. */
-export function nextWaitMs(pacing: Pacing, policy: PacingPolicy, remainingMs: number): number | undefined {
+/** What is left of a run's time (its scope): read only for a wait longer than 0 ms, so most polls at interval 0 read no clock. */
+export interface TimeLeft {
+  remainingMs(): number;
+}
+
+/** Milliseconds to wait before the next request, at most what is `left`; undefined when no wait is due. */
+export function nextWaitMs(pacing: Pacing, policy: PacingPolicy, left: TimeLeft): number | undefined {
   const state = stateOf(pacing);
   const due = state % ONE_WAIT;
   if (due === NONE) return undefined;
@@ -96,7 +101,7 @@ export function nextWaitMs(pacing: Pacing, policy: PacingPolicy, remainingMs: nu
   if (retryAfterMs !== undefined) delayMs = retryAfterMs;
   else if (due === INITIAL) delayMs = toMs(policy.pollInitialDelaySeconds);
   else delayMs = intervalDelayMs(policy, (state - due) / ONE_WAIT + 1);
-  return clampWaitMs(delayMs, remainingMs);
+  return delayMs > 0 ? clampWaitMs(delayMs, left.remainingMs()) : 0;
 }
 
 /** The pacing once the wait `nextWaitMs` gave is over: the interval is due next, and an interval wait is counted. */

@@ -139,7 +139,7 @@ export class AsyncRun implements Timed, Receiver {
   private wait(): boolean {
     const { config, client } = this.#plan;
     const pacing = this.#pacing;
-    const delayMs = nextWaitMs(pacing, config, this.#scope.remainingMs());
+    const delayMs = nextWaitMs(pacing, config, this.#scope);
     if (delayMs === undefined) return false;
     this.#pacing = waited(pacing);
     if (delayMs > 0) this.#last = undefined;

@@ -45,7 +45,7 @@ class Paced {
   }
 
   nextWaitMs(policy: PacingPolicy, remainingMs: number): number | undefined {
-    const delayMs = nextWaitMs(this.pacing, policy, remainingMs);
+    const delayMs = nextWaitMs(this.pacing, policy, { remainingMs: () => remainingMs });
     this.pacing = waited(this.pacing);
     return delayMs;
   }
@@ -73,6 +73,17 @@ describe("pacing", () => {
   test("gives a wait of 0 ms, not none, for an interval of 0", () => {
     const pacing = new Paced();
     expect(waitsAfterAnswers(pacing, policyOf({ "http.poll_interval_seconds": "0" }), 2)).toEqual([0, 0]);
+  });
+
+  test("cuts a wait to the time left, and reads the time left only for a wait longer than 0 ms", () => {
+    let reads = 0;
+    const left = (ms: number) => ({ remainingMs: () => (reads++, ms) });
+    const answered = (): Pacing => paceAnswer(FIRST_PACING, undefined);
+    expect(nextWaitMs(answered(), steady, left(400))).toBe(400);
+    expect(nextWaitMs(answered(), steady, left(5000))).toBe(1000);
+    expect(reads).toBe(2);
+    expect(nextWaitMs(answered(), policyOf({ "http.poll_interval_seconds": "0" }), left(400))).toBe(0);
+    expect(reads).toBe(2);
   });
 
   test("lets a Retry-After replace the next wait only, and says so in its source", () => {

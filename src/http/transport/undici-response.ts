@@ -43,7 +43,6 @@ interface BodyWaiter {
  */
 export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHandler, Deliverable {
   status = 0;
-  readonly url: URL;
   /** The body, once read in full, until it is handed over. */
   #body = "";
   /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
@@ -72,7 +71,6 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
   #discarding = false;
 
   constructor(hop: TransportRequest, maxResponseBytes: number, receiver: Receiver<ReadResponse>, follower: HeadFollower) {
-    this.url = hop.url;
     this.#hop = hop;
     this.#maxResponseBytes = maxResponseBytes;
     this.#receiver = receiver;
@@ -138,7 +136,7 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
     else if (handed !== "whole") receiver.answered(handed);
     else {
       // PERFORMANCE.md, "An answer apart from its handler": the head and body go to a young object, and this one keeps neither.
-      const answer = new ReadResponse(this.status, this.url, this.#rawHeaders, this.#body);
+      const answer = new ReadResponse(this.status, this.#hop.url, this.#rawHeaders, this.#body);
       this.#rawHeaders = NO_HEADERS;
       this.#body = "";
       receiver.answered(answer);

@@ -71,7 +71,66 @@ export function parseInvocation(input: unknown): InvocationParseResult {
     const got = input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`;
     return { ok: false, issues: [{ path: "", message: `an invocation must be a JSON object, got ${got}` }] };
   }
+  const glanced = atAGlance(input as Record<string, unknown>);
+  if (glanced !== undefined) return { ok: true, invocation: glanced };
   const parsed = invocationSchema().safeParse(input, { reportInput: true });
   if (parsed.success) return { ok: true, invocation: parsed.data };
   return { ok: false, issues: issuesFromZod(parsed.error, INVOCATION_FIELDS) };
+}
+
+/** The fields an invocation read at a glance may have: what a dispatcher mostly writes. */
+const GLANCED_FIELDS = new Set(["invocation_id", "runtime_name", "runtime_kind", "metadata", "timeout_seconds"]);
+
+/** The other fields, which the schema reads even where a `for...in` does not see them (not enumerable). */
+const OTHER_FIELDS = INVOCATION_FIELDS.filter((field) => !GLANCED_FIELDS.has(field));
+
+/**
+ * An invocation as dispatchers mostly write it, read without the schema
+ * (PERFORMANCE.md, "Invocations read at a glance"): a plain object with no
+ * fields but `GLANCED_FIELDS`, every one plainly valid. It accepts nothing
+ * the schema rejects and gives what the schema gives (its defaults, and a
+ * copy of `metadata`); for anything else it gives undefined, and the schema
+ * decides. `test/contracts/invocation.test.ts` holds the two to the same
+ * answers.
+ */
+function atAGlance(input: Record<string, unknown>): RuntimeInvocation | undefined {
+  if (Object.getPrototypeOf(input) !== Object.prototype) return undefined;
+  for (const key in input) if (!GLANCED_FIELDS.has(key) || !Object.hasOwn(input, key)) return undefined;
+  for (const field of OTHER_FIELDS) if (input[field] !== undefined) return undefined;
+  const { invocation_id, runtime_name, runtime_kind, metadata, timeout_seconds } = input;
+  if (!isNonEmptyString(invocation_id) || !isNonEmptyString(runtime_name) || !isNonEmptyString(runtime_kind)) return undefined;
+  const timeout = timeout_seconds === undefined || timeout_seconds === null ? null : timeout_seconds;
+  if (timeout !== null && !(Number.isInteger(timeout) && (timeout as number) > 0 && (timeout as number) <= MAX_TIMEOUT_SECONDS)) return undefined;
+  const strings = metadata === undefined ? {} : copyOfStrings(metadata);
+  if (strings === undefined) return undefined;
+  return {
+    schema_version: RXP_SCHEMA_VERSION,
+    contract_kind: "runtime_invocation",
+    invocation_id,
+    runtime_name,
+    runtime_kind,
+    working_directory: null,
+    command: [],
+    environment: {},
+    timeout_seconds: timeout as number | null,
+    input_payload_path: null,
+    output_result_path: null,
+    artifact_directory: null,
+    metadata: strings,
+  };
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+/** A copy of a plain object whose own keys are all strings with string values; undefined for any other value. */
+function copyOfStrings(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (key === "__proto__" || !Object.hasOwn(record, key) || typeof record[key] !== "string") return undefined;
+  }
+  if (Object.getOwnPropertySymbols(record).length > 0) return undefined;
+  return { ...(record as Record<string, string>) };
 }

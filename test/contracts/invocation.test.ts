@@ -1,6 +1,8 @@
 import { describe, expect, expectTypeOf, test } from "vitest";
 import {
   INVOCATION_FIELDS,
+  MAX_TIMEOUT_SECONDS,
+  RuntimeInvocationSchema,
   parseInvocation,
   type RuntimeInvocation,
   type RuntimeInvocationInput,
@@ -77,6 +79,63 @@ describe(parseInvocation.name, () => {
 
   test("leaves unknown metadata keys alone", () => {
     expect(parseInvocation({ ...minimal, metadata: { "team.owner": "ops" } }).ok).toBe(true);
+  });
+});
+
+describe("an invocation read at a glance", () => {
+  const metadata = { "http.url": "https://jobs.example/run", "http.poll_interval_seconds": "2" };
+  const hidden = Object.defineProperty({ ...minimal }, "command", { value: 5, enumerable: false });
+  const withProto = JSON.parse('{"invocation_id":"i","runtime_name":"n","runtime_kind":"k","metadata":{"__proto__":"x","a":"1"}}') as unknown;
+  const symbolKeyed = { ...minimal, metadata: { a: "1", [Symbol("s")]: "2" } };
+  const nullProto = Object.assign(Object.create(null) as object, minimal);
+  class Invocation {
+    invocation_id = "inv-1";
+    runtime_name = "jobs";
+    runtime_kind = "http_async";
+  }
+  test.each<[string, unknown]>([
+    ["the three names", minimal],
+    ["with metadata", { ...minimal, metadata }],
+    ["with timeout_seconds", { ...minimal, metadata, timeout_seconds: 30 }],
+    ["with timeout_seconds null", { ...minimal, timeout_seconds: null }],
+    ["at the longest timeout", { ...minimal, timeout_seconds: MAX_TIMEOUT_SECONDS }],
+    ["past the longest timeout", { ...minimal, timeout_seconds: MAX_TIMEOUT_SECONDS + 1 }],
+    ["with a fractional timeout", { ...minimal, timeout_seconds: 1.5 }],
+    ["with a timeout of 0", { ...minimal, timeout_seconds: 0 }],
+    ["with a timeout that is not a number", { ...minimal, timeout_seconds: "30" }],
+    ["with NaN for a timeout", { ...minimal, timeout_seconds: Number.NaN }],
+    ["with an empty name", { ...minimal, runtime_name: "" }],
+    ["with a name that is not a string", { ...minimal, invocation_id: 7 }],
+    ["without a kind", { invocation_id: "inv-1", runtime_name: "jobs" }],
+    ["with a metadata value that is not a string", { ...minimal, metadata: { a: 1 } }],
+    ["with metadata that is an array", { ...minimal, metadata: ["a"] }],
+    ["with metadata that is a Map", { ...minimal, metadata: new Map([["a", "1"]]) }],
+    ["with metadata null", { ...minimal, metadata: null }],
+    ["with a __proto__ key in its metadata", withProto],
+    ["with a symbol key in its metadata", symbolKeyed],
+    ["with another field", { ...minimal, command: ["run"] }],
+    ["with a field the schema defaults", { ...minimal, schema_version: "0.1", environment: {} }],
+    ["with a wrong schema_version", { ...minimal, schema_version: "0.2" }],
+    ["with an unknown field", { ...minimal, timeout_second: 10 }],
+    ["with a field that is not enumerable", hidden],
+    ["with no prototype", nullProto],
+    ["that is a class instance", new Invocation()],
+  ])("gives what the schema gives: %s", (_title, input) => {
+    const expected = RuntimeInvocationSchema.safeParse(input);
+    const parsed = parseInvocation(input);
+    expect(parsed.ok).toBe(expected.success);
+    if (expected.success && parsed.ok) expect(parsed.invocation).toStrictEqual(expected.data);
+  });
+
+  test("copies the metadata, and gives each invocation fields of its own", () => {
+    const input = { ...minimal, metadata: { a: "1" } };
+    const first = parseInvocation(input);
+    const second = parseInvocation(input);
+    if (!first.ok || !second.ok) throw new Error("not parsed");
+    expect(first.invocation.metadata).toEqual({ a: "1" });
+    expect(first.invocation.metadata).not.toBe(input.metadata);
+    expect(first.invocation.command).not.toBe(second.invocation.command);
+    expect(first.invocation.environment).not.toBe(second.invocation.environment);
   });
 });
 

@@ -99,8 +99,8 @@ function atAGlance(input: Record<string, unknown>): RuntimeInvocation | undefine
   for (const field of OTHER_FIELDS) if (input[field] !== undefined) return undefined;
   const { invocation_id, runtime_name, runtime_kind, metadata, timeout_seconds } = input;
   if (!isNonEmptyString(invocation_id) || !isNonEmptyString(runtime_name) || !isNonEmptyString(runtime_kind)) return undefined;
-  const timeout = timeout_seconds === undefined || timeout_seconds === null ? null : timeout_seconds;
-  if (timeout !== null && !(Number.isInteger(timeout) && (timeout as number) > 0 && (timeout as number) <= MAX_TIMEOUT_SECONDS)) return undefined;
+  const timeout = timeout_seconds ?? null;
+  if (timeout !== null && !isTimeoutSeconds(timeout)) return undefined;
   const strings = metadata === undefined ? {} : copyOfStrings(metadata);
   if (strings === undefined) return undefined;
   return {
@@ -112,7 +112,7 @@ function atAGlance(input: Record<string, unknown>): RuntimeInvocation | undefine
     working_directory: null,
     command: [],
     environment: {},
-    timeout_seconds: timeout as number | null,
+    timeout_seconds: timeout,
     input_payload_path: null,
     output_result_path: null,
     artifact_directory: null,
@@ -122,6 +122,11 @@ function atAGlance(input: Record<string, unknown>): RuntimeInvocation | undefine
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value.length > 0;
+}
+
+/** A whole, positive number of seconds, at most `MAX_TIMEOUT_SECONDS`. */
+function isTimeoutSeconds(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value <= MAX_TIMEOUT_SECONDS;
 }
 
 /** A copy of a plain object whose own keys are all strings with string values; undefined for any other value. */

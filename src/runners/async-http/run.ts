@@ -283,7 +283,6 @@ export class AsyncRun implements Timed, Receiver {
     });
   }
 
-
   /**
    * The end of a run the deadline or the caller stopped in `phase` (`afterStop`); `interrupted` is the answer of the
    * request it cut off. A run stopped while looking its job up looks on, within the cancel budget (`cancelTimeoutMs`).

@@ -118,7 +118,7 @@ export class RunScope extends RunStopSignal<Apart> implements Timed, SignalWatch
   /** Milliseconds left before the deadline (never negative); Infinity without one. */
   remainingMs(): number {
     const deadlineAtMs = this.deadlineAtMs;
-    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - (this.apart?.now ?? systemNow)());
+    return deadlineAtMs === undefined ? Infinity : Math.max(0, deadlineAtMs - this.now());
   }
 
   /**
@@ -128,8 +128,13 @@ export class RunScope extends RunStopSignal<Apart> implements Timed, SignalWatch
   checkStopped(): boolean {
     if (this.stopReason !== undefined) return true;
     const deadlineAtMs = this.deadlineAtMs;
-    if (deadlineAtMs !== undefined && (this.apart?.now ?? systemNow)() >= deadlineAtMs) this.stop("timed_out");
+    if (deadlineAtMs !== undefined && this.now() >= deadlineAtMs) this.stop("timed_out");
     return this.stopReason !== undefined;
+  }
+
+  /** The run's clock: the injected one, kept apart, else the system's. */
+  private now(): number {
+    return (this.apart?.now ?? systemNow)();
   }
 
   /**

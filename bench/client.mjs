@@ -22,7 +22,7 @@
 //                outlived a scavenge (alive at its end, or collected by a full GC), by allocation site
 //   jit          print the marks of the measured window on stdout, around the --trace-opt lines V8 prints there
 // IPC out: "warmed", "done" {report}, "error". IPC in: "measure" (memory mode: measure the heap now).
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -159,9 +159,29 @@ async function libraryClient(useFetch) {
   return { runJob, close: () => runtime.close(), events: () => events };
 }
 
-function cpuMicros(since) {
-  const usage = process.cpuUsage(since);
-  return usage.user + usage.system;
+/**
+ * Times the main thread was preempted so far (Linux: its nonvoluntary context switches; undefined elsewhere).
+ * On a machine whose cores the client shares with the backend, a busier client is preempted more often, and
+ * each preemption costs it caches: part of its CPU per request comes from how busy it is.
+ */
+function preemptions() {
+  try {
+    const status = readFileSync(`/proc/self/task/${process.pid}/status`, "utf8");
+    return Number(/nonvoluntary_ctxt_switches:\s*(\d+)/.exec(status)[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The measured window's figures, from where it started. */
+function endWindow(report, start) {
+  const usage = process.cpuUsage(start.cpu);
+  report.cpuMicros = usage.user + usage.system;
+  report.cpuUserMicros = usage.user;
+  report.cpuSystemMicros = usage.system;
+  report.wallMs = performance.now() - start.wall;
+  const preempted = preemptions();
+  report.preemptions = preempted === undefined || start.preempted === undefined ? undefined : preempted - start.preempted;
 }
 
 function collect() {
@@ -236,11 +256,12 @@ async function main() {
     await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
     await profiler.post("Profiler.start");
   }
-  if (config.jit) process.stdout.write(`${WINDOW_START}\n`);
+  // Written synchronously: a write through process.stdout would go through the stream code the sockets use and
+  // deoptimize it (another kind of stream), which the window would then pay to compile again.
+  if (config.jit) writeSync(1, `${WINDOW_START}\n`);
   const loopDelay = config.loopDelay ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
   loopDelay?.enable();
-  const cpuStart = process.cpuUsage();
-  const wallStart = performance.now();
+  const start = { cpu: process.cpuUsage(), wall: performance.now(), preempted: preemptions() };
   const report = {};
 
   if (config.mode === "throughput") {
@@ -257,14 +278,13 @@ async function main() {
     } else {
       // Kickoffs spread evenly over staggerMs, in batches every 10 ms, so that the polls come at a steady rate.
       for (let started = 0; started < config.inFlight; ) {
-        const due = Math.min(config.inFlight, Math.ceil(((performance.now() - wallStart) / config.staggerMs) * config.inFlight));
+        const due = Math.min(config.inFlight, Math.ceil(((performance.now() - start.wall) / config.staggerMs) * config.inFlight));
         for (; started < due; started++) runJob(config.intervalMs).catch(fail);
         if (started < config.inFlight) await sleep(10);
       }
     }
     await measureNow;
-    report.cpuMicros = cpuMicros(cpuStart);
-    report.wallMs = performance.now() - wallStart;
+    endWindow(report, start);
     await stopProfiler(profiler);
     await stopSurvivorSampling(survivors);
     loopDelay?.disable();
@@ -297,11 +317,10 @@ async function main() {
     throw new Error(`unknown mode ${config.mode}`);
   }
 
-  report.cpuMicros = cpuMicros(cpuStart);
-  report.wallMs = performance.now() - wallStart;
+  endWindow(report, start);
   loopDelay?.disable();
   if (loopDelay !== undefined) report.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
-  if (config.jit) process.stdout.write(`${WINDOW_END}\n`);
+  if (config.jit) writeSync(1, `${WINDOW_END}\n`);
   await stopProfiler(profiler);
   await stopSurvivorSampling(survivors);
   report.maxRssBytes = process.resourceUsage().maxRSS * 1024;

@@ -4,9 +4,16 @@
 // built index.js.
 //
 //   node bench/compare.mjs --case a512 [--reps 5] [--client library] [--floor raw-undici | raw-agent | raw-dispatch]
-//                          [--warmup <jobs>] [--jit] --lib base=src --lib patched=/tmp/patched-src
+//                          [--warmup <jobs>] [--polls <n>] [--jobs-per-slot <n>] [--detail] [--jit]
+//                          --lib base=src --lib patched=/tmp/patched-src
 //
-// --warmup replaces the case's warm-up (in jobs); --jit runs the clients with
+// --warmup replaces the case's warm-up (in jobs); --polls, the "running"
+// answers the backend gives each job before "completed" (comparing two
+// values splits a client's CPU into what it spends per run and per request);
+// --jobs-per-slot, the jobs each slot runs in the measured window of a
+// throughput case (a longer window holds less of the JIT's warm-up). --detail
+// adds the CPU's user and system parts and the main thread's preemptions per
+// 1,000 requests (Linux). --jit runs the clients with
 // V8's --trace-opt and adds what the optimizing compiler did inside the
 // measured window (functions compiled, and their milliseconds), which tells
 // whether the warm-up reached a steady state.
@@ -27,8 +34,9 @@ const floorName = option("--floor", "raw-undici");
 const jit = args.includes("--jit");
 const listedCase = benchCases().find((c) => c.id === caseId);
 if (listedCase === undefined) throw new Error(`unknown case ${caseId}`);
-const warmup = option("--warmup");
-const testCase = warmup === undefined ? listedCase : { ...listedCase, warmupJobs: Number(warmup) };
+const overrides = { warmupJobs: option("--warmup"), polls: option("--polls"), jobsPerSlot: option("--jobs-per-slot") };
+const testCase = { ...listedCase };
+for (const [key, value] of Object.entries(overrides)) if (value !== undefined) testCase[key] = Number(value);
 
 const libs = await namedBuilds(options("--lib"), "compare");
 if (libs.length === 0) libs.push({ name: "src", lib: await buildLibrary() });
@@ -39,6 +47,7 @@ const keys = {
   cadence: ["latenessP50Ms", "latenessP99Ms", "cpuPerRequestMicros"],
 }[testCase.mode];
 if (testCase.loopDelay) keys.push("latenessP99Ms", "loopDelayP99Ms");
+if (args.includes("--detail")) keys.push("cpuUserPerRequestMicros", "cpuSystemPerRequestMicros", "preemptionsPerKRequest");
 if (jit) keys.push("jitCompiles", "jitMs");
 const rows = [{ name: floorName, client: floorName, lib: libs[0].lib }, ...libs.map((l) => ({ name: l.name, client: clientName, lib: l.lib }))];
 const results = new Map(rows.map((row) => [row.name, []]));
@@ -61,7 +70,11 @@ const median = (values) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-console.log(`${testCase.title}, warm-up ${testCase.warmupJobs} jobs; client "${clientName}"; median of ${reps}; ratio vs ${floorName}`);
+const shape = [
+  overrides.polls === undefined ? "" : `, ${testCase.polls} "running" answers per job`,
+  overrides.jobsPerSlot === undefined ? "" : `, ${testCase.jobsPerSlot} jobs per slot`,
+].join("");
+console.log(`${testCase.title}, warm-up ${testCase.warmupJobs} jobs${shape}; client "${clientName}"; median of ${reps}; ratio vs ${floorName}`);
 const floor = Object.fromEntries(keys.map((k) => [k, median(results.get(floorName).map((r) => r[k]))]));
 for (const row of rows) {
   const cells = keys.map((k) => {

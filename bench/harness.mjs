@@ -268,6 +268,9 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
     const lateness = atMeasure?.lateness ?? backend.lateness;
     return {
       cpuPerRequestMicros: report.cpuMicros / requests,
+      cpuUserPerRequestMicros: report.cpuUserMicros / requests,
+      cpuSystemPerRequestMicros: report.cpuSystemMicros / requests,
+      preemptionsPerKRequest: report.preemptions === undefined ? undefined : (report.preemptions / requests) * 1000,
       requestsPerSecond: requests / (report.wallMs / 1000),
       peakRssMB: report.maxRssBytes / 2 ** 20,
       heapPerInFlightKB: report.heapPerInFlightBytes === undefined ? undefined : report.heapPerInFlightBytes / 1024,

@@ -17,6 +17,12 @@ import { RunScope } from "./scope/run-scope.js";
 const NOT_STARTED: BackendJob = { state: "not_started" };
 const FINISHED: BackendJob = { state: "finished" };
 
+/** How a run of the runner ends, and what became of the backend's job. */
+interface Ended {
+  readonly ending: Ending;
+  readonly job: BackendJob;
+}
+
 /**
  * Sends one HTTP request per invocation: `succeeded` for a 2xx answer,
  * `failed` otherwise, with `exit_code` set to the HTTP status. Reads
@@ -48,21 +54,21 @@ export class HttpRunner implements Runner {
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
       report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, echoes: client.echoes });
-      const answer = await this.#request(scope, report, config, shared);
+      const { ending, job } = await this.#request(scope, report, config, shared);
       scope.dispose();
-      return await report.finish(answer, now());
+      return await report.finish(ending, now(), job);
     } catch (error) {
       scope?.dispose();
       return report === undefined ? crashedResult(invocation, error) : report.crashed(error);
     }
   }
 
-  /** Sends the one request of a run and reads its answer. */
-  async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, shared: ConfigShared): Promise<Ending> {
+  /** Sends the one request of a run and reads its answer: how the run ends, and what became of the backend's job. */
+  async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, shared: ConfigShared): Promise<Ended> {
     const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
     const doing = { phase: "request", method: config.method, url: config.url } as const;
     const deadlineAtMs = scope.deadlineAtMs;
-    if (scope.checkStopped()) return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs }, job: NOT_STARTED };
+    if (scope.checkStopped()) return { ending: { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs } }, job: NOT_STARTED };
     const signal = scope.requestSignal;
     const { method, url } = config;
     let answer: TransportResponse | TransportError;
@@ -82,14 +88,14 @@ export class HttpRunner implements Runner {
     const job: BackendJob = unknown ? { state: "may_still_run", runId: undefined, kickoffUnknown: true } : NOT_STARTED;
     if (scope.checkStopped()) {
       const stage = answer instanceof TransportError ? (answer.stage ?? "none") : undefined;
-      return { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage, deadlineAtMs }, job };
+      return { ending: { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, stage, deadlineAtMs } }, job };
     }
-    if (answer instanceof TransportError) return { failure: { kind: "transport", request, error: answer.message, mayHaveReached: answer.mayHaveReached }, job };
+    if (answer instanceof TransportError) return { ending: { failure: { kind: "transport", request, error: answer.message, mayHaveReached: answer.mayHaveReached } }, job };
     report.answered(answer.status);
     const ok = answer.status >= 200 && answer.status <= 299;
     // Any other code is the backend's refusal: it holds no job.
-    if (!ok) return { failure: { kind: "refused", request, code: answer.status, body: answer.body }, exitCode: answer.status, responseBody: answer.body, job };
-    return { exitCode: answer.status, responseBody: answer.body, job: FINISHED };
+    if (!ok) return { ending: { failure: { kind: "refused", request, code: answer.status, body: answer.body }, exitCode: answer.status, responseBody: answer.body }, job };
+    return { ending: { exitCode: answer.status, responseBody: answer.body }, job: FINISHED };
   }
 
   /** Closes the runner's own connection pool; a `dispatcher` given in the options is left open. */

@@ -37,8 +37,6 @@ export interface Ending {
   readonly responseBody?: string;
   /** The value at `http.result_path` of the terminal body, as JSON (`http.result`). */
   readonly result?: string | undefined;
-  /** What became of the backend's job (`http.backend_job`), for an HTTP run. */
-  readonly job?: BackendJob | undefined;
 }
 
 /**
@@ -134,13 +132,16 @@ export class RunReport implements ResultIdentity, FailureText {
    * Builds the run's result: summary and metadata redacted, and the response
    * body saved as `response.json` in `artifact_directory` when one is set
    * (the one case that returns a promise); `finishedAtMs` is when the run
-   * ended, by the runner's clock.
+   * ended, by the runner's clock; `job`, what became of the backend's job
+   * (`http.backend_job`), for an asynchronous run. The ending is read as it
+   * was made, not copied with the job into it (PERFORMANCE.md, "An ending
+   * read as it was made").
    */
-  finish(ending: Ending, finishedAtMs: number): RuntimeResult | Promise<RuntimeResult> {
+  finish(ending: Ending, finishedAtMs: number, job?: BackendJob): RuntimeResult | Promise<RuntimeResult> {
     const directory = this.#artifactDirectory;
     const body = ending.responseBody;
-    if (directory === null || body === undefined) return this.result(ending, finishedAtMs, []);
-    return this.withArtifact(join(directory, "response.json"), body).then((artifacts) => this.result(ending, finishedAtMs, artifacts));
+    if (directory === null || body === undefined) return this.result(ending, finishedAtMs, [], job);
+    return this.withArtifact(join(directory, "response.json"), body).then((artifacts) => this.result(ending, finishedAtMs, artifacts, job));
   }
 
   /** Writes the response body as `response.json`: its descriptor, or none and `http.artifact_error` saying why. */
@@ -154,13 +155,13 @@ export class RunReport implements ResultIdentity, FailureText {
     return [describeArtifact({ artifactId: `${this.invocation_id}/response.json`, path, kind: "http_response", description: "body of the final HTTP response" })];
   }
 
-  private result(ending: Ending, finishedAtMs: number, artifacts: ArtifactDescriptor[]): RuntimeResult {
+  private result(ending: Ending, finishedAtMs: number, artifacts: ArtifactDescriptor[], job: BackendJob | undefined): RuntimeResult {
     const metadata = this.metadata;
     if (ending.result !== undefined) metadata[RESULT_KEYS.result] = ending.result;
     if (this.#lastHttpStatus !== undefined) metadata[RESULT_KEYS.statusCode] = String(this.#lastHttpStatus);
     const redact = this.redact;
     for (const key of Object.keys(metadata)) metadata[key] = redact(metadata[key]!);
-    const { failure, job } = ending;
+    const failure = ending.failure;
     if (job !== undefined) metadata[BACKEND_JOB_KEY] = job.state;
     let outcome: ResultOutcome = { status: "succeeded" };
     if (failure !== undefined) {

@@ -68,6 +68,6 @@ async function cancelThenFinish(
 function finishRun(plan: RunPlan, scope: RunScope, report: RunReport, phase: SettlePhase, counts: RunCounts, job: BackendJob): RuntimeResult | Promise<RuntimeResult> {
   jobMetadata(report.metadata, phase, counts);
   scope.dispose();
-  const result = report.finish({ ...phase.ending, job }, plan.client.options.now());
+  const result = report.finish(phase.ending, plan.client.options.now(), job);
   return result instanceof Promise ? result.catch((error: unknown) => report.crashed(error)) : result;
 }

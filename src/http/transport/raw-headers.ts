@@ -9,7 +9,7 @@ export function headerValues(raw: RawHeaders, name: string): string[] | undefine
   let values: string[] | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const key = raw[i];
-    if (typeof key === "string" ? key.toLowerCase() !== name : !Buffer.isBuffer(key) || !isName(key, name)) continue;
+    if (!isKey(key, name)) continue;
     const value = raw[i + 1];
     if (value === undefined) continue;
     const decoded = Array.isArray(value) ? value.map(latin1) : [latin1(value as Buffer | string)];
@@ -35,8 +35,7 @@ export function announcedLength(raw: RawHeaders): number | undefined {
   let length: number | undefined;
   let seen = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i];
-    if (typeof key === "string" ? key.toLowerCase() !== CONTENT_LENGTH : !Buffer.isBuffer(key) || !isName(key, CONTENT_LENGTH)) continue;
+    if (!isKey(raw[i], CONTENT_LENGTH)) continue;
     if (seen) return undefined;
     seen = true;
     const value = raw[i + 1];
@@ -61,13 +60,22 @@ function digits(text: string | Buffer): number | undefined {
 }
 
 /**
+ * Whether a raw head's key is header `name` (lower-case ASCII), in any case. A key of another length is
+ * not, whatever its type: no latin1 letter changes length in lower case (PERFORMANCE.md, "Header names
+ * told apart by length").
+ */
+function isKey(key: RawHeaders[number] | undefined, name: string): boolean {
+  if (key?.length !== name.length) return false;
+  return typeof key === "string" ? key.toLowerCase() === name : Buffer.isBuffer(key) && isName(key, name);
+}
+
+/**
  * Whether the bytes of a header name spell `name` (lower-case ASCII) in any
  * case, compared in place: no name is decoded (PERFORMANCE.md, "Headers read
  * on demand"). As latin1 text, only ASCII letters have an ASCII lower case.
  */
 function isName(key: Buffer, name: string): boolean {
   const length = name.length;
-  if (key.length !== length) return false;
   for (let i = 0; i < length; i++) {
     const byte = key[i]!;
     if ((byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte) !== name.charCodeAt(i)) return false;

@@ -133,7 +133,7 @@ export class RunReport implements ResultIdentity, FailureText {
    * body saved as `response.json` in `artifact_directory` when one is set
    * (the one case that returns a promise); `finishedAtMs` is when the run
    * ended, by the runner's clock; `job`, what became of the backend's job
-   * (`http.backend_job`), for an asynchronous run. The ending is read as it
+   * (`http.backend_job`), when the runner knows. The ending is read as it
    * was made, not copied with the job into it (PERFORMANCE.md, "An ending
    * read as it was made").
    */

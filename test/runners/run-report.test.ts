@@ -58,6 +58,16 @@ describe(RunReport.name, () => {
     });
   });
 
+  test("tells what became of the backend's job it is given: http.backend_job, and what a failure left behind", async () => {
+    const finished = await reportOf().finish({ exitCode: 0 }, STARTED_AT, { state: "finished" });
+    expect(finished.metadata["http.backend_job"]).toBe("finished");
+    const left = await reportOf().finish({ failure: refused }, STARTED_AT, { state: "may_still_run", runId: "r-9" });
+    expect(left.metadata["http.backend_job"]).toBe("may_still_run");
+    expect(left.error_summary).toMatch(/; the backend job may still be running \(.*r-9.*\); no cancel request was sent$/);
+    const untold = await reportOf().finish({ exitCode: 0 }, STARTED_AT);
+    expect(untold.metadata).not.toHaveProperty("http.backend_job");
+  });
+
   test("writes the HTTP status of the latest answer as http.status_code", async () => {
     const report = reportOf();
     report.answered(202);

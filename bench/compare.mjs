@@ -18,7 +18,7 @@
 // measured window (functions compiled, and their milliseconds), which tells
 // whether the warm-up reached a steady state.
 import { buildLibrary, namedBuilds } from "./build.mjs";
-import { benchCases, measure } from "./harness.mjs";
+import { CLIENTS, benchCases, measure } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -48,6 +48,7 @@ const keys = {
 }[testCase.mode];
 if (testCase.loopDelay) keys.push("latenessP99Ms", "loopDelayP99Ms");
 if (args.includes("--detail")) keys.push("cpuUserPerRequestMicros", "cpuSystemPerRequestMicros", "preemptionsPerKRequest");
+if (CLIENTS[clientName]?.burn !== undefined) keys.push("burnMicros");
 if (jit) keys.push("jitCompiles", "jitMs");
 const rows = [{ name: floorName, client: floorName, lib: libs[0].lib }, ...libs.map((l) => ({ name: l.name, client: clientName, lib: l.lib }))];
 const results = new Map(rows.map((row) => [row.name, []]));

@@ -33,6 +33,13 @@ export const CLIENTS = {
     connections: 64,
     floors: ["raw-undici", "raw-agent"],
   },
+  "raw-dispatch+burn": {
+    label: "raw loop, agent.dispatch(), 1,000 steps of arithmetic after each poll",
+    client: "raw-dispatch",
+    connections: 64,
+    burn: 1000,
+    floors: ["raw-dispatch"],
+  },
   library: { label: "library (default transport)", client: "library", floors: UNDICI_FLOORS },
   "library+events": { label: "library, onEvent listener", client: "library", events: true, floors: UNDICI_FLOORS },
   "library+deadline": { label: "library, timeout_seconds set", client: "library", timeoutSeconds: 3600, floors: UNDICI_FLOORS },
@@ -231,6 +238,7 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
         connections: variant.connections,
         events: variant.events === true,
         timeoutSeconds: variant.timeoutSeconds,
+        burn: variant.burn,
         staggerMs: testCase.staggerMs,
         loopDelay: testCase.loopDelay === true,
         snapshotDir,
@@ -268,6 +276,7 @@ export async function measure(testCase, clientName, lib, { execArgv = [], snapsh
     const lateness = atMeasure?.lateness ?? backend.lateness;
     return {
       cpuPerRequestMicros: report.cpuMicros / requests,
+      burnMicros: report.burnMicros,
       cpuUserPerRequestMicros: report.cpuUserMicros / requests,
       cpuSystemPerRequestMicros: report.cpuSystemMicros / requests,
       preemptionsPerKRequest: report.preemptions === undefined ? undefined : (report.preemptions / requests) * 1000,

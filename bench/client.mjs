@@ -185,8 +185,7 @@ async function libraryClient(useFetch) {
 
 /**
  * Times the main thread was preempted so far (Linux: its nonvoluntary context switches; undefined elsewhere).
- * On a machine whose cores the client shares with the backend, a busier client is preempted more often, and
- * each preemption costs it caches: part of its CPU per request comes from how busy it is.
+ * On a machine whose cores the client shares with the backend, a busier client is preempted more often.
  */
 function preemptions() {
   try {

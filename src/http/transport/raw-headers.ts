@@ -70,9 +70,10 @@ function isKey(key: RawHeaders[number] | undefined, name: string): boolean {
 }
 
 /**
- * Whether the bytes of a header name spell `name` (lower-case ASCII) in any
- * case, compared in place: no name is decoded (PERFORMANCE.md, "Headers read
- * on demand"). As latin1 text, only ASCII letters have an ASCII lower case.
+ * Whether the bytes of a header name of `name`'s length (`isKey` checked it)
+ * spell `name` (lower-case ASCII) in any case, compared in place: no name is
+ * decoded (PERFORMANCE.md, "Headers read on demand"). As latin1 text, only
+ * ASCII letters have an ASCII lower case.
  */
 function isName(key: Buffer, name: string): boolean {
   const length = name.length;

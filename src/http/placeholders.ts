@@ -29,28 +29,6 @@ export function expandSecrets(text: string, values: ReadonlyMap<string, string>)
   return text.replace(SECRET_PLACEHOLDER, (placeholder, name: string) => values.get(name) ?? placeholder);
 }
 
-/** What fills a URL template's placeholders. */
-export interface TemplateValues {
-  readonly runId: string | undefined;
-  readonly lookup: string | undefined;
-  /** The invocation's `invocation_id`, for `{invocation_id}`. */
-  readonly invocationId?: string | undefined;
-}
-
-/**
- * Expands `{run_id}`, `{lookup}` and `{invocation_id}` (each URL-encoded; an absent value as "") in a template and
- * resolves it against `base`.
- */
-export function expandUrlTemplate(template: string, values: TemplateValues, base: URL): URL {
-  // Each run's status URL is expanded once: a placeholder the template does not use costs nothing (PERFORMANCE.md,
-  // "Templates expanded by what they use").
-  let expanded = template;
-  if (expanded.includes(RUN_ID_PLACEHOLDER)) expanded = replacePlaceholder(expanded, RUN_ID_PLACEHOLDER, encodeUrlComponent(values.runId ?? ""));
-  if (expanded.includes(LOOKUP_PLACEHOLDER)) expanded = replacePlaceholder(expanded, LOOKUP_PLACEHOLDER, encodeUrlComponent(values.lookup ?? ""));
-  if (expanded.includes(INVOCATION_ID_PLACEHOLDER)) expanded = replacePlaceholder(expanded, INVOCATION_ID_PLACEHOLDER, encodeUrlComponent(values.invocationId ?? ""));
-  return new URL(expanded, base);
-}
-
 /**
  * Replaces `{invocation_id}` in `text` by `invocationId` exactly as given, not encoded (`http.run_owner_value`; or a
  * value already encoded for where it goes).
@@ -60,7 +38,7 @@ export function expandInvocationId(text: string, invocationId: string): string {
 }
 
 /** Every `placeholder` in `text` replaced by `value`, taken literally (a `$&` or `$'` in a value is not a pattern). */
-function replacePlaceholder(text: string, placeholder: string, value: string): string {
+export function replacePlaceholder(text: string, placeholder: string, value: string): string {
   return text.replaceAll(placeholder, () => value);
 }
 

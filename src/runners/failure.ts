@@ -7,7 +7,8 @@ import type { StopReason } from "./scope/stop-signal.js";
 export interface RequestRef {
   readonly phase: RequestPhase;
   readonly method: string;
-  readonly url: URL;
+  /** The request's URL, as `URL.href` writes it. */
+  readonly url: string;
   /** Which request of its phase (1, 2, ...). */
   readonly attempt: number;
   /** For a kickoff sent again: `http.kickoff_max_retries`. */
@@ -16,9 +17,9 @@ export interface RequestRef {
 
 /** What the run was doing when it was stopped. */
 export type Doing =
-  | { readonly phase: "request" | "kickoff"; readonly method: string; readonly url: URL }
-  | { readonly phase: "lookup"; readonly url: URL; readonly lookups: number }
-  | { readonly phase: "poll"; readonly url: URL; readonly polls: number; readonly lastStatus: string | undefined };
+  | { readonly phase: "request" | "kickoff"; readonly method: string; readonly url: string }
+  | { readonly phase: "lookup"; readonly url: string; readonly lookups: number }
+  | { readonly phase: "poll"; readonly url: string; readonly polls: number; readonly lastStatus: string | undefined };
 
 /**
  * Why a run did not succeed, as data: what failed, where, and the facts.
@@ -141,7 +142,7 @@ export function describeFailure(failure: Failure, text: FailureText): string {
       return `${requestName(failure.request)} failed: ${failure.error}`;
     case "errors": {
       const times = failure.times === 1 ? "once" : `${failure.times} times in a row`;
-      const what = failure.request.phase === "final" ? requestName(failure.request) : `${failure.request.phase} of ${failure.request.url.href}`;
+      const what = failure.request.phase === "final" ? requestName(failure.request) : `${failure.request.phase} of ${failure.request.url}`;
       return `${what} failed ${times} (http.poll_max_consecutive_errors is ${failure.budget}); last error: ${lastErrorText(failure.last, text)}`;
     }
     case "malformed_answer":
@@ -184,7 +185,7 @@ function answerText(code: number, error: string | undefined, body: string, text:
 
 /** A request as summaries name it: "kickoff POST https://…", "poll 3 of https://…". */
 export function requestName(request: RequestRef): string {
-  const url = request.url.href;
+  const url = request.url;
   switch (request.phase) {
     case "kickoff": {
       const base = `kickoff ${request.method} ${url}`;
@@ -205,7 +206,7 @@ function malformedText(failure: Extract<Failure, { kind: "malformed_answer" }>, 
   const shown = body === undefined ? "" : `: ${text.preview(body)}`;
   switch (request.phase) {
     case "poll":
-      return `poll ${request.attempt} response from ${request.url.href} ${problem}${shown}`;
+      return `poll ${request.attempt} response from ${request.url} ${problem}${shown}`;
     case "lookup":
     case "final":
       return `${requestName(request)} answered HTTP ${failure.code} with a body that ${problem}${shown}`;
@@ -217,14 +218,14 @@ function malformedText(failure: Extract<Failure, { kind: "malformed_answer" }>, 
 function doingText(doing: Doing): string {
   switch (doing.phase) {
     case "request":
-      return `during the request (${doing.method} ${doing.url.href})`;
+      return `during the request (${doing.method} ${doing.url})`;
     case "kickoff":
-      return `during the kickoff (${doing.method} ${doing.url.href})`;
+      return `during the kickoff (${doing.method} ${doing.url})`;
     case "lookup":
-      return `while looking up the run at ${doing.url.href} (${doing.lookups} lookups)`;
+      return `while looking up the run at ${doing.url} (${doing.lookups} lookups)`;
     case "poll": {
       const last = doing.lastStatus === undefined ? "" : `, last status '${doing.lastStatus}'`;
-      return `while polling ${doing.url.href} (${doing.polls} polls${last})`;
+      return `while polling ${doing.url} (${doing.polls} polls${last})`;
     }
   }
 }

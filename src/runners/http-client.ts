@@ -64,7 +64,7 @@ export class HttpClient<Config extends HttpRequestConfig> {
    */
   send(request: TransportRequest, report: RunReport, phase: RequestPhase, attempt?: number): Promise<TransportResponse> {
     if (!channels.request.hasSubscribers) return this.#transport.send(request);
-    const label = { invocationId: report.invocation_id, phase, url: report.redact(request.url.href), attempt };
+    const label = { invocationId: report.invocation_id, phase, url: report.redact(request.url), attempt };
     return traceRequest(this.#transport, request, label);
   }
 

@@ -65,18 +65,19 @@ export class HttpRunner implements Runner {
 
   /** Sends the one request of a run and reads its answer: how the run ends, and what became of the backend's job. */
   async #request(scope: RunScope, report: RunReport, config: HttpRequestConfig, shared: ConfigShared): Promise<Ended> {
-    const request: RequestRef = { phase: "request", method: config.method, url: config.url, attempt: 1 };
-    const doing = { phase: "request", method: config.method, url: config.url } as const;
+    const { method, url } = config;
+    const href = url.href;
+    const request: RequestRef = { phase: "request", method, url: href, attempt: 1 };
+    const doing = { phase: "request", method, url: href } as const;
     const deadlineAtMs = scope.deadlineAtMs;
     if (scope.checkStopped()) return { ending: { failure: { kind: "stopped", reason: scope.stopCause ?? "cancelled", doing, deadlineAtMs } }, job: NOT_STARTED };
     const signal = scope.requestSignal;
-    const { method, url } = config;
     let answer: TransportResponse | TransportError;
     let headers = shared.headers.withBody;
     try {
       if (shared.resolve !== undefined) headers = await untilAborted(shared.resolve({ method, url, phase: "request" }, true, (value) => report.learnSecret(value)), signal);
       try {
-        answer = await this.#client.send({ method, url, headers, body: config.body, signal }, report, "request");
+        answer = await this.#client.send({ method, url: href, headers, body: config.body, signal }, report, "request");
       } catch (error) {
         answer = toTransportError(error, signal);
       }

@@ -8,16 +8,16 @@ const MESSAGES = `${API}/messages`;
 /** Previews as a run without secrets does; the run was allowed 5 s. */
 const text: FailureText = { preview: (body) => previewBody(body, (value) => value), timeout: () => "5 s (timeout_seconds)" };
 
-const kickoff: RequestRef = { phase: "kickoff", method: "POST", url: new URL(`${API}/runs`), attempt: 1 };
-const poll: RequestRef = { phase: "poll", method: "GET", url: new URL(`${API}/runs/1`), attempt: 1 };
-const lookup: RequestRef = { phase: "lookup", method: "GET", url: new URL(MESSAGES), attempt: 1 };
-const final: RequestRef = { phase: "final", method: "GET", url: new URL(`${API}/things/1`), attempt: 1 };
-const request: RequestRef = { phase: "request", method: "POST", url: new URL(`${API}/hooks/build`), attempt: 1 };
+const kickoff: RequestRef = { phase: "kickoff", method: "POST", url: `${API}/runs`, attempt: 1 };
+const poll: RequestRef = { phase: "poll", method: "GET", url: `${API}/runs/1`, attempt: 1 };
+const lookup: RequestRef = { phase: "lookup", method: "GET", url: MESSAGES, attempt: 1 };
+const final: RequestRef = { phase: "final", method: "GET", url: `${API}/things/1`, attempt: 1 };
+const request: RequestRef = { phase: "request", method: "POST", url: `${API}/hooks/build`, attempt: 1 };
 
 const NO_STATUS = "is not JSON, so it has no status at 'status' (http.poll_status_path)";
 const NOTHING_TO_POLL = "kickoff answered HTTP 202 with no Operation-Location, Azure-AsyncOperation or Location header: nothing to poll";
 
-const polling = { phase: "poll", url: new URL(`${API}/runs/1`), polls: 1, lastStatus: "running" } as const;
+const polling = { phase: "poll", url: `${API}/runs/1`, polls: 1, lastStatus: "running" } as const;
 
 describe(describeFailure.name, () => {
   test.each<[string, Failure, string]>([
@@ -107,7 +107,7 @@ describe(describeFailure.name, () => {
     // stopped: by the caller or the deadline
     [
       "a kickoff cancelled while it waited for headers",
-      { kind: "stopped", reason: "cancelled", doing: { phase: "kickoff", method: "POST", url: new URL(`${API}/runs`) }, stage: "headers" },
+      { kind: "stopped", reason: "cancelled", doing: { phase: "kickoff", method: "POST", url: `${API}/runs` }, stage: "headers" },
       `cancelled by the caller during the kickoff (POST ${API}/runs); no response headers had arrived`,
     ],
     [
@@ -127,12 +127,12 @@ describe(describeFailure.name, () => {
     ],
     [
       "a run that timed out while looking its job up",
-      { kind: "stopped", reason: "timed_out", doing: { phase: "lookup", url: new URL(MESSAGES), lookups: 6 } },
+      { kind: "stopped", reason: "timed_out", doing: { phase: "lookup", url: MESSAGES, lookups: 6 } },
       `timed out after 5 s (timeout_seconds) while looking up the run at ${MESSAGES} (6 lookups)`,
     ],
     [
       "a single request that timed out",
-      { kind: "stopped", reason: "timed_out", doing: { phase: "request", method: "POST", url: new URL(`${API}/runs`) }, stage: "headers" },
+      { kind: "stopped", reason: "timed_out", doing: { phase: "request", method: "POST", url: `${API}/runs` }, stage: "headers" },
       `timed out after 5 s (timeout_seconds) during the request (POST ${API}/runs); no response headers had arrived`,
     ],
     // the caller's hook, and the run itself
@@ -168,7 +168,7 @@ describe(requestName.name, () => {
     [`poll 4 of ${API}/runs/1`, { ...poll, attempt: 4 }],
     [`lookup 2 of ${MESSAGES}`, { ...lookup, attempt: 2 }],
     [`final GET of ${API}/things/1`, final],
-    [`DELETE ${API}/runs/1`, { phase: "cancel", method: "DELETE", url: new URL(`${API}/runs/1`), attempt: 1 }],
+    [`DELETE ${API}/runs/1`, { phase: "cancel", method: "DELETE", url: `${API}/runs/1`, attempt: 1 }],
   ])("names a request as '%s'", (name, ref) => {
     expect(requestName(ref)).toBe(name);
   });

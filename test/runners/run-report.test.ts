@@ -21,7 +21,7 @@ function reportOf(fields: Record<string, unknown> = {}, options: RunOptions = {}
 
 const refused: Failure = {
   kind: "refused",
-  request: { phase: "poll", method: "GET", url: new URL(`${API}/runs/1`), attempt: 1 },
+  request: { phase: "poll", method: "GET", url: new URL(`${API}/runs/1`).href, attempt: 1 },
   code: 403,
   body: `token ${SECRET} is not allowed`,
 };
@@ -97,7 +97,7 @@ describe(RunReport.name, () => {
   });
 
   test("names timeout_seconds in the summary of a run that timed out", async () => {
-    const failure: Failure = { kind: "stopped", reason: "timed_out", doing: { phase: "poll", url: new URL(`${API}/runs/1`), polls: 3, lastStatus: "running" } };
+    const failure: Failure = { kind: "stopped", reason: "timed_out", doing: { phase: "poll", url: new URL(`${API}/runs/1`).href, polls: 3, lastStatus: "running" } };
     const result = await reportOf({ timeout_seconds: 10 }).finish({ failure }, STARTED_AT);
     expect(result).toMatchObject({
       status: "timed_out",

@@ -39,7 +39,7 @@ class FetchExchange implements Exchange {
         // The shared redirect layer applies the credential and method rules, whatever the fetch does.
         redirect: "manual",
       };
-      response = await settleOnAbort(fetch(hop.url.href, init), signal);
+      response = await settleOnAbort(fetch(hop.url, init), signal);
     } catch (error) {
       link?.release();
       throw toTransportError(error, signal, "headers");

@@ -12,12 +12,12 @@ import type { TransportResponse } from "./transport.js";
  */
 export class ReadResponse implements TransportResponse, ExchangeResponse {
   readonly status: number;
-  readonly url: URL;
+  readonly url: string;
   readonly body: string;
   /** The head as undici gave it; a header is read from it by name when asked for (PERFORMANCE.md, "Headers read on demand"). */
   readonly #rawHeaders: RawHeaders;
 
-  constructor(status: number, url: URL, rawHeaders: RawHeaders, body: string) {
+  constructor(status: number, url: string, rawHeaders: RawHeaders, body: string) {
     this.status = status;
     this.url = url;
     this.#rawHeaders = rawHeaders;

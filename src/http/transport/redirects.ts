@@ -37,7 +37,7 @@ export function afterHead(exchange: Exchange, request: TransportRequest, respons
 }
 
 /** The final answer once its body is read: at once when the exchange has read it already. */
-function completed(response: ExchangeResponse, url: URL): TransportResponse | Promise<TransportResponse> {
+function completed(response: ExchangeResponse, url: string): TransportResponse | Promise<TransportResponse> {
   const body = response.text();
   return typeof body === "string" ? new CompleteResponse(response, url, body) : body.then((text) => new CompleteResponse(response, url, text));
 }
@@ -92,8 +92,8 @@ function redirectedRequest(hop: TransportRequest, status: number, location: stri
     headers = withoutHeaders(headers, BODY_HEADERS);
   }
   // Once stripped, the hop's headers stay stripped for every later hop, even back to the first origin.
-  if (url.origin !== hop.url.origin) headers = onlyHeaders(headers, CROSS_ORIGIN_HEADERS);
-  return { method, url, headers, body, signal: hop.signal };
+  if (url.origin !== new URL(hop.url).origin) headers = onlyHeaders(headers, CROSS_ORIGIN_HEADERS);
+  return { method, url: url.href, headers, body, signal: hop.signal };
 }
 
 /** The headers named in `names` alone. */
@@ -120,11 +120,11 @@ function withoutHeaders(
 /** The final answer: status and headers of the last hop, with its body read. */
 class CompleteResponse implements TransportResponse {
   readonly status: number;
-  readonly url: URL;
+  readonly url: string;
   readonly body: string;
   readonly #source: ExchangeResponse;
 
-  constructor(source: ExchangeResponse, url: URL, body: string) {
+  constructor(source: ExchangeResponse, url: string, body: string) {
     this.status = source.status;
     this.url = url;
     this.body = body;

@@ -4,7 +4,8 @@ import type { RequestSignal } from "./request-signal.js";
 /** One HTTP request as the runners send it. */
 export interface TransportRequest {
   readonly method: string;
-  readonly url: URL;
+  /** An absolute http(s) URL, as `URL.href` writes it. */
+  readonly url: string;
   /** Header names are lower-case. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | undefined;
@@ -15,8 +16,8 @@ export interface TransportRequest {
 /** A response whose body was read in full, within the size cap. */
 export interface TransportResponse {
   readonly status: number;
-  /** The URL that answered, after redirects. */
-  readonly url: URL;
+  /** The URL that answered, after redirects, as `URL.href` writes it. */
+  readonly url: string;
   /** A response header by lower-case name; repeated headers joined with ", ". */
   header(name: string): string | undefined;
   /** The body decoded as UTF-8. */

@@ -53,14 +53,14 @@ class UndiciExchange implements Exchange {
     }
     try {
       const dispatcher = this.#userDispatcher ?? (this.#agent ??= new Agent({ connections: this.#connections }));
-      const url = hop.url;
-      const href = url.href;
+      const href = hop.url;
       // PERFORMANCE.md, "One origin string": the latest origin's string again (undici keys its pools by it, and one it
-      // has hashed before is cheaper), and the path cut from the href, with no URL getter, when the href starts with it.
+      // has hashed before is cheaper), and the path cut from the href, with no parse, when the href starts with it.
       let origin = this.#origin;
       let path: string;
       if (startsWithOrigin(href, origin)) path = href.slice(origin.length);
       else {
+        const url = new URL(href);
         origin = this.#origin = url.origin;
         path = url.search === "" ? url.pathname : url.pathname + url.search;
       }

@@ -1,4 +1,5 @@
-import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
+import { expandUrlTemplate } from "../../http/url-template.js";
 import { RESULT_KEYS } from "../../http/result-keys.js";
 import { untilAborted } from "../../http/timing.js";
 import { toTransportError } from "../../http/transport/transport-error.js";

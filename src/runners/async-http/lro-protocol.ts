@@ -67,17 +67,17 @@ export function classifyLroKickoff(settings: LroSettings, answer: Answer): Kicko
     const url = resolveHeaderUrl(value, answer.response.url);
     if (typeof url === "string") return { kind: "malformed", problem: `kickoff answered with ${url}` };
     const status = provisioningState(answer.json);
-    if (!isOperationMonitor(mode)) return { kind: "accepted", status, monitor: { url, mode } };
+    if (!isOperationMonitor(mode)) return { kind: "accepted", status, monitor: { url: url.href, mode } };
     const location = answer.header("location");
     const resolved = location === undefined ? undefined : resolveHeaderUrl(location, answer.response.url);
     const resultUrl = finalUrlOf(settings, method, requestUrl, resolved instanceof URL ? resolved : undefined);
-    return { kind: "accepted", status, monitor: { url, mode, resultUrl } };
+    return { kind: "accepted", status, monitor: { url: url.href, mode, resultUrl: resultUrl?.href } };
   }
   const state = provisioningState(answer.json);
   const outcome = state === undefined ? undefined : outcomeOf(state);
   if (state !== undefined && outcome !== undefined) return { kind: "terminal", status: state, outcome, detail: errorDetail(answer.json) };
   const unfinished = state !== undefined || code === 201 || code === 202;
-  if (unfinished && pollsItself(method)) return { kind: "accepted", status: state, monitor: { url: requestUrl, mode: "body" } };
+  if (unfinished && pollsItself(method)) return { kind: "accepted", status: state, monitor: { url: requestUrl.href, mode: "body" } };
   if (state !== undefined) {
     return { kind: "malformed", problem: `kickoff answered HTTP ${code} with provisioningState '${state}' and ${NO_MONITOR}` };
   }
@@ -161,7 +161,7 @@ function isOperationMonitor(mode: LroMode): boolean {
 
 function progress(status: string, moved: string | undefined, answer: Answer): PollVerdict {
   const to = moved === undefined ? undefined : resolveHeaderUrl(moved, answer.response.url);
-  return to instanceof URL ? { kind: "progress", status, moveTo: to } : { kind: "progress", status };
+  return to instanceof URL ? { kind: "progress", status, moveTo: to.href } : { kind: "progress", status };
 }
 
 /** The convention's terminal words, matched case-insensitively; any other word is progress. */

@@ -212,44 +212,20 @@ export function checkpointOf(job: Accepted, acceptedAtMs: number, deadlineAtMs: 
 
 /**
  * The request a run sends in `phase`, the `attempt`-th of the phase, as a
- * failure names it. The URL of the `last` request is used again when it is
- * the same (PERFORMANCE.md, "URLs held as text").
+ * failure names it; its URL is the phase's text, sent as it is
+ * (PERFORMANCE.md, "URLs held as text").
  */
-export function requestOf(
-  phase: Exclude<Phase, SettlePhase>,
-  config: HttpRequestConfig & { readonly kickoffMaxRetries: number },
-  attempt: number,
-  last?: RequestRef,
-): RequestRef {
+export function requestOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestConfig & { readonly kickoffMaxRetries: number }, attempt: number): RequestRef {
   switch (phase.name) {
     case "kickoff":
-      return { phase: "kickoff", method: config.method, url: config.url, attempt, retries: config.kickoffMaxRetries };
+      return { phase: "kickoff", method: config.method, url: config.url.href, attempt, retries: config.kickoffMaxRetries };
     case "poll":
-      return { phase: "poll", method: "GET", url: urlOf(phase.pollUrl, last), attempt };
+      return { phase: "poll", method: "GET", url: phase.pollUrl, attempt };
     case "final":
-      return { phase: "final", method: "GET", url: urlOf(phase.resultUrl, last), attempt };
+      return { phase: "final", method: "GET", url: phase.resultUrl, attempt };
     default:
-      return { phase: "lookup", method: "GET", url: phase.lookup.url, attempt };
+      return { phase: "lookup", method: "GET", url: phase.lookup.url.href, attempt };
   }
-}
-
-/**
- * The status URL a transition parsed last (`hrefOf`), which the request sent right after it uses again: a run's
- * first poll follows its acknowledgement at once (PERFORMANCE.md, "One parse of a status URL").
- */
-let parsed: URL | undefined;
-
-/** The href of `url`, which a phase keeps (as text); the URL itself is kept for the next request to the same href. */
-export function hrefOf(url: URL): string {
-  parsed = url;
-  return url.href;
-}
-
-function urlOf(href: string, last: RequestRef | undefined): URL {
-  if (last !== undefined && last.url.href === href) return last.url;
-  const latest = parsed;
-  parsed = undefined;
-  return latest !== undefined && latest.href === href ? latest : new URL(href);
 }
 
 /** What a run in `phase` was doing, for the summary of a stopped run. */
@@ -257,11 +233,11 @@ export function doingOf(phase: Exclude<Phase, SettlePhase>, config: HttpRequestC
   switch (phase.name) {
     case "poll":
     case "final":
-      return { phase: "poll", url: new URL(phase.pollUrl), polls: counts.polls, lastStatus: counts.lastStatus };
+      return { phase: "poll", url: phase.pollUrl, polls: counts.polls, lastStatus: counts.lastStatus };
     case "lookup":
-      return { phase: "lookup", url: phase.lookup.url, lookups: counts.lookups };
+      return { phase: "lookup", url: phase.lookup.url.href, lookups: counts.lookups };
     default:
-      return { phase: "kickoff", method: config.method, url: config.url };
+      return { phase: "kickoff", method: config.method, url: config.url.href };
   }
 }
 

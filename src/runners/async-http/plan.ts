@@ -44,7 +44,7 @@ export function headersFor(plan: RunPlan, report: RunReport, target: RequestRef,
   const kickoff = target.phase === "kickoff";
   const resolve = plan.resolve;
   if (resolve === undefined) return planHeaders(plan, report, target);
-  const request = { method: target.method, url: target.url, phase: target.phase };
+  const request = { method: target.method, url: new URL(target.url), phase: target.phase };
   return resolve(request, kickoff, (value) => report.learnSecret(value), refresh).then((headers) => withKey(plan, report, headers, kickoff));
 }
 

@@ -52,7 +52,7 @@ export class AsyncRun implements Timed, Receiver {
   #lastStatus: string | undefined;
   /** Settles the promise `run` returned. */
   #resolve: ((result: RuntimeResult | Promise<RuntimeResult>) => void) | undefined;
-  /** The latest request, whose URL the next uses again; dropped for a wait (PERFORMANCE.md, "URLs held as text"). */
+  /** The latest request, which the answer that comes is to; dropped for a wait, so a waiting run holds none (PERFORMANCE.md, "URLs held as text"). */
   #last: RequestRef | undefined;
 
   constructor(plan: RunPlan, parts: RunParts, hooks: Hooks, resume?: Checkpoint) {
@@ -165,7 +165,7 @@ export class AsyncRun implements Timed, Receiver {
   /** The request of `phase`, counted; the run keeps it as its latest (`#last`). */
   private next(phase: ActivePhase): RequestRef {
     if (phase.name === "final") this.#report.metadata[RESULT_KEYS.finalUrl] = phase.resultUrl;
-    return (this.#last = requestOf(phase, this.#plan.config, this.count(phase), this.#last));
+    return (this.#last = requestOf(phase, this.#plan.config, this.count(phase)));
   }
 
   /** Counts the request `phase` sends (`http.polls`, `http.lookups`); returns its number in the phase. */

@@ -7,7 +7,8 @@
 import type { AsyncHttpCommonConfig, StatusProtocolConfig } from "../../http/metadata/config.js";
 import { readJsonPath, readJsonPathAll, type JsonPath } from "../../http/json-path.js";
 import { NOT_JSON, type Answer } from "./answer.js";
-import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import { LOOKUP_PLACEHOLDER, RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
+import { expandUrlTemplate } from "../../http/url-template.js";
 import { resolveHeaderUrl } from "./status-url.js";
 import { PENDING, classifyErrorCode, isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
@@ -41,7 +42,7 @@ export function classifyStatusKickoff(settings: StatusSettings, answer: Answer, 
   }
   const url = resolveHeaderUrl(location, answer.response.url);
   if (typeof url === "string") return { kind: "malformed", problem: `kickoff answered with ${url}` };
-  return { kind: "accepted", status, monitor: { url, mode: undefined } };
+  return { kind: "accepted", status, monitor: { url: url.href, mode: undefined } };
 }
 
 /** What a poll's answer means. */

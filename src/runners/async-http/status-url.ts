@@ -14,8 +14,8 @@ export function runKey(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A status URL from a response header, resolved against the URL that answered; a string says what is wrong with it. */
-export function resolveHeaderUrl(location: string, base: URL): URL | string {
+/** A status URL from a response header, resolved against the URL that answered (`base`, an href); a string says what is wrong with it. */
+export function resolveHeaderUrl(location: string, base: string): URL | string {
   let url: URL;
   try {
     url = new URL(location, base);

@@ -14,9 +14,10 @@ import { backendError, exitCodeOf, jsonAt } from "./answer-facts.js";
 import { failedEnding, terminalEnding } from "./ending.js";
 import type { LookupVerdict } from "./lookup.js";
 import { newestNewKey } from "./lookup.js";
-import { doingOf, hrefOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
+import { doingOf, pollPhase, settlePhase, type FinalPhase, type Hooks, type KickoffPhase, type LookupPhase, type Phase, type PollPhase, type RunCounts, type SettlePhase } from "./phase.js";
 import type { Protocol } from "./protocol.js";
-import { RUN_ID_PLACEHOLDER, expandUrlTemplate } from "../../http/placeholders.js";
+import { RUN_ID_PLACEHOLDER } from "../../http/placeholders.js";
+import { expandUrlTemplate } from "../../http/url-template.js";
 import type { Ending } from "../run-report.js";
 import { isSuccessCode, type KickoffVerdict, type PollVerdict, type Terminal } from "./verdict.js";
 
@@ -58,7 +59,7 @@ export function afterKickoff(phase: KickoffPhase, verdict: KickoffVerdict, answe
     case "accepted": {
       const monitor = verdict.monitor;
       if (monitor !== undefined) {
-        const accepted = { pollUrl: hrefOf(monitor.url), runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl?.href };
+        const accepted = { pollUrl: monitor.url, runId, lookup: undefined, mode: monitor.mode, resultUrl: monitor.resultUrl };
         return pollPhase(accepted, context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks });
       }
       const lookup = context.protocol.lookup;
@@ -94,7 +95,7 @@ export function afterLookup(phase: StartPhase | LookupPhase, verdict: LookupVerd
   const found = newestNewKey(keys, phase.before);
   if (found === undefined) return phase;
   const { runId } = phase;
-  const pollUrl = hrefOf(expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url));
+  const pollUrl = expandUrlTemplate(phase.lookup.template, { runId, lookup: found, invocationId: context.invocationId }, context.config.url);
   // With an owner check, the run found is a candidate until its status proves it the invocation's.
   const unproven = context.config.runOwnerPath === undefined ? undefined : { hooks: phase.hooks, lookup: phase, stopped: phase.stopped };
   return pollPhase({ pollUrl, runId, lookup: found, mode: undefined, resultUrl: undefined }, unproven);
@@ -117,7 +118,7 @@ export function afterPoll(phase: PollPhase, verdict: PollVerdict, answer: Answer
   }
   // A 2xx, about the run's own job (see `claimRun`). The status URL moved: a Location, or the monitor's own header, on a poll answer.
   const moveTo = verdict.kind === "progress" ? verdict.moveTo : undefined;
-  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: hrefOf(moveTo) }, phase.unproven);
+  const next = moveTo === undefined ? phase : pollPhase({ ...phase, pollUrl: moveTo }, phase.unproven);
   switch (verdict.kind) {
     case "malformed": {
       return settlePhase(next, unreadable(context.request, answer, verdict.problem, answer.response.body));
@@ -188,7 +189,7 @@ function unreadable(request: RequestRef, answer: Answer, problem: string, body: 
 /** `request` as a failure names it: at the URL that answered, after redirects. */
 function answered(request: RequestRef, answer: Answer): RequestRef {
   const url = answer.response.url;
-  return url.href === request.url.href ? request : { ...request, url };
+  return url === request.url ? request : { ...request, url };
 }
 
 /**

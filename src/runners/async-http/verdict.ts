@@ -8,11 +8,12 @@ export type LroMode = (typeof LRO_MODES)[number];
 
 /** Where a run's status is read once the backend has accepted it. */
 export interface Monitor {
-  readonly url: URL;
+  /** As `URL.href` writes it. */
+  readonly url: string;
   /** Protocol `lro`'s mode; undefined for protocol `status`. */
   readonly mode: LroMode | undefined;
   /** Protocol `lro`, an operation monitor: where the result is read once the operation succeeded (undefined: the monitor's last document). */
-  readonly resultUrl?: URL | undefined;
+  readonly resultUrl?: string | undefined;
 }
 
 /** The backend reported a terminal status; `detail` is what it said about a failure, if anything. */
@@ -31,7 +32,7 @@ export interface Terminal {
 export type PollVerdict =
   | Terminal
   /** The backend reported a status that is not terminal: wait, poll again (at `moveTo` when the status URL moved). */
-  | { readonly kind: "progress"; readonly status: string; readonly moveTo?: URL }
+  | { readonly kind: "progress"; readonly status: string; readonly moveTo?: string }
   /** One of `http.poll_pending_codes`: the backend does not know the run yet; wait, poll again. */
   | { readonly kind: "pending" }
   /** 5xx or 429: worth a retry. */

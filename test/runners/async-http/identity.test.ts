@@ -38,13 +38,13 @@ const lookedUp = configOf({
 const contextOf = (config: AsyncHttpConfig): Context => ({
   config,
   protocol: protocolOf(config),
-  request: { phase: "poll", method: "GET", url: new URL(`${API}/runs/7`), attempt: 3 },
+  request: { phase: "poll", method: "GET", url: new URL(`${API}/runs/7`).href, attempt: 3 },
   errors: 0,
   invocationId: INVOCATION,
 });
 
 const answer = (code: number, run?: object): Answer =>
-  new Answer({ status: code, url: new URL(`${API}/runs/7`), body: run === undefined ? "" : JSON.stringify({ run }), header: () => undefined });
+  new Answer({ status: code, url: new URL(`${API}/runs/7`).href, body: run === undefined ? "" : JSON.stringify({ run }), header: () => undefined });
 
 const hooks = {};
 const looking: LookupPhase = {

@@ -5,7 +5,6 @@ import type { Ending } from "../../../src/runners/run-report.js";
 import {
   checkpointOf,
   firstPhase,
-  hrefOf,
   jobMetadata,
   pollPhase,
   requestOf,
@@ -114,25 +113,9 @@ describe(requestOf.name, () => {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const config = parsed.config;
 
-  test("names the status URL of a poll, parsed from the phase's text", () => {
-    expect(requestOf(pollPhase(job), config, 2)).toEqual({ phase: "poll", method: "GET", url: new URL(`${API}/runs/7`), attempt: 2 });
-  });
-
-  test("uses the status URL a transition parsed for the request that follows it, once, and parses any other", () => {
-    const parsed = new URL(`${API}/runs/9`);
-    const phase = pollPhase({ ...job, pollUrl: hrefOf(parsed) });
-    expect(requestOf(phase, config, 1).url).toBe(parsed);
-    expect(requestOf(phase, config, 1).url).not.toBe(parsed);
-    hrefOf(new URL(`${API}/runs/10`));
-    const other = requestOf(pollPhase({ ...job, pollUrl: `${API}/runs/11` }), config, 1).url;
-    expect(other.href).toBe(`${API}/runs/11`);
-  });
-
-  test("uses the URL of the last request again while the run polls the same URL, and parses a moved one", () => {
-    const first = requestOf(pollPhase(job), config, 1);
-    expect(requestOf(pollPhase(job), config, 2, first).url).toBe(first.url);
-    const moved = requestOf(pollPhase({ ...job, pollUrl: `${API}/runs/8` }), config, 3, first);
-    expect(moved.url.href).toBe(`${API}/runs/8`);
+  test("sends a poll to the phase's status URL as its text, a moved one included", () => {
+    expect(requestOf(pollPhase(job), config, 2)).toEqual({ phase: "poll", method: "GET", url: `${API}/runs/7`, attempt: 2 });
+    expect(requestOf(pollPhase({ ...job, pollUrl: `${API}/runs/8` }), config, 3).url).toBe(`${API}/runs/8`);
   });
 });
 

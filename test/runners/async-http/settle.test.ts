@@ -8,9 +8,9 @@ const job = { pollUrl: `${API}/runs/7`, runId: "7", lookup: undefined, mode: und
 const polling = pollPhase(job);
 const unproven = pollPhase(job, { hooks: {} });
 const kickoff: Phase = { name: "kickoff", attempt: 1, before: undefined, unanswered: false, hooks: {} };
-const doing = { phase: "poll", url: new URL(job.pollUrl), polls: 1, lastStatus: "running" } as const;
+const doing = { phase: "poll", url: job.pollUrl, polls: 1, lastStatus: "running" } as const;
 const stopped = (reason: "cancelled" | "timed_out" | "abandoned"): Failure => ({ kind: "stopped", reason, doing });
-const gaveUp: Failure = { kind: "errors", request: { phase: "poll", method: "GET", url: new URL(job.pollUrl), attempt: 3 }, times: 3, budget: 2, last: { error: "reset" } };
+const gaveUp: Failure = { kind: "errors", request: { phase: "poll", method: "GET", url: new URL(job.pollUrl).href, attempt: 3 }, times: 3, budget: 2, last: { error: "reset" } };
 const ended: Failure = { kind: "backend_ended", status: "failed", outcome: "failed" };
 
 interface CancelSettings {

@@ -73,23 +73,23 @@ const notJson = { kind: "malformed", problem: "is not JSON" } as const;
 const opSucceeded = { kind: "terminal", status: "Succeeded", outcome: "succeeded" } as const;
 const opFailed = { kind: "terminal", status: "Failed", outcome: "failed" } as const;
 const keys = (...found: string[]): LookupVerdict => ({ kind: "keys", keys: found });
-const acceptedAt = (path: string): KickoffVerdict => ({ kind: "accepted", status: undefined, monitor: { url: new URL(`${API}${path}`), mode: undefined } });
+const acceptedAt = (path: string): KickoffVerdict => ({ kind: "accepted", status: undefined, monitor: { url: new URL(`${API}${path}`).href, mode: undefined } });
 const acceptedUnnamed: KickoffVerdict = { kind: "accepted", status: undefined, monitor: undefined };
 const acceptedByMonitor: KickoffVerdict = {
   kind: "accepted",
   status: undefined,
-  monitor: { url: new URL(`${API}/ops/1`), mode: "operation-location", resultUrl: new URL(`${API}/things/1`) },
+  monitor: { url: new URL(`${API}/ops/1`).href, mode: "operation-location", resultUrl: `${API}/things/1` },
 };
 
 /** An answer with `code` and `body` (an object is sent as JSON). */
 function answer(code: number, body: unknown = ""): Answer {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  return new Answer({ status: code, url: new URL(`${API}/runs`), body: text, header: () => undefined });
+  return new Answer({ status: code, url: new URL(`${API}/runs`).href, body: text, header: () => undefined });
 }
 
 /** What a transition reads besides the phase: `errors` counts this answer when it is a transient failure. */
 function contextOf(config: AsyncHttpConfig, phase: ActivePhase, errors = 0) {
-  const url = phase.name === "poll" ? new URL(phase.pollUrl) : phase.name === "final" ? new URL(phase.resultUrl) : config.url;
+  const url = phase.name === "poll" ? phase.pollUrl : phase.name === "final" ? phase.resultUrl : config.url.href;
   const attempt = phase.name === "kickoff" ? phase.attempt : 1;
   const request = { phase: phase.name === "start" ? "lookup" : phase.name, method: "GET", url, attempt } as const;
   return { config, protocol: protocolOf(config), request, errors, invocationId: "inv-1" };
@@ -208,7 +208,7 @@ describe("transitions", () => {
     ["a poll answered with progress polls the same URL again", poll(templated, polling(), running, 200), toPoll("/runs/7", "7")],
     [
       "a poll answered with progress and a moved status URL polls the new URL",
-      poll(lro, monitoring, { ...running, moveTo: new URL(`${API}/ops/2`) }, 200),
+      poll(lro, monitoring, { ...running, moveTo: `${API}/ops/2` }, 200),
       toPoll("/ops/2", undefined, { mode: "operation-location", resultUrl: `${API}/things/1` }),
     ],
     ["a poll answered with a pending code polls again", poll(templated, polling(), pending, 404), toPoll("/runs/7", "7")],

@@ -16,13 +16,16 @@ const PLACEHOLDERS: readonly (readonly [string, ValueName])[] = [
   [INVOCATION_ID_PLACEHOLDER, "invocationId"],
 ];
 
-const ANY_PLACEHOLDER = /\{(?:run_id|lookup|invocation_id)\}/g;
+const ANY_PLACEHOLDER = new RegExp(PLACEHOLDERS.map(([text]) => text.replace(/[{}]/g, "\\$&")).join("|"), "g");
 
 /** A value that stands in a path segment as it is, whatever URL parsing does: no character to encode, and not a dot segment. */
 const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 
 /** What marks the place of the n-th placeholder while a template is resolved: letters and digits, which a path keeps. */
 const MARKER = "ExecutorRuntimePlaceholder";
+
+/** The templates resolved against each base (a configuration's `http.url`), by template. */
+const resolved = new WeakMap<URL, Map<string, UrlTemplate>>();
 
 /**
  * Expands `{run_id}`, `{lookup}` and `{invocation_id}` (each URL-encoded; an absent value as "") in a template and
@@ -36,9 +39,6 @@ export function expandUrlTemplate(template: string, values: TemplateValues, base
   if (found === undefined) templates.set(template, (found = new UrlTemplate(template, base)));
   return found.expand(values);
 }
-
-/** The templates resolved against each base (a configuration's `http.url`), by template. */
-const resolved = new WeakMap<URL, Map<string, UrlTemplate>>();
 
 /**
  * A URL template resolved against its base. When each placeholder it uses

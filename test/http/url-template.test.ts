@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { encodeUrlComponent } from "../../src/http/placeholders.js";
 import { UrlTemplate, expandUrlTemplate, type TemplateValues } from "../../src/http/url-template.js";
 
@@ -57,10 +57,6 @@ function parsesDuring(body: () => void): number {
 }
 
 describe(UrlTemplate.name, () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-  });
-
   const templates = [
     "/runs/{run_id}",
     "runs/{run_id}/status",

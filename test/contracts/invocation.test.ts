@@ -127,6 +127,14 @@ describe("an invocation read at a glance", () => {
     if (expected.success && parsed.ok) expect(parsed.invocation).toStrictEqual(expected.data);
   });
 
+  // Every field the glance does not read, set where a `for...in` does not see it, to a value the schema rejects.
+  const glanced = new Set(["invocation_id", "runtime_name", "runtime_kind", "metadata", "timeout_seconds"]);
+  test.each(INVOCATION_FIELDS.filter((field) => !glanced.has(field)))("leaves an invocation whose %s is not enumerable to the schema", (field) => {
+    const input = Object.defineProperty({ ...minimal }, field, { value: 42, enumerable: false });
+    expect(RuntimeInvocationSchema.safeParse(input).success).toBe(false);
+    expect(parseInvocation(input).ok).toBe(false);
+  });
+
   test("copies the metadata, and gives each invocation fields of its own", () => {
     const input = { ...minimal, metadata: { a: "1" } };
     const first = parseInvocation(input);

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { deliverLater, type Deliverable } from "./delivery.js";
 import type { ExchangeResponse, HeadFollower } from "./exchange.js";
-import { announcedLength, headerOf, type RawHeaders } from "./raw-headers.js";
+import { announcedLength, announcesMoreThan, headerOf, type RawHeaders } from "./raw-headers.js";
 import { ReadResponse } from "./read-response.js";
 import { isRedirect } from "./redirects.js";
 import type { Receiver, TransportRequest } from "./transport.js";
@@ -57,8 +57,6 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
   #handed: "whole" | "head" | TransportError | undefined;
   /** undici's abort of this request, once it is on a connection. */
   #abort: ((reason: Error) => void) | undefined;
-  /** The announced body size, when it describes the bytes that will arrive. */
-  #contentLength: number | undefined;
   /**
    * The body's chunks so far: none, one (most bodies come in one), or a list; no list is made for a body of one
    * chunk (PERFORMANCE.md, "A body in one chunk").
@@ -97,7 +95,7 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
     const signal = this.#hop.signal;
     if (signal?.aborted === true) return this.giveUp(abortedError(signal, "body"));
     // Fail without waiting for a body the server announces too large.
-    const length = this.#contentLength;
+    const length = this.announcedLength();
     if (length !== undefined && length > this.#maxResponseBytes) {
       return this.giveUp(tooLargeError(this.#maxResponseBytes));
     }
@@ -117,7 +115,7 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
   discard(): Promise<void> {
     this.#discarding = true;
     this.#chunks = undefined;
-    const length = this.#contentLength;
+    const length = this.announcedLength();
     if (length !== undefined && length > DISCARD_LIMIT_BYTES) this.end(tooLargeError(DISCARD_LIMIT_BYTES));
     if (this.#complete || this.#error !== undefined) return Promise.resolve();
     // A larger body aborts the request (onData), which drops its socket instead of downloading the rest.
@@ -155,11 +153,19 @@ export class UndiciResponse implements ExchangeResponse, Dispatcher.DispatchHand
     if (statusCode < 200) return true;
     this.status = statusCode;
     this.#rawHeaders = rawHeaders;
-    // HEAD, 204 and 304 answers have no body whatever content-length says.
-    const bodiless = this.#hop.method === "HEAD" || statusCode === 204 || statusCode === 304;
-    const length = (this.#contentLength = bodiless ? undefined : announcedLength(rawHeaders));
-    if (isRedirect(statusCode) || (length !== undefined && length > this.#maxResponseBytes)) this.handOver("head");
+    if (isRedirect(statusCode) || (!this.bodiless() && announcesMoreThan(rawHeaders, this.#maxResponseBytes))) this.handOver("head");
     return true;
+  }
+
+  /** HEAD, 204 and 304 answers have no body whatever content-length says. */
+  private bodiless(): boolean {
+    const status = this.status;
+    return this.#hop.method === "HEAD" || status === 204 || status === 304;
+  }
+
+  /** The announced body size, when it describes the bytes that will arrive (read for an answer handed over at its head). */
+  private announcedLength(): number | undefined {
+    return this.bodiless() ? undefined : announcedLength(this.#rawHeaders);
   }
 
   /** undici: a chunk of the body, kept within the cap (nothing is kept of a body being discarded). */

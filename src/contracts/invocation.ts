@@ -81,7 +81,6 @@ export function parseInvocation(input: unknown): InvocationParseResult {
 /** The fields an invocation read at a glance may have: what a dispatcher mostly writes. */
 const GLANCED_FIELDS = new Set(["invocation_id", "runtime_name", "runtime_kind", "metadata", "timeout_seconds"]);
 
-
 /**
  * An invocation as dispatchers mostly write it, read without the schema
  * (PERFORMANCE.md, "Invocations read at a glance"): a plain object with no

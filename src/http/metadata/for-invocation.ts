@@ -1,4 +1,4 @@
-import { INVOCATION_ID_PLACEHOLDER, encodeUrlComponent, expandInvocationId } from "../placeholders.js";
+import { INVOCATION_ID_PLACEHOLDER, encodeUrlComponent, expandInvocationId, secretNames } from "../placeholders.js";
 import { quote } from "./codecs.js";
 import type { HttpRequestConfig, StatusProtocolConfig } from "./config.js";
 
@@ -13,8 +13,9 @@ const FORM_ENCODED_PLACEHOLDER = formEncoded(INVOCATION_ID_PLACEHOLDER);
 
 /**
  * Why `invocationId` cannot fill the `{invocation_id}` of `config`, as a phrase after "the invocation id", or
- * undefined. A header value must not hold CR, LF or NUL; a URL would read `.` or `..` as a path step, which no
- * encoding prevents. (Otherwise URLs and bodies take any id, encoded.)
+ * undefined. A header value must not hold CR, LF or NUL, nor `{secret:NAME}` (it would be resolved as the runner's
+ * secret); a URL would read `.` or `..` as a path step, which no encoding prevents. (Otherwise URLs and bodies
+ * take any id, encoded.)
  */
 export function invocationIdProblem(config: HttpRequestConfig, invocationId: string): string | undefined {
   if (!config.usesInvocationId) return undefined;
@@ -22,10 +23,16 @@ export function invocationIdProblem(config: HttpRequestConfig, invocationId: str
     const inUrl = [config.urlTemplate, lookupTemplateOf(config)].some((text) => text?.includes(INVOCATION_ID_PLACEHOLDER) === true);
     if (inUrl) return `is ${quote(invocationId)}, which a URL reads as a step in its path, not as a name`;
   }
-  if (!/[\r\n\0]/.test(invocationId)) return undefined;
+  const unsafe = /[\r\n\0]/.test(invocationId);
+  // The id is filled into a header value before its secrets are: there, `{secret:NAME}` would be read as a
+  // placeholder, and the request would carry the runner's secret of that name.
+  const secret = secretNames(invocationId)[0];
+  if (!unsafe && secret === undefined) return undefined;
   const header = Object.keys(config.headers).find((name) => config.headers[name]!.includes(INVOCATION_ID_PLACEHOLDER));
   if (header === undefined) return undefined;
-  return `contains CR, LF or NUL, which may not go in the header ${quote(header)} (its value in http.headers uses ${INVOCATION_ID_PLACEHOLDER})`;
+  const uses = `(its value in http.headers uses ${INVOCATION_ID_PLACEHOLDER})`;
+  if (unsafe) return `contains CR, LF or NUL, which may not go in the header ${quote(header)} ${uses}`;
+  return `contains {secret:${secret}}, which the header ${quote(header)} would read as the runner's secret ${secret} ${uses}`;
 }
 
 /**

@@ -97,6 +97,16 @@ describe(configForInvocation.name, () => {
 });
 
 describe(invocationIdProblem.name, () => {
+  test("refuses an id that holds a secret's placeholder where a header uses it, and takes it where only URLs and bodies do", () => {
+    const inHeader = requestConfig({ "http.url": "https://api.test/runs", "http.headers": '{"X-Job": "job {invocation_id}"}' });
+    expect(invocationIdProblem(inHeader, "{secret:api_key}")).toBe(
+      "contains {secret:api_key}, which the header 'x-job' would read as the runner's secret api_key (its value in http.headers uses {invocation_id})",
+    );
+    expect(invocationIdProblem(inHeader, "{secret: api_key}")).toBeUndefined();
+    const elsewhere = requestConfig({ "http.url": "https://api.test/jobs/{invocation_id}", "http.body": '"{invocation_id}"' });
+    expect(invocationIdProblem(elsewhere, "{secret:api_key}")).toBeUndefined();
+  });
+
   test("finds none for an id with CR or LF where only URLs and bodies use it", () => {
     const config = requestConfig({ "http.url": "https://api.test/jobs/{invocation_id}", "http.body": '"{invocation_id}"' });
     expect(invocationIdProblem(config, "a\nb")).toBeUndefined();

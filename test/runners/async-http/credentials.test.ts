@@ -80,6 +80,19 @@ describe(`${AsyncHttpRunner.name} credentials`, () => {
     expect(backend.requests).toEqual([]);
   });
 
+  it("rejects, sending nothing, an invocation whose id would make a header carry a secret of the runner's", async () => {
+    const backend = scriptBackend(server, {});
+    const metadata = { "http.headers": '{"x-job": "job {invocation_id}"}' };
+    const result = await asyncRunner(fakeClock(), { secrets: { API_TOKEN: "t0ps3cret" } }).run(asyncInvocation(metadata, { invocation_id: "{secret:API_TOKEN}" }));
+    expect(result).toMatchObject({
+      status: "rejected",
+      error_summary:
+        "invalid http_async metadata: invocation_id contains {secret:API_TOKEN}, which the header 'x-job' would read as the runner's secret API_TOKEN (its value in http.headers uses {invocation_id})",
+      metadata: { failure_kind: "invalid_input", "http.backend_job": "not_started" },
+    });
+    expect(backend.requests).toEqual([]);
+  });
+
   it("never writes a resolved secret into the result, even when the backend echoes it", async () => {
     scriptBackend(server, {
       [`POST ${API}/runs`]: [{ status: 202, json: { id: "1" } }],

@@ -32,6 +32,17 @@ export interface ConfigShared {
   readonly unknownSecrets: ValidationIssue | undefined;
 }
 
+/**
+ * The settings of one run: `config`, the parsed `http.*` metadata with the invocation's id in place of
+ * `{invocation_id}`; `parsed`, the configuration it is a copy of (the same object when nothing uses the id); and
+ * the headers and redactor of its requests.
+ */
+export interface RunSettings<Config> {
+  readonly config: Config;
+  readonly parsed: Config;
+  readonly shared: ConfigShared;
+}
+
 /** Parses the `http.*` metadata of a run into the runner's configuration. */
 export type MetadataParser<Config> = (metadata: Readonly<Record<string, string>>) => MetadataParseResult<Config>;
 
@@ -69,12 +80,10 @@ export class HttpClient<Config extends HttpRequestConfig> {
   }
 
   /**
-   * The settings of one run: the parsed `http.*` metadata with the
-   * invocation's id in place of `{invocation_id}` (the same object when
-   * nothing uses it), or the `rejected` result of settings that do not
-   * validate or cannot take the invocation's id.
+   * The settings of one run (`RunSettings`), or the `rejected` result of
+   * settings that do not validate or cannot take the invocation's id.
    */
-  settingsOf(invocation: RuntimeInvocation, kind: string, startedAtMs: number): { readonly config: Config } | { readonly rejected: RuntimeResult } {
+  settingsOf(invocation: RuntimeInvocation, kind: string, startedAtMs: number): RunSettings<Config> | { readonly rejected: RuntimeResult } {
     const parsed = this.#parseMetadata(invocation.metadata);
     const subject = `invalid ${kind} metadata`;
     if (!parsed.ok) return { rejected: this.reject(invocation, subject, parsed.issues, startedAtMs) };
@@ -83,7 +92,8 @@ export class HttpClient<Config extends HttpRequestConfig> {
     // Checked once per configuration, with what the runs of it share.
     const unknown = this.shared(parsed.config).unknownSecrets;
     if (unknown !== undefined) return { rejected: this.reject(invocation, subject, [unknown], startedAtMs) };
-    return { config: configForInvocation(parsed.config, invocation.invocation_id) };
+    const config = configForInvocation(parsed.config, invocation.invocation_id);
+    return { config, parsed: parsed.config, shared: this.#sharedOfRun(parsed.config, config) };
   }
 
   /** The problem of `http.headers` naming a secret the runner does not have; undefined when it has every one. */
@@ -118,13 +128,26 @@ export class HttpClient<Config extends HttpRequestConfig> {
   shared(config: HttpRequestConfig): ConfigShared {
     let shared = this.#shared.get(config);
     if (shared === undefined) {
-      const headers = staticHeaders(this.options, config);
-      const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
-      const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
-      shared = { headers, resolve: headerResolver(this.options, config), redact, unknownSecrets: this.#unknownSecrets(config) };
+      shared = this.#createShared(config);
       this.#shared.set(config, shared);
     }
     return shared;
+  }
+
+  /**
+   * The headers and redactor of a run of `config`, the run's copy of `parsed`: the configuration's own, unless
+   * the copy filled `{invocation_id}` into its headers; then made for the run and not kept (PERFORMANCE.md,
+   * "One plan per configuration").
+   */
+  #sharedOfRun(parsed: HttpRequestConfig, config: HttpRequestConfig): ConfigShared {
+    return config.headers === parsed.headers ? this.shared(parsed) : this.#createShared(config);
+  }
+
+  #createShared(config: HttpRequestConfig): ConfigShared {
+    const headers = staticHeaders(this.options, config);
+    const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
+    const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
+    return { headers, resolve: headerResolver(this.options, config), redact, unknownSecrets: this.#unknownSecrets(config) };
   }
 
   /** Closes the transport's own connection pool; a caller's `dispatcher` is left open. */

@@ -49,8 +49,7 @@ export class HttpRunner implements Runner {
       const startedAtMs = now();
       const settings = client.settingsOf(invocation, "http", startedAtMs);
       if ("rejected" in settings) return settings.rejected;
-      const config = settings.config;
-      const shared = client.shared(config);
+      const { config, shared } = settings;
       const deadlineAtMs = invocationDeadline(invocation, startedAtMs);
       scope = new RunScope({ signal: options.signal, abandon: options.abandon, deadlineAtMs, now });
       report = new RunReport(invocation, options, { redact: shared.redact, now, startedAtMs, echoes: client.echoes });

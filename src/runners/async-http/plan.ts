@@ -1,11 +1,11 @@
 import type { AsyncHttpConfig } from "../../http/metadata/config.js";
 import type { Redact } from "../../http/redact.js";
 import type { RequestRef } from "../failure.js";
-import type { HttpClient } from "../http-client.js";
+import type { HttpClient, RunSettings } from "../http-client.js";
 import type { HeaderResolver, RequestHeaders } from "../request-headers.js";
 import type { RunReport } from "../run-report.js";
 import type { RunScope } from "../scope/run-scope.js";
-import { protocolOf, type Protocol } from "./protocol.js";
+import { protocolOf, protocolOfRun, type Protocol } from "./protocol.js";
 
 /** What every run of one configuration shares: its settings, headers, redactor and protocol, and the runner's client. */
 export interface RunPlan {
@@ -30,6 +30,16 @@ export interface RunParts {
 export function createPlan(config: AsyncHttpConfig, client: HttpClient<AsyncHttpConfig>): RunPlan {
   const { headers, resolve, redact } = client.shared(config);
   return { config, headers, resolve, redact, protocol: protocolOf(config), client };
+}
+
+/**
+ * The plan of one run whose settings (`settings.config`) are its own copy of its configuration's, with
+ * `{invocation_id}` filled in: `plan`'s, the configuration's, with the run's settings, and only what they change
+ * made anew (PERFORMANCE.md, "One plan per configuration").
+ */
+export function planOfRun(plan: RunPlan, settings: RunSettings<AsyncHttpConfig>): RunPlan {
+  const { config, parsed, shared } = settings;
+  return { config, headers: shared.headers, resolve: shared.resolve, redact: shared.redact, protocol: protocolOfRun(parsed, config), client: plan.client };
 }
 
 type Headers = Readonly<Record<string, string>>;

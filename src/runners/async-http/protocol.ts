@@ -40,6 +40,19 @@ export function protocolOf(config: AsyncHttpConfig): Protocol {
   return protocol;
 }
 
+/**
+ * The protocol of a run whose settings are its own copy of `parsed` (`configForInvocation`): the configuration's,
+ * unless the copy has URLs of its own (`http.url` or the lookup URL with `{invocation_id}`); then made for the
+ * run and not kept. The protocol reads no other setting that a copy changes.
+ */
+export function protocolOfRun(parsed: AsyncHttpConfig, config: AsyncHttpConfig): Protocol {
+  return config.url === parsed.url && lookupUrlOf(config) === lookupUrlOf(parsed) ? protocolOf(parsed) : createProtocol(config);
+}
+
+function lookupUrlOf(config: AsyncHttpConfig): URL | undefined {
+  return config.pollProtocol === "status" ? config.runLookupUrl : undefined;
+}
+
 function createProtocol(config: AsyncHttpConfig): Protocol {
   const pendingCodes = config.pollPendingCodes;
   // Only protocol `lro` reads a result after the terminal status; a run of `status` never calls `final`.

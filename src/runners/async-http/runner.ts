@@ -10,7 +10,7 @@ import { RunReport, crashedResult } from "../run-report.js";
 import type { RunOptions, Runner } from "../runner.js";
 import { invocationDeadline } from "../scope/deadline.js";
 import { RunScope } from "../scope/run-scope.js";
-import { createPlan, type RunPlan } from "./plan.js";
+import { createPlan, planOfRun, type RunPlan } from "./plan.js";
 import { AsyncRun } from "./run.js";
 
 /**
@@ -62,7 +62,7 @@ export class AsyncHttpRunner implements Runner {
     }
     const deadlineAtMs = resume === undefined ? invocationDeadline(invocation, startedAtMs) : resumedDeadline(resume);
     const now = client.options.now;
-    const plan = this.#planOf(config);
+    const plan = config === settings.parsed ? this.#planOf(config) : planOfRun(this.#planOf(settings.parsed), settings);
     const run = new AsyncRun(
       plan,
       {

@@ -85,7 +85,7 @@ export async function runInvocationFile(path: string, io: CliIo, options: RunCom
   const parsed = parseInvocation(reading.value);
   const secrets = options.secrets ?? {};
   const headerValues = parsed.ok ? headerValuesOf(parsed.invocation) : [];
-  const redact = createRedactor([...headerValues.map(withoutSecretNames), ...Object.values(secrets)]);
+  const redact = createRedactor([...headerValues, ...Object.values(secrets)]);
   const mode = chooseProgressMode({ quiet: options.quiet ?? false, jsonEvents: options.jsonEvents ?? false }, io.stderr, io.env);
   const progress = createProgress(mode, io.stderr, {
     redact,
@@ -197,11 +197,6 @@ function hintMissingSecrets(io: CliIo, result: RuntimeResult, headerValues: read
   const flags = missing.map((name) => `--secret ${name}`).join(" ");
   const source = missing.length === 1 ? "the environment variable of that name" : "each the environment variable of that name";
   io.stderr.write(`executor-runtime: http.headers uses ${placeholders}: pass ${flags} (${source}), or --secret NAME=ENV_VAR\n`);
-}
-
-/** A header value without its `{secret:NAME}` placeholders: what of it progress output must never show (a name is no secret). */
-function withoutSecretNames(value: string): string {
-  return secretNames(value).reduce((rest, name) => rest.replaceAll(`{secret:${name}}`, " "), value);
 }
 
 /** The values of `http.headers`, which progress output must never show. */

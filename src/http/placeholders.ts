@@ -19,9 +19,13 @@ export function secretNames(text: string): string[] {
   return [...new Set(Array.from(text.matchAll(SECRET_PLACEHOLDER), (match) => match[1] ?? ""))];
 }
 
-/** `text` without its `{secret:NAME}` placeholders: a name is no secret, its value is. */
-export function withoutSecretNames(text: string): string {
-  return text.includes("{secret:") ? text.replace(SECRET_PLACEHOLDER, " ") : text;
+/**
+ * `text` without its `{secret:NAME}` and `{invocation_id}` placeholders, each cut to a space: what of a header
+ * value as written is its own (a secret's name is no secret, its value is; the invocation's id is none).
+ */
+export function withoutPlaceholders(text: string): string {
+  const cut = text.includes("{secret:") ? text.replace(SECRET_PLACEHOLDER, " ") : text;
+  return cut.includes(INVOCATION_ID_PLACEHOLDER) ? cut.replaceAll(INVOCATION_ID_PLACEHOLDER, " ") : cut;
 }
 
 /** `text` with each `{secret:NAME}` replaced by `values[NAME]`. */

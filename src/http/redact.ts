@@ -1,4 +1,4 @@
-import { withoutSecretNames } from "./placeholders.js";
+import { withoutPlaceholders } from "./placeholders.js";
 
 /** What replaces a secret. */
 export const REDACTED = "[REDACTED]";
@@ -33,7 +33,7 @@ export function createRedactor(secrets: Iterable<string>): Redact {
     if (value.length >= MIN_SECRET_CHARS) values.add(value);
   };
   for (const value of secrets) {
-    const secret = withoutSecretNames(value).trim();
+    const secret = withoutPlaceholders(value).trim();
     keep(secret);
     for (const word of secret.split(SECRET_PARTS)) {
       keep(word);

@@ -128,26 +128,25 @@ export class HttpClient<Config extends HttpRequestConfig> {
   shared(config: HttpRequestConfig): ConfigShared {
     let shared = this.#shared.get(config);
     if (shared === undefined) {
-      shared = this.#createShared(config);
+      const headers = staticHeaders(this.options, config);
+      const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
+      const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
+      shared = { headers, resolve: headerResolver(this.options, config), redact, unknownSecrets: this.#unknownSecrets(config) };
       this.#shared.set(config, shared);
     }
     return shared;
   }
 
   /**
-   * The headers and redactor of a run of `config`, the run's copy of `parsed`: the configuration's own, unless
-   * the copy filled `{invocation_id}` into its headers; then made for the run and not kept (PERFORMANCE.md,
-   * "One plan per configuration").
+   * The headers and redactor of a run of `config`, the run's copy of `parsed`: the configuration's, unless the
+   * copy filled `{invocation_id}` into its headers; then its headers are made for the run and not kept
+   * (PERFORMANCE.md, "One plan per configuration"). The redactor stays the configuration's, made from the values
+   * as written: the invocation's id is no secret.
    */
   #sharedOfRun(parsed: HttpRequestConfig, config: HttpRequestConfig): ConfigShared {
-    return config.headers === parsed.headers ? this.shared(parsed) : this.#createShared(config);
-  }
-
-  #createShared(config: HttpRequestConfig): ConfigShared {
-    const headers = staticHeaders(this.options, config);
-    const runner = typeof this.options.headers === "function" ? {} : this.options.headers;
-    const redact = createRedactor([...Object.values(runner), ...Object.values(config.headers)]);
-    return { headers, resolve: headerResolver(this.options, config), redact, unknownSecrets: this.#unknownSecrets(config) };
+    const shared = this.shared(parsed);
+    if (config.headers === parsed.headers) return shared;
+    return { ...shared, headers: staticHeaders(this.options, config), resolve: headerResolver(this.options, config) };
   }
 
   /** Closes the transport's own connection pool; a caller's `dispatcher` is left open. */

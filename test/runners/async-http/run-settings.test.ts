@@ -29,11 +29,12 @@ describe("the settings of a run that fills {invocation_id} in", () => {
     expect(protocolOfRun(first.parsed, first.config)).toBe(protocolOf(first.parsed));
   });
 
-  it("have headers, a redactor and a protocol of their own when a header or the URL takes the id", () => {
+  it("have headers of their own when a header takes the id, and a protocol of their own when the URL does", () => {
     const client = new HttpClient<AsyncHttpConfig>({}, parseAsyncHttpMetadata);
     const inHeader = settingsOf(client, { "http.headers": '{"x-job": "{invocation_id}"}' }, "inv-1");
-    expect(inHeader.shared).not.toBe(client.shared(inHeader.parsed));
+    expect(inHeader.shared.headers).not.toBe(client.shared(inHeader.parsed).headers);
     expect(inHeader.shared.headers.plain).toMatchObject({ "x-job": "inv-1" });
+    expect(inHeader.shared.redact).toBe(client.shared(inHeader.parsed).redact);
     const inUrl = settingsOf(client, { "http.url": `${API}/u/{invocation_id}/runs` }, "inv-1");
     expect(inUrl.shared).toBe(client.shared(inUrl.parsed));
     expect(protocolOfRun(inUrl.parsed, inUrl.config)).not.toBe(protocolOf(inUrl.parsed));
@@ -64,5 +65,19 @@ describe("runs of one configuration that fills {invocation_id} in", () => {
       `POST ${API}/u/inv-1/runs inv-1 {"job": "inv-1"}`,
       `POST ${API}/u/inv-2/runs inv-2 {"job": "inv-2"}`,
     ]);
+  });
+});
+
+describe("a run whose header carries its invocation id", () => {
+  it("keeps the id in what it reports, and still removes what the header's value has of its own", async () => {
+    scriptBackend(server, {
+      [`POST ${API}/u/inv-1/runs`]: [{ status: 202, json: { id: "1" } }],
+      [`GET ${API}/u/inv-1/runs/1`]: [{ status: 400, body: "job inv-1 refused key k3y-s3cret-inv-1" }],
+    });
+    const metadata = { "http.url": `${API}/u/{invocation_id}/runs`, "http.poll_url_template": "runs/{run_id}", "http.headers": '{"x-key": "k3y-s3cret-{invocation_id}", "x-order": "{invocation_id}"}' };
+    const result = await asyncRunner(fakeClock()).run(asyncInvocation(metadata));
+    expect(result.metadata["http.poll_url"]).toBe(`${API}/u/inv-1/runs/1`);
+    expect(result.error_summary).toContain("job inv-1 refused key [REDACTED]inv-1");
+    expect(JSON.stringify(result)).not.toContain("k3y-s3cret");
   });
 });

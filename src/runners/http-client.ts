@@ -90,10 +90,10 @@ export class HttpClient<Config extends HttpRequestConfig> {
     const problem = invocationIdProblem(parsed.config, invocation.invocation_id);
     if (problem !== undefined) return { rejected: this.reject(invocation, subject, [{ path: "invocation_id", message: problem }], startedAtMs) };
     // Checked once per configuration, with what the runs of it share.
-    const unknown = this.shared(parsed.config).unknownSecrets;
-    if (unknown !== undefined) return { rejected: this.reject(invocation, subject, [unknown], startedAtMs) };
+    const shared = this.shared(parsed.config);
+    if (shared.unknownSecrets !== undefined) return { rejected: this.reject(invocation, subject, [shared.unknownSecrets], startedAtMs) };
     const config = configForInvocation(parsed.config, invocation.invocation_id);
-    return { config, parsed: parsed.config, shared: this.#sharedOfRun(parsed.config, config) };
+    return { config, parsed: parsed.config, shared: config.headers === parsed.config.headers ? shared : this.#sharedOfRun(shared, config) };
   }
 
   /** The problem of `http.headers` naming a secret the runner does not have; undefined when it has every one. */
@@ -138,14 +138,12 @@ export class HttpClient<Config extends HttpRequestConfig> {
   }
 
   /**
-   * The headers and redactor of a run of `config`, the run's copy of `parsed`: the configuration's, unless the
-   * copy filled `{invocation_id}` into its headers; then its headers are made for the run and not kept
-   * (PERFORMANCE.md, "One plan per configuration"). The redactor stays the configuration's, made from the values
-   * as written: the invocation's id is no secret.
+   * What a run shares of its configuration's `shared` when its copy of the settings, `config`, filled
+   * `{invocation_id}` into its headers: its headers are made for the run and not kept (PERFORMANCE.md, "One plan
+   * per configuration"); the redactor stays the configuration's, made from the values as written, since the
+   * invocation's id is no secret.
    */
-  #sharedOfRun(parsed: HttpRequestConfig, config: HttpRequestConfig): ConfigShared {
-    const shared = this.shared(parsed);
-    if (config.headers === parsed.headers) return shared;
+  #sharedOfRun(shared: ConfigShared, config: HttpRequestConfig): ConfigShared {
     return { ...shared, headers: staticHeaders(this.options, config), resolve: headerResolver(this.options, config) };
   }
 

@@ -29,7 +29,7 @@ export function cachedMetadataParser<T>(
   // costs less than building and hashing the key (PERFORMANCE.md, "Settings parsed once per configuration").
   const recent: Recent<T>[] = [];
   return (metadata) => {
-    const found = recent.length === 0 ? -1 : findRecent(metadata, recent);
+    const found = findRecent(metadata, recent);
     if (found !== -1) {
       const entry = recent[found]!;
       if (found > 0) {

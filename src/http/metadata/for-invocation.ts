@@ -38,8 +38,8 @@ export function invocationIdProblem(config: HttpRequestConfig, invocationId: str
 /**
  * The config of one run: `config` with `{invocation_id}` replaced by `invocationId` in `url` (URL-encoded), `body`
  * (as the content of a JSON string, or form-encoded), the `headers` values and `runLookupUrl` (resolved again against
- * the run's `url`). Returns `config` itself when none of them uses the placeholder, so runs of one configuration
- * share one config. The templates keep the placeholder: `expandUrlTemplate` and `expandInvocationId` fill it when
+ * the run's `url`), as an object over `config` that holds only those (every other setting is read from `config`).
+ * Returns `config` itself when none of them uses the placeholder, so runs of one configuration share one config. The templates keep the placeholder: `expandUrlTemplate` and `expandInvocationId` fill it when
  * each request is built.
  * @throws TypeError when `invocationIdProblem` names a problem.
  * @example configForInvocation(parsed.config, invocation.invocation_id)
@@ -50,17 +50,20 @@ export function configForInvocation<C extends HttpRequestConfig>(config: C, invo
   if (problem !== undefined) throw new TypeError(`The invocation id ${problem}`);
   const inUrl = encodeUrlComponent(invocationId);
   const url = config.urlTemplate === undefined ? config.url : new URL(expandInvocationId(config.urlTemplate, inUrl));
-  const own = {
-    ...config,
-    url,
-    body: expandBody(config, invocationId),
-    headers: expandHeaders(config.headers, invocationId),
-    urlTemplate: undefined,
-    usesInvocationId: false,
-  };
+  // The run's own values over the configuration's settings, which stay where they are: a waiting run holds these
+  // few, not a copy of every setting (PERFORMANCE.md, "One plan per configuration").
+  const own: Record<string, unknown> = Object.create(config) as Record<string, unknown>;
+  own.url = url;
+  own.body = expandBody(config, invocationId);
+  own.headers = expandHeaders(config.headers, invocationId);
+  own.urlTemplate = undefined;
+  own.usesInvocationId = false;
   const lookupTemplate = lookupTemplateOf(config);
-  if (lookupTemplate === undefined) return own;
-  return { ...own, runLookupUrl: new URL(expandInvocationId(lookupTemplate, inUrl), url), runLookupUrlTemplate: undefined };
+  if (lookupTemplate !== undefined) {
+    own.runLookupUrl = new URL(expandInvocationId(lookupTemplate, inUrl), url);
+    own.runLookupUrlTemplate = undefined;
+  }
+  return own as C;
 }
 
 /** `runLookupUrlTemplate` of a protocol `status` config; undefined for any other. */

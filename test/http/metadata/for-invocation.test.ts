@@ -83,6 +83,13 @@ describe(configForInvocation.name, () => {
     expect(urls).toEqual(["https://api.test/u/job-1/messages?n=1", "https://api.test/lookups?for=job%202"]);
   });
 
+  test("holds only the run's own values, and reads every other setting from the configuration's", () => {
+    const config = asyncConfig({ "http.url": "https://api.test/u/{invocation_id}", "http.body": '{"id": "{invocation_id}"}', "http.poll_interval_seconds": "7" });
+    const copy = configForInvocation(config, "job-1");
+    expect(Object.keys(copy).sort()).toEqual(["body", "headers", "url", "urlTemplate", "usesInvocationId"]);
+    expect([copy.url.href, copy.body, copy.pollIntervalSeconds, copy.pollProtocol]).toEqual(["https://api.test/u/job-1", '{"id": "job-1"}', 7, config.pollProtocol]);
+  });
+
   test("keeps the templates of a run's copy as written", () => {
     const config = asyncConfig({ "http.url": "https://api.test/u/{invocation_id}", "http.cancel_url_template": "/runs/{invocation_id}/cancel", "http.run_owner_path": "title" });
     expect(configForInvocation(config, "job-1")).toMatchObject({ cancelUrlTemplate: "/runs/{invocation_id}/cancel", runOwnerValue: "{invocation_id}" });

@@ -39,8 +39,9 @@ export function invocationIdProblem(config: HttpRequestConfig, invocationId: str
  * The config of one run: `config` with `{invocation_id}` replaced by `invocationId` in `url` (URL-encoded), `body`
  * (as the content of a JSON string, or form-encoded), the `headers` values and `runLookupUrl` (resolved again against
  * the run's `url`), as an object over `config` that holds only those (every other setting is read from `config`).
- * Returns `config` itself when none of them uses the placeholder, so runs of one configuration share one config. The templates keep the placeholder: `expandUrlTemplate` and `expandInvocationId` fill it when
- * each request is built.
+ * Returns `config` itself when none of them uses the placeholder, so runs of one configuration share one config.
+ * The templates keep the placeholder: `expandUrlTemplate` and `expandInvocationId` fill it when each request is
+ * built.
  * @throws TypeError when `invocationIdProblem` names a problem.
  * @example configForInvocation(parsed.config, invocation.invocation_id)
  */

@@ -17,6 +17,14 @@ export interface JobWritesListener {
 /** Fields to set in the job data; an `undefined` one is removed. */
 export type DataPatch = { readonly [K in keyof InvocationJobData]?: InvocationJobData[K] | undefined };
 
+/**
+ * How long a data write is sent again while the replicas do not confirm it:
+ * never (`"once"`: sent once, unconfirmed), for up to the confirm window
+ * (`"window"`), or until they confirm it, the lock is lost or `runEnded`
+ * aborts (a checkpoint is not needed once its run has ended).
+ */
+export type Confirm = "once" | "window" | { readonly runEnded?: AbortSignal };
+
 /** Why a write was refused. */
 const LOCK_LOST = "the job's lock is no longer held by this worker (another worker took the job over, or the job is gone)";
 
@@ -40,7 +48,7 @@ export class JobWrites {
   #tail: Promise<void> = Promise.resolve();
   #lost = false;
 
-  /** `confirmWindowMs`: how long a data write is sent again while the replicas do not confirm it. */
+  /** `confirmWindowMs`: how long a `"window"` write is sent again while the replicas do not confirm it. */
   constructor(job: Job<InvocationJobData, RuntimeResult>, lock: JobLock, listener: JobWritesListener, confirmWindowMs: number) {
     this.#job = job;
     this.#lock = lock;
@@ -49,22 +57,24 @@ export class JobWrites {
   }
 
   /**
-   * Merges `patch` into the job data, confirmed by the replicas when the
-   * worker replicates: a write they do not confirm is sent again until they
-   * do, for up to the confirm window, then rejects with an
-   * `UnconfirmedWriteError`. Rejects too when the write is refused or fails.
-   * `confirm: false` sends it once, unconfirmed.
+   * Merges `patch` into the job data. Rejects when the write is refused or
+   * fails. When the worker replicates, a write the replicas do not confirm
+   * is sent again, as `confirm` says, and then rejects with an
+   * `UnconfirmedWriteError`.
    */
-  update(patch: DataPatch, confirm = true): Promise<void> {
+  update(patch: DataPatch, confirm: Confirm = "window"): Promise<void> {
     const write = this.#tail.then(async () => {
       const data = { ...this.#job.data, ...patch } as InvocationJobData;
       const json = JSON.stringify(data);
       const until = Date.now() + this.#confirmWindowMs;
-      let outcome = await this.#write("data", json, confirm);
+      let outcome = await this.#write("data", json, confirm !== "once");
       while (outcome.kind === "unconfirmed") {
-        if (Date.now() >= until) throw new UnconfirmedWriteError(`the replicas did not confirm it within ${this.#confirmWindowMs} ms: ${outcome.problem}`);
+        if (typeof confirm === "object" ? confirm.runEnded?.aborted === true : Date.now() >= until) {
+          const when = typeof confirm === "object" ? "before the run ended" : `within ${this.#confirmWindowMs} ms`;
+          throw new UnconfirmedWriteError(`the replicas did not confirm it ${when}: ${outcome.problem}`);
+        }
         await delay(CONFIRM_RETRY_PAUSE_MS);
-        outcome = await this.#write("data", json, confirm);
+        outcome = await this.#write("data", json, true);
       }
       this.#job.data = data;
     });

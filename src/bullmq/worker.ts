@@ -112,7 +112,7 @@ export interface JobContext {
   readonly signal: AbortSignal | undefined;
   /** The job's lock, which fences every write. */
   readonly lock: JobLock;
-  /** How long a data write is sent again while the replicas do not confirm it. */
+  /** How long the "kickoff sent" mark is written again while the replicas do not confirm it. */
   readonly confirmWindowMs: number;
   /** Whether the result is stored in the job data before the job completes (the worker replicates its writes). */
   readonly storeResult: boolean;
@@ -151,8 +151,10 @@ export async function runInvocationJob(
   const onEvent = (event: RunEvent): void => {
     writes.progress(track(event));
   };
-  // Stored before the first poll, so a worker that takes over resumes instead of kicking off again.
-  const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved });
+  // Stored before the first poll, so a worker that takes over resumes instead of kicking off again; a failover can last
+  // longer than any window, and a job whose kickoff was sent resumes only from a checkpoint the replicas hold.
+  const runEnded = new AbortController();
+  const saveCheckpoint = (saved: Checkpoint): Promise<void> => writes.update({ checkpoint: saved }, { runEnded: runEnded.signal });
   const shared: RunOptions = { onEvent, saveCheckpoint, abandon: abandon.signal, ...(signal === undefined ? {} : { signal }) };
   const base: RunOptions = traceContext === undefined ? shared : { ...shared, traceContext };
   let options: RunOptions;
@@ -176,15 +178,17 @@ export async function runInvocationJob(
     options = { ...base, beforeKickoff };
   }
   const result = await runtime.run(invocation, options);
+  runEnded.abort();
   await writes.settled();
   if (unconfirmedMark !== undefined) {
     // No kickoff went out: the mark goes, so that the next attempt does not take it for one whose outcome is unknown.
-    await writes.update({ kickoffSentAt: undefined }, false).catch(() => undefined);
+    await writes.update({ kickoffSentAt: undefined }, "once").catch(() => undefined);
     throw new UnconfirmedWriteError(`the "kickoff sent" mark could not be confirmed: ${unconfirmedMark.message}`);
   }
   if (context.storeResult) {
-    // Unconfirmed or refused, the job completes as it would have: a completion a failover takes back resumes from the checkpoint.
-    await writes.update({ result }).catch(() => undefined);
+    // Confirmed before the completion, which a failover can take back: the next attempt returns it.
+    // Refused (the lock is lost), BullMQ refuses the completion too.
+    await writes.update({ result }, {}).catch(() => undefined);
   }
   return result;
 }

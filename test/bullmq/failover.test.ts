@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationWorker } from "../../src/bullmq/index.js";
+import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationRuntime, type InvocationWorker } from "../../src/bullmq/index.js";
 import { buildResult, identityOf, type RuntimeResult } from "../../src/contracts/result.js";
 import { startJobBackend, type JobBackend } from "../support/job-backend.js";
 import { jobInvocation, quickRuntime } from "../support/queue-runtime.js";
@@ -35,10 +35,17 @@ function openQueue() {
   return { name, queue };
 }
 
-/** A worker on the Sentinel connection (its defaults: one replica confirms each write), with the errors it emitted. */
-function startWorker(name: string, options: { lockDuration?: number; stalledInterval?: number; replicas?: number; concurrency?: number } = {}) {
+/**
+ * A worker on the Sentinel connection (its defaults: one replica confirms each write), with the errors it emitted;
+ * `wrap` may act around each run.
+ */
+function startWorker(
+  name: string,
+  options: { lockDuration?: number; stalledInterval?: number; replicas?: number; concurrency?: number } = {},
+  wrap: (runtime: InvocationRuntime) => InvocationRuntime = (runtime) => runtime,
+) {
   const runtime = quickRuntime();
-  const worker: InvocationWorker = createInvocationWorker(name, runtime, { connection: redis.connection, concurrency: 5, ...options });
+  const worker: InvocationWorker = createInvocationWorker(name, wrap(runtime), { connection: redis.connection, concurrency: 5, ...options });
   const errors: string[] = [];
   worker.on("error", (error) => void errors.push(error.message));
   closers.push(async () => {
@@ -80,6 +87,63 @@ describe("a queue on Redis Sentinel", () => {
     const result = await waitForResult(queue, "unconfirmed-mark", { signal: AbortSignal.timeout(30_000) });
     expect(result).toMatchObject({ status: "succeeded" });
     expect(backend.kickoffs("unconfirmed-mark")).toBe(1);
+  }, 60_000);
+
+  it("writes the checkpoint again until a replica confirms it, for longer than the lock lasts, and polls only then", async () => {
+    const { name, queue } = openQueue();
+    let replicas: number[] = [];
+    let replicasDown: () => void = () => undefined;
+    const down = new Promise<void>((resolve) => (replicasDown = resolve));
+    startWorker(name, { lockDuration: 1_500 }, (runtime) => ({
+      run: (invocation, options = {}) =>
+        runtime.run(invocation, {
+          ...options,
+          // The kickoff went out under a confirmed mark; the replicas go before its checkpoint is written.
+          saveCheckpoint: async (checkpoint) => {
+            replicas = await replicaPorts();
+            for (const port of replicas) await redis.kill(port);
+            replicasDown();
+            await options.saveCheckpoint?.(checkpoint);
+          },
+        }),
+    }));
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-checkpoint"), "unconfirmed-checkpoint"));
+
+    await down;
+    // Twice the lock's duration: a window of one lock duration would have given the checkpoint up, and the run polled on.
+    await delay(3_000);
+    expect([backend.kickoffs("unconfirmed-checkpoint"), backend.polls("unconfirmed-checkpoint")]).toEqual([1, 0]);
+    expect(await queue.getJobState("unconfirmed-checkpoint")).toBe("active");
+
+    for (const port of replicas) await redis.restart(port);
+    expect(await waitForResult(queue, "unconfirmed-checkpoint", { signal: AbortSignal.timeout(30_000) })).toMatchObject({ status: "succeeded" });
+    expect(backend.kickoffs("unconfirmed-checkpoint")).toBe(1);
+  }, 60_000);
+
+  it("completes a job only once a replica confirms its stored result, however long that takes", async () => {
+    const { name, queue } = openQueue();
+    let replicas: number[] = [];
+    let replicasDown: () => void = () => undefined;
+    const down = new Promise<void>((resolve) => (replicasDown = resolve));
+    startWorker(name, { lockDuration: 1_500 }, (runtime) => ({
+      async run(invocation, options) {
+        const result = await runtime.run(invocation, options);
+        replicas = await replicaPorts();
+        for (const port of replicas) await redis.kill(port);
+        replicasDown();
+        return result;
+      },
+    }));
+    await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-result"), "unconfirmed-result"));
+
+    await down;
+    await delay(3_000);
+    // Completed unconfirmed, a failover could take the completion back, and the next attempt would find no result.
+    expect(await queue.getJobState("unconfirmed-result")).toBe("active");
+
+    for (const port of replicas) await redis.restart(port);
+    expect(await waitForResult(queue, "unconfirmed-result", { signal: AbortSignal.timeout(30_000) })).toMatchObject({ status: "succeeded" });
+    expect(backend.kickoffs("unconfirmed-result")).toBe(1);
   }, 60_000);
 
   it("reports an ending to waitForResult only once a replica holds it", async () => {

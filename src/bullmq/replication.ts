@@ -45,13 +45,14 @@ export interface ConfirmedReplies {
  * must be that primary's: an old primary goes on taking writes after a
  * failover, until it is demoted.
  *
- * A reply that is an error, a pipeline that fails, ids that differ or too few
+ * A reply that is an error, a pipeline that fails, a target that is
+ * unsettled (a failover is under way), ids that differ or too few
  * acknowledgements leave the writes unconfirmed: they may stand on this
  * server, which a failover may take back. The caller decides whether to write
  * again. Never rejects.
  */
 export async function confirmed(client: RedisClient, replication: Replication, add: (pipeline: Pipeline) => void): Promise<ConfirmedReplies> {
-  const { replicas, runId } = await replication.target();
+  const { replicas, runId, unsettled } = await replication.target();
   const pipeline = client.pipeline() as Pipeline;
   pipeline.call("CLIENT", "ID");
   add(pipeline);
@@ -69,6 +70,7 @@ export async function confirmed(client: RedisClient, replication: Replication, a
   const replies = answers.slice(1, -tail).map(([, reply]) => reply);
   const failed = answers.find(([error]) => error !== null);
   if (failed !== undefined) return unconfirmed(replies, `Redis answered: ${failed[0]?.message ?? "an error"}`);
+  if (unsettled !== undefined) return unconfirmed(replies, unsettled);
   const before = answers[0]?.[1];
   const acknowledged = answers.at(-2)?.[1];
   const after = answers.at(-1)?.[1];

@@ -23,10 +23,12 @@ const DOWN_FLAGS = ["s_down", "o_down", "disconnected"];
  * that follows that primary acknowledged it, and at least one.
  */
 export interface PrimaryView {
-  /** The `run_id` of the primary the sentinels name; undefined while no sentinel has answered. */
+  /** The `run_id` of the primary the sentinels name; undefined when the write's server is not checked. */
   readonly runId: string | undefined;
   /** How many replicas must acknowledge a write. */
   readonly replicas: number;
+  /** Why no write can be confirmed now (a failover is under way); undefined when one can. */
+  readonly unsettled?: string;
 }
 
 interface SharedView {
@@ -38,30 +40,26 @@ interface SharedView {
 /** One view per topology and process, shared by every worker, queue and wait on it. */
 const views = new Map<string, SharedView>();
 
+const NOT_READ: PrimaryView = { runId: undefined, replicas: 1, unsettled: "no sentinel has answered yet" };
+
 /**
- * The sentinels' view of the primary, asked of them at most once a second,
- * over a connection opened for the question; when no sentinel answers, the
+ * The sentinels' view of the primary, asked of every sentinel at most once a
+ * second, over connections opened for the question; when none answers, the
  * last view stands.
- *
- * A replica counts while the sentinels see it up, as a replica, linked to
- * that primary: in a graceful failover, a replica that still follows the old
- * primary acknowledges the writes the old primary goes on taking, which the
- * promoted one never gets; an old primary not yet turned into a replica is
- * not waited for.
  */
 export function sentinelView(addressing: SentinelAddressing): () => Promise<PrimaryView> {
   const key = JSON.stringify([addressing.name, addressing.sentinels.map(({ host, port }) => [host, port])]);
   let shared = views.get(key);
   if (shared === undefined) {
-    shared = { view: { runId: undefined, replicas: 1 }, readAt: Number.NEGATIVE_INFINITY, reading: undefined };
+    shared = { view: NOT_READ, readAt: Number.NEGATIVE_INFINITY, reading: undefined };
     views.set(key, shared);
   }
   const entry = shared;
   return () => {
     if (Date.now() - entry.readAt < FRESH_MS) return Promise.resolve(entry.view);
-    entry.reading ??= readView(addressing)
-      .then((view) => {
-        if (view !== undefined) entry.view = view;
+    entry.reading ??= readReports(addressing)
+      .then((reports) => {
+        if (reports.length > 0) entry.view = primaryViewOf(reports);
         entry.readAt = Date.now();
         return entry.view;
       })
@@ -70,49 +68,101 @@ export function sentinelView(addressing: SentinelAddressing): () => Promise<Prim
   };
 }
 
-/** The view, asked of each sentinel in turn until one answers; undefined when none does. */
-async function readView(addressing: SentinelAddressing): Promise<PrimaryView | undefined> {
-  for (const { host = "127.0.0.1", port = 26_379 } of addressing.sentinels) {
-    const client = new Redis({
-      host,
-      port,
-      ...(addressing.sentinelUsername === undefined ? {} : { username: addressing.sentinelUsername }),
-      ...(addressing.sentinelPassword === undefined ? {} : { password: addressing.sentinelPassword }),
-      lazyConnect: true,
-      connectTimeout: SENTINEL_TIMEOUT_MS,
-      commandTimeout: SENTINEL_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      const primary = fieldsOf((await client.call("SENTINEL", "MASTER", addressing.name)) as string[]);
-      const replicas = ((await client.call("SENTINEL", "REPLICAS", addressing.name)) as string[][]).map(fieldsOf);
-      const following = replicas.filter((replica) => follows(replica, primary)).length;
-      return { runId: primary.get("runid") || undefined, replicas: Math.max(1, following) };
-    } catch {
-      // The next sentinel may answer.
-    } finally {
-      client.disconnect();
-    }
+/** What one sentinel says of the primary and its replicas (`SENTINEL MASTER`, `SENTINEL REPLICAS`). */
+export interface SentinelReport {
+  readonly primary: ReadonlyMap<string, string>;
+  readonly replicas: readonly ReadonlyMap<string, string>[];
+}
+
+/**
+ * What a write must meet, from what the sentinels that answered say.
+ *
+ * Nothing is confirmed while a failover is under way: while a sentinel flags
+ * the primary (the one leading a failover flags it `failover_in_progress`
+ * from before the promotion until the other replicas follow the new
+ * primary) or a replica `promoted`, while the sentinels name different
+ * primaries, or while none knows the named primary's `run_id` (for seconds
+ * after a switch). Only the leader sees the promotion coming: the others see
+ * the promoted replica's link drop and leave it out, so that the one replica
+ * still following the old primary would confirm its writes alone. Otherwise
+ * a write waits for the most replicas a sentinel sees following the primary.
+ */
+export function primaryViewOf(reports: readonly SentinelReport[]): PrimaryView {
+  const named = reports[0]?.primary;
+  if (named === undefined) return NOT_READ;
+  let runId = "";
+  let replicas = 1;
+  for (const { primary, replicas: listed } of reports) {
+    const flags = primary.get("flags") ?? "";
+    if (flags !== "master") return unsettled(`a sentinel flags the primary "${flags}"`);
+    if (addressOf(primary) !== addressOf(named)) return unsettled(`the sentinels name ${addressOf(named)} and ${addressOf(primary)} as the primary`);
+    const promoted = listed.find((replica) => flagsOf(replica).includes("promoted"));
+    if (promoted !== undefined) return unsettled(`replica ${addressOf(promoted)} is being promoted`);
+    const id = primary.get("runid") ?? "";
+    if (id !== "" && runId !== "" && id !== runId) return unsettled("the sentinels know the primary by two run_ids");
+    runId ||= id;
+    replicas = Math.max(replicas, listed.filter((replica) => follows(replica, primary)).length);
   }
-  return undefined;
+  if (runId === "") return unsettled(`no sentinel knows the run_id of the primary ${addressOf(named)} yet`);
+  return { runId, replicas };
+}
+
+function unsettled(reason: string): PrimaryView {
+  return { runId: undefined, replicas: 1, unsettled: `${reason} (a failover is under way)` };
+}
+
+function addressOf(server: ReadonlyMap<string, string>): string {
+  return `${server.get("ip") ?? "?"}:${server.get("port") ?? "?"}`;
+}
+
+function flagsOf(server: ReadonlyMap<string, string>): string[] {
+  return (server.get("flags") ?? "").split(",");
+}
+
+function follows(replica: ReadonlyMap<string, string>, primary: ReadonlyMap<string, string>): boolean {
+  return (
+    !flagsOf(replica).some((flag) => DOWN_FLAGS.includes(flag)) &&
+    replica.get("role-reported") === "slave" &&
+    replica.get("master-link-status") === "ok" &&
+    replica.get("master-host") === primary.get("ip") &&
+    replica.get("master-port") === primary.get("port")
+  );
+}
+
+/** What each sentinel that answers says, all asked at once. */
+async function readReports(addressing: SentinelAddressing): Promise<SentinelReport[]> {
+  const reports = await Promise.all(addressing.sentinels.map((sentinel) => askSentinel(addressing, sentinel)));
+  return reports.filter((report) => report !== undefined);
+}
+
+/** What one sentinel says; undefined when it does not answer. */
+async function askSentinel(addressing: SentinelAddressing, sentinel: SentinelAddressing["sentinels"][number]): Promise<SentinelReport | undefined> {
+  const client = new Redis({
+    host: sentinel.host ?? "127.0.0.1",
+    port: sentinel.port ?? 26_379,
+    ...(addressing.sentinelUsername === undefined ? {} : { username: addressing.sentinelUsername }),
+    ...(addressing.sentinelPassword === undefined ? {} : { password: addressing.sentinelPassword }),
+    lazyConnect: true,
+    connectTimeout: SENTINEL_TIMEOUT_MS,
+    commandTimeout: SENTINEL_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const primary = fieldsOf((await client.call("SENTINEL", "MASTER", addressing.name)) as string[]);
+    const replicas = ((await client.call("SENTINEL", "REPLICAS", addressing.name)) as string[][]).map(fieldsOf);
+    return { primary, replicas };
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
 }
 
 function fieldsOf(flat: readonly string[]): Map<string, string> {
   const fields = new Map<string, string>();
   for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index] ?? "", flat[index + 1] ?? "");
   return fields;
-}
-
-function follows(replica: ReadonlyMap<string, string>, primary: ReadonlyMap<string, string>): boolean {
-  const flags = (replica.get("flags") ?? "").split(",");
-  return (
-    !flags.some((flag) => DOWN_FLAGS.includes(flag)) &&
-    replica.get("role-reported") === "slave" &&
-    replica.get("master-link-status") === "ok" &&
-    replica.get("master-host") === primary.get("ip") &&
-    replica.get("master-port") === primary.get("port")
-  );
 }

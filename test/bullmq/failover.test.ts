@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createInvocationWorker, enqueueInvocation, waitForResult, type InvocationRuntime, type InvocationWorker } from "../../src/bullmq/index.js";
 import { buildResult, identityOf, type RuntimeResult } from "../../src/contracts/result.js";
@@ -179,6 +180,28 @@ describe("a queue on Redis Sentinel", () => {
     await enqueuing;
     expect(await queue.getJobState("unconfirmed-enqueue")).toBe("waiting");
   }, 60_000);
+
+  it("keeps every job whose enqueue resolved while a graceful failover was under way", async () => {
+    const { queue } = openQueue();
+    const enqueues: Promise<string>[] = [];
+    const failover = delay(200).then(() => redis.failover());
+    // One enqueue every 20 ms, from before the switch until after the sentinels name the new primary.
+    for (let index = 0; index < 100; index++) {
+      const id = `during-failover-${index}`;
+      enqueues.push(enqueueInvocation(queue, jobInvocation(backend.kickoffUrl(id), id)).then(() => id));
+      await delay(20);
+    }
+    await failover;
+    const resolved = (await Promise.allSettled(enqueues)).flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+    // Once the old primary is a replica in sync, what it took alone is gone.
+    const primary = await redis.waitForAgreement();
+    const reader = new Redis(primary);
+    closers.push(async () => reader.disconnect());
+    const missing: string[] = [];
+    for (const id of resolved) if ((await reader.exists(queue.toKey(id))) === 0) missing.push(id);
+    expect(resolved.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  }, 90_000);
 
   it("closes every connection of a worker on a Sentinel connection when it closes, those of ioredis's failover detector included", async () => {
     const sockets = (): number => process.getActiveResourcesInfo().filter((resource) => resource === "TCPSocketWrap").length;

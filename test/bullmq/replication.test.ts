@@ -58,6 +58,14 @@ describe("confirmed", () => {
     expect(read).toEqual({ replies: ["OK"], confirmed: false, problem: "the server is not the primary the sentinels name (a failover is under way)" });
   });
 
+  it("is unconfirmed, saying why, while the target is unsettled, however many replicas acknowledged the writes", async () => {
+    const failover = "the sentinels flag the primary \"master,failover_in_progress\" (a failover is under way)";
+    const unsettled = { on: true, target: () => Promise.resolve({ runId: undefined, replicas: 1, unsettled: failover }), waitMs: 500 };
+    const { client } = scriptedClient([[null, 7], [null, "OK"], [null, 2], [null, 7]]);
+    const read = await confirmed(client, unsettled, (pipeline) => pipeline.call("SET", "k", "v"));
+    expect(read).toEqual({ replies: ["OK"], confirmed: false, problem: failover });
+  });
+
   it("resolves unconfirmed, never rejects, when the pipeline fails", async () => {
     const { client } = scriptedClient(new Error("Connection is closed."));
     const read = await confirmed(client, ONE, (pipeline) => pipeline.call("SET", "k", "v"));

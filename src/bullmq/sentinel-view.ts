@@ -130,7 +130,7 @@ function follows(replica: ReadonlyMap<string, string>, primary: ReadonlyMap<stri
 }
 
 /** What each sentinel that answers says, all asked at once. */
-async function readReports(addressing: SentinelAddressing): Promise<SentinelReport[]> {
+export async function readReports(addressing: SentinelAddressing): Promise<SentinelReport[]> {
   const reports = await Promise.all(addressing.sentinels.map((sentinel) => askSentinel(addressing, sentinel)));
   return reports.filter((report) => report !== undefined);
 }

@@ -61,6 +61,24 @@ async function replicaPorts(): Promise<number[]> {
   return [...redis.servers.keys()].filter((port) => port !== primary.port);
 }
 
+/** An outage of every replica: `kill()` kills them, `down` resolves once it did, `restart()` starts them again. */
+function replicaOutage() {
+  let ports: number[] = [];
+  let killed: () => void = () => undefined;
+  const down = new Promise<void>((resolve) => (killed = resolve));
+  return {
+    down,
+    async kill() {
+      ports = await replicaPorts();
+      for (const port of ports) await redis.kill(port);
+      killed();
+    },
+    async restart() {
+      for (const port of ports) await redis.restart(port);
+    },
+  };
+}
+
 /** Resolves once `condition` holds, checking every 50 ms for at most 30 s. */
 async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
   for (const start = Date.now(); Date.now() - start < 30_000; await delay(50)) {
@@ -92,57 +110,49 @@ describe("a queue on Redis Sentinel", () => {
 
   it("writes the checkpoint again until a replica confirms it, for longer than the lock lasts, and polls only then", async () => {
     const { name, queue } = openQueue();
-    let replicas: number[] = [];
-    let replicasDown: () => void = () => undefined;
-    const down = new Promise<void>((resolve) => (replicasDown = resolve));
+    const outage = replicaOutage();
     startWorker(name, { lockDuration: 1_500 }, (runtime) => ({
       run: (invocation, options = {}) =>
         runtime.run(invocation, {
           ...options,
           // The kickoff went out under a confirmed mark; the replicas go before its checkpoint is written.
           saveCheckpoint: async (checkpoint) => {
-            replicas = await replicaPorts();
-            for (const port of replicas) await redis.kill(port);
-            replicasDown();
+            await outage.kill();
             await options.saveCheckpoint?.(checkpoint);
           },
         }),
     }));
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-checkpoint"), "unconfirmed-checkpoint"));
 
-    await down;
+    await outage.down;
     // Twice the lock's duration: a window of one lock duration would have given the checkpoint up, and the run polled on.
     await delay(3_000);
     expect([backend.kickoffs("unconfirmed-checkpoint"), backend.polls("unconfirmed-checkpoint")]).toEqual([1, 0]);
     expect(await queue.getJobState("unconfirmed-checkpoint")).toBe("active");
 
-    for (const port of replicas) await redis.restart(port);
+    await outage.restart();
     expect(await waitForResult(queue, "unconfirmed-checkpoint", { signal: AbortSignal.timeout(30_000) })).toMatchObject({ status: "succeeded" });
     expect(backend.kickoffs("unconfirmed-checkpoint")).toBe(1);
   }, 60_000);
 
   it("completes a job only once a replica confirms its stored result, however long that takes", async () => {
     const { name, queue } = openQueue();
-    let replicas: number[] = [];
-    let replicasDown: () => void = () => undefined;
-    const down = new Promise<void>((resolve) => (replicasDown = resolve));
+    const outage = replicaOutage();
     startWorker(name, { lockDuration: 1_500 }, (runtime) => ({
       async run(invocation, options) {
         const result = await runtime.run(invocation, options);
-        replicas = await replicaPorts();
-        for (const port of replicas) await redis.kill(port);
-        replicasDown();
+        await outage.kill();
         return result;
       },
     }));
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-result"), "unconfirmed-result"));
 
-    await down;
+    await outage.down;
     await delay(3_000);
     // Completed unconfirmed, a failover could take the completion back, and the next attempt would find no result.
     expect(await queue.getJobState("unconfirmed-result")).toBe("active");
 
-    for (const port of replicas) await redis.restart(port);
+    await outage.restart();
     expect(await waitForResult(queue, "unconfirmed-result", { signal: AbortSignal.timeout(30_000) })).toMatchObject({ status: "succeeded" });
     expect(backend.kickoffs("unconfirmed-result")).toBe(1);
   }, 60_000);

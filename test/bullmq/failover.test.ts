@@ -56,11 +56,6 @@ function startWorker(
   return { worker, errors };
 }
 
-async function replicaPorts(): Promise<number[]> {
-  const primary = await redis.primary();
-  return [...redis.servers.keys()].filter((port) => port !== primary.port);
-}
-
 /** An outage of every replica: `kill()` kills them, `down` resolves once it did, `restart()` starts them again. */
 function replicaOutage() {
   let ports: number[] = [];
@@ -69,7 +64,8 @@ function replicaOutage() {
   return {
     down,
     async kill() {
-      ports = await replicaPorts();
+      const primary = await redis.primary();
+      ports = [...redis.servers.keys()].filter((port) => port !== primary.port);
       for (const port of ports) await redis.kill(port);
       killed();
     },
@@ -93,8 +89,8 @@ const QUICK_RECOVERY = { lockDuration: 5_000, stalledInterval: 5_000 };
 describe("a queue on Redis Sentinel", () => {
   it("sends no kickoff while the replicas cannot confirm the job's mark, tries the job again later, and runs it once when a replica is back", async () => {
     const { name, queue } = openQueue();
-    const replicas = await replicaPorts();
-    for (const port of replicas) await redis.kill(port);
+    const outage = replicaOutage();
+    await outage.kill();
     const { errors } = startWorker(name, { lockDuration: 1_500 });
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-mark"), "unconfirmed-mark"), { replicas: 0 });
 
@@ -102,7 +98,7 @@ describe("a queue on Redis Sentinel", () => {
     expect(errors[0]).toMatch(/^job unconfirmed-mark: the "kickoff sent" mark could not be confirmed: the replicas did not confirm it within 1500 ms: 0 of \d replica\(s\) acknowledged it/);
     expect(backend.kickoffs("unconfirmed-mark")).toBe(0);
 
-    for (const port of replicas) await redis.restart(port);
+    await outage.restart();
     const result = await waitForResult(queue, "unconfirmed-mark", { signal: AbortSignal.timeout(30_000) });
     expect(result).toMatchObject({ status: "succeeded" });
     expect(backend.kickoffs("unconfirmed-mark")).toBe(1);
@@ -159,8 +155,8 @@ describe("a queue on Redis Sentinel", () => {
 
   it("reports an ending to waitForResult only once a replica holds it", async () => {
     const { name, queue } = openQueue();
-    const replicas = await replicaPorts();
-    for (const port of replicas) await redis.kill(port);
+    const outage = replicaOutage();
+    await outage.kill();
     startWorker(name, { replicas: 0 });
     await enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-ending"), "unconfirmed-ending"), { replicas: 0 });
     let reported: RuntimeResult | undefined;
@@ -171,14 +167,14 @@ describe("a queue on Redis Sentinel", () => {
     await delay(2_500);
     expect(reported).toBeUndefined();
 
-    for (const port of replicas) await redis.restart(port);
+    await outage.restart();
     expect(await waiting).toMatchObject({ invocation_id: "unconfirmed-ending", status: "succeeded" });
   }, 60_000);
 
   it("resolves enqueueInvocation only once a replica holds the job", async () => {
     const { queue } = openQueue();
-    const replicas = await replicaPorts();
-    for (const port of replicas) await redis.kill(port);
+    const outage = replicaOutage();
+    await outage.kill();
     let enqueued = false;
     const enqueuing = enqueueInvocation(queue, jobInvocation(backend.kickoffUrl("unconfirmed-enqueue"), "unconfirmed-enqueue")).then(() => (enqueued = true));
 
@@ -186,7 +182,7 @@ describe("a queue on Redis Sentinel", () => {
     await delay(1_500);
     expect(enqueued).toBe(false);
 
-    for (const port of replicas) await redis.restart(port);
+    await outage.restart();
     await enqueuing;
     expect(await queue.getJobState("unconfirmed-enqueue")).toBe("waiting");
   }, 60_000);

@@ -116,7 +116,7 @@ export class HttpClient<Config extends HttpRequestConfig> {
 
   /**
    * Sends a request of a run as `send` does, and hands its answer, or why
-   * there is none, to `receiver` in a later microtask (`Transport.deliver`);
+   * there is none, to `receiver` later (`Transport.deliver`);
    * never throws.
    */
   deliver(request: TransportRequest, report: RunReport, phase: RequestPhase, attempt: number | undefined, receiver: Receiver): void {

@@ -11,22 +11,22 @@ export interface Deliverable {
 const due: (Deliverable | undefined)[] = [];
 let count = 0;
 const KEPT_ROOM = 1024;
-/** A settled promise, whose `then` schedules the hand-over: cheaper than `queueMicrotask`, which creates an AsyncResource and a bound function per call. */
-const settled = Promise.resolve();
 let scheduled = false;
 
 /**
- * Calls `item.deliver()` in a later microtask. Batched: every answer that
- * arrives in one turn of the event loop is handed over by one microtask, and
- * none costs a promise or a closure (PERFORMANCE.md, "Answers without
- * promises"). Later, not at once: a receiver sends its next request from
- * there, which must not happen inside undici's callback or a run's stop.
+ * Calls `item.deliver()` later, in the event loop's check phase. Batched:
+ * every answer that arrives in one turn of the event loop, whatever socket it
+ * came on, is handed over by one pass, after the turn's input is read, and none
+ * costs a promise or a closure (PERFORMANCE.md, "Answers without promises",
+ * "Answers handed over once a turn"). Later, not at once: a receiver sends its
+ * next request from there, which must not happen inside undici's callback or
+ * a run's stop.
  */
 export function deliverLater(item: Deliverable): void {
   due[count++] = item;
   if (scheduled) return;
   scheduled = true;
-  void settled.then(deliverDue);
+  setImmediate(deliverDue);
 }
 
 function deliverDue(): void {

@@ -11,8 +11,8 @@ export interface Exchange {
   /**
    * Sends one hop, with no promise: an answer read in full goes to
    * `receiver`, one handed over at its head (a redirect, a body announced
-   * past the cap) to `follower`, and a failure to `receiver`; once, in a
-   * later microtask. An exchange without it is used through `send`.
+   * past the cap) to `follower`, and a failure to `receiver`; once, later
+   * (`deliverLater`). An exchange without it is used through `send`.
    */
   deliver?(hop: TransportRequest, receiver: Receiver, follower: HeadFollower): void;
   close(): Promise<void>;

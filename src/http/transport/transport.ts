@@ -36,7 +36,7 @@ export interface Transport {
   send(request: TransportRequest): Promise<TransportResponse>;
   /**
    * Sends a request as `send` does, and hands its answer, or why there is
-   * none, to `receiver` in a later microtask; never throws. With the default
+   * none, to `receiver` later (not at once); never throws. With the default
    * exchange, a request costs no promise (PERFORMANCE.md, "Answers without promises").
    */
   deliver(request: TransportRequest, receiver: Receiver): void;

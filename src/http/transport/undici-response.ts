@@ -34,7 +34,7 @@ interface BodyWaiter {
  * unread. It implements the handler interface that undici's own `request()`
  * uses, so any dispatcher that serves `request()` serves it.
  *
- * The answer is handed over once, in a later microtask (`deliverLater`):
+ * The answer is handed over once, later, in the event loop's check phase (`deliverLater`):
  * read in full, to the receiver, as a `ReadResponse` of its own (the handler
  * lets go of its head and body then); at its head, to the follower, when its
  * body may go unread (a redirect) or must fail at once (announced past the

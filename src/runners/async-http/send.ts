@@ -16,7 +16,7 @@ export type Answered<T> = (request: RequestRef, answer: TransportResponse | Tran
 /**
  * Sends `request` of a run in `phase`, whose headers are the same for every
  * request (`plan.resolve` undefined), and hands its answer, or why there is
- * none, to `receiver` in a later microtask: no promise and no frame
+ * none, to `receiver` later (`deliverLater`): no promise and no frame
  * (PERFORMANCE.md, "Answers without promises"). Never throws.
  */
 export function deliverRequest(plan: RunPlan, report: RunReport, signal: StopSignal | undefined, phase: ActivePhase, request: RequestRef, receiver: Receiver): void {

@@ -254,7 +254,7 @@ describe("createTransport (undici)", () => {
     transport.deliver(get("http://backend.test/runs/1"), { answered: (answer) => answers.push(answer) });
     transport.deliver(get("http://backend.test/runs/2"), { answered: (answer) => answers.push(answer) });
     expect(answers).toEqual([]);
-    await Promise.resolve();
+    await new Promise(setImmediate);
     expect(answers).toMatchObject([
       { status: 200, body: "GET /runs/1", url: new URL("http://backend.test/runs/1") },
       { status: 200, body: "GET /runs/2" },

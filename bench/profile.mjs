@@ -14,7 +14,7 @@
 // keeps them through every scavenge, dead or not: what shows up here costs
 // copying, promotion and a full GC's marking.
 //
-//   node bench/profile.mjs [--client library] [--case a512 | a64 | b | b100k | c] [--lib path/to/index.js] [--top 30] [--jobs-per-slot 5] [--save file] [--survivors]
+//   node bench/profile.mjs [--client library] [--case a512 | a64 | b | b100k | c] [--lib path/to/index.js] [--top 30] [--jobs-per-slot 5] [--polls n] [--save file] [--survivors] [--exec-argv "--flag ..."]
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
@@ -47,10 +47,12 @@ const dir = mkdtempSync(join(tmpdir(), "executor-runtime-prof-"));
 try {
   // A throughput case runs longer than it is measured, so that the profile holds enough samples.
   const jobsPerSlot = Number(option("--jobs-per-slot", listedCase.inFlight === 64 ? "40" : "5"));
-  const testCase = listedCase.mode === "throughput" ? { ...listedCase, jobsPerSlot } : listedCase;
+  const polls = option("--polls");
+  const testCase = listedCase.mode === "throughput" ? { ...listedCase, jobsPerSlot, ...(polls === undefined ? {} : { polls: Number(polls) }) } : listedCase;
   const survivors = args.includes("--survivors");
   const file = join(dir, survivors ? "measured.heapprofile" : "measured.cpuprofile");
-  const result = await measure(testCase, clientName, lib, survivors ? { survivors: file } : { cpuProfile: file });
+  const execArgv = option("--exec-argv")?.split(" ") ?? [];
+  const result = await measure(testCase, clientName, lib, survivors ? { survivors: file, execArgv } : { cpuProfile: file, execArgv });
   if (option("--save") !== undefined) copyFileSync(file, option("--save"));
   const profile = JSON.parse(readFileSync(file, "utf8"));
   const libMap = new SourceMap(JSON.parse(readFileSync(`${lib}.map`, "utf8")));

@@ -12,6 +12,11 @@ const due: (Deliverable | undefined)[] = [];
 let count = 0;
 const KEPT_ROOM = 1024;
 let scheduled = false;
+/**
+ * The check phase's scheduler as the process had it when this module loaded: fake timers a test installs later
+ * (vitest's and Jest's fake `setImmediate` too) do not hold the answers of a run back.
+ */
+const inCheckPhase = setImmediate;
 
 /**
  * Calls `item.deliver()` later, in the event loop's check phase. Batched:
@@ -26,7 +31,7 @@ export function deliverLater(item: Deliverable): void {
   due[count++] = item;
   if (scheduled) return;
   scheduled = true;
-  setImmediate(deliverDue);
+  inCheckPhase(deliverDue);
 }
 
 function deliverDue(): void {

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AsyncHttpRunner } from "../../../src/runners/async-http/runner.js";
-import { API, asyncInvocation, asyncRunner, eventLog, useMswServer } from "../../support/async-http.js";
+import { API, asyncInvocation, asyncRunner, eventLog, loopbackBackend, loopbackInvocation, useMswServer } from "../../support/async-http.js";
 import { fakeClock } from "../../support/fake-clock.js";
 import { scriptBackend } from "../../support/msw-backend.js";
 import { makeTempDir } from "../../support/temp-dir.js";
@@ -240,5 +240,21 @@ describe(AsyncHttpRunner.name, () => {
     expect(log.types()).toEqual(["kickoff", "accepted", "poll", "wait", "poll", "terminal"]);
     expect(log.events[5]).toMatchObject({ type: "terminal", status: "completed", outcome: "succeeded" });
     expect(log.events[1]).toMatchObject({ checkpoint: { version: 1, pollUrl: `${API}/runs/42`, runId: "42" } });
+  });
+});
+
+describe("AsyncHttpRunner under a test's fake timers", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("ends a run on its default transport while every timer is fake, the answers handed over all the same", async () => {
+    const backend = await loopbackBackend([{ status: 202, json: { id: "7" } }, { json: { status: "running" } }, { json: { status: "completed" } }]);
+    const runner = new AsyncHttpRunner();
+    vi.useFakeTimers();
+    const result = await runner.run(loopbackInvocation(backend.origin));
+    vi.useRealTimers();
+    await runner.close();
+    expect(result).toMatchObject({ status: "succeeded", metadata: { "http.polls": "2" } });
   });
 });
